@@ -1,0 +1,17 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+/** Constant-time comparison: both sides are hashed first so unequal lengths leak nothing either. */
+export function safeEqual(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** The token a sender presented: `Authorization: Bearer <token>`, else the `token` query parameter. */
+export function presentedToken(headers: Record<string, string | undefined>, query: Record<string, string | undefined> | undefined): string | undefined {
+  const authorization = headers.authorization ?? headers.Authorization;
+  const match = authorization?.match(/^Bearer\s+(.+)$/i);
+  if (match?.[1]) return match[1].trim();
+  const fromQuery = query?.token;
+  return fromQuery ? fromQuery : undefined;
+}

@@ -1,0 +1,106 @@
+import * as z from 'zod/mini';
+import { type HttpClient, joinUrl } from './http';
+
+/** The three arrays of a /users/track body; Braze counts all of them toward the 75-object cap. */
+export type TrackKind = 'attributes' | 'events' | 'purchases';
+export type TrackObject = Record<string, unknown>;
+
+export interface TrackItem {
+  kind: TrackKind;
+  object: TrackObject;
+}
+
+export interface TrackBody {
+  attributes?: TrackObject[];
+  events?: TrackObject[];
+  purchases?: TrackObject[];
+}
+
+export interface ObjectError {
+  /** Index into the items passed to `track`. */
+  itemIndex: number;
+  type: string;
+}
+
+export interface TrackResult {
+  status: number;
+  /** Objects Braze refused inside a success answer (partial failure). */
+  errors: ObjectError[];
+}
+
+/** Builds the request body, keeping for each array position the index of the item it came from. */
+export function buildTrackBody(items: readonly TrackItem[]): { body: TrackBody; origin: Record<TrackKind, number[]> } {
+  const body: TrackBody = {};
+  const origin: Record<TrackKind, number[]> = { attributes: [], events: [], purchases: [] };
+  items.forEach((item, index) => {
+    (body[item.kind] ??= []).push(item.object);
+    origin[item.kind].push(index);
+  });
+  return { body, origin };
+}
+
+const trackResponseSchema = z.looseObject({
+  message: z.optional(z.string()),
+  errors: z.optional(
+    z.array(
+      z.looseObject({
+        type: z.optional(z.string()),
+        input_array: z.optional(z.string()),
+        index: z.optional(z.number()),
+      }),
+    ),
+  ),
+});
+
+/** Maps Braze's `errors: [{type, input_array, index}]` back to the items of the call. */
+export function objectErrorsFromResponse(text: string, origin: Record<TrackKind, number[]>): ObjectError[] {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return [];
+  }
+  const result = z.safeParse(trackResponseSchema, parsed);
+  if (!result.success || !result.data.errors) return [];
+  const errors: ObjectError[] = [];
+  for (const error of result.data.errors) {
+    const kind = error.input_array as TrackKind | undefined;
+    const itemIndex = kind && error.index !== undefined ? origin[kind]?.[error.index] : undefined;
+    if (itemIndex !== undefined) errors.push({ itemIndex, type: error.type ?? 'unknown' });
+  }
+  return errors;
+}
+
+export interface BrazeClientOptions {
+  endpoint: string;
+  apiKey: () => Promise<string>;
+  http: HttpClient;
+  maxObjectsPerRequest: number;
+}
+
+/** Braze REST client: one /users/track call per `track`, bearer key fetched from the secret store. */
+export class BrazeClient {
+  constructor(private readonly options: BrazeClientOptions) {}
+
+  get maxObjectsPerRequest(): number {
+    return this.options.maxObjectsPerRequest;
+  }
+
+  async track(items: readonly TrackItem[], deadline?: number): Promise<TrackResult> {
+    if (items.length === 0) return { status: 204, errors: [] };
+    if (items.length > this.options.maxObjectsPerRequest) {
+      throw new RangeError(`${items.length} objects exceed the ${this.options.maxObjectsPerRequest} allowed per /users/track call`);
+    }
+    const { body, origin } = buildTrackBody(items);
+    const response = await this.options.http.send(
+      {
+        method: 'POST',
+        url: joinUrl(this.options.endpoint, 'users/track'),
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await this.options.apiKey()}` },
+        body: JSON.stringify(body),
+      },
+      { label: 'braze /users/track', deadline },
+    );
+    return { status: response.status, errors: objectErrorsFromResponse(response.text, origin) };
+  }
+}

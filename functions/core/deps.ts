@@ -1,0 +1,64 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Metrics } from '@aws-lambda-powertools/metrics';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { type Clock, systemClock } from './clock';
+import { type Config, loadConfig } from './config';
+import { ConfigError } from './errors';
+import { HttpClient } from './http';
+import { createLogger, createMetrics } from './observability';
+import { QueueSender } from './queue';
+import { createSecretStore, type SecretStore } from './secrets';
+
+/**
+ * Everything a handler touches outside its own logic. Built once per module in Lambda
+ * (from the environment); the local runner and the tests build their own and pass them in.
+ */
+export interface Deps {
+  config: Config;
+  secrets: SecretStore;
+  sqs: SQSClient;
+  queue: QueueSender;
+  http: HttpClient;
+  clock: Clock;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+export function createDeps(flowId: string, config: Config, overrides: Partial<Deps> = {}): Deps {
+  const logger = overrides.logger ?? createLogger(config, flowId);
+  const sqs = overrides.sqs ?? new SQSClient({});
+  const clock = overrides.clock ?? systemClock;
+  return {
+    config,
+    secrets: overrides.secrets ?? createSecretStore(config),
+    sqs,
+    queue: overrides.queue ?? new QueueSender(sqs),
+    clock,
+    http:
+      overrides.http ??
+      new HttpClient({
+        clock,
+        onAttempt: (info) => logger.info('downstream call', { ...info }),
+      }),
+    logger,
+    metrics: overrides.metrics ?? createMetrics(flowId, logger),
+  };
+}
+
+/**
+ * The module-level `handler` of every function: built on first use from `process.env`, so that
+ * importing a handler module (the local runner, tests) never reads the environment.
+ */
+export function lazyHandler<E, R, C>(flowId: string, build: (deps: Deps) => (event: E, context: C) => Promise<R>) {
+  let built: ((event: E, context: C) => Promise<R>) | undefined;
+  return (event: E, context: C): Promise<R> => {
+    built ??= build(createDeps(flowId, loadConfig(process.env)));
+    return built(event, context);
+  };
+}
+
+export function requireSetting<K extends keyof Config>(config: Config, name: K): NonNullable<Config[K]> {
+  const value = config[name];
+  if (value === undefined || value === null) throw new ConfigError(`${String(name)} is not set`);
+  return value as NonNullable<Config[K]>;
+}

@@ -1,0 +1,40 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { Config } from './config';
+
+export const SERVICE_NAME = 'braze-partner-bridge';
+export const METRICS_NAMESPACE = 'BrazePartnerBridge';
+
+/** Metric names shared by the functions, the dashboard and the alarms (lib/). */
+export const MetricName = {
+  RecordsAccepted: 'RecordsAccepted',
+  RecordsRejected: 'RecordsRejected',
+  RecordsDelivered: 'RecordsDelivered',
+  RecordsParked: 'RecordsParked',
+  DeliveryFailures: 'DeliveryFailures',
+  DownstreamCalls: 'DownstreamCalls',
+  DownstreamThrottled: 'DownstreamThrottled',
+  BrazeObjectsPerCall: 'BrazeObjectsPerCall',
+  RequestsRefused: 'RequestsRefused',
+  DrainRuns: 'DrainRuns',
+  IngressErrors: 'IngressErrors',
+} as const;
+export type MetricName = (typeof MetricName)[keyof typeof MetricName];
+
+export { MetricUnit };
+
+/**
+ * Structured JSON logs (Powertools) and EMF metrics with a `flow` dimension. Logs carry ids and
+ * counts only: callers never pass payloads, emails, names or tokens.
+ */
+export function createLogger(config: Pick<Config, 'LOG_LEVEL'>, flowId: string): Logger {
+  return new Logger({
+    serviceName: SERVICE_NAME,
+    logLevel: config.LOG_LEVEL,
+    persistentKeys: { flow: flowId },
+  });
+}
+
+export function createMetrics(flowId: string, logger: Logger): Metrics {
+  return new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME, defaultDimensions: { flow: flowId }, logger });
+}

@@ -1,0 +1,44 @@
+/**
+ * First-fit packing of weighted groups into bins of at most `capacity`, keeping each group whole
+ * and bins in arrival order. Used to combine queue messages into Braze calls (<= 75 objects) and
+ * SEEN receivers into calls (<= the per-call cap) so that one message maps to exactly one call:
+ * a failed call then retries only its own messages and never re-sends a delivered one.
+ * A group heavier than the capacity gets a bin of its own (callers split such groups beforehand).
+ */
+export function packFirstFit<T>(groups: readonly T[], weight: (group: T) => number, capacity: number): T[][] {
+  if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
+  const bins: { items: T[]; load: number }[] = [];
+  for (const group of groups) {
+    const w = weight(group);
+    const bin = bins.find((candidate) => candidate.load + w <= capacity);
+    if (bin) {
+      bin.items.push(group);
+      bin.load += w;
+    } else {
+      bins.push({ items: [group], load: w });
+    }
+  }
+  return bins.map((bin) => bin.items);
+}
+
+/** Splits a list into consecutive chunks of at most `size` (order kept; [] for []). */
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  if (!Number.isInteger(size) || size < 1) throw new RangeError(`size must be a positive integer, got ${size}`);
+  const chunks: T[][] = [];
+  for (let i = 0; i < items.length; i += size) chunks.push(items.slice(i, i + size));
+  return chunks;
+}
+
+/** Runs `task` over `items` with at most `limit` in flight; results in input order. */
+export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await task(items[index] as T, index);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}

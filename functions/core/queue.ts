@@ -1,0 +1,97 @@
+import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { RetryableDeliveryError } from './errors';
+
+/** SQS caps a message, and a batch request, at 256 KiB here (kept at the classic limit on purpose). */
+export const MAX_SQS_BATCH_BYTES = 256 * 1024;
+const MAX_SQS_BATCH_ENTRIES = 10;
+
+export interface OutgoingMessage {
+  body: string;
+  attributes?: Record<string, string>;
+}
+
+/**
+ * Sends messages with SendMessageBatch (10 per request, under the size cap), re-sending the
+ * entries SQS reports as failed; throws if any is still refused, so the ingress answers 5xx
+ * and the sender retries instead of us losing a record.
+ */
+export class QueueSender {
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly attempts = 3,
+  ) {}
+
+  async sendAll(queueUrl: string, messages: readonly OutgoingMessage[]): Promise<string[]> {
+    const ids: string[] = [];
+    for (const batch of batchBySize(messages)) {
+      ids.push(...(await this.sendBatch(queueUrl, batch)));
+    }
+    return ids;
+  }
+
+  private async sendBatch(queueUrl: string, batch: readonly OutgoingMessage[]): Promise<string[]> {
+    const ids = new Array<string>(batch.length);
+    let pending = batch.map((message, index) => ({ message, index }));
+    for (let attempt = 0; attempt < this.attempts && pending.length > 0; attempt++) {
+      const result = await this.sqs.send(
+        new SendMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: pending.map(({ message, index }) => ({
+            Id: String(index),
+            MessageBody: message.body,
+            MessageAttributes: message.attributes
+              ? Object.fromEntries(Object.entries(message.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]))
+              : undefined,
+          })),
+        }),
+      );
+      for (const ok of result.Successful ?? []) ids[Number(ok.Id)] = ok.MessageId ?? '';
+      const failed = new Set((result.Failed ?? []).map((entry) => Number(entry.Id)));
+      pending = pending.filter(({ index }) => failed.has(index));
+    }
+    if (pending.length > 0) throw new RetryableDeliveryError(`SQS refused ${pending.length} message(s)`);
+    return ids;
+  }
+}
+
+export function byteLength(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+function batchBySize(messages: readonly OutgoingMessage[]): OutgoingMessage[][] {
+  const batches: OutgoingMessage[][] = [];
+  let current: OutgoingMessage[] = [];
+  let size = 0;
+  for (const message of messages) {
+    const bytes = byteLength(message.body) + 512; // attributes and framing
+    if (current.length === MAX_SQS_BATCH_ENTRIES || (current.length > 0 && size + bytes > MAX_SQS_BATCH_BYTES)) {
+      batches.push(current);
+      current = [];
+      size = 0;
+    }
+    current.push(message);
+    size += bytes;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/**
+ * Splits items into message bodies of at most `maxItems` items and about `maxBytes` bytes each,
+ * in order. `encode` builds one body from a slice of items.
+ */
+export function packIntoMessages<T>(items: readonly T[], maxItems: number, encode: (slice: T[]) => string, maxBytes = 200 * 1024): string[] {
+  const bodies: string[] = [];
+  let start = 0;
+  while (start < items.length) {
+    let end = Math.min(items.length, start + maxItems);
+    let body = encode(items.slice(start, end));
+    while (byteLength(body) > maxBytes && end - start > 1) {
+      end = start + Math.max(1, Math.floor((end - start) / 2));
+      body = encode(items.slice(start, end));
+    }
+    bodies.push(body);
+    start = end;
+  }
+  return bodies;
+}

@@ -1,0 +1,28 @@
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
+import { type FieldIssue, ValidationError } from './errors';
+
+/** English messages ("expected string, received undefined"): one locale, not all of them. */
+z.config(en());
+
+/** `[0].email`, `lytics_to_braze_audience[3].external_id`: the path a sender can act on. */
+export function formatPath(path: readonly PropertyKey[]): string {
+  let out = '';
+  for (const key of path) {
+    if (typeof key === 'number') out += `[${key}]`;
+    else out += out ? `.${String(key)}` : String(key);
+  }
+  return out || '(body)';
+}
+
+export function toFieldIssues(error: z.core.$ZodError): FieldIssue[] {
+  return error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+}
+
+/** Parses with a zod (mini) schema or throws a ValidationError naming every failing field. */
+export function validate<S extends z.ZodMiniType>(schema: S, input: unknown, what = 'request body'): z.infer<S> {
+  const result = z.safeParse(schema, input);
+  if (result.success) return result.data;
+  const issues = toFieldIssues(result.error);
+  throw new ValidationError(`invalid ${what}: ${issues.map((issue) => issue.path).join(', ')}`, issues);
+}

@@ -1,0 +1,13 @@
+/** Jest runs the TypeScript sources through swc (fast, no type check: `npm run typecheck` does that).
+ *  middy and fauxqs ship ESM only, so they are transformed too. */
+module.exports = {
+  testEnvironment: 'node',
+  roots: ['<rootDir>/test'],
+  testMatch: ['**/*.test.ts'],
+  transform: {
+    '^.+\\.(t|j|mj)s$': ['@swc/jest', { jsc: { target: 'es2023', parser: { syntax: 'typescript' } }, module: { type: 'commonjs' } }],
+  },
+  transformIgnorePatterns: ['/node_modules/(?!(@middy|fauxqs)/)'],
+  moduleNameMapper: { '^fauxqs$': '<rootDir>/node_modules/fauxqs/dist/app.js' },
+  testTimeout: 60000,
+};

@@ -1,0 +1,130 @@
+import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { EventSourceConsumer } from '../functions/catalogue';
+import { chunk } from '../functions/core/pack';
+import { lambdaContext } from './lambda-context';
+
+export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
+
+export interface PollerOptions {
+  name: string;
+  queueUrl: string;
+  queueArn: string;
+  consumer: EventSourceConsumer;
+  handler: SqsHandler;
+  log: (line: string) => void;
+}
+
+/**
+ * What Lambda's SQS event source mapping does, locally: long-polls, gathers up to `batchSize`
+ * messages within the batching window, invokes the handler, deletes what succeeded and leaves
+ * `batchItemFailures` (or the whole batch if the handler throws) to reappear after the visibility
+ * timeout; SQS's redrive policy moves a message to the DLQ after maxReceiveCount receives.
+ * `maxConcurrency` workers poll in parallel.
+ */
+export class EventSourcePoller {
+  private running = false;
+  private workers: Promise<void>[] = [];
+
+  constructor(
+    private readonly sqs: SQSClient,
+    private readonly options: PollerOptions,
+  ) {}
+
+  start(): void {
+    this.running = true;
+    this.workers = Array.from({ length: this.options.consumer.maxConcurrency }, () => this.work());
+  }
+
+  async stop(): Promise<void> {
+    this.running = false;
+    await Promise.allSettled(this.workers);
+  }
+
+  private async work(): Promise<void> {
+    while (this.running) {
+      try {
+        const batch = await this.gather();
+        if (batch.length > 0) await this.invoke(batch);
+      } catch (error) {
+        if (this.running) {
+          this.options.log(`poller ${this.options.name}: ${error instanceof Error ? error.message : String(error)}`);
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+      }
+    }
+  }
+
+  private async gather(): Promise<Message[]> {
+    const { batchSize, maxBatchingWindowSeconds } = this.options.consumer;
+    const batch: Message[] = [];
+    let windowEnds: number | undefined;
+    while (this.running && batch.length < batchSize) {
+      const waitMs = windowEnds === undefined ? 1000 : windowEnds - Date.now();
+      if (waitMs <= 0) break;
+      const received = await this.sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: this.options.queueUrl,
+          MaxNumberOfMessages: Math.min(10, batchSize - batch.length),
+          WaitTimeSeconds: Math.min(1, Math.floor(waitMs / 1000)),
+          MessageSystemAttributeNames: ['All'],
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      const messages = received.Messages ?? [];
+      if (messages.length === 0 && windowEnds === undefined) continue;
+      batch.push(...messages);
+      windowEnds ??= Date.now() + maxBatchingWindowSeconds * 1000;
+      if (messages.length === 0 && maxBatchingWindowSeconds === 0) break;
+    }
+    return batch;
+  }
+
+  private async invoke(batch: Message[]): Promise<void> {
+    const { name, consumer, handler, queueUrl } = this.options;
+    const event: SQSEvent = { Records: batch.map((m) => this.toRecord(m)) };
+    let failedIds = new Set<string>();
+    try {
+      const result = await handler(event, lambdaContext(name, consumer.timeoutSeconds, consumer.memoryMb));
+      failedIds = new Set((result?.batchItemFailures ?? []).map((f) => f.itemIdentifier));
+    } catch (error) {
+      this.options.log(`${name}: handler threw (${error instanceof Error ? error.name : 'error'}), ${batch.length} message(s) will be redelivered`);
+      return;
+    }
+    const done = batch.filter((m) => !failedIds.has(m.MessageId ?? ''));
+    for (const entries of chunk(done, 10)) {
+      await this.sqs.send(
+        new DeleteMessageBatchCommand({
+          QueueUrl: queueUrl,
+          Entries: entries.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
+        }),
+      );
+    }
+    if (failedIds.size > 0) this.options.log(`${name}: ${failedIds.size} of ${batch.length} message(s) failed, left for redelivery`);
+  }
+
+  private toRecord(message: Message): SQSRecord {
+    const attributes = message.Attributes ?? {};
+    return {
+      messageId: message.MessageId ?? '',
+      receiptHandle: message.ReceiptHandle ?? '',
+      body: message.Body ?? '',
+      attributes: {
+        ApproximateReceiveCount: attributes.ApproximateReceiveCount ?? '1',
+        SentTimestamp: attributes.SentTimestamp ?? String(Date.now()),
+        SenderId: attributes.SenderId ?? 'local',
+        ApproximateFirstReceiveTimestamp: attributes.ApproximateFirstReceiveTimestamp ?? String(Date.now()),
+      },
+      messageAttributes: Object.fromEntries(
+        Object.entries(message.MessageAttributes ?? {}).map(([key, value]) => [
+          key,
+          { stringValue: value.StringValue, dataType: value.DataType ?? 'String', stringListValues: [], binaryListValues: [] },
+        ]),
+      ),
+      md5OfBody: message.MD5OfBody ?? '',
+      eventSource: 'aws:sqs',
+      eventSourceARN: this.options.queueArn,
+      awsRegion: 'us-east-1',
+    };
+  }
+}

@@ -1,0 +1,283 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Context } from 'aws-lambda';
+import { startFauxqs } from 'fauxqs';
+import { type DeliveryQueue, deliveryQueues, type IngressFlow, ingressFlows } from '../functions/catalogue';
+import { type Config, loadConfig } from '../functions/core/config';
+import { createDeps, type Deps } from '../functions/core/deps';
+import { ConfigError } from '../functions/core/errors';
+import { HttpClient } from '../functions/core/http';
+import type { HttpEvent, HttpResult } from '../functions/core/ingress';
+import { EnvSecretStore } from '../functions/core/secrets';
+import { lambdaContext } from './lambda-context';
+import { EventSourcePoller, type SqsHandler } from './poller';
+import { Sandbox } from './sandbox';
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** API Gateway's own cap on a request body. */
+const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
+
+export interface RunnerOptions {
+  /** Environment to read (SPEC section 5 variables); defaults to process.env. */
+  env?: Record<string, string | undefined>;
+  /** Where the readable lines go (one per inbound request, outbound call, sandbox request). */
+  log?: (line: string) => void;
+  /** Test knobs: how SQS behaves locally (defaults follow the catalogue, as in AWS). */
+  queueOverrides?: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number };
+  /** Test knob: override a consumer's batching (e.g. a shorter window). */
+  consumerOverrides?: Partial<{ maxBatchingWindowSeconds: number; batchSize: number }>;
+}
+
+export interface RunningQueue {
+  definition: DeliveryQueue;
+  url: string;
+  arn: string;
+  dlqUrl: string;
+  dlqName: string;
+}
+
+export interface Runner {
+  url: string;
+  port: number;
+  inboundToken: string;
+  config: Config;
+  sqs: SQSClient;
+  sqsEndpoint: string;
+  queues: Map<string, RunningQueue>;
+  sandbox: Sandbox;
+  /** Sandboxed destinations (no URL set). */
+  sandboxed: string[];
+  stop: () => Promise<void>;
+}
+
+type LambdaHandler<E, R> = (event: E, context: Context) => Promise<R>;
+interface HandlerModule<E, R> {
+  build: (deps: Deps) => LambdaHandler<E, R>;
+}
+
+async function loadModule<E, R>(entry: string): Promise<HandlerModule<E, R>> {
+  return (await import(path.join(projectRoot, entry))) as HandlerModule<E, R>;
+}
+
+/** Matches `/seen/campaigns/{campaign_slug}/receivers` against a path, returning its parameters. */
+export function matchRoute(template: string, actual: string): Record<string, string> | undefined {
+  const want = template.split('/');
+  const got = actual.split('/');
+  if (want.length !== got.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < want.length; i++) {
+    const w = want[i] as string;
+    const g = got[i] as string;
+    if (w.startsWith('{') && w.endsWith('}')) {
+      if (!g) return undefined;
+      params[w.slice(1, -1)] = decodeURIComponent(g);
+    } else if (w !== g) return undefined;
+  }
+  return params;
+}
+
+/**
+ * `npm start`, as a library: every catalogue route on http://localhost:PORT served by the same
+ * handler modules as in Lambda, fauxqs embedded as SQS, event-source pollers and scheduled
+ * drains feeding the delivery handlers, and the sandbox recorder for unset destinations.
+ */
+export async function startRunner(options: RunnerOptions = {}): Promise<Runner> {
+  const env = { ...(options.env ?? process.env) };
+  const log = options.log ?? ((line: string) => console.log(line));
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true'; // EMF lines belong in CloudWatch, not on a terminal
+
+  const sandbox = new Sandbox(log);
+  await sandbox.start();
+  const sandboxed: string[] = [];
+  const fillSandbox = (urlVar: string, destination: 'braze' | 'seen', secretVars: [string, string][]) => {
+    if (env[urlVar]) {
+      for (const [name] of secretVars) if (!env[name]) throw new ConfigError(`${urlVar} is set, so ${name} must be set too`);
+      return;
+    }
+    env[urlVar] = sandbox.url(destination);
+    for (const [name, fallback] of secretVars) env[name] ??= fallback;
+    sandboxed.push(destination);
+  };
+  fillSandbox('BRAZE_REST_ENDPOINT', 'braze', [['BRAZE_API_KEY', 'sandbox-braze-key']]);
+  fillSandbox('SEEN_API_URL', 'seen', [['SEEN_API_TOKEN', 'sandbox-seen-token']]);
+  env.INBOUND_TOKEN ||= randomBytes(18).toString('base64url');
+  env.LOG_LEVEL ??= 'WARN';
+  env.SEEN_DRAIN_INTERVAL_SECONDS ??= '10';
+  const config = loadConfig(env);
+
+  const fauxqs = await startFauxqs({ port: 0, logger: false, host: '127.0.0.1' } as Parameters<typeof startFauxqs>[0]);
+  const sqsEndpoint = `http://127.0.0.1:${fauxqs.port}`;
+  const sqs = new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  const secrets = EnvSecretStore.fromConfig(config);
+  const http = new HttpClient({
+    onAttempt: (a) => log(`  -> ${a.label} ${a.status ?? a.error} (attempt ${a.attempt + 1}, ${a.durationMs} ms)`),
+  });
+  const depsFor = (flowId: string, overrides: Partial<Config>) => createDeps(flowId, { ...config, ...overrides }, { sqs, secrets, http });
+
+  const queues = new Map<string, RunningQueue>();
+  for (const definition of deliveryQueues) {
+    const name = `bpb-${definition.id}`;
+    const dlq = fauxqs.createQueue(`${name}-dlq`, { attributes: { MessageRetentionPeriod: String(14 * 24 * 3600) } });
+    const visibility = options.queueOverrides?.visibilityTimeoutSeconds ?? definition.consumer.timeoutSeconds * 6;
+    const maxReceiveCount = options.queueOverrides?.maxReceiveCount ?? definition.maxReceiveCount;
+    const queue = fauxqs.createQueue(name, {
+      attributes: {
+        VisibilityTimeout: String(visibility),
+        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount: String(maxReceiveCount) }),
+      },
+    });
+    queues.set(definition.id, { definition, url: queue.queueUrl, arn: queue.queueArn, dlqUrl: dlq.queueUrl, dlqName: `${name}-dlq` });
+  }
+
+  // Consumers: event-source pollers and scheduled drains, each with its own function's deps.
+  const pollers: EventSourcePoller[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  const running: Promise<unknown>[] = [];
+  let stopping = false;
+  for (const q of queues.values()) {
+    const consumer = q.definition.consumer;
+    const mod = await loadModule<unknown, unknown>(consumer.entry);
+    const handler = mod.build(depsFor(`${q.definition.id}-delivery`, { QUEUE_URL: q.url, DLQ_URL: q.dlqUrl }));
+    if (consumer.kind === 'event-source') {
+      const poller = new EventSourcePoller(sqs, {
+        name: `${q.definition.id}-delivery`,
+        queueUrl: q.url,
+        queueArn: q.arn,
+        consumer: { ...consumer, ...options.consumerOverrides },
+        handler: handler as SqsHandler,
+        log,
+      });
+      poller.start();
+      pollers.push(poller);
+    } else {
+      const intervalMs = Number(config[consumer.intervalSetting]) * 1000;
+      const tick = () => {
+        if (stopping) return;
+        const startedAt = Date.now();
+        const run = handler({ source: 'local.schedule' }, lambdaContext(`${q.definition.id}-drain`, consumer.timeoutSeconds, consumer.memoryMb))
+          .then((result) => {
+            const r = result as { calls?: number; receivers?: number } | undefined;
+            if (r?.calls) log(`${q.definition.id} drain: ${r.calls} call(s), ${r.receivers} receiver(s)`);
+          })
+          .catch((error: unknown) => log(`${q.definition.id} drain failed: ${error instanceof Error ? error.name : 'error'}`))
+          .finally(() => {
+            // Next run no sooner than one interval after this one started: the budget relies on it.
+            if (!stopping) timers.push(setTimeout(tick, Math.max(0, startedAt + intervalMs - Date.now())));
+          });
+        running.push(run);
+      };
+      timers.push(setTimeout(tick, intervalMs));
+    }
+  }
+
+  // Ingress: the same handler modules behind a plain HTTP server shaped like API Gateway (HTTP API).
+  const routes: { flow: IngressFlow; handler: LambdaHandler<HttpEvent, HttpResult> }[] = [];
+  for (const flow of ingressFlows) {
+    const q = queues.get(flow.queue);
+    if (!q) throw new ConfigError(`flow ${flow.id} names unknown queue ${flow.queue}`);
+    const mod = await loadModule<HttpEvent, HttpResult>(flow.entry);
+    routes.push({ flow, handler: mod.build(depsFor(flow.id, { QUEUE_URL: q.url })) });
+  }
+
+  const server: Server = createServer((req, res) => {
+    void serve(req, res).catch(() => {
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'internal error, please retry' }));
+    });
+  });
+
+  async function serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = Date.now();
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const send = (status: number, body: unknown, note = '') => {
+      res.writeHead(status, { 'content-type': 'application/json' });
+      res.end(typeof body === 'string' ? body : JSON.stringify(body));
+      if (!url.pathname.startsWith('/_')) log(`${req.method} ${url.pathname} ${status} ${Date.now() - started} ms${note}`);
+    };
+    if (req.method === 'GET' && url.pathname === '/_sandbox/requests') return send(200, sandbox.requests);
+    if (req.method === 'GET' && url.pathname === '/_health') return send(200, { ok: true });
+
+    const match = routes
+      .map((route) => ({ route, params: route.flow.method === req.method ? matchRoute(route.flow.path, url.pathname) : undefined }))
+      .find((candidate) => candidate.params !== undefined);
+    if (!match) return send(404, { message: 'Not Found' });
+
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > API_GATEWAY_MAX_BODY) return send(413, { message: 'Request Entity Too Large' });
+      chunks.push(chunk as Buffer);
+    }
+    const headers = Object.fromEntries(
+      Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(',') : (v ?? '')]),
+    );
+    const requestId = randomUUID();
+    const event: HttpEvent = {
+      version: '2.0',
+      routeKey: `${match.route.flow.method} ${match.route.flow.path}`,
+      rawPath: url.pathname,
+      rawQueryString: url.search.slice(1),
+      headers,
+      queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : undefined,
+      pathParameters: Object.keys(match.params ?? {}).length ? match.params : undefined,
+      body: Buffer.concat(chunks).toString('utf8'),
+      isBase64Encoded: false,
+      requestContext: {
+        accountId: '000000000000',
+        apiId: 'local',
+        domainName: 'localhost',
+        domainPrefix: 'localhost',
+        http: { method: req.method ?? 'POST', path: url.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+        requestId,
+        routeKey: `${match.route.flow.method} ${match.route.flow.path}`,
+        stage: '$default',
+        time: new Date().toISOString(),
+        timeEpoch: Date.now(),
+      },
+    };
+    const result = await match.route.handler(event, lambdaContext(match.route.flow.id, 10));
+    let note = '';
+    try {
+      const parsed = JSON.parse(result.body ?? '{}') as { accepted?: number; error?: string };
+      note = parsed.accepted !== undefined ? ` accepted=${parsed.accepted}` : parsed.error ? ` (${parsed.error})` : '';
+    } catch {
+      /* no note */
+    }
+    send(result.statusCode ?? 200, result.body ?? '', note);
+  }
+
+  const port = Number(env.PORT ?? 3000);
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, '127.0.0.1', () => resolve());
+  });
+  const actualPort = (server.address() as AddressInfo).port;
+
+  return {
+    url: `http://127.0.0.1:${actualPort}`,
+    port: actualPort,
+    inboundToken: env.INBOUND_TOKEN,
+    config,
+    sqs,
+    sqsEndpoint,
+    queues,
+    sandbox,
+    sandboxed,
+    stop: async () => {
+      stopping = true;
+      for (const timer of timers) clearTimeout(timer);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections?.();
+      await Promise.all(pollers.map((p) => p.stop()));
+      await Promise.allSettled(running);
+      sqs.destroy();
+      await fauxqs.stop();
+      await sandbox.stop();
+    },
+  };
+}

@@ -1,0 +1,98 @@
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+/** Destinations the sandbox stands in for, each under its own path prefix. */
+export type SandboxDestination = 'braze' | 'seen';
+
+export interface RecordedRequest {
+  destination: SandboxDestination;
+  method: string;
+  path: string;
+  /** Whether a credential was presented (its value is never kept). */
+  authenticated: boolean;
+  body: unknown;
+  at: string;
+}
+
+/**
+ * The built-in recorder for destinations whose URL is not set: answers as the real API does on
+ * success, prints one line per request and keeps them for GET /_sandbox/requests.
+ */
+export class Sandbox {
+  readonly requests: RecordedRequest[] = [];
+  private server?: Server;
+  private port = 0;
+
+  constructor(private readonly log: (line: string) => void) {}
+
+  async start(): Promise<void> {
+    this.server = createServer((req, res) => {
+      void this.handle(req).then(({ status, body }) => {
+        res.writeHead(status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(body));
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.port = (this.server.address() as AddressInfo).port;
+  }
+
+  /** Base URL standing in for a destination, e.g. `http://127.0.0.1:PORT/braze`. */
+  url(destination: SandboxDestination): string {
+    return `http://127.0.0.1:${this.port}/${destination}`;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+
+  private async handle(req: IncomingMessage): Promise<{ status: number; body: unknown }> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of req) chunks.push(chunk as Buffer);
+    const text = Buffer.concat(chunks).toString('utf8');
+    let body: unknown = text;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch {
+      /* kept as text */
+    }
+    const url = new URL(req.url ?? '/', 'http://sandbox');
+    const [, destination, ...rest] = url.pathname.split('/');
+    const path = `/${rest.join('/')}`;
+    const recorded: RecordedRequest = {
+      destination: destination as SandboxDestination,
+      method: req.method ?? 'GET',
+      path,
+      authenticated: Boolean(req.headers.authorization),
+      body,
+      at: new Date().toISOString(),
+    };
+    this.requests.push(recorded);
+    const answer = answerFor(recorded);
+    this.log(`sandbox ${destination} ${recorded.method} ${path} -> ${answer.status} ${answer.summary}`);
+    return answer;
+  }
+}
+
+function answerFor(request: RecordedRequest): { status: number; body: unknown; summary: string } {
+  if (request.destination === 'braze' && request.path === '/users/track') {
+    const body = (request.body ?? {}) as Record<string, unknown[] | undefined>;
+    const attributes = body.attributes?.length ?? 0;
+    const events = body.events?.length ?? 0;
+    const purchases = body.purchases?.length ?? 0;
+    return {
+      status: 201,
+      body: {
+        message: 'success',
+        ...(attributes ? { attributes_processed: attributes } : {}),
+        ...(events ? { events_processed: events } : {}),
+        ...(purchases ? { purchases_processed: purchases } : {}),
+      },
+      summary: `${attributes + events + purchases} object(s)`,
+    };
+  }
+  if (request.destination === 'seen' && /^\/v1\/campaigns\/[^/]+\/receivers\/?$/.test(request.path)) {
+    const count = Array.isArray(request.body) ? request.body.length : 0;
+    return { status: 201, body: { created: count }, summary: `${count} receiver(s)` };
+  }
+  return { status: 404, body: { message: 'not found' }, summary: 'unknown path' };
+}

@@ -1,0 +1,24 @@
+import { ingressFlows } from '../functions/catalogue';
+import { startRunner } from './runner';
+
+/** `npm start`: the whole bridge on http://localhost:$PORT (SPEC section 5). Ctrl-C stops it. */
+const runner = await startRunner();
+const line = (text = '') => console.log(text);
+line(`braze-partner-bridge listening on http://localhost:${runner.port}`);
+line(`inbound token (Authorization: Bearer <token>, or ?token=<token>): ${process.env.INBOUND_TOKEN ? '(from INBOUND_TOKEN)' : runner.inboundToken}`);
+line('routes:');
+for (const flow of ingressFlows) line(`  ${flow.method} ${flow.path}  (${flow.id})`);
+line(`sandboxed destinations (recorded, listed at GET /_sandbox/requests): ${runner.sandboxed.join(', ') || 'none'}`);
+line(`SEEN drain every ${runner.config.SEEN_DRAIN_INTERVAL_SECONDS} s; embedded SQS (fauxqs) at ${runner.sqsEndpoint}`);
+line();
+
+let stopping = false;
+const shutdown = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  line(`\n${signal}: stopping (in-flight work finishes, queues are in memory and end with the process)`);
+  await runner.stop();
+  process.exit(0);
+};
+process.on('SIGINT', () => void shutdown('SIGINT'));
+process.on('SIGTERM', () => void shutdown('SIGTERM'));
