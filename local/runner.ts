@@ -10,7 +10,7 @@ import { type DeliveryQueue, deliveryQueues, type IngressFlow, ingressFlows } fr
 import { type Config, loadConfig } from '../functions/core/config';
 import { createDeps, type Deps } from '../functions/core/deps';
 import { ConfigError } from '../functions/core/errors';
-import { HttpClient } from '../functions/core/http';
+import { HttpClient, type RetryPolicy } from '../functions/core/http';
 import type { HttpEvent, HttpResult } from '../functions/core/ingress';
 import { EnvSecretStore } from '../functions/core/secrets';
 import { lambdaContext } from './lambda-context';
@@ -30,6 +30,10 @@ export interface RunnerOptions {
   queueOverrides?: { visibilityTimeoutSeconds?: number; maxReceiveCount?: number };
   /** Test knob: override a consumer's batching (e.g. a shorter window). */
   consumerOverrides?: Partial<{ maxBatchingWindowSeconds: number; batchSize: number }>;
+  /** Test knob: false leaves scheduled drains to `drainNow` instead of their timer. */
+  schedules?: boolean;
+  /** Test knob: the outbound retry policy (defaults to the one the Lambdas use). */
+  retryPolicy?: RetryPolicy;
 }
 
 export interface RunningQueue {
@@ -49,6 +53,8 @@ export interface Runner {
   sqsEndpoint: string;
   queues: Map<string, RunningQueue>;
   sandbox: Sandbox;
+  /** Runs a scheduled consumer once, now, as its schedule would. */
+  drainNow: (queueId: string) => Promise<unknown>;
   /** Sandboxed destinations (no URL set). */
   sandboxed: string[];
   stop: () => Promise<void>;
@@ -114,6 +120,7 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
   const sqs = new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   const secrets = EnvSecretStore.fromConfig(config);
   const http = new HttpClient({
+    policy: options.retryPolicy,
     onAttempt: (a) => log(`  -> ${a.label} ${a.status ?? a.error} (attempt ${a.attempt + 1}, ${a.durationMs} ms)`),
   });
   const depsFor = (flowId: string, overrides: Partial<Config>) => createDeps(flowId, { ...config, ...overrides }, { sqs, secrets, http });
@@ -137,6 +144,7 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
   const pollers: EventSourcePoller[] = [];
   const timers: NodeJS.Timeout[] = [];
   const running: Promise<unknown>[] = [];
+  const drains = new Map<string, () => Promise<unknown>>();
   let stopping = false;
   for (const q of queues.values()) {
     const consumer = q.definition.consumer;
@@ -155,10 +163,12 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
       pollers.push(poller);
     } else {
       const intervalMs = Number(config[consumer.intervalSetting]) * 1000;
+      const invoke = () => handler({ source: 'local.schedule' }, lambdaContext(`${q.definition.id}-drain`, consumer.timeoutSeconds, consumer.memoryMb));
+      drains.set(q.definition.id, invoke);
       const tick = () => {
         if (stopping) return;
         const startedAt = Date.now();
-        const run = handler({ source: 'local.schedule' }, lambdaContext(`${q.definition.id}-drain`, consumer.timeoutSeconds, consumer.memoryMb))
+        const run = invoke()
           .then((result) => {
             const r = result as { calls?: number; receivers?: number } | undefined;
             if (r?.calls) log(`${q.definition.id} drain: ${r.calls} call(s), ${r.receivers} receiver(s)`);
@@ -170,7 +180,7 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
           });
         running.push(run);
       };
-      timers.push(setTimeout(tick, intervalMs));
+      if (options.schedules !== false) timers.push(setTimeout(tick, intervalMs));
     }
   }
 
@@ -268,6 +278,11 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
     queues,
     sandbox,
     sandboxed,
+    drainNow: (queueId: string) => {
+      const invoke = drains.get(queueId);
+      if (!invoke) throw new Error(`${queueId} has no scheduled consumer`);
+      return invoke();
+    },
     stop: async () => {
       stopping = true;
       for (const timer of timers) clearTimeout(timer);

@@ -10,8 +10,8 @@ export function safeEqual(given: string, expected: string): boolean {
 /** The token a sender presented: `Authorization: Bearer <token>`, else the `token` query parameter. */
 export function presentedToken(headers: Record<string, string | undefined>, query: Record<string, string | undefined> | undefined): string | undefined {
   const authorization = headers.authorization ?? headers.Authorization;
-  const match = authorization?.match(/^Bearer\s+(.+)$/i);
-  if (match?.[1]) return match[1].trim();
+  const fromHeader = authorization?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
+  if (fromHeader) return fromHeader;
   const fromQuery = query?.token;
   return fromQuery ? fromQuery : undefined;
 }

@@ -8,6 +8,8 @@ import { ConfigError } from './errors';
  */
 const positiveInt = (fallback: number) =>
   z._default(z.coerce.number().check(z.int(), z.positive()), fallback);
+/** Seconds; fractions allowed so tests can shrink an hour to a second. */
+const positiveSeconds = (fallback: number) => z._default(z.coerce.number().check(z.positive()), fallback);
 const optionalUrl = z.optional(z.url());
 const optionalText = z.optional(z.string().check(z.minLength(1)));
 
@@ -33,9 +35,9 @@ export const configSchema = z.object({
   SEEN_SECRET_ID: optionalText,
   SEEN_MAX_CALLS_PER_HOUR: positiveInt(1000),
   /** Length of the SEEN budget window; an hour, shortened only by tests. */
-  SEEN_BUDGET_WINDOW_SECONDS: positiveInt(3600),
+  SEEN_BUDGET_WINDOW_SECONDS: positiveSeconds(3600),
   /** How often the SEEN drain runs (EventBridge rate in AWS, a timer locally). */
-  SEEN_DRAIN_INTERVAL_SECONDS: positiveInt(60),
+  SEEN_DRAIN_INTERVAL_SECONDS: positiveSeconds(60),
   SEEN_MAX_RECEIVERS_PER_CALL: positiveInt(100),
   /** JSON: per campaign_slug, which callback fields become which Braze attributes. See seen/config.ts. */
   SEEN_CAMPAIGNS: optionalText,

@@ -60,9 +60,10 @@ export const isRetryableStatus = (status: number): boolean => status === 408 || 
 
 /**
  * How long the server asked us to wait, in ms, from `Retry-After` (seconds or HTTP date)
- * or `X-RateLimit-Reset` (epoch seconds, as Braze sends it). Undefined when neither is usable.
+ * or, when `useRateLimitReset`, `X-RateLimit-Reset` (epoch seconds, as Braze sends it).
+ * Undefined when neither is usable.
  */
-export function serverRequestedDelay(headers: Headers, nowMs: number): number | undefined {
+export function serverRequestedDelay(headers: Headers, nowMs: number, useRateLimitReset = true): number | undefined {
   const retryAfter = headers.get('retry-after');
   if (retryAfter) {
     const seconds = Number(retryAfter);
@@ -70,7 +71,7 @@ export function serverRequestedDelay(headers: Headers, nowMs: number): number | 
     const date = Date.parse(retryAfter);
     if (!Number.isNaN(date)) return Math.max(0, date - nowMs);
   }
-  const reset = headers.get('x-ratelimit-reset');
+  const reset = useRateLimitReset ? headers.get('x-ratelimit-reset') : null;
   if (reset) {
     const epochSeconds = Number(reset);
     if (Number.isFinite(epochSeconds)) return Math.max(0, epochSeconds * 1000 - nowMs);
@@ -124,7 +125,8 @@ export class HttpClient {
           throw new PermanentDeliveryError(`${options.label} answered ${response.status}`, response.status);
         }
         lastError = new RetryableDeliveryError(`${options.label} answered ${response.status}`, response.status);
-        requestedDelay = serverRequestedDelay(response.headers, this.clock.now());
+        // Braze sends X-RateLimit-Reset on every answer; it says when to retry only on a 429.
+        requestedDelay = serverRequestedDelay(response.headers, this.clock.now(), response.status === 429);
       } catch (error) {
         if (error instanceof PermanentDeliveryError) throw error;
         const reason = error instanceof Error ? error.name : 'unknown';

@@ -31,6 +31,8 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
 
 /** Runs `task` over `items` with at most `limit` in flight; results in input order. */
 export async function mapWithConcurrency<T, R>(items: readonly T[], limit: number, task: (item: T, index: number) => Promise<R>): Promise<R[]> {
+  // Without this, a limit below 1 starts no worker and resolves with holes: every item silently skipped.
+  if (!(limit >= 1)) throw new RangeError(`limit must be at least 1, got ${limit}`);
   const results = new Array<R>(items.length);
   let next = 0;
   const worker = async () => {

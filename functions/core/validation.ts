@@ -1,8 +1,12 @@
 import * as z from 'zod/mini';
-import en from 'zod/v4/locales/en.js';
+import { en } from 'zod/v4/locales';
 import { type FieldIssue, ValidationError } from './errors';
 
-/** English messages ("expected string, received undefined"): one locale, not all of them. */
+/**
+ * English messages ("expected string, received undefined"): one locale, not all of them. The
+ * barrel import is tree-shaken to `en` by esbuild (same bundle size as `locales/en.js`), and unlike
+ * that per-file path it also resolves under require (jest), where `en.js` is ESM-only and fails to load.
+ */
 z.config(en());
 
 /** `[0].email`, `lytics_to_braze_audience[3].external_id`: the path a sender can act on. */

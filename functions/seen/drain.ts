@@ -64,7 +64,8 @@ export function build(deps: Deps) {
   const drain = async (_event: unknown, context: Context): Promise<DrainResult> => {
     const started = deps.clock.now();
     const remaining = () => context.getRemainingTimeInMillis() - (deps.clock.now() - started);
-    const visibilitySeconds = Math.ceil(context.getRemainingTimeInMillis() / 1000) + 30;
+    // Held messages stay invisible for the whole run (plus a margin), never longer.
+    const visibilitySeconds = Math.ceil(context.getRemainingTimeInMillis() / 1000) + 5;
     const held: Held[] = [];
 
     while (held.length < MAX_MESSAGES_PER_RUN && remaining() > RECEIVE_MARGIN_MS) {
@@ -100,7 +101,7 @@ export function build(deps: Deps) {
     for (const call of planCalls(held, maxPerCall)) {
       if (throttled) {
         result.failedMessages += call.length;
-        await releaseMessages(call.map((entry) => entry.message));
+        await retryLater(call);
         continue;
       }
       const campaign = call[0]!.body.campaign;
@@ -133,6 +134,7 @@ export function build(deps: Deps) {
         logger.warn('seen call failed, messages will be redelivered', { status, messages: call.length });
         metrics.addMetric(MetricName.DeliveryFailures, MetricUnit.Count, call.length);
         result.failedMessages += call.length;
+        await retryLater(call);
         if (status === 429) {
           metrics.addMetric(MetricName.DownstreamThrottled, MetricUnit.Count, 1);
           throttled = true; // SEEN says the budget is spent: keep the rest for a later run
@@ -164,15 +166,19 @@ export function build(deps: Deps) {
     }
   }
 
-  /** Makes messages we will not call for in this run visible again (throttled by SEEN). */
-  async function releaseMessages(messages: readonly Message[]) {
-    for (const batch of chunk(messages, 10)) {
-      await sqs.send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 })),
-        }),
-      );
+  /**
+   * Messages whose call failed come back after a backoff that doubles with each receive (one drain
+   * interval first, 15 minutes at most) rather than after the whole run's visibility timeout;
+   * after maxReceiveCount receives SQS moves them to the DLQ.
+   */
+  async function retryLater(call: readonly Held[]) {
+    const entries = call.map((entry, i) => {
+      const receives = Number(entry.message.Attributes?.ApproximateReceiveCount ?? 1);
+      const delay = Math.min(900, Math.ceil(config.SEEN_DRAIN_INTERVAL_SECONDS * 2 ** (receives - 1)));
+      return { Id: String(i), ReceiptHandle: entry.message.ReceiptHandle, VisibilityTimeout: delay };
+    });
+    for (const batch of chunk(entries, 10)) {
+      await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: batch }));
     }
   }
 

@@ -44,7 +44,14 @@ export const seenQueueMessageSchema = z.object({
 export type SeenQueueMessage = z.infer<typeof seenQueueMessageSchema>;
 
 /** Per campaign_slug, which callback fields become which Braze attributes (SEEN_CAMPAIGNS). */
-const attributeMapSchema = z.record(z.string().check(z.minLength(1)), z.string().check(z.regex(/^[A-Za-z0-9_]{1,255}$/, 'not a valid attribute name')));
+const RESERVED_ATTRIBUTES = new Set(['braze_id', 'external_id', 'user_alias', '_update_existing_only']);
+const attributeMapSchema = z.record(
+  z.string().check(z.minLength(1)),
+  z.string().check(
+    z.regex(/^[A-Za-z0-9_]{1,255}$/, 'not a valid attribute name'),
+    z.refine((name) => !RESERVED_ATTRIBUTES.has(name), 'names an identifier Braze reserves'),
+  ),
+);
 export const seenCampaignConfigSchema = z.object({
   default: z.optional(z.object({ attributes: attributeMapSchema })),
   campaigns: z.optional(z.record(z.string(), z.object({ attributes: attributeMapSchema }))),

@@ -1,0 +1,157 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { startRunner, type Runner } from '../../local/runner';
+import { eventually, StubServer, type StubRequest } from '../support/stub-server';
+import { peekDlq, post, queueDepth } from '../support/runner-helpers';
+
+type Receiver = { customer_id: string; email?: string };
+const seedReceivers = JSON.parse(readFileSync(path.join(__dirname, '../fixtures/seen/receivers.json'), 'utf8')) as Receiver[];
+const quietPolicy = { retries: 2, baseDelayMs: 10, maxDelayMs: 3_000, timeoutMs: 2_000 };
+
+const receiversOf = (requests: StubRequest[]) => requests.flatMap((r) => (r.body as Receiver[]).map((x) => x.customer_id));
+const campaignOf = (request: StubRequest) => /\/v1\/campaigns\/([^/]+)\/receivers\/$/.exec(request.path)?.[1];
+
+/** The most calls that fell inside any window of `windowMs` (windows opening at each call). */
+function busiestWindow(times: number[], windowMs: number): number {
+  const sorted = [...times].sort((a, b) => a - b);
+  let most = 0;
+  for (let i = 0, j = 0; i < sorted.length; i++) {
+    while (sorted[i]! - sorted[j]! >= windowMs) j++;
+    most = Math.max(most, i - j + 1);
+  }
+  return most;
+}
+
+async function startWith(seenUrl: string, env: Record<string, string>) {
+  return startRunner({
+    env: { PORT: '0', LOG_LEVEL: 'SILENT', INBOUND_TOKEN: 'seen-inbound', SEEN_API_URL: seenUrl, SEEN_API_TOKEN: 'seen-api-token', ...env },
+    log: () => undefined,
+    retryPolicy: quietPolicy,
+  });
+}
+
+describe('Braze webhook receivers to SEEN, through the local runner (drain run by hand)', () => {
+  const seen = new StubServer(() => ({ status: 201, body: {} }));
+  let runner: Runner;
+
+  beforeAll(async () => {
+    runner = await startRunner({
+      env: { PORT: '0', LOG_LEVEL: 'SILENT', INBOUND_TOKEN: 'seen-inbound', SEEN_API_URL: await seen.start(), SEEN_API_TOKEN: 'seen-api-token' },
+      log: () => undefined,
+      retryPolicy: quietPolicy,
+      schedules: false,
+    });
+  });
+  afterAll(async () => {
+    await runner.stop();
+    await seen.stop();
+  });
+  beforeEach(() => {
+    seen.requests.length = 0;
+  });
+
+  it('posts the seed receivers to /v1/campaigns/{slug}/receivers/ with the SEEN token', async () => {
+    const response = await post(runner, '/seen/campaigns/onboarding/receivers', seedReceivers);
+
+    expect(response).toEqual({ status: 202, body: { accepted: seedReceivers.length } });
+    await runner.drainNow('seen-receivers');
+    expect(seen.requests).toHaveLength(1);
+    expect(seen.requests[0]?.method).toBe('POST');
+    expect(seen.requests[0]?.path).toBe('/v1/campaigns/onboarding/receivers/');
+    expect(seen.requests[0]?.headers.authorization).toBe('Token seen-api-token');
+    expect(seen.requests[0]?.body).toEqual(seedReceivers);
+  });
+
+  it('combines receivers of one campaign from several webhooks into one call', async () => {
+    await Promise.all(
+      Array.from({ length: 5 }, (_, i) => post(runner, '/seen/campaigns/winback/receivers', [{ customer_id: `w-${i}`, email: `w${i}@example.com` }])),
+    );
+
+    await runner.drainNow('seen-receivers');
+
+    expect(seen.requests).toHaveLength(1);
+    expect(seen.requests[0]?.path).toBe('/v1/campaigns/winback/receivers/');
+    expect(receiversOf(seen.requests).sort()).toEqual(['w-0', 'w-1', 'w-2', 'w-3', 'w-4']);
+  });
+
+  it('refuses a campaign slug that is not one, naming it, and enqueues nothing', async () => {
+    const response = await post(runner, '/seen/campaigns/..%2F..%2Fadmin/receivers', seedReceivers);
+
+    expect(response.status).toBe(400);
+    expect(response.body.issues).toEqual([expect.objectContaining({ path: 'campaign_slug' })]);
+    expect(await queueDepth(runner, 'seen-receivers')).toBe(0);
+  });
+
+  it('refuses a receiver without customer_id, naming its index', async () => {
+    const response = await post(runner, '/seen/campaigns/onboarding/receivers', [{ customer_id: 'ok' }, { email: 'a@example.com' }]);
+
+    expect(response.status).toBe(400);
+    expect(response.body.issues).toEqual([expect.objectContaining({ path: '[1].customer_id' })]);
+    expect(await queueDepth(runner, 'seen-receivers')).toBe(0);
+  });
+
+});
+
+describe('the SEEN call budget, through the local runner (drain on its timer)', () => {
+  const seen = new StubServer(() => ({ status: 201, body: {} }));
+  let runner: Runner;
+
+  beforeAll(async () => {
+    // A drain every 0.2 s with a 24-call budget per 2 s window: 24 / (10 + 2) = 2 calls per run.
+    runner = await startWith(await seen.start(), { SEEN_DRAIN_INTERVAL_SECONDS: '0.2', SEEN_BUDGET_WINDOW_SECONDS: '2', SEEN_MAX_CALLS_PER_HOUR: '24' });
+  });
+  afterAll(async () => {
+    await runner.stop();
+    await seen.stop();
+  });
+
+  it('keeps to the call budget in every window under a burst of 40 campaigns (2 calls per 0.2 s run, 24 per 2 s), dropping no receiver', async () => {
+    const campaigns = Array.from({ length: 40 }, (_, i) => `burst-${i}`);
+
+    await Promise.all(campaigns.map((c) => post(runner, `/seen/campaigns/${c}/receivers`, [{ customer_id: `${c}-a` }, { customer_id: `${c}-b` }])));
+
+    await eventually(() => (receiversOf(seen.requests).length >= 80 ? true : undefined), 30_000, 'all 80 receivers');
+    const calls = seen.requests;
+    expect(calls).toHaveLength(40); // one call per campaign: its two receivers travel together
+    expect(new Set(calls.map(campaignOf)).size).toBe(40);
+    expect(receiversOf(calls).sort()).toEqual(campaigns.flatMap((c) => [`${c}-a`, `${c}-b`]).sort());
+    expect(busiestWindow(calls.map((c) => c.at), 2_000)).toBeLessThanOrEqual(24);
+    // 40 calls at two per 0.2 s run take at least 19 intervals: the burst was held back, not sent at once.
+    expect(calls.at(-1)!.at - calls[0]!.at).toBeGreaterThanOrEqual(3_500);
+  });
+});
+
+describe('a SEEN outage, through the local runner', () => {
+  const seen = new StubServer(() => ({ status: 503, body: {} }));
+  let runner: Runner;
+
+  beforeAll(async () => {
+    runner = await startRunner({
+      env: {
+        PORT: '0',
+        LOG_LEVEL: 'SILENT',
+        INBOUND_TOKEN: 'seen-inbound',
+        SEEN_API_URL: await seen.start(),
+        SEEN_API_TOKEN: 'seen-api-token',
+        SEEN_DRAIN_INTERVAL_SECONDS: '0.2',
+        SEEN_BUDGET_WINDOW_SECONDS: '2',
+        SEEN_MAX_CALLS_PER_HOUR: '60',
+      },
+      log: () => undefined,
+      retryPolicy: quietPolicy,
+      queueOverrides: { maxReceiveCount: 2 },
+    });
+  });
+  afterAll(async () => {
+    await runner.stop();
+    await seen.stop();
+  });
+
+  it('moves the receivers to the DLQ after maxReceiveCount failed calls, one attempt per call', async () => {
+    await post(runner, '/seen/campaigns/onboarding/receivers', [{ customer_id: 'lost-not' }]);
+
+    const parked = await eventually(async () => (await peekDlq(runner, 'seen-receivers')).find((m) => m.body.includes('lost-not')), 20_000, 'DLQ');
+    expect(JSON.parse(parked.body).receivers).toEqual([{ customer_id: 'lost-not' }]);
+    expect(seen.requests).toHaveLength(2);
+  });
+});

@@ -1,0 +1,39 @@
+import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import type { Runner } from '../../local/runner';
+
+/** Visible + in-flight + delayed messages of a runner queue (or its DLQ). */
+export async function queueDepth(runner: Runner, queueId: string, which: 'queue' | 'dlq' = 'queue'): Promise<number> {
+  const q = runner.queues.get(queueId);
+  if (!q) throw new Error(`no queue ${queueId}`);
+  const result = await runner.sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: which === 'queue' ? q.url : q.dlqUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+    }),
+  );
+  const a = result.Attributes ?? {};
+  return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
+}
+
+/** Reads (without deleting) what sits in a queue's DLQ. */
+export async function peekDlq(runner: Runner, queueId: string): Promise<{ body: string; attributes: Record<string, string | undefined> }[]> {
+  const q = runner.queues.get(queueId);
+  if (!q) throw new Error(`no queue ${queueId}`);
+  const result = await runner.sqs.send(
+    new ReceiveMessageCommand({ QueueUrl: q.dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0, MessageAttributeNames: ['All'] }),
+  );
+  return (result.Messages ?? []).map((m) => ({
+    body: m.Body ?? '',
+    attributes: Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue])),
+  }));
+}
+
+/** POSTs JSON to the runner with the inbound token (pass `null` to send no credentials). */
+export async function post(runner: Runner, path: string, body: unknown, token: string | null = runner.inboundToken) {
+  const response = await fetch(`${runner.url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
