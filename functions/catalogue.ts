@@ -5,7 +5,7 @@
  */
 import type { SecretOwner } from './core/secrets';
 
-export type QueueId = 'braze-track' | 'seen-receivers';
+export type QueueId = 'braze-track' | 'seen-receivers' | 'lytics-users';
 
 export interface IngressFlow {
   id: string;
@@ -27,6 +27,8 @@ export interface IngressFlow {
 
 interface ConsumerBase {
   entry: string;
+  /** The `flow` its logs and EMF metrics carry (the module's FLOW_ID); the alarms use it. */
+  flowId: string;
   timeoutSeconds: number;
   memoryMb: number;
 }
@@ -49,7 +51,7 @@ export interface ScheduledConsumer extends ConsumerBase {
 
 export interface DeliveryQueue {
   id: QueueId;
-  destination: 'braze' | 'seen';
+  destination: 'braze' | 'seen' | 'lytics';
   /** Secret the consumer reads (outbound credentials). */
   owner: SecretOwner;
   description: string;
@@ -70,6 +72,7 @@ export const deliveryQueues: readonly DeliveryQueue[] = [
     consumer: {
       kind: 'event-source',
       entry: 'functions/braze/track-delivery.ts',
+      flowId: 'braze-track-delivery',
       batchSize: 100,
       maxBatchingWindowSeconds: 2,
       maxConcurrency: 5,
@@ -87,11 +90,30 @@ export const deliveryQueues: readonly DeliveryQueue[] = [
     consumer: {
       kind: 'schedule',
       entry: 'functions/seen/drain.ts',
+      flowId: 'seen-drain',
       intervalSetting: 'SEEN_DRAIN_INTERVAL_SECONDS',
       timeoutSeconds: 50,
       memoryMb: 256,
     },
     maxReceiveCount: 10,
+  },
+  {
+    id: 'lytics-users',
+    destination: 'lytics',
+    owner: 'lytics',
+    description: 'Braze webhook user profiles for the Lytics collect API (stream braze_users), combined per call.',
+    rateLimit: 'Lytics collect API: up to 10 MB per call; maxConcurrency caps parallel calls, 429 honours Retry-After',
+    consumer: {
+      kind: 'event-source',
+      entry: 'functions/lytics/users-delivery.ts',
+      flowId: 'lytics-users-delivery',
+      batchSize: 500,
+      maxBatchingWindowSeconds: 5,
+      maxConcurrency: 2,
+      timeoutSeconds: 60,
+      memoryMb: 512,
+    },
+    maxReceiveCount: 5,
   },
 ];
 
@@ -118,6 +140,28 @@ export const ingressFlows: readonly IngressFlow[] = [
     queue: 'seen-receivers',
     throttle: { rateLimit: 50, burstLimit: 100 },
   },
+  {
+    id: 'lytics-audiences',
+    seed: '003',
+    description: 'Lytics audience export (add/remove) -> Braze /users/track lytics_segments, merged per user',
+    owner: 'lytics',
+    method: 'POST',
+    path: '/lytics/audiences',
+    entry: 'functions/lytics/audiences.ts',
+    queue: 'braze-track',
+    throttle: { rateLimit: 100, burstLimit: 200 },
+  },
+  {
+    id: 'lytics-users',
+    seed: '003',
+    description: 'Braze webhook user profile -> Lytics collect API, stream braze_users',
+    owner: 'lytics',
+    method: 'POST',
+    path: '/lytics/users',
+    entry: 'functions/lytics/users.ts',
+    queue: 'lytics-users',
+    throttle: { rateLimit: 100, burstLimit: 200 },
+  },
 ];
 
 export function queueById(id: QueueId): DeliveryQueue {
@@ -125,3 +169,38 @@ export function queueById(id: QueueId): DeliveryQueue {
   if (!queue) throw new Error(`unknown queue ${id}`);
   return queue;
 }
+
+/** The `flow` dimension each queue's consumer writes its EMF metrics under (its module's FLOW_ID). */
+export const consumerFlowIds: Readonly<Record<QueueId, string>> = Object.fromEntries(
+  deliveryQueues.map((queue) => [queue.id, queue.consumer.flowId]),
+) as Record<QueueId, string>;
+
+/** A job started by a file landing in the imports bucket (S3 event notification -> Lambda). */
+export interface S3Job {
+  id: string;
+  seed: string;
+  description: string;
+  /** Whose secret the job reads (outbound credentials). */
+  owner: SecretOwner;
+  entry: string;
+  /** The `flow` its logs and metrics carry (the module's FLOW_ID). */
+  flowId: string;
+  /** Object keys that start the job: under `prefix`, ending in `suffix`. */
+  trigger: { kind: 's3'; prefix: string; suffix: string };
+  timeoutSeconds: number;
+  memoryMb: number;
+}
+
+export const jobs: readonly S3Job[] = [
+  {
+    id: 'lytics-csv-import',
+    seed: '003',
+    description: 'Braze segment CSV export (up to 500,000 users) streamed into the Lytics bulk CSV API',
+    owner: 'lytics',
+    entry: 'functions/lytics/csv-import.ts',
+    flowId: 'lytics-csv-import',
+    trigger: { kind: 's3', prefix: 'lytics/', suffix: '.csv' },
+    timeoutSeconds: 900,
+    memoryMb: 1024,
+  },
+];

@@ -20,11 +20,12 @@ export interface PollerOptions {
  * messages within the batching window, invokes the handler, deletes what succeeded and leaves
  * `batchItemFailures` (or the whole batch if the handler throws) to reappear after the visibility
  * timeout; SQS's redrive policy moves a message to the DLQ after maxReceiveCount receives.
- * `maxConcurrency` workers poll in parallel.
+ * One loop gathers batches; up to `maxConcurrency` invocations run at once.
  */
 export class EventSourcePoller {
   private running = false;
-  private workers: Promise<void>[] = [];
+  private loop?: Promise<void>;
+  private readonly inFlight = new Set<Promise<void>>();
 
   constructor(
     private readonly sqs: SQSClient,
@@ -33,19 +34,25 @@ export class EventSourcePoller {
 
   start(): void {
     this.running = true;
-    this.workers = Array.from({ length: this.options.consumer.maxConcurrency }, () => this.work());
+    this.loop = this.work();
   }
 
   async stop(): Promise<void> {
     this.running = false;
-    await Promise.allSettled(this.workers);
+    await this.loop;
+    await Promise.allSettled([...this.inFlight]);
   }
 
   private async work(): Promise<void> {
     while (this.running) {
       try {
+        while (this.inFlight.size >= this.options.consumer.maxConcurrency) await Promise.race(this.inFlight);
         const batch = await this.gather();
-        if (batch.length > 0) await this.invoke(batch);
+        if (batch.length === 0) continue;
+        const invocation: Promise<void> = this.invoke(batch)
+          .catch((error: unknown) => this.options.log(`poller ${this.options.name}: ${error instanceof Error ? error.message : String(error)}`))
+          .finally(() => this.inFlight.delete(invocation));
+        this.inFlight.add(invocation);
       } catch (error) {
         if (this.running) {
           this.options.log(`poller ${this.options.name}: ${error instanceof Error ? error.message : String(error)}`);

@@ -99,7 +99,7 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
   const sandbox = new Sandbox(log);
   await sandbox.start();
   const sandboxed: string[] = [];
-  const fillSandbox = (urlVar: string, destination: 'braze' | 'seen', secretVars: [string, string][]) => {
+  const fillSandbox = (urlVar: string, destination: 'braze' | 'seen' | 'lytics', secretVars: [string, string][]) => {
     if (env[urlVar]) {
       for (const [name] of secretVars) if (!env[name]) throw new ConfigError(`${urlVar} is set, so ${name} must be set too`);
       return;
@@ -110,6 +110,8 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
   };
   fillSandbox('BRAZE_REST_ENDPOINT', 'braze', [['BRAZE_API_KEY', 'sandbox-braze-key']]);
   fillSandbox('SEEN_API_URL', 'seen', [['SEEN_API_TOKEN', 'sandbox-seen-token']]);
+  fillSandbox('LYTICS_API_URL', 'lytics', [['LYTICS_API_TOKEN', 'sandbox-lytics-token']]);
+  env.LYTICS_BULK_API_URL ||= env.LYTICS_API_URL;
   env.INBOUND_TOKEN ||= randomBytes(18).toString('base64url');
   env.LOG_LEVEL ??= 'WARN';
   env.SEEN_DRAIN_INTERVAL_SECONDS ??= '10';
@@ -149,7 +151,7 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
   for (const q of queues.values()) {
     const consumer = q.definition.consumer;
     const mod = await loadModule<unknown, unknown>(consumer.entry);
-    const handler = mod.build(depsFor(`${q.definition.id}-delivery`, { QUEUE_URL: q.url, DLQ_URL: q.dlqUrl }));
+    const handler = mod.build(depsFor(consumer.flowId, { QUEUE_URL: q.url, DLQ_URL: q.dlqUrl }));
     if (consumer.kind === 'event-source') {
       const poller = new EventSourcePoller(sqs, {
         name: `${q.definition.id}-delivery`,

@@ -2,7 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
 /** Destinations the sandbox stands in for, each under its own path prefix. */
-export type SandboxDestination = 'braze' | 'seen';
+export type SandboxDestination = 'braze' | 'seen' | 'lytics';
 
 export interface RecordedRequest {
   destination: SandboxDestination;
@@ -46,18 +46,29 @@ export class Sandbox {
   }
 
   private async handle(req: IncomingMessage): Promise<{ status: number; body: unknown }> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const text = Buffer.concat(chunks).toString('utf8');
-    let body: unknown = text;
-    try {
-      body = text ? JSON.parse(text) : undefined;
-    } catch {
-      /* kept as text */
-    }
     const url = new URL(req.url ?? '/', 'http://sandbox');
+    let body: unknown;
+    if (url.pathname.includes('/collect/bulk/')) {
+      // A bulk CSV can be hundreds of MB: count its lines as it streams, keep none of it.
+      let lines = 0;
+      let bytes = 0;
+      for await (const chunk of req) {
+        bytes += (chunk as Buffer).length;
+        for (const byte of chunk as Buffer) if (byte === 10) lines++;
+      }
+      body = { csv: { bytes, lines } };
+    } else {
+      const chunks: Buffer[] = [];
+      for await (const chunk of req) chunks.push(chunk as Buffer);
+      const text = Buffer.concat(chunks).toString('utf8');
+      try {
+        body = text ? JSON.parse(text) : undefined;
+      } catch {
+        body = text;
+      }
+    }
     const [, destination, ...rest] = url.pathname.split('/');
-    const path = `/${rest.join('/')}`;
+    const path = `/${rest.join('/')}${url.search}`;
     const recorded: RecordedRequest = {
       destination: destination as SandboxDestination,
       method: req.method ?? 'GET',
@@ -93,6 +104,11 @@ function answerFor(request: RecordedRequest): { status: number; body: unknown; s
   if (request.destination === 'seen' && /^\/v1\/campaigns\/[^/]+\/receivers\/?$/.test(request.path)) {
     const count = Array.isArray(request.body) ? request.body.length : 0;
     return { status: 201, body: { created: count }, summary: `${count} receiver(s)` };
+  }
+  if (request.destination === 'lytics' && /^\/collect\/(json|bulk)\/[^/?]+/.test(request.path)) {
+    const csv = (request.body as { csv?: { lines: number } } | undefined)?.csv;
+    const count = Array.isArray(request.body) ? request.body.length : csv ? Math.max(0, csv.lines - 1) : request.body ? 1 : 0;
+    return { status: 200, body: { status: 200, message: 'success', data: { message_count: count, rejected_count: 0 } }, summary: `${count} record(s)` };
   }
   return { status: 404, body: { message: 'not found' }, summary: 'unknown path' };
 }

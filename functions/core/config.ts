@@ -41,6 +41,21 @@ export const configSchema = z.object({
   SEEN_MAX_RECEIVERS_PER_CALL: positiveInt(100),
   /** JSON: per campaign_slug, which callback fields become which Braze attributes. See seen/config.ts. */
   SEEN_CAMPAIGNS: optionalText,
+
+  /** Lytics API base (collect JSON API), e.g. https://api.lytics.io. */
+  LYTICS_API_URL: optionalUrl,
+  /** Lytics bulk CSV API base (https://bulk.lytics.io: api.lytics.io caps uploads at 10 MB); LYTICS_API_URL when unset. */
+  LYTICS_BULK_API_URL: optionalUrl,
+  LYTICS_API_TOKEN: optionalText,
+  LYTICS_SECRET_ID: optionalText,
+  /** Stream that Braze webhook profiles are collected into (seed 003). */
+  LYTICS_USERS_STREAM: z._default(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,100}$/)), 'braze_users'),
+  /** Profiles per collect call: the JSON collect API takes arrays up to 10 MB. */
+  LYTICS_MAX_EVENTS_PER_REQUEST: positiveInt(500),
+  /** Stream that Braze segment CSV exports are imported into. */
+  LYTICS_CSV_STREAM: z._default(z.string().check(z.regex(/^[A-Za-z0-9_-]{1,100}$/)), 'braze_segment_export'),
+  /** Rows per bulk CSV request: each request is retried on its own, so one failure never resends the whole file. */
+  LYTICS_CSV_ROWS_PER_REQUEST: positiveInt(50_000),
 });
 
 export type Config = z.infer<typeof configSchema>;

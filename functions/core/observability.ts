@@ -14,7 +14,8 @@ export const MetricName = {
   DeliveryFailures: 'DeliveryFailures',
   DownstreamCalls: 'DownstreamCalls',
   DownstreamThrottled: 'DownstreamThrottled',
-  BrazeObjectsPerCall: 'BrazeObjectsPerCall',
+  /** Records in one downstream call (Braze: objects per /users/track call). */
+  RecordsPerCall: 'RecordsPerCall',
   RequestsRefused: 'RequestsRefused',
   DrainRuns: 'DrainRuns',
   IngressErrors: 'IngressErrors',

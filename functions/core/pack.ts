@@ -44,3 +44,55 @@ export async function mapWithConcurrency<T, R>(items: readonly T[], limit: numbe
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
 }
+
+/**
+ * Packs groups into bins of at most `capacity`, splitting the groups `split` allows (it returns
+ * the first `n` units and the rest, or undefined for a group that must stay whole). Whole groups
+ * are placed first-fit; splittable ones then fill what room is left, bin by bin, before opening
+ * new bins, so a backfill of splittable groups needs ceil(total / capacity) bins.
+ */
+export function packSplitting<T>(
+  groups: readonly T[],
+  weight: (group: T) => number,
+  capacity: number,
+  split: (group: T, n: number) => [T, T] | undefined,
+): T[][] {
+  if (!Number.isInteger(capacity) || capacity < 1) throw new RangeError(`capacity must be a positive integer, got ${capacity}`);
+  const bins: { items: T[]; load: number }[] = [];
+  const splittable: T[] = [];
+  for (const group of groups) {
+    const w = weight(group);
+    if (w > 1 && split(group, 1) !== undefined) {
+      splittable.push(group);
+      continue;
+    }
+    const bin = bins.find((candidate) => candidate.load + w <= capacity);
+    if (bin) {
+      bin.items.push(group);
+      bin.load += w;
+    } else bins.push({ items: [group], load: w });
+  }
+  let open = 0; // bins before `open` are full
+  for (const group of splittable) {
+    let rest: T | undefined = group;
+    while (rest !== undefined) {
+      while (open < bins.length && bins[open]!.load >= capacity) open++;
+      if (open === bins.length) bins.push({ items: [], load: 0 });
+      const bin = bins[open]!;
+      const w = weight(rest);
+      const room = capacity - bin.load;
+      if (w <= room) {
+        bin.items.push(rest);
+        bin.load += w;
+        rest = undefined;
+      } else {
+        const parts = split(rest, room);
+        if (!parts) throw new Error('split refused a group it accepted before');
+        bin.items.push(parts[0]);
+        bin.load += room;
+        rest = parts[1];
+      }
+    }
+  }
+  return bins.map((bin) => bin.items);
+}

@@ -3,7 +3,7 @@ import type { Config } from './config';
 import { ConfigError } from './errors';
 
 /** Each partner keeps its inbound token and outbound credentials together; Braze its REST key. */
-export type SecretOwner = 'braze' | 'seen';
+export type SecretOwner = 'braze' | 'seen' | 'lytics';
 
 export interface SecretValues {
   /** Token partners (or Braze webhooks) present to us. */
@@ -23,6 +23,7 @@ export interface SecretStore {
 export const secretIdVariable: Record<SecretOwner, keyof Config> = {
   braze: 'BRAZE_SECRET_ID',
   seen: 'SEEN_SECRET_ID',
+  lytics: 'LYTICS_SECRET_ID',
 };
 
 /**
@@ -53,6 +54,7 @@ export class EnvSecretStore implements SecretStore {
     return new EnvSecretStore({
       braze: { api_key: config.BRAZE_API_KEY },
       seen: { inbound_token: config.INBOUND_TOKEN, api_token: config.SEEN_API_TOKEN },
+      lytics: { inbound_token: config.INBOUND_TOKEN, api_token: config.LYTICS_API_TOKEN },
     });
   }
 

@@ -1,4 +1,4 @@
-import { chunk, mapWithConcurrency, packFirstFit } from '../../../functions/core/pack';
+import { chunk, mapWithConcurrency, packFirstFit, packSplitting } from '../../../functions/core/pack';
 
 const single = (count: number): number[] => Array.from({ length: count }, (_, index) => index);
 const one = (): number => 1;
@@ -178,5 +178,47 @@ describe('mapWithConcurrency', () => {
     });
 
     await expect(failing).rejects.toThrow('task 3 failed');
+  });
+});
+
+describe('packSplitting', () => {
+  type Msg = { id: string; n: number; splittable: boolean };
+  const weight = (m: Msg) => m.n;
+  const split = (m: Msg, k: number): [Msg, Msg] | undefined =>
+    m.splittable ? [{ ...m, n: k }, { ...m, n: m.n - k }] : undefined;
+  const loads = (bins: Msg[][]) => bins.map((bin) => bin.reduce((s, m) => s + m.n, 0));
+
+  it('fills every call to capacity when messages may be split: ceil(total / capacity) calls', () => {
+    const messages = Array.from({ length: 20 }, (_, i) => [
+      ...Array.from({ length: 6 }, (_, j) => ({ id: `${i}-${j}`, n: 75, splittable: true })),
+      { id: `${i}-tail`, n: 50, splittable: true },
+    ]).flat();
+
+    const bins = packSplitting(messages, weight, 75, split);
+
+    expect(bins).toHaveLength(Math.ceil((20 * 500) / 75));
+    expect(loads(bins).slice(0, -1).every((load) => load === 75)).toBe(true);
+    expect(loads(bins).reduce((a, b) => a + b, 0)).toBe(10_000);
+  });
+
+  it('keeps unsplittable messages whole and fills the room they leave with splittable ones', () => {
+    const messages: Msg[] = [
+      { id: 'events-a', n: 50, splittable: false },
+      { id: 'attrs', n: 60, splittable: true },
+      { id: 'events-b', n: 40, splittable: false },
+    ];
+
+    const bins = packSplitting(messages, weight, 75, split);
+
+    expect(bins.map((bin) => bin.map((m) => `${m.id}:${m.n}`))).toEqual([['events-a:50', 'attrs:25'], ['events-b:40', 'attrs:35']]);
+  });
+
+  it('packs nothing into no bins and one message into one bin', () => {
+    expect(packSplitting([], weight, 75, split)).toEqual([]);
+    expect(packSplitting([{ id: 'a', n: 1, splittable: true }], weight, 75, split)).toEqual([[{ id: 'a', n: 1, splittable: true }]]);
+  });
+
+  it('splits one message of 76 into 75 and 1', () => {
+    expect(loads(packSplitting([{ id: 'a', n: 76, splittable: true }], weight, 75, split))).toEqual([75, 1]);
   });
 });
