@@ -8,6 +8,9 @@ import type * as z from 'zod/mini';
 import { presentedToken, safeEqual } from './auth';
 import { AuthenticationError, BridgeError, PayloadTooLargeError, ValidationError } from './errors';
 import { MetricName, MetricUnit } from './observability';
+import type { Config } from './config';
+import { requireSetting } from './deps';
+import type { OutgoingMessage, QueueSender } from './queue';
 import type { SecretOwner, SecretStore } from './secrets';
 import { validate } from './validation';
 
@@ -133,4 +136,39 @@ export function createIngressHandler<S extends z.ZodMiniType>(spec: IngressSpec<
     .use(errorHandler)
     .use(rawBodyAuthParseValidate)
     .handler(handler);
+}
+
+export interface QueuedIngressSpec<S extends z.ZodMiniType> {
+  flowId: string;
+  owner: SecretOwner;
+  schema: S;
+  verifySignature?: IngressSpec<S>['verifySignature'];
+  /** What a valid request puts on the flow's queue (no I/O: the transform lives here). */
+  toMessages: (request: IngressRequest<z.infer<S>>) => IngressOutcome & { messages: OutgoingMessage[] };
+}
+
+/**
+ * The usual ingress: authenticate, validate, turn the request into queue messages, enqueue them
+ * on QUEUE_URL, answer 202 once SQS has them all.
+ */
+export function createQueuedIngress<S extends z.ZodMiniType>(
+  spec: QueuedIngressSpec<S>,
+  deps: IngressDeps & { config: Config; queue: QueueSender },
+) {
+  const queueUrl = requireSetting(deps.config, 'QUEUE_URL');
+  return createIngressHandler(
+    {
+      flowId: spec.flowId,
+      owner: spec.owner,
+      schema: spec.schema,
+      maxBodyBytes: deps.config.MAX_BODY_BYTES,
+      verifySignature: spec.verifySignature,
+      handle: async (request) => {
+        const { messages, ...outcome } = spec.toMessages(request);
+        await deps.queue.sendAll(queueUrl, messages);
+        return outcome;
+      },
+    },
+    deps,
+  );
 }

@@ -1,5 +1,5 @@
-import { type Deps, lazyHandler, requireSetting } from '../core/deps';
-import { createIngressHandler } from '../core/ingress';
+import { type Deps, lazyHandler } from '../core/deps';
+import { createQueuedIngress } from '../core/ingress';
 import { encodeTrackMessages } from '../core/track-queue';
 import { seenCallbackSchema } from './schemas';
 import { callbackToTrackItems, parseCampaignConfig } from './transform';
@@ -8,19 +8,15 @@ export const FLOW_ID = 'seen-callback';
 
 /** POST /seen/callback: SEEN "video ready" -> Braze /users/track attributes (via the braze-track queue). */
 export function build(deps: Deps) {
-  const { config } = deps;
-  const queueUrl = requireSetting(config, 'QUEUE_URL');
-  const campaigns = parseCampaignConfig(config.SEEN_CAMPAIGNS);
-  return createIngressHandler(
+  const campaigns = parseCampaignConfig(deps.config.SEEN_CAMPAIGNS);
+  return createQueuedIngress(
     {
       flowId: FLOW_ID,
       owner: 'seen',
       schema: seenCallbackSchema,
-      maxBodyBytes: config.MAX_BODY_BYTES,
-      handle: async ({ body, requestId }) => {
+      toMessages: ({ body, requestId }) => {
         const items = callbackToTrackItems(body, campaigns);
-        await deps.queue.sendAll(queueUrl, encodeTrackMessages(FLOW_ID, requestId, items, config.BRAZE_MAX_OBJECTS_PER_REQUEST));
-        return { accepted: items.length };
+        return { accepted: items.length, messages: encodeTrackMessages(FLOW_ID, requestId, items, deps.config.BRAZE_MAX_OBJECTS_PER_REQUEST) };
       },
     },
     deps,

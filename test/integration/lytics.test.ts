@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startRunner, type Runner } from '../../local/runner';
-import { peekDlq, post, queueDepth } from '../support/runner-helpers';
+import type { Runner } from '../../local/runner';
+import { peekDlq, post, queueDepth, startTestRunner } from '../support/runner-helpers';
 import { eventually, StubServer } from '../support/stub-server';
 
 const fixture = (name: string) => JSON.parse(readFileSync(path.join(__dirname, '../fixtures/lytics', name), 'utf8')) as Record<string, unknown>;
-const quietPolicy = { retries: 2, baseDelayMs: 10, maxDelayMs: 3_000, timeoutMs: 2_000 };
 type Attribute = { external_id: string; lytics_segments: { add?: string[]; remove?: string[] } };
 const attributesOf = (body: unknown) => (body as { attributes: Attribute[] }).attributes;
 
@@ -15,21 +14,12 @@ describe('Lytics flows, through the local runner', () => {
   let runner: Runner;
 
   beforeAll(async () => {
-    runner = await startRunner({
-      env: {
-        PORT: '0',
-        LOG_LEVEL: 'SILENT',
-        INBOUND_TOKEN: 'lytics-inbound',
+    runner = await startTestRunner({ INBOUND_TOKEN: 'lytics-inbound',
         BRAZE_REST_ENDPOINT: await braze.start(),
         BRAZE_API_KEY: 'braze-key',
         LYTICS_API_URL: await lytics.start(),
-        LYTICS_API_TOKEN: 'lytics-secret-token',
-      },
-      log: () => undefined,
-      retryPolicy: quietPolicy,
-      consumerOverrides: { maxBatchingWindowSeconds: 1 },
-      queueOverrides: { visibilityTimeoutSeconds: 5 },
-    });
+        LYTICS_API_TOKEN: 'lytics-secret-token' }, { consumerOverrides: { maxBatchingWindowSeconds: 1 },
+      queueOverrides: { visibilityTimeoutSeconds: 5 } });
   });
   afterAll(async () => {
     await runner.stop();
@@ -134,13 +124,8 @@ describe('a Lytics outage, through the local runner', () => {
   let runner: Runner;
 
   beforeAll(async () => {
-    runner = await startRunner({
-      env: { PORT: '0', LOG_LEVEL: 'SILENT', INBOUND_TOKEN: 'lytics-inbound', LYTICS_API_URL: await lytics.start(), LYTICS_API_TOKEN: 'lytics-secret-token' },
-      log: () => undefined,
-      retryPolicy: quietPolicy,
-      consumerOverrides: { maxBatchingWindowSeconds: 0.1 },
-      queueOverrides: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2 },
-    });
+    runner = await startTestRunner({ INBOUND_TOKEN: 'lytics-inbound', LYTICS_API_URL: await lytics.start(), LYTICS_API_TOKEN: 'lytics-secret-token' }, { consumerOverrides: { maxBatchingWindowSeconds: 0.1 },
+      queueOverrides: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2 } });
   });
   afterAll(async () => {
     await runner.stop();

@@ -1,11 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startRunner, type Runner } from '../../local/runner';
+import type { Runner } from '../../local/runner';
 import { eventually, StubServer } from '../support/stub-server';
-import { peekDlq, post, queueDepth } from '../support/runner-helpers';
+import { peekDlq, post, queueDepth, startTestRunner } from '../support/runner-helpers';
 
 const seedCallback = JSON.parse(readFileSync(path.join(__dirname, '../fixtures/seen/callback.json'), 'utf8')) as Record<string, unknown>;
-const quietPolicy = { retries: 2, baseDelayMs: 10, maxDelayMs: 3_000, timeoutMs: 2_000 };
 
 function callback(customerId: string, overrides: Record<string, unknown> = {}) {
   return { ...seedCallback, customer_id: customerId, ...overrides };
@@ -17,14 +16,14 @@ describe('SEEN callback to Braze /users/track, through the local runner', () => 
 
   beforeAll(async () => {
     const brazeUrl = await braze.start();
-    runner = await startRunner({
-      env: { PORT: '0', LOG_LEVEL: 'SILENT', INBOUND_TOKEN: 'seen-inbound-test-token', BRAZE_REST_ENDPOINT: brazeUrl, BRAZE_API_KEY: 'braze-test-key', BRAZE_MAX_OBJECTS_PER_REQUEST: '10' },
-      log: () => undefined,
-      consumerOverrides: { maxBatchingWindowSeconds: 0.3 },
-      retryPolicy: quietPolicy,
-      // Longer than any in-process retry wait, as AWS's 6x rule ensures; short enough to keep tests quick.
-      queueOverrides: { visibilityTimeoutSeconds: 5, maxReceiveCount: 2 },
-    });
+    runner = await startTestRunner(
+      { INBOUND_TOKEN: 'seen-inbound-test-token', BRAZE_REST_ENDPOINT: brazeUrl, BRAZE_API_KEY: 'braze-test-key', BRAZE_MAX_OBJECTS_PER_REQUEST: '10' },
+      {
+        consumerOverrides: { maxBatchingWindowSeconds: 0.3 },
+        // Longer than any in-process retry wait, as AWS's 6x rule ensures; short enough to keep tests quick.
+        queueOverrides: { visibilityTimeoutSeconds: 5, maxReceiveCount: 2 },
+      },
+    );
   });
   afterAll(async () => {
     await runner.stop();
@@ -166,13 +165,10 @@ describe('a Braze outage, through the local runner', () => {
 
   beforeAll(async () => {
     const brazeUrl = await braze.start();
-    runner = await startRunner({
-      env: { PORT: '0', LOG_LEVEL: 'SILENT', INBOUND_TOKEN: 'seen-inbound-test-token', BRAZE_REST_ENDPOINT: brazeUrl, BRAZE_API_KEY: 'braze-test-key' },
-      log: () => undefined,
-      consumerOverrides: { maxBatchingWindowSeconds: 0.1 },
-      retryPolicy: quietPolicy,
-      queueOverrides: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2 },
-    });
+    runner = await startTestRunner(
+      { INBOUND_TOKEN: 'seen-inbound-test-token', BRAZE_REST_ENDPOINT: brazeUrl, BRAZE_API_KEY: 'braze-test-key' },
+      { consumerOverrides: { maxBatchingWindowSeconds: 0.1 }, queueOverrides: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2 } },
+    );
   });
   afterAll(async () => {
     await runner.stop();

@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { startRunner, type Runner } from '../../local/runner';
+import type { Runner } from '../../local/runner';
 import { eventually, StubServer, type StubRequest } from '../support/stub-server';
-import { peekDlq, post, queueDepth } from '../support/runner-helpers';
+import { peekDlq, post, queueDepth, startTestRunner } from '../support/runner-helpers';
 
 type Receiver = { customer_id: string; email?: string };
 const seedReceivers = JSON.parse(readFileSync(path.join(__dirname, '../fixtures/seen/receivers.json'), 'utf8')) as Receiver[];
-const quietPolicy = { retries: 2, baseDelayMs: 10, maxDelayMs: 3_000, timeoutMs: 2_000 };
 
 const receiversOf = (requests: StubRequest[]) => requests.flatMap((r) => (r.body as Receiver[]).map((x) => x.customer_id));
 const campaignOf = (request: StubRequest) => /\/v1\/campaigns\/([^/]+)\/receivers\/$/.exec(request.path)?.[1];
@@ -23,11 +22,7 @@ function busiestWindow(times: number[], windowMs: number): number {
 }
 
 async function startWith(seenUrl: string, env: Record<string, string>) {
-  return startRunner({
-    env: { PORT: '0', LOG_LEVEL: 'SILENT', INBOUND_TOKEN: 'seen-inbound', SEEN_API_URL: seenUrl, SEEN_API_TOKEN: 'seen-api-token', ...env },
-    log: () => undefined,
-    retryPolicy: quietPolicy,
-  });
+  return startTestRunner({ INBOUND_TOKEN: 'seen-inbound', SEEN_API_URL: seenUrl, SEEN_API_TOKEN: 'seen-api-token', ...env });
 }
 
 describe('Braze webhook receivers to SEEN, through the local runner (drain run by hand)', () => {
@@ -35,12 +30,7 @@ describe('Braze webhook receivers to SEEN, through the local runner (drain run b
   let runner: Runner;
 
   beforeAll(async () => {
-    runner = await startRunner({
-      env: { PORT: '0', LOG_LEVEL: 'SILENT', INBOUND_TOKEN: 'seen-inbound', SEEN_API_URL: await seen.start(), SEEN_API_TOKEN: 'seen-api-token' },
-      log: () => undefined,
-      retryPolicy: quietPolicy,
-      schedules: false,
-    });
+    runner = await startTestRunner({ INBOUND_TOKEN: 'seen-inbound', SEEN_API_URL: await seen.start(), SEEN_API_TOKEN: 'seen-api-token' }, { schedules: false });
   });
   afterAll(async () => {
     await runner.stop();
@@ -126,21 +116,12 @@ describe('a SEEN outage, through the local runner', () => {
   let runner: Runner;
 
   beforeAll(async () => {
-    runner = await startRunner({
-      env: {
-        PORT: '0',
-        LOG_LEVEL: 'SILENT',
-        INBOUND_TOKEN: 'seen-inbound',
+    runner = await startTestRunner({ INBOUND_TOKEN: 'seen-inbound',
         SEEN_API_URL: await seen.start(),
         SEEN_API_TOKEN: 'seen-api-token',
         SEEN_DRAIN_INTERVAL_SECONDS: '0.2',
         SEEN_BUDGET_WINDOW_SECONDS: '2',
-        SEEN_MAX_CALLS_PER_HOUR: '60',
-      },
-      log: () => undefined,
-      retryPolicy: quietPolicy,
-      queueOverrides: { maxReceiveCount: 2 },
-    });
+        SEEN_MAX_CALLS_PER_HOUR: '60' }, { queueOverrides: { maxReceiveCount: 2 } });
   });
   afterAll(async () => {
     await runner.stop();

@@ -1,5 +1,5 @@
 import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import type { Runner } from '../../local/runner';
+import { type Runner, type RunnerOptions, startRunner } from '../../local/runner';
 
 /** Visible + in-flight + delayed messages of a runner queue (or its DLQ). */
 export async function queueDepth(runner: Runner, queueId: string, which: 'queue' | 'dlq' = 'queue'): Promise<number> {
@@ -36,4 +36,17 @@ export async function post(runner: Runner, path: string, body: unknown, token: s
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+/** Outbound retries fast enough for tests (the Lambdas' own policy waits up to 20 s). */
+export const quietRetryPolicy = { retries: 2, baseDelayMs: 10, maxDelayMs: 3_000, timeoutMs: 2_000 };
+
+/** The local runner as the integration tests start it: a free port, silent, fast retries. */
+export function startTestRunner(env: Record<string, string>, options: Omit<RunnerOptions, 'env'> = {}): Promise<Runner> {
+  return startRunner({
+    env: { PORT: '0', LOG_LEVEL: 'SILENT', ...env },
+    log: () => undefined,
+    retryPolicy: quietRetryPolicy,
+    ...options,
+  });
 }
