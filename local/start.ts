@@ -1,8 +1,17 @@
 import { ingressFlows } from '../functions/catalogue';
-import { startRunner } from './runner';
+import { ConfigError } from '../functions/core/errors';
+import { type Runner, startRunner } from './runner';
 
 /** `npm start`: the whole bridge on http://localhost:$PORT (SPEC section 5). Ctrl-C stops it. */
-const runner = await startRunner();
+let runner: Runner;
+try {
+  runner = await startRunner();
+} catch (error) {
+  // A wrong variable is the user's to fix: say which, without a stack trace.
+  if (!(error instanceof ConfigError)) throw error;
+  console.error(`braze-partner-bridge: ${error.message}`);
+  process.exit(1);
+}
 const line = (text = '') => console.log(text);
 line(`braze-partner-bridge listening on http://localhost:${runner.port}`);
 line(`inbound token (Authorization: Bearer <token>, or ?token=<token>): ${process.env.INBOUND_TOKEN ? '(from INBOUND_TOKEN)' : runner.inboundToken}`);
