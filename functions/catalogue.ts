@@ -170,11 +170,6 @@ export function queueById(id: QueueId): DeliveryQueue {
   return queue;
 }
 
-/** The `flow` dimension each queue's consumer writes its EMF metrics under (its module's FLOW_ID). */
-export const consumerFlowIds: Readonly<Record<QueueId, string>> = Object.fromEntries(
-  deliveryQueues.map((queue) => [queue.id, queue.consumer.flowId]),
-) as Record<QueueId, string>;
-
 /** A job started by a file landing in the imports bucket (S3 event notification -> Lambda). */
 export interface S3Job {
   id: string;

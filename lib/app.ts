@@ -1,0 +1,28 @@
+import path from 'node:path';
+import { App, Aspects } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import { BridgeStack } from './bridge-stack';
+import { type BridgeConfig, BridgeConfigError, loadBridgeConfig } from './config';
+
+/** `npx cdk synth | deploy | destroy`: one stack, configured by cdk.json context (see lib/config.ts). */
+const app = new App();
+
+let config: BridgeConfig;
+try {
+  config = loadBridgeConfig(app.node);
+} catch (error) {
+  if (!(error instanceof BridgeConfigError)) throw error;
+  console.error(error.message);
+  process.exit(1);
+}
+
+new BridgeStack(app, config.stackName, {
+  config,
+  projectRoot: path.resolve(import.meta.dirname, '..'),
+  env: {
+    account: config.account ?? process.env.CDK_DEFAULT_ACCOUNT,
+    region: config.region ?? process.env.CDK_DEFAULT_REGION,
+  },
+});
+// AwsSolutions findings fail the synth unless acknowledged with a reason (lib/nag.ts).
+Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));

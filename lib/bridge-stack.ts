@@ -1,0 +1,177 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { Construct } from 'constructs';
+import * as catalogue from '../functions/catalogue';
+import { type BridgeConfig, type Catalogue, type DeploymentPlan, ownerSettings, planDeployment } from './config';
+import { BridgeFunction, type BridgeFunctionProps, type CodeSource } from './constructs/bridge-function';
+import { DeliveryQueue } from './constructs/delivery-queue';
+import { ImportJob } from './constructs/import-job';
+import { ImportsBucket } from './constructs/imports-bucket';
+import { IngressApi } from './constructs/ingress-api';
+import { Monitoring } from './constructs/monitoring';
+import { OwnerSecrets } from './constructs/owner-secrets';
+import { applyNagSuppressions } from './nag';
+
+/**
+ * Ingress functions: API Gateway gives up on an integration after 30 s, so an ingress must
+ * answer (202, or a 5xx the sender retries) before that. 512 MB: a Lytics backfill body of a few
+ * MB is parsed, validated and sent as SQS batches within a few seconds at this CPU share.
+ */
+export const INGRESS_TIMEOUT_SECONDS = 25;
+export const INGRESS_MEMORY_MB = 512;
+
+export interface BridgeStackProps extends StackProps {
+  config: BridgeConfig;
+  /** Flows, queues and jobs to deploy; the project's catalogue unless a test passes its own. */
+  catalogue?: Catalogue;
+  /** Directory holding package-lock.json and the handler modules the catalogue names. */
+  projectRoot?: string;
+  /** Local esbuild by default; tests may pass prebuilt code to skip bundling. */
+  codeSource?: CodeSource;
+}
+
+/** `lytics-csv-import` -> `lyticscsvimport`: catalogue ids in output names. */
+const outputKey = (id: string): string => id.replace(/[^A-Za-z0-9]/g, '');
+
+/**
+ * The whole bridge for one deployment: every enabled catalogue flow becomes an API route and an
+ * ingress function; every queue such a flow feeds becomes a queue, its DLQ and its consumer;
+ * every enabled job becomes a function started by uploads to the (one) imports bucket, with its
+ * DLQ; every owner involved gets a secret; monitoring covers all of it. No flow is named here.
+ */
+export class BridgeStack extends Stack {
+  /** What the configuration enabled out of the catalogue. */
+  readonly plan: DeploymentPlan;
+  readonly api: IngressApi;
+  readonly queues: Map<string, DeliveryQueue>;
+  readonly ingressFunctions: Map<string, BridgeFunction>;
+  readonly jobs: Map<string, ImportJob>;
+  /** Deployed when at least one job is. */
+  readonly imports?: ImportsBucket;
+  readonly secrets: OwnerSecrets;
+  readonly monitoring: Monitoring;
+
+  constructor(scope: Construct, id: string, props: BridgeStackProps) {
+    super(scope, id, { description: 'braze-partner-bridge: Braze <-> partner flows (API, queues, functions, monitoring)', ...props });
+    const { config } = props;
+    const source: Catalogue = props.catalogue ?? catalogue;
+    const plan = planDeployment(config, source);
+    this.plan = plan;
+
+    const functionDefaults: Pick<BridgeFunctionProps, 'logLevel' | 'logRetentionDays' | 'projectRoot' | 'codeSource'> = {
+      logLevel: config.logs.level,
+      logRetentionDays: config.logs.retentionDays,
+      projectRoot: props.projectRoot ?? process.cwd(),
+      codeSource: props.codeSource ?? { kind: 'esbuild' },
+    };
+    /** Braze's settings always (into-Braze flows size batches by them), plus the owners named. */
+    const settingsFor = (...owners: string[]) =>
+      Object.assign({}, ...[...new Set(['braze', ...owners])].map((owner) => ownerSettings(config, owner))) as Record<string, string>;
+
+    this.secrets = new OwnerSecrets(this, 'Secrets', {
+      owners: plan.owners,
+      namePrefix: config.stackName,
+      importedArns: {
+        braze: config.braze.secretArn,
+        ...Object.fromEntries(Object.entries(config.partners).map(([owner, partner]) => [owner, partner?.secretArn])),
+      },
+    });
+
+    this.queues = new Map();
+    const queueScope = new Construct(this, 'Delivery');
+    for (const definition of plan.queues) {
+      this.queues.set(
+        definition.id,
+        new DeliveryQueue(queueScope, definition.id, {
+          definition,
+          settings: settingsFor(definition.owner, definition.destination),
+          secrets: this.secrets,
+          functionDefaults,
+        }),
+      );
+    }
+
+    this.ingressFunctions = new Map();
+    const ingressScope = new Construct(this, 'Ingress');
+    for (const flow of plan.flows) {
+      const queue = this.queues.get(flow.queue)!;
+      const ingress = new BridgeFunction(ingressScope, flow.id, {
+        ...functionDefaults,
+        entry: flow.entry,
+        description: `${flow.id}: ${flow.method} ${flow.path}`,
+        timeoutSeconds: INGRESS_TIMEOUT_SECONDS,
+        memoryMb: INGRESS_MEMORY_MB,
+        environment: {
+          QUEUE_URL: queue.queue.queueUrl,
+          ...settingsFor(flow.owner, queue.definition.destination),
+        },
+      });
+      queue.queue.grantSendMessages(ingress.function);
+      for (const [name, value] of Object.entries(this.secrets.grantRead(flow.owner, ingress.function))) ingress.function.addEnvironment(name, value);
+      this.ingressFunctions.set(flow.id, ingress);
+    }
+
+    this.api = new IngressApi(this, 'Api', {
+      routes: plan.flows.map((flow) => ({ flow, handler: this.ingressFunctions.get(flow.id)!.function })),
+      defaultThrottle: config.api.throttle,
+      domain: config.api.domain,
+      logRetentionDays: config.logs.retentionDays,
+    });
+    for (const flow of plan.flows) {
+      new CfnOutput(this, `Url${outputKey(flow.id)}`, {
+        value: `${this.api.baseUrl}${flow.path}`,
+        description: `${flow.id}: ${flow.description}`,
+      });
+    }
+
+    this.jobs = new Map();
+    if (plan.jobs.length > 0) {
+      this.imports = new ImportsBucket(this, 'Imports', config.imports);
+      const bucket = this.imports.bucket;
+      new CfnOutput(this, 'ImportsBucketName', { value: bucket.bucketName, description: 'Bucket the import jobs read uploads from' });
+      const jobScope = new Construct(this, 'Jobs');
+      for (const definition of plan.jobs) {
+        const job = new ImportJob(jobScope, definition.id, {
+          definition,
+          bucket,
+          settings: ownerSettings(config, definition.owner),
+          secrets: this.secrets,
+          functionDefaults,
+        });
+        this.jobs.set(definition.id, job);
+        const { prefix, suffix } = definition.trigger;
+        new CfnOutput(this, `ImportPrefix${outputKey(definition.id)}`, {
+          value: `s3://${bucket.bucketName}/${prefix}`,
+          description: `${definition.id}: uploading a *${suffix} under this prefix starts it (aws s3 cp file${suffix} s3://<bucket>/${prefix}file${suffix})`,
+        });
+      }
+    }
+
+    this.monitoring = new Monitoring(this, 'Monitoring', {
+      name: config.stackName,
+      api: this.api,
+      flows: plan.flows,
+      queues: [...this.queues.values()],
+      jobs: [...this.jobs.values()],
+      importsBucketName: this.imports?.bucket.bucketName,
+      functions: [
+        ...plan.flows.map((flow) => ({ label: flow.id, fn: this.ingressFunctions.get(flow.id)!.function })),
+        ...[...this.queues.values()].map((queue) => ({ label: queue.definition.consumer.flowId, fn: queue.consumer.function })),
+        ...[...this.jobs.values()].map((job) => ({ label: job.definition.flowId, fn: job.function.function })),
+      ],
+      alarmEmail: config.alarms.email,
+      oldestMessageAgeSeconds: config.alarms.oldestMessageAgeSeconds,
+      oldestMessageAgeSecondsByQueue: config.alarms.oldestMessageAgeSecondsByQueue,
+    });
+    new CfnOutput(this, 'DashboardUrl', {
+      value: `https://${this.region}.console.aws.amazon.com/cloudwatch/home?region=${this.region}#dashboards:name=${config.stackName}`,
+    });
+    new CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+
+    applyNagSuppressions(this);
+  }
+
+  /** Every function of the bridge (ingress, consumers, jobs), not CDK's own deploy-time handlers. */
+  get bridgeFunctions(): BridgeFunction[] {
+    return [...this.ingressFunctions.values(), ...[...this.queues.values()].map((q) => q.consumer), ...[...this.jobs.values()].map((j) => j.function)];
+  }
+}

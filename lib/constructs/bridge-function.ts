@@ -1,0 +1,95 @@
+import path from 'node:path';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { LogLevel, NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { METRICS_NAMESPACE, SERVICE_NAME } from '../../functions/core/observability';
+
+/**
+ * How function code is produced. `esbuild` (the default) bundles each handler with the local
+ * esbuild, no Docker; tests that only inspect the template may pass prebuilt code instead.
+ */
+export type CodeSource = { kind: 'esbuild' } | { kind: 'prebuilt'; code: (entry: string) => lambda.Code };
+
+export interface BridgeFunctionProps {
+  /** Handler module, relative to the project root (from the catalogue). */
+  entry: string;
+  description: string;
+  timeoutSeconds: number;
+  memoryMb: number;
+  environment: Record<string, string>;
+  logLevel: string;
+  logRetentionDays: number;
+  projectRoot: string;
+  codeSource: CodeSource;
+  reservedConcurrentExecutions?: number;
+}
+
+/** ESM output still meets CommonJS dependencies that call `require`: give them one. */
+export const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
+
+/**
+ * One Lambda function as every function of the bridge is built: Node.js 24 on arm64, bundled to
+ * minified ESM with source maps, its own log group with a retention, and its own role that may
+ * only write to that log group until the caller grants more (queue, secret).
+ */
+export class BridgeFunction extends Construct {
+  readonly function: NodejsFunction;
+  readonly logGroup: logs.LogGroup;
+  readonly role: iam.Role;
+
+  constructor(scope: Construct, id: string, props: BridgeFunctionProps) {
+    super(scope, id);
+
+    this.logGroup = new logs.LogGroup(this, 'Logs', {
+      retention: props.logRetentionDays as logs.RetentionDays,
+      removalPolicy: RemovalPolicy.DESTROY,
+    });
+    // An explicit role instead of AWSLambdaBasicExecutionRole: logs go to this log group only.
+    this.role = new iam.Role(this, 'Role', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `${props.description} (execution role)`,
+    });
+    this.logGroup.grantWrite(this.role);
+
+    const code =
+      props.codeSource.kind === 'prebuilt' ? { code: props.codeSource.code(props.entry), handler: 'index.handler' } : { handler: 'handler' };
+
+    this.function = new NodejsFunction(this, 'Function', {
+      ...code,
+      entry: path.join(props.projectRoot, props.entry),
+      projectRoot: props.projectRoot,
+      depsLockFilePath: path.join(props.projectRoot, 'package-lock.json'),
+      description: props.description,
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: props.memoryMb,
+      timeout: Duration.seconds(props.timeoutSeconds),
+      role: this.role,
+      logGroup: this.logGroup,
+      reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      environment: {
+        LOG_LEVEL: props.logLevel,
+        POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
+        POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
+        NODE_OPTIONS: '--enable-source-maps',
+        ...props.environment,
+      },
+      bundling: {
+        forceDockerBundling: false,
+        format: OutputFormat.ESM,
+        target: 'node24',
+        mainFields: ['module', 'main'],
+        banner: ESM_REQUIRE_BANNER,
+        minify: true,
+        sourceMap: true,
+        sourcesContent: false,
+        // The handlers are tested against the locked AWS SDK; bundle it rather than take the runtime's.
+        externalModules: [],
+        logLevel: LogLevel.WARNING,
+      },
+    });
+  }
+}

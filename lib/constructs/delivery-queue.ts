@@ -1,0 +1,116 @@
+import { CfnOutput, Duration } from 'aws-cdk-lib';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { DeliveryQueue as DeliveryQueueDefinition } from '../../functions/catalogue';
+import { BridgeFunction, type BridgeFunctionProps } from './bridge-function';
+import type { OwnerSecrets } from './owner-secrets';
+
+/** SQS recommends a visibility timeout of at least six times the consumer's timeout. */
+export const VISIBILITY_TIMEOUT_FACTOR = 6;
+export const QUEUE_RETENTION = Duration.days(4);
+export const DLQ_RETENTION = Duration.days(14);
+
+export interface DeliveryQueueProps {
+  definition: DeliveryQueueDefinition;
+  /** Settings (non-secret environment) the consumer reads; a scheduled consumer's interval is one of them. */
+  settings: Record<string, string>;
+  secrets: OwnerSecrets;
+  /** Shared function options (log level, retention, code source, project root). */
+  functionDefaults: Pick<BridgeFunctionProps, 'logLevel' | 'logRetentionDays' | 'projectRoot' | 'codeSource'>;
+}
+
+/**
+ * A destination's delivery path: the queue ingress functions send to, its DLQ, and the consumer
+ * that delivers. The consumer is driven either by Lambda's SQS event source (batch, window and
+ * maxConcurrency from the catalogue, partial batch failures) or, for budgets below one call per
+ * second (SEEN), by an EventBridge rate: one run at a time, no retries, each run receiving
+ * from the queue itself and spending at most its share of the hourly budget.
+ */
+export class DeliveryQueue extends Construct {
+  readonly definition: DeliveryQueueDefinition;
+  readonly queue: sqs.Queue;
+  readonly deadLetterQueue: sqs.Queue;
+  readonly consumer: BridgeFunction;
+  readonly schedule?: events.Rule;
+
+  constructor(scope: Construct, id: string, props: DeliveryQueueProps) {
+    super(scope, id);
+    const { definition } = props;
+    const consumer = definition.consumer;
+    this.definition = definition;
+
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      retentionPeriod: DLQ_RETENTION,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+    });
+    this.queue = new sqs.Queue(this, 'Queue', {
+      visibilityTimeout: Duration.seconds(consumer.timeoutSeconds * VISIBILITY_TIMEOUT_FACTOR),
+      retentionPeriod: QUEUE_RETENTION,
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: definition.maxReceiveCount },
+    });
+
+    new CfnOutput(this, 'QueueArn', { value: this.queue.queueArn, description: `${definition.id} delivery queue` });
+    new CfnOutput(this, 'DeadLetterQueueArn', { value: this.deadLetterQueue.queueArn, description: `${definition.id} DLQ (redrive source)` });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl, description: `${definition.id} DLQ` });
+
+    const intervalSeconds = consumer.kind === 'schedule' ? scheduleInterval(definition, props.settings) : undefined;
+
+    this.consumer = new BridgeFunction(this, 'Consumer', {
+      ...props.functionDefaults,
+      entry: consumer.entry,
+      description: `${definition.id} delivery to ${definition.destination}`,
+      timeoutSeconds: consumer.timeoutSeconds,
+      memoryMb: consumer.memoryMb,
+      // A scheduled drain budgets per run assuming runs never overlap.
+      reservedConcurrentExecutions: consumer.kind === 'schedule' ? 1 : undefined,
+      environment: {
+        QUEUE_URL: this.queue.queueUrl,
+        DLQ_URL: this.deadLetterQueue.queueUrl,
+        ...props.settings,
+      },
+    });
+    const fn = this.consumer.function;
+    for (const [name, value] of Object.entries(props.secrets.grantRead(definition.owner, fn))) fn.addEnvironment(name, value);
+    // Records the destination refuses for good are parked in the DLQ by the consumer itself.
+    this.deadLetterQueue.grantSendMessages(fn);
+
+    if (consumer.kind === 'event-source') {
+      fn.addEventSource(
+        new SqsEventSource(this.queue, {
+          batchSize: consumer.batchSize,
+          maxBatchingWindow: Duration.seconds(consumer.maxBatchingWindowSeconds),
+          maxConcurrency: consumer.maxConcurrency,
+          reportBatchItemFailures: true,
+        }),
+      );
+    } else {
+      this.queue.grantConsumeMessages(fn);
+      fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: Duration.seconds(60) });
+      this.schedule = new events.Rule(this, 'Schedule', {
+        description: `Runs the ${definition.id} drain every ${intervalSeconds} s`,
+        schedule: events.Schedule.rate(Duration.seconds(intervalSeconds!)),
+        targets: [new targets.LambdaFunction(fn, { retryAttempts: 0, maxEventAge: Duration.seconds(60) })],
+      });
+    }
+  }
+}
+
+/** The drain interval from its setting; runs must not overlap, so the timeout is shorter than it. */
+function scheduleInterval(definition: DeliveryQueueDefinition, settings: Record<string, string>): number {
+  if (definition.consumer.kind !== 'schedule') throw new Error('not a scheduled consumer');
+  const name = definition.consumer.intervalSetting;
+  const seconds = Number(settings[name]);
+  if (!Number.isInteger(seconds) || seconds < 60 || seconds % 60 !== 0) {
+    throw new Error(`${definition.id}: ${name} must be a whole number of minutes in seconds (got ${settings[name] ?? 'nothing'})`);
+  }
+  if (definition.consumer.timeoutSeconds >= seconds) {
+    throw new Error(`${definition.id}: consumer timeout ${definition.consumer.timeoutSeconds} s must be shorter than ${name}=${seconds}`);
+  }
+  return seconds;
+}

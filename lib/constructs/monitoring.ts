@@ -1,0 +1,220 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Construct } from 'constructs';
+import type { IngressFlow } from '../../functions/catalogue';
+import { METRICS_NAMESPACE, MetricName, SERVICE_NAME } from '../../functions/core/observability';
+import type { DeliveryQueue } from './delivery-queue';
+import type { ImportJob } from './import-job';
+import type { IngressApi } from './ingress-api';
+
+export interface MonitoringProps {
+  /** Prefix of the dashboard and alarm names. */
+  name: string;
+  api: IngressApi;
+  flows: readonly IngressFlow[];
+  queues: readonly DeliveryQueue[];
+  /** S3-triggered jobs. */
+  jobs: readonly ImportJob[];
+  /** The imports bucket, when jobs are deployed (named on the dashboard). */
+  importsBucketName?: string;
+  /** Every function, labelled, for the Lambda widgets. */
+  functions: readonly { label: string; fn: lambda.IFunction }[];
+  alarmEmail?: string;
+  oldestMessageAgeSeconds: number;
+  oldestMessageAgeSecondsByQueue: Readonly<Record<string, number>>;
+}
+
+const FIVE_MINUTES = Duration.minutes(5);
+
+/** An EMF metric the functions write (namespace BrazePartnerBridge, dimensions [service, flow]). */
+export function flowMetric(metricName: MetricName, flow: string, options: { statistic?: string; label?: string } = {}): cloudwatch.Metric {
+  return new cloudwatch.Metric({
+    namespace: METRICS_NAMESPACE,
+    metricName,
+    dimensionsMap: { service: SERVICE_NAME, flow },
+    statistic: options.statistic ?? 'Sum',
+    period: FIVE_MINUTES,
+    label: options.label,
+  });
+}
+
+/**
+ * What an operator watches: one dashboard per deployment, and alarms (to one SNS topic, with an
+ * optional e-mail subscription) on everything that means records are not getting through:
+ * a non-empty DLQ, a queue not draining, consumer errors and failed deliveries, API 5xx, a
+ * failed import job run and a parked import.
+ */
+export class Monitoring extends Construct {
+  readonly topic: sns.Topic;
+  readonly dashboard: cloudwatch.Dashboard;
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: MonitoringProps) {
+    super(scope, id);
+
+    // CloudWatch can only publish to an encrypted topic through a key whose policy lets it.
+    const key = new kms.Key(this, 'TopicKey', {
+      description: `${props.name} alarm topic encryption`,
+      enableKeyRotation: true,
+      removalPolicy: RemovalPolicy.DESTROY,
+      pendingWindow: Duration.days(7),
+    });
+    key.grant(new iam.ServicePrincipal('cloudwatch.amazonaws.com'), 'kms:Decrypt', 'kms:GenerateDataKey*');
+    this.topic = new sns.Topic(this, 'AlarmTopic', { displayName: `${props.name} alarms`, masterKey: key, enforceSSL: true });
+    if (props.alarmEmail) this.topic.addSubscription(new subscriptions.EmailSubscription(props.alarmEmail));
+
+    this.createAlarms(props);
+    this.dashboard = this.createDashboard(props);
+  }
+
+  private alarm(props: MonitoringProps, id: string, description: string, options: Omit<cloudwatch.AlarmProps, 'alarmName' | 'alarmDescription'>) {
+    const alarm = new cloudwatch.Alarm(this, id, {
+      alarmName: `${props.name}-${id}`,
+      alarmDescription: description,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      ...options,
+    });
+    alarm.addAlarmAction(new actions.SnsAction(this.topic));
+    alarm.addOkAction(new actions.SnsAction(this.topic));
+    this.alarms.push(alarm);
+    return alarm;
+  }
+
+  private createAlarms(props: MonitoringProps) {
+    for (const queue of props.queues) {
+      const id = queue.definition.id;
+      this.alarm(props, `${id}-dlq-not-empty`, `Records for ${queue.definition.destination} were dead-lettered: inspect, fix, redrive (README)`, {
+        metric: queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+      const maxAge = props.oldestMessageAgeSecondsByQueue[id] ?? props.oldestMessageAgeSeconds;
+      this.alarm(props, `${id}-oldest-message`, `The ${id} queue holds a message older than ${maxAge} s: delivery is stuck or slow`, {
+        metric: queue.queue.metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES, statistic: 'Maximum' }),
+        threshold: maxAge,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+      this.alarm(props, `${id}-consumer-errors`, `The ${id} consumer failed (Lambda Errors)`, {
+        metric: queue.consumer.function.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+      const consumerFlow = queue.definition.consumer.flowId;
+      this.alarm(props, `${id}-delivery-failures`, `Calls to ${queue.definition.destination} keep failing (DeliveryFailures in 2 of 3 periods of 5 min)`, {
+        metric: flowMetric(MetricName.DeliveryFailures, consumerFlow),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 3,
+        datapointsToAlarm: 2,
+      });
+    }
+    for (const job of props.jobs) {
+      const id = job.definition.id;
+      this.alarm(props, `${id}-job-errors`, `A ${id} run failed (Lambda Errors): Lambda retries it twice, then parks the upload's event in the job DLQ`, {
+        metric: job.function.function.metricErrors({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+      this.alarm(props, `${id}-dlq-not-empty`, `An upload for ${id} failed every try and is parked in its DLQ: fix the cause, re-run it (README)`, {
+        metric: job.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+    }
+    this.alarm(props, 'api-5xx', 'The API answered 5xx: senders will retry, look at the ingress function logs', {
+      metric: props.api.api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
+      threshold: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      evaluationPeriods: 1,
+    });
+  }
+
+  private createDashboard(props: MonitoringProps): cloudwatch.Dashboard {
+    const ingress = props.flows.map((flow) => flow.id);
+    const consumers = props.queues.map((queue) => ({ queue, flow: queue.definition.consumer.flowId }));
+    const graph = (title: string, left: cloudwatch.IMetric[], width = 8) =>
+      new cloudwatch.GraphWidget({ title, left, width, height: 6, period: FIVE_MINUTES });
+    const perFlow = (names: MetricName[], flows: string[], statistic = 'Sum') =>
+      names.flatMap((name) => flows.map((flow) => flowMetric(name, flow, { statistic, label: statistic === 'Sum' ? `${flow} ${name}` : `${flow} ${name} (${statistic.toLowerCase()})` })));
+
+    const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.name, defaultInterval: Duration.hours(6) });
+    const imports = props.importsBucketName
+      ? `\nImports: ${props.jobs.map((j) => `\`s3://${props.importsBucketName}/${j.definition.trigger.prefix}*${j.definition.trigger.suffix}\` (${j.definition.id})`).join(', ')}`
+      : '';
+    dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown: `# ${props.name}\nIngress at \`${props.api.baseUrl}\` (routes: ${props.flows.map((f) => `\`${f.method} ${f.path}\``).join(', ')})${imports}`,
+        width: 24,
+        height: 2,
+      }),
+    );
+    dashboard.addWidgets(
+      graph('API requests per route', props.flows.map((flow) => props.api.routeMetric(flow, 'Count'))),
+      graph('API 4xx per route', props.flows.map((flow) => props.api.routeMetric(flow, '4xx'))),
+      graph('API 5xx per route', props.flows.map((flow) => props.api.routeMetric(flow, '5xx'))),
+    );
+    dashboard.addWidgets(
+      graph('Records accepted per flow', perFlow([MetricName.RecordsAccepted], ingress), 12),
+      graph(
+        'Records rejected, requests refused, ingress errors',
+        perFlow([MetricName.RecordsRejected, MetricName.RequestsRefused, MetricName.IngressErrors], ingress),
+        12,
+      ),
+    );
+    const consumerFlows = consumers.map((c) => c.flow);
+    const brazeFlows = consumers.filter((c) => c.queue.definition.destination === 'braze').map((c) => c.flow);
+    const drainFlows = consumers.filter((c) => c.queue.definition.consumer.kind === 'schedule').map((c) => c.flow);
+    dashboard.addWidgets(
+      graph('Records delivered per destination', perFlow([MetricName.RecordsDelivered], consumerFlows), 6),
+      graph('Parked records and delivery failures', perFlow([MetricName.RecordsParked, MetricName.DeliveryFailures], consumerFlows), 6),
+      graph('Downstream calls and throttled calls', perFlow([MetricName.DownstreamCalls, MetricName.DownstreamThrottled], consumerFlows), 6),
+      graph('Braze objects per call (avg, max)', [...perFlow([MetricName.RecordsPerCall], brazeFlows, 'Average'), ...perFlow([MetricName.RecordsPerCall], brazeFlows, 'Maximum')], 6),
+    );
+    dashboard.addWidgets(
+      graph('Queue depth (visible)', props.queues.map((q) => q.queue.metricApproximateNumberOfMessagesVisible({ label: q.definition.id, statistic: 'Maximum' }))),
+      graph('Oldest message age (s)', props.queues.map((q) => q.queue.metricApproximateAgeOfOldestMessage({ label: q.definition.id, statistic: 'Maximum' }))),
+      graph('DLQ depth', props.queues.map((q) => q.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: `${q.definition.id} DLQ`, statistic: 'Maximum' }))),
+    );
+    dashboard.addWidgets(
+      graph('Lambda errors', props.functions.map(({ label, fn }) => fn.metricErrors({ label, statistic: 'Sum' }))),
+      graph('Lambda throttles', props.functions.map(({ label, fn }) => fn.metricThrottles({ label, statistic: 'Sum' }))),
+      new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 8, height: 6 }),
+    );
+    if (drainFlows.length > 0) {
+      dashboard.addWidgets(graph('Drain runs', perFlow([MetricName.DrainRuns], drainFlows), 8));
+    }
+    if (props.jobs.length > 0) {
+      const jobFlows = props.jobs.map((job) => job.definition.flowId);
+      dashboard.addWidgets(
+        graph('Import jobs: rows delivered and calls', perFlow([MetricName.RecordsDelivered, MetricName.DownstreamCalls], jobFlows), 6),
+        graph('Import jobs: failures and rows rejected', perFlow([MetricName.DeliveryFailures, MetricName.RecordsRejected], jobFlows), 6),
+        new cloudwatch.GraphWidget({
+          title: 'Import job runs and errors; longest run (ms, right)',
+          left: props.jobs.flatMap((job) => [
+            job.function.function.metricInvocations({ label: `${job.definition.id} runs`, statistic: 'Sum' }),
+            job.function.function.metricErrors({ label: `${job.definition.id} errors`, statistic: 'Sum' }),
+          ]),
+          right: props.jobs.map((job) =>
+            job.function.function.metricDuration({ label: `${job.definition.id} longest run (timeout ${job.definition.timeoutSeconds * 1000} ms)`, statistic: 'Maximum' }),
+          ),
+          width: 6,
+          height: 6,
+          period: FIVE_MINUTES,
+        }),
+        graph('Import job DLQ depth (parked uploads)', props.jobs.map((job) => job.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: `${job.definition.id} DLQ`, statistic: 'Maximum' })), 6),
+      );
+    }
+    return dashboard;
+  }
+}

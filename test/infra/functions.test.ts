@@ -1,0 +1,350 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { Match, type Template } from 'aws-cdk-lib/assertions';
+import { deliveryQueues, ingressFlows, jobs, queueById } from '../../functions/catalogue';
+import { loadConfig } from '../../functions/core/config';
+import type { BridgeStack } from '../../lib/bridge-stack';
+import { INGRESS_MEMORY_MB, INGRESS_TIMEOUT_SECONDS } from '../../lib/bridge-stack';
+import { ownerSettings, secretIdVariableName } from '../../lib/config';
+import {
+  bridgeFunctionResources,
+  configurations,
+  fullConfig,
+  idOf,
+  importedSeenSecretArn,
+  lyticsConfig,
+  minimalConfig,
+  projectRoot,
+  synthStack,
+} from './stack-fixtures';
+
+type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
+type Statement = { Action: string | string[]; Resource: unknown; Effect: string };
+
+function functionResource(template: Template, stack: BridgeStack, fn: Parameters<typeof idOf>[1]): Resource {
+  return template.toJSON().Resources[idOf(stack, fn)] as Resource;
+}
+
+/** Every statement of the inline policies attached to a role. */
+function statementsOf(template: Template, roleId: string): Statement[] {
+  const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Resource[];
+  return policies
+    .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement);
+}
+
+const actions = (statements: { Action: string | string[] }[]) => statements.flatMap((s) => [s.Action].flat()).sort();
+
+describe.each(configurations)('functions (%s configuration)', (_name, configOf) => {
+  const config = configOf();
+  const { stack, template } = synthStack(config);
+  const { plan } = stack;
+  const functions = bridgeFunctionResources(stack, template);
+
+  it('are one per enabled flow, queue consumer and job, and run Node.js 24 on arm64', () => {
+    expect(functions).toHaveLength(plan.flows.length + plan.queues.length + plan.jobs.length);
+    // Besides them, only CDK's deploy-time handler writing the imports bucket notifications.
+    template.resourceCountIs('AWS::Lambda::Function', functions.length + (plan.jobs.length > 0 ? 1 : 0));
+    for (const fn of functions) {
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'] });
+    }
+  });
+
+  it('log to their own log group with the configured retention, with source maps on and Powertools named', () => {
+    for (const fn of functions) {
+      const logGroupId = fn.Properties.LoggingConfig.LogGroup.Ref as string;
+      expect(template.toJSON().Resources[logGroupId]).toMatchObject({ Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: config.logs.retentionDays } });
+      expect(fn.Properties.Environment.Variables).toMatchObject({
+        LOG_LEVEL: config.logs.level,
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'braze-partner-bridge',
+        POWERTOOLS_METRICS_NAMESPACE: 'BrazePartnerBridge',
+      });
+    }
+  });
+
+  it('size ingress functions for the API Gateway deadline, consumers and jobs from the catalogue', () => {
+    for (const flow of plan.flows) {
+      const fn = functionResource(template, stack, stack.ingressFunctions.get(flow.id)!.function);
+      expect(fn.Properties).toMatchObject({ Timeout: INGRESS_TIMEOUT_SECONDS, MemorySize: INGRESS_MEMORY_MB });
+    }
+    expect(INGRESS_TIMEOUT_SECONDS).toBeLessThan(30);
+    for (const queue of plan.queues) {
+      const fn = functionResource(template, stack, stack.queues.get(queue.id)!.consumer.function);
+      expect(fn.Properties).toMatchObject({ Timeout: queue.consumer.timeoutSeconds, MemorySize: queue.consumer.memoryMb });
+    }
+    for (const job of plan.jobs) {
+      const fn = functionResource(template, stack, stack.jobs.get(job.id)!.function.function);
+      expect(fn.Properties).toMatchObject({ Timeout: job.timeoutSeconds, MemorySize: job.memoryMb });
+    }
+  });
+
+  it('give ingress functions their queue URL, their owner secret id and the Braze, owner and destination settings', () => {
+    for (const flow of plan.flows) {
+      const fn = functionResource(template, stack, stack.ingressFunctions.get(flow.id)!.function);
+      const destination = queueById(flow.queue).destination;
+      expect(fn.Properties.Environment.Variables).toMatchObject({
+        QUEUE_URL: { Ref: idOf(stack, stack.queues.get(flow.queue)!.queue) },
+        [secretIdVariableName(flow.owner)]: stack.resolve(stack.secrets.secretFor(flow.owner).secretArn),
+        ...ownerSettings(config, 'braze'),
+        ...ownerSettings(config, flow.owner),
+        ...ownerSettings(config, destination),
+      });
+    }
+  });
+
+  it('give consumers their queue, DLQ, owner secret id and destination settings', () => {
+    for (const queue of plan.queues) {
+      const delivery = stack.queues.get(queue.id)!;
+      const fn = functionResource(template, stack, delivery.consumer.function);
+      expect(fn.Properties.Environment.Variables).toMatchObject({
+        QUEUE_URL: { Ref: idOf(stack, delivery.queue) },
+        DLQ_URL: { Ref: idOf(stack, delivery.deadLetterQueue) },
+        [secretIdVariableName(queue.owner)]: stack.resolve(stack.secrets.secretFor(queue.owner).secretArn),
+        ...ownerSettings(config, queue.owner),
+        ...ownerSettings(config, queue.destination),
+      });
+    }
+  });
+
+  it('give jobs their owner secret id and settings, and no queue', () => {
+    for (const job of plan.jobs) {
+      const env = functionResource(template, stack, stack.jobs.get(job.id)!.function.function).Properties.Environment.Variables;
+      expect(env).toMatchObject({ [secretIdVariableName(job.owner)]: stack.resolve(stack.secrets.secretFor(job.owner).secretArn), ...ownerSettings(config, job.owner) });
+      expect(env).not.toHaveProperty('QUEUE_URL');
+    }
+  });
+
+  it('hold no secret values in their environment, only secret ids, and pass the functions own config schema', () => {
+    const secretIds = new Set(Object.keys(template.findResources('AWS::SecretsManager::Secret')));
+    for (const fn of functions) {
+      const env = fn.Properties.Environment.Variables as Record<string, unknown>;
+      for (const name of ['BRAZE_API_KEY', 'SEEN_API_TOKEN', 'LYTICS_API_TOKEN', 'INBOUND_TOKEN']) expect(env).not.toHaveProperty(name);
+      for (const [name, value] of Object.entries(env)) {
+        if (/(TOKEN|KEY|PASSWORD|SECRET)/.test(name)) {
+          expect(name).toMatch(/_SECRET_ID$/);
+          if (typeof value !== 'string') expect(secretIds.has((value as { Ref: string }).Ref)).toBe(true);
+        }
+      }
+      // Tokens stand in for queue URLs and ARNs: the rest must satisfy functions/core/config.ts.
+      const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, typeof v === 'string' ? v : `resolved-${k}`]));
+      expect(() => loadConfig(resolved)).not.toThrow();
+    }
+  });
+});
+
+describe('function settings', () => {
+  it('give the SEEN functions the SEEN settings', () => {
+    const { stack, template } = synthStack(minimalConfig());
+    const seen = functionResource(template, stack, stack.queues.get('seen-receivers')!.consumer.function);
+    const braze = functionResource(template, stack, stack.queues.get('braze-track')!.consumer.function);
+
+    expect(braze.Properties.Environment.Variables).toMatchObject({
+      BRAZE_SECRET_ID: { Ref: idOf(stack, stack.secrets.secretFor('braze')) },
+      BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com',
+      BRAZE_MAX_OBJECTS_PER_REQUEST: '75',
+    });
+    expect(seen.Properties.Environment.Variables).toMatchObject({
+      SEEN_SECRET_ID: { Ref: idOf(stack, stack.secrets.secretFor('seen')) },
+      SEEN_API_URL: 'https://api.seen.io',
+      SEEN_MAX_CALLS_PER_HOUR: '1000',
+      SEEN_DRAIN_INTERVAL_SECONDS: '60',
+    });
+  });
+
+  it('give the Lytics functions the Lytics defaults, and the audiences ingress the Braze batch size too', () => {
+    const { stack, template } = synthStack(lyticsConfig());
+    const lyticsDefaults = {
+      LYTICS_SECRET_ID: { Ref: idOf(stack, stack.secrets.secretFor('lytics')) },
+      LYTICS_API_URL: 'https://api.lytics.io',
+      LYTICS_BULK_API_URL: 'https://bulk.lytics.io',
+      LYTICS_USERS_STREAM: 'braze_users',
+      LYTICS_MAX_EVENTS_PER_REQUEST: '500',
+      LYTICS_CSV_STREAM: 'braze_segment_export',
+      LYTICS_CSV_ROWS_PER_REQUEST: '50000',
+    };
+    const lyticsFunctions = [
+      ...ingressFlows.filter((f) => f.owner === 'lytics').map((f) => stack.ingressFunctions.get(f.id)!.function),
+      ...deliveryQueues.filter((q) => q.owner === 'lytics').map((q) => stack.queues.get(q.id)!.consumer.function),
+      ...jobs.filter((j) => j.owner === 'lytics').map((j) => stack.jobs.get(j.id)!.function.function),
+    ];
+
+    expect(lyticsFunctions.length).toBeGreaterThanOrEqual(4);
+    for (const fn of lyticsFunctions) {
+      expect(functionResource(template, stack, fn).Properties.Environment.Variables).toMatchObject(lyticsDefaults);
+      expect(functionResource(template, stack, fn).Properties.Environment.Variables).not.toHaveProperty('LYTICS_STREAM');
+    }
+    const audiences = functionResource(template, stack, stack.ingressFunctions.get('lytics-audiences')!.function);
+    expect(audiences.Properties.Environment.Variables).toMatchObject({
+      QUEUE_URL: { Ref: idOf(stack, stack.queues.get('braze-track')!.queue) },
+      BRAZE_MAX_OBJECTS_PER_REQUEST: '75',
+      BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com',
+    });
+  });
+
+  it('follow configured Lytics options', () => {
+    const { stack, template } = synthStack(fullConfig());
+    const job = functionResource(template, stack, stack.jobs.get('lytics-csv-import')!.function.function);
+
+    expect(job.Properties.Environment.Variables).toMatchObject({
+      LYTICS_BULK_API_URL: 'https://bulk.eu.lytics.io',
+      LYTICS_USERS_STREAM: 'braze_users_eu',
+      LYTICS_CSV_ROWS_PER_REQUEST: '20000',
+    });
+  });
+
+  it('pass an imported secret by its ARN', () => {
+    const full = synthStack(fullConfig());
+    const fn = functionResource(full.template, full.stack, full.stack.ingressFunctions.get('seen-callback')!.function);
+
+    expect(fn.Properties.Environment.Variables.SEEN_SECRET_ID).toBe(importedSeenSecretArn);
+    full.template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['secretsmanager:GetSecretValue']), Resource: importedSeenSecretArn })]) },
+    });
+  });
+});
+
+describe.each(configurations)('least privilege (%s configuration)', (_name, configOf) => {
+  const { stack, template } = synthStack(configOf());
+  const { plan } = stack;
+  const secretOf = (owner: string) => stack.resolve(stack.secrets.secretFor(owner).secretArn);
+  const notificationsRoleId = stack.imports ? idOf(stack, stack.imports.notificationsHandlerRole) : undefined;
+
+  it('uses no managed policies (except on the CDK deploy-time S3 notifications handler) and no wildcard resources', () => {
+    for (const [id, role] of Object.entries(template.findResources('AWS::IAM::Role')) as [string, Resource][]) {
+      if (id === notificationsRoleId) {
+        expect(JSON.stringify(role.Properties.ManagedPolicyArns)).toMatch(/^\[\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole"\]\]\}\]$/);
+      } else {
+        expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+      }
+    }
+    for (const policy of Object.values(template.findResources('AWS::IAM::Policy')) as Resource[]) {
+      for (const statement of policy.Properties.PolicyDocument.Statement) expect(JSON.stringify(statement.Resource)).not.toContain('"*"');
+    }
+  });
+
+  it('lets the S3 notifications handler write the notification configuration of the imports bucket only', () => {
+    if (!stack.imports) {
+      expect(plan.jobs).toEqual([]);
+      return;
+    }
+    const statements = statementsOf(template, notificationsRoleId!);
+
+    expect(statements).toEqual([{ Action: 's3:PutBucketNotification', Effect: 'Allow', Resource: { 'Fn::GetAtt': [idOf(stack, stack.imports.bucket), 'Arn'] } }]);
+  });
+
+  it('lets each ingress write its logs, send to its queue and read its owner secret, nothing more', () => {
+    for (const flow of plan.flows) {
+      const ingress = stack.ingressFunctions.get(flow.id)!;
+      const statements = statementsOf(template, idOf(stack, ingress.role));
+
+      expect(actions(statements)).toEqual(
+        ['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'].sort(),
+      );
+      const sqs = statements.find((s) => [s.Action].flat().includes('sqs:SendMessage'))!;
+      expect(sqs.Resource).toEqual({ 'Fn::GetAtt': [idOf(stack, stack.queues.get(flow.queue)!.queue), 'Arn'] });
+      const secret = statements.find((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))!;
+      expect(secret.Resource).toEqual(secretOf(flow.owner));
+    }
+  });
+
+  it('lets each consumer receive from its queue, park in its DLQ and read its owner secret, nothing more', () => {
+    for (const definition of plan.queues) {
+      const queue = stack.queues.get(definition.id)!;
+      const statements = statementsOf(template, idOf(stack, queue.consumer.role));
+      const on = (resource: unknown) => actions(statements.filter((s) => JSON.stringify(s.Resource) === JSON.stringify(resource)));
+
+      expect(on({ 'Fn::GetAtt': [idOf(stack, queue.queue), 'Arn'] })).toEqual(
+        ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'].sort(),
+      );
+      expect(on({ 'Fn::GetAtt': [idOf(stack, queue.deadLetterQueue), 'Arn'] })).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+      expect(on(secretOf(definition.owner))).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+      expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
+      expect(actions(statements)).toHaveLength(2 + 5 + 3 + 2);
+    }
+  });
+
+  it('lets each job read objects under its own prefix only, park in its DLQ and read its owner secret, nothing more', () => {
+    for (const definition of plan.jobs) {
+      const job = stack.jobs.get(definition.id)!;
+      const statements = statementsOf(template, idOf(stack, job.function.role));
+      const on = (resource: unknown) => actions(statements.filter((s) => JSON.stringify(s.Resource) === JSON.stringify(resource)));
+      const objects = { 'Fn::Join': ['', [{ 'Fn::GetAtt': [idOf(stack, stack.imports!.bucket), 'Arn'] }, `/${definition.trigger.prefix}*`]] };
+
+      expect(on(objects)).toEqual(['s3:GetObject']);
+      expect(on({ 'Fn::GetAtt': [idOf(stack, job.deadLetterQueue), 'Arn'] })).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
+      expect(on(secretOf(definition.owner))).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+      expect(on({ 'Fn::GetAtt': [idOf(stack, job.function.logGroup), 'Arn'] })).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+      expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
+      expect(actions(statements)).toHaveLength(1 + 3 + 2 + 2);
+    }
+  });
+
+  it('lets no function read another owner secret', () => {
+    const owned = [
+      ...plan.flows.map((f) => ({ owner: f.owner, role: stack.ingressFunctions.get(f.id)!.role })),
+      ...plan.queues.map((q) => ({ owner: q.owner, role: stack.queues.get(q.id)!.consumer.role })),
+      ...plan.jobs.map((j) => ({ owner: j.owner, role: stack.jobs.get(j.id)!.function.role })),
+    ];
+    for (const { owner, role } of owned) {
+      const resources = statementsOf(template, idOf(stack, role)).map((s) => JSON.stringify(s.Resource));
+      for (const other of plan.owners.filter((o) => o !== owner)) expect(resources).not.toContain(JSON.stringify(secretOf(other)));
+    }
+  });
+
+  it('lets each route invoke only its own function', () => {
+    for (const flow of plan.flows) {
+      template.hasResourceProperties('AWS::Lambda::Permission', {
+        Action: 'lambda:InvokeFunction',
+        Principal: 'apigateway.amazonaws.com',
+        FunctionName: { 'Fn::GetAtt': [idOf(stack, stack.ingressFunctions.get(flow.id)!.function), 'Arn'] },
+        SourceArn: Match.objectLike({ 'Fn::Join': ['', Match.arrayWith([`/*/*${flow.path}`])] }),
+      });
+    }
+  });
+
+  it('lets only the imports bucket of this account invoke a job', () => {
+    const permissions = Object.values(template.findResources('AWS::Lambda::Permission', { Properties: { Principal: 's3.amazonaws.com' } })) as Resource[];
+
+    expect(permissions).toHaveLength(plan.jobs.length);
+    for (const definition of plan.jobs) {
+      expect(permissions).toContainEqual(
+        expect.objectContaining({
+          Properties: {
+            Action: 'lambda:InvokeFunction',
+            Principal: 's3.amazonaws.com',
+            FunctionName: { 'Fn::GetAtt': [idOf(stack, stack.jobs.get(definition.id)!.function.function), 'Arn'] },
+            SourceArn: { 'Fn::GetAtt': [idOf(stack, stack.imports!.bucket), 'Arn'] },
+            SourceAccount: expect.anything(),
+          },
+        }),
+      );
+    }
+  });
+});
+
+/**
+ * The handler modules are read as text rather than imported: importing them would load middy and
+ * the AWS SDK into this suite, which only needs two declarations.
+ */
+function moduleDeclarations(entry: string): { flowId?: string; exportsHandler: boolean } {
+  const source = readFileSync(path.join(projectRoot, entry), 'utf8');
+  return {
+    flowId: /export const FLOW_ID = '([^']+)'/.exec(source)?.[1],
+    exportsHandler: /export (const|async function|function) handler\b/.test(source),
+  };
+}
+
+describe('catalogue entries', () => {
+  it.each(ingressFlows.map((f) => [f.id, f] as const))('ingress %s names a handler module writing metrics under its id', (_id, flow) => {
+    expect(moduleDeclarations(flow.entry)).toEqual({ flowId: flow.id, exportsHandler: true });
+  });
+
+  it.each(deliveryQueues.map((q) => [q.id, q] as const))('consumer of %s writes metrics under the flow id the alarms use', (_id, queue) => {
+    expect(moduleDeclarations(queue.consumer.entry)).toEqual({ flowId: queue.consumer.flowId, exportsHandler: true });
+  });
+
+  it.each(jobs.map((j) => [j.id, j] as const))('job %s names a handler module writing metrics under its flow id', (_id, job) => {
+    expect(moduleDeclarations(job.entry)).toEqual({ flowId: job.flowId, exportsHandler: true });
+  });
+});

@@ -1,0 +1,127 @@
+import { Match } from 'aws-cdk-lib/assertions';
+import { deliveryQueues, ingressFlows, queueById } from '../../functions/catalogue';
+import * as catalogue from '../../functions/catalogue';
+import { parseBridgeConfig, planDeployment } from '../../lib/config';
+import { configurations, fullConfig, idOf, minimalConfig, minimalInput, synthStack } from './stack-fixtures';
+
+const FOURTEEN_DAYS = 14 * 24 * 3600;
+
+describe('which queues are deployed', () => {
+  it('covers every catalogue queue in some configuration under test', () => {
+    const deployed = new Set(configurations.flatMap(([, config]) => planDeployment(config(), catalogue).queues.map((q) => q.id)));
+
+    expect([...deployed].sort()).toEqual(deliveryQueues.map((q) => q.id).sort());
+  });
+
+  it.each(deliveryQueues.map((q) => [q.id, q] as const))('deploys %s exactly when an enabled flow feeds it', (_id, definition) => {
+    const feeders = [...new Set(ingressFlows.filter((f) => f.queue === definition.id).map((f) => f.owner))];
+    for (const owner of feeders) {
+      const config = parseBridgeConfig({ braze: minimalInput.braze, partners: { [owner]: { enabled: true } } });
+      expect(synthStack(config).stack.queues.has(definition.id)).toBe(true);
+    }
+    const none = parseBridgeConfig({ braze: minimalInput.braze, partners: Object.fromEntries(feeders.map((owner) => [owner, { enabled: false }])) });
+    expect(planDeployment(none, catalogue).queues.map((q) => q.id)).not.toContain(definition.id);
+  });
+});
+
+describe.each(configurations)('delivery queues (%s configuration)', (_name, configOf) => {
+  const { stack, template } = synthStack(configOf());
+
+  it('has a DLQ after maxReceiveCount receives and a visibility of 6x its consumer timeout, for each deployed queue', () => {
+    expect(stack.queues.size).toBe(stack.plan.queues.length);
+    for (const definition of stack.plan.queues) {
+      const queue = stack.queues.get(definition.id)!;
+
+      expect(definition.maxReceiveCount).toBeGreaterThanOrEqual(5);
+      expect(template.toJSON().Resources[idOf(stack, queue.queue)].Properties).toEqual({
+        VisibilityTimeout: definition.consumer.timeoutSeconds * 6,
+        MessageRetentionPeriod: 4 * 24 * 3600,
+        SqsManagedSseEnabled: true,
+        RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [idOf(stack, queue.deadLetterQueue), 'Arn'] }, maxReceiveCount: definition.maxReceiveCount },
+      });
+    }
+  });
+
+  it('keeps dead letters 14 days, encrypted', () => {
+    const dlqs = [...[...stack.queues.values()].map((q) => q.deadLetterQueue), ...[...stack.jobs.values()].map((j) => j.deadLetterQueue)];
+    for (const dlq of dlqs) {
+      expect(template.toJSON().Resources[idOf(stack, dlq)].Properties).toEqual({ MessageRetentionPeriod: FOURTEEN_DAYS, SqsManagedSseEnabled: true });
+    }
+  });
+
+  it('refuses plain HTTP on every queue and DLQ', () => {
+    const queueIds = [
+      ...[...stack.queues.values()].flatMap((q) => [idOf(stack, q.queue), idOf(stack, q.deadLetterQueue)]),
+      ...[...stack.jobs.values()].map((j) => idOf(stack, j.deadLetterQueue)),
+    ];
+    template.resourceCountIs('AWS::SQS::Queue', queueIds.length);
+    for (const queueId of queueIds) {
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: queueId }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } }, Principal: { AWS: '*' } }),
+          ]),
+        },
+      });
+    }
+  });
+});
+
+describe.each(configurations)('event-source consumers (%s configuration)', (_name, configOf) => {
+  const { stack, template } = synthStack(configOf());
+  const eventSourced = stack.plan.queues.filter((q) => q.consumer.kind === 'event-source');
+
+  it('read their queue with the catalogue batch, window and concurrency, reporting item failures', () => {
+    template.resourceCountIs('AWS::Lambda::EventSourceMapping', eventSourced.length);
+    for (const definition of eventSourced) {
+      if (definition.consumer.kind !== 'event-source') throw new Error('unreachable');
+      const queue = stack.queues.get(definition.id)!;
+
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
+        EventSourceArn: { 'Fn::GetAtt': [idOf(stack, queue.queue), 'Arn'] },
+        FunctionName: { Ref: idOf(stack, queue.consumer.function) },
+        BatchSize: definition.consumer.batchSize,
+        MaximumBatchingWindowInSeconds: definition.consumer.maxBatchingWindowSeconds,
+        ScalingConfig: { MaximumConcurrency: definition.consumer.maxConcurrency },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      });
+    }
+  });
+});
+
+describe('the SEEN drain', () => {
+  const { stack, template } = synthStack(minimalConfig());
+  const seen = stack.queues.get('seen-receivers')!;
+  const drainId = idOf(stack, seen.consumer.function);
+
+  it('is not fed by an event source mapping: it receives from its queue itself', () => {
+    const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
+
+    expect(mappings.map((m) => m.Properties.FunctionName)).not.toContainEqual({ Ref: drainId });
+    expect(queueById('seen-receivers').consumer.kind).toBe('schedule');
+  });
+
+  it('runs every SEEN_DRAIN_INTERVAL_SECONDS from an EventBridge rate, never retried', () => {
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'rate(1 minute)',
+      State: 'ENABLED',
+      Targets: [Match.objectLike({ Arn: { 'Fn::GetAtt': [drainId, 'Arn'] }, RetryPolicy: { MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 60 } })],
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', { FunctionName: { Ref: drainId }, MaximumRetryAttempts: 0 });
+  });
+
+  it('never runs twice at once, so per-run budgets add up to at most the hourly one', () => {
+    template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 1, Timeout: queueById('seen-receivers').consumer.timeoutSeconds });
+    expect(queueById('seen-receivers').consumer.timeoutSeconds).toBeLessThan(60);
+  });
+
+  it('follows a configured interval', () => {
+    const full = synthStack(fullConfig());
+
+    full.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(2 minutes)' });
+    full.template.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: { Variables: Match.objectLike({ SEEN_DRAIN_INTERVAL_SECONDS: '120', SEEN_MAX_CALLS_PER_HOUR: '600' }) },
+    });
+  });
+});

@@ -1,0 +1,121 @@
+import path from 'node:path';
+import { App, Aspects, type CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { AwsSolutionsChecks } from 'cdk-nag';
+import type { IConstruct } from 'constructs';
+import { BridgeStack } from '../../lib/bridge-stack';
+import { type BridgeConfig, type BridgeConfigInput, type Catalogue, parseBridgeConfig } from '../../lib/config';
+
+export const projectRoot = path.resolve(__dirname, '../..');
+
+/** Braze + SEEN with every default: what a first deployment looks like. */
+export const minimalInput: BridgeConfigInput = {
+  braze: { restEndpoint: 'https://rest.iad-01.braze.com' },
+  partners: { seen: { enabled: true } },
+};
+
+export const importedSeenSecretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bridge/seen-AbC123';
+
+/** Every option set: all partners on, imported secret, custom domain, alarm e-mail, imports, overrides. */
+export const fullInput: BridgeConfigInput = {
+  stackName: 'BridgeFull',
+  account: '123456789012',
+  region: 'eu-west-1',
+  braze: { restEndpoint: 'https://rest.fra-01.braze.eu', maxObjectsPerRequest: 50 },
+  partners: {
+    seen: {
+      enabled: true,
+      secretArn: importedSeenSecretArn,
+      apiUrl: 'https://api.staging.seen.io',
+      maxCallsPerHour: 600,
+      drainIntervalSeconds: 120,
+      campaigns: { campaigns: { 'spring-24': { attributes: { landing_page_url: 'seen_spring_lp', video_url: 'seen_spring_video' } } } },
+    },
+    'movable-ink': { enabled: true, knownUsersOnly: true },
+    sendbird: { enabled: true, statusEventName: 'notification_status' },
+    lytics: { enabled: true, bulkApiUrl: 'https://bulk.eu.lytics.io', usersStream: 'braze_users_eu', csvRowsPerRequest: 20000 },
+    odp: { enabled: true, fieldMappings: { first_name: 'first_name' } },
+  },
+  api: {
+    throttle: { rateLimit: 100, burstLimit: 150 },
+    domain: { name: 'bridge.example.com', certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0b1c2d3e-aaaa-bbbb-cccc-1234567890ab' },
+  },
+  alarms: { email: 'oncall@example.com', oldestMessageAgeSeconds: 600, oldestMessageAgeSecondsByQueue: { 'seen-receivers': 7200 } },
+  imports: { expireAfterDays: 7, versioned: true, accessLogsExpireAfterDays: 365 },
+  logs: { retentionDays: 90, level: 'WARN' },
+};
+
+/** Braze + Lytics only, every Lytics default: its flows, its queue, its job and the imports bucket. */
+export const lyticsInput: BridgeConfigInput = {
+  braze: { restEndpoint: 'https://rest.iad-01.braze.com' },
+  partners: { lytics: { enabled: true } },
+};
+
+export const minimalConfig = (): BridgeConfig => parseBridgeConfig(minimalInput);
+export const fullConfig = (): BridgeConfig => parseBridgeConfig(fullInput);
+export const lyticsConfig = (): BridgeConfig => parseBridgeConfig(lyticsInput);
+
+/** The configurations the suites run against, with what each enables. */
+export const configurations = [
+  ['minimal (Braze + SEEN)', minimalConfig],
+  ['Lytics only', lyticsConfig],
+  ['full', fullConfig],
+] as const;
+
+/** Stands in for the bundle: the template is what these tests inspect (synth.test.ts bundles for real). */
+export const prebuiltCode = { kind: 'prebuilt' as const, code: () => lambda.Code.fromInline('export const handler = async () => ({});') };
+
+export interface SynthOptions {
+  catalogue?: Catalogue;
+  /** Run the real esbuild bundling instead of inline code. */
+  bundle?: boolean;
+  nag?: boolean;
+}
+
+const synthesised = new Map<string, ReturnType<typeof synthesise>>();
+
+/**
+ * The stack and template for a configuration. Synthesised once per test file and configuration
+ * (suites only read them); a test catalogue or real bundling always synthesises afresh.
+ */
+export function synthStack(config: BridgeConfig, options: SynthOptions = {}) {
+  if (options.catalogue || options.bundle) return synthesise(config, options);
+  const key = JSON.stringify([config, options.nag === true]);
+  if (!synthesised.has(key)) synthesised.set(key, synthesise(config, options));
+  return synthesised.get(key)!;
+}
+
+function synthesise(config: BridgeConfig, options: SynthOptions) {
+  const app = new App();
+  const stack = new BridgeStack(app, config.stackName, {
+    config,
+    catalogue: options.catalogue,
+    projectRoot,
+    codeSource: options.bundle ? { kind: 'esbuild' } : prebuiltCode,
+    env: config.account && config.region ? { account: config.account, region: config.region } : undefined,
+  });
+  if (options.nag) Aspects.of(app).add(new AwsSolutionsChecks({ verbose: true }));
+  const template = Template.fromStack(stack);
+  return { app, stack, template };
+}
+
+/** Logical id of the single resource of a type whose properties match. */
+export function logicalId(template: Template, type: string, props: Record<string, unknown> = {}): string {
+  const ids = Object.keys(template.findResources(type, { Properties: props }));
+  if (ids.length !== 1) throw new Error(`expected one ${type} matching, found ${ids.length}`);
+  return ids[0]!;
+}
+
+type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
+
+/** The Lambda functions of the bridge, by logical id: not CDK's deploy-time handlers (S3 notifications). */
+export function bridgeFunctionResources(stack: BridgeStack, template: Template): Resource[] {
+  const resources = template.toJSON().Resources as Record<string, Resource>;
+  return stack.bridgeFunctions.map((fn) => resources[idOf(stack, fn.function)]!);
+}
+
+/** Logical id of an L2 construct's CloudFormation resource. */
+export function idOf(stack: BridgeStack, construct: IConstruct): string {
+  return stack.getLogicalId(construct.node.defaultChild as CfnElement);
+}
