@@ -1,10 +1,27 @@
+import { parseArgs } from 'node:util';
+import { benchBackfill } from './backfill';
 import { measureAllBundles } from './bundles';
 
 /**
- * `npm run bench`: the figures the README quotes. Speed goals are checked here, never by timed tests.
- * Bundles: size and import time of each Lambda handler, bundled as the CDK app bundles it.
+ * `npm run bench [-- --records 100000]`: the figures the README quotes. Speed and memory goals are
+ * checked here, never by timed tests.
  */
-const figures = await measureAllBundles();
-console.log(`Node ${process.version}, ${process.arch}; import time = median of 7 fresh processes\n`);
-console.log('handler'.padEnd(40), 'bundle KB'.padStart(10), 'import ms'.padStart(10));
-for (const f of figures) console.log(f.entry.padEnd(40), (f.bytes / 1024).toFixed(0).padStart(10), f.importMs.toFixed(1).padStart(10));
+const { values } = parseArgs({ options: { records: { type: 'string', default: '50000' }, only: { type: 'string' } } });
+const records = Number(values.records);
+console.log(`Node ${process.version}, ${process.arch}, ${(await import('node:os')).cpus().length} cores\n`);
+
+if (!values.only || values.only === 'bundles') {
+  console.log('Lambda bundles (built as the CDK app builds them; import = median of 7 fresh processes)');
+  console.log('handler'.padEnd(40), 'bundle KB'.padStart(10), 'import ms'.padStart(10));
+  for (const f of await measureAllBundles()) console.log(f.entry.padEnd(40), (f.bytes / 1024).toFixed(0).padStart(10), f.importMs.toFixed(1).padStart(10));
+  console.log();
+}
+
+if (!values.only || values.only === 'backfill') {
+  const b = await benchBackfill(records);
+  console.log(`Lytics audience backfill through the local runner into the Braze sandbox (${b.records} records, ${b.requests} requests)`);
+  console.log(`  Braze calls      ${b.brazeCalls} (minimum ceil(N / max) = ${b.minimumCalls}; ${b.averageObjectsPerCall.toFixed(1)} objects per call)`);
+  console.log(`  throughput       ${b.recordsPerSecond.toFixed(0)} records/s (${b.seconds.toFixed(1)} s end to end)`);
+  console.log(`  peak RSS         ${b.peakRssMb.toFixed(0)} MB (runner, fauxqs, sandbox and load generator in one process)`);
+  console.log();
+}

@@ -1,0 +1,68 @@
+import { startRunner } from '../local/runner';
+
+export interface BackfillFigure {
+  records: number;
+  requests: number;
+  brazeCalls: number;
+  minimumCalls: number;
+  averageObjectsPerCall: number;
+  seconds: number;
+  recordsPerSecond: number;
+  peakRssMb: number;
+}
+
+/**
+ * A Lytics audience backfill of `records` records (one per user, `perRequest` per POST, 8 POSTs
+ * in flight) through the local runner into the Braze sandbox: Braze calls made against the
+ * minimum ceil(N / max objects), records per second end to end, and the process's peak RSS.
+ */
+export async function benchBackfill(records: number, perRequest = 1_000): Promise<BackfillFigure> {
+  const runner = await startRunner({ env: { ...process.env, PORT: '0', LOG_LEVEL: 'SILENT' }, log: () => undefined });
+  let peakRss = process.memoryUsage().rss;
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
+  try {
+    const bodies = Array.from({ length: Math.ceil(records / perRequest) }, (_, r) => ({
+      lytics_to_braze_audience: Array.from({ length: Math.min(perRequest, records - r * perRequest) }, (_, i) => ({
+        external_id: `bench-${r * perRequest + i}`,
+        lytics_segments: { add: ['lytics_all'] },
+      })),
+    }));
+    const started = performance.now();
+    let next = 0;
+    const sender = async () => {
+      while (next < bodies.length) {
+        const body = bodies[next++];
+        const response = await fetch(`${runner.url}/lytics/audiences`, {
+          method: 'POST',
+          headers: { authorization: `Bearer ${runner.inboundToken}`, 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+        if (response.status !== 202) throw new Error(`ingress answered ${response.status}`);
+      }
+    };
+    await Promise.all(Array.from({ length: 8 }, sender));
+    const delivered = () =>
+      runner.sandbox.requests
+        .filter((r) => r.destination === 'braze')
+        .reduce((n, r) => n + ((r.body as { attributes?: unknown[] }).attributes?.length ?? 0), 0);
+    while (delivered() < records) {
+      if (performance.now() - started > 300_000) throw new Error(`only ${delivered()} of ${records} delivered after 5 minutes`);
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    const seconds = (performance.now() - started) / 1000;
+    const calls = runner.sandbox.requests.filter((r) => r.destination === 'braze').length;
+    return {
+      records,
+      requests: bodies.length,
+      brazeCalls: calls,
+      minimumCalls: Math.ceil(records / runner.config.BRAZE_MAX_OBJECTS_PER_REQUEST),
+      averageObjectsPerCall: records / calls,
+      seconds,
+      recordsPerSecond: records / seconds,
+      peakRssMb: peakRss / 1024 / 1024,
+    };
+  } finally {
+    clearInterval(sampler);
+    await runner.stop();
+  }
+}
