@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { build } from 'esbuild';
-import { deliveryQueues, ingressFlows } from '../functions/catalogue';
+import { deliveryQueues, ingressFlows, jobs } from '../functions/catalogue';
 import { ESM_REQUIRE_BANNER } from '../lib/constructs/bridge-function';
 
 export interface BundleFigure {
@@ -37,7 +37,7 @@ export async function measureBundle(entry: string, runs = 7): Promise<BundleFigu
 }
 
 export async function measureAllBundles(): Promise<BundleFigure[]> {
-  const entries = [...new Set([...ingressFlows.map((f) => f.entry), ...deliveryQueues.map((q) => q.consumer.entry)])];
+  const entries = [...new Set([...ingressFlows.map((f) => f.entry), ...deliveryQueues.map((q) => q.consumer.entry), ...jobs.map((j) => j.entry)])];
   const figures: BundleFigure[] = [];
   for (const entry of entries) figures.push(await measureBundle(entry));
   return figures;

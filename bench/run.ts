@@ -1,13 +1,17 @@
 import { parseArgs } from 'node:util';
 import { benchBackfill } from './backfill';
 import { measureAllBundles } from './bundles';
+import { benchCsvImport } from './csv-import';
 
 /**
  * `npm run bench [-- --records 100000]`: the figures the README quotes. Speed and memory goals are
  * checked here, never by timed tests.
  */
-const { values } = parseArgs({ options: { records: { type: 'string', default: '50000' }, only: { type: 'string' } } });
+const { values } = parseArgs({
+  options: { records: { type: 'string', default: '50000' }, rows: { type: 'string', default: '500000' }, only: { type: 'string' } },
+});
 const records = Number(values.records);
+const rows = Number(values.rows);
 console.log(`Node ${process.version}, ${process.arch}, ${(await import('node:os')).cpus().length} cores\n`);
 
 if (!values.only || values.only === 'bundles') {
@@ -24,4 +28,12 @@ if (!values.only || values.only === 'backfill') {
   console.log(`  throughput       ${b.recordsPerSecond.toFixed(0)} records/s (${b.seconds.toFixed(1)} s end to end)`);
   console.log(`  peak RSS         ${b.peakRssMb.toFixed(0)} MB (runner, fauxqs, sandbox and load generator in one process)`);
   console.log();
+}
+
+if (!values.only || values.only === 'csv') {
+  const c = await benchCsvImport(rows);
+  console.log(`Lytics CSV import (npm run import:lytics path) into the Lytics sandbox (${c.rows} rows, ${c.fileMb.toFixed(0)} MB file)`);
+  console.log(`  bulk requests    ${c.requests}`);
+  console.log(`  throughput       ${c.rowsPerSecond.toFixed(0)} rows/s (${c.seconds.toFixed(1)} s)`);
+  console.log(`  peak RSS         ${c.peakRssMb.toFixed(0)} MB (includes the embedded S3 holding the whole file)`);
 }
