@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { parse } from 'csv-parse';
 
 /** Destinations the sandbox stands in for, each under its own path prefix. */
 export type SandboxDestination = 'braze' | 'seen' | 'lytics';
@@ -49,14 +50,17 @@ export class Sandbox {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     let body: unknown;
     if (url.pathname.includes('/collect/bulk/')) {
-      // A bulk CSV can be hundreds of MB: count its lines as it streams, keep none of it.
-      let lines = 0;
+      // A bulk CSV can be hundreds of MB: count its records as it streams (quoted newlines
+      // included, as Lytics parses them), keep none of it.
+      let records = 0;
       let bytes = 0;
-      for await (const chunk of req) {
-        bytes += (chunk as Buffer).length;
-        for (const byte of chunk as Buffer) if (byte === 10) lines++;
+      req.on('data', (chunk: Buffer) => (bytes += chunk.length));
+      try {
+        for await (const _record of req.pipe(parse({ bom: true, skip_empty_lines: true, relax_column_count: true }))) records++;
+      } catch {
+        /* malformed CSV: the count stops where parsing did */
       }
-      body = { csv: { bytes, lines } };
+      body = { csv: { bytes, rows: Math.max(0, records - 1) } };
     } else {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
@@ -106,8 +110,8 @@ function answerFor(request: RecordedRequest): { status: number; body: unknown; s
     return { status: 201, body: { created: count }, summary: `${count} receiver(s)` };
   }
   if (request.destination === 'lytics' && /^\/collect\/(json|bulk)\/[^/?]+/.test(request.path)) {
-    const csv = (request.body as { csv?: { lines: number } } | undefined)?.csv;
-    const count = Array.isArray(request.body) ? request.body.length : csv ? Math.max(0, csv.lines - 1) : request.body ? 1 : 0;
+    const csv = (request.body as { csv?: { rows: number } } | undefined)?.csv;
+    const count = Array.isArray(request.body) ? request.body.length : csv ? csv.rows : request.body ? 1 : 0;
     return { status: 200, body: { status: 200, message: 'success', data: { message_count: count, rejected_count: 0 } }, summary: `${count} record(s)` };
   }
   return { status: 404, body: { message: 'not found' }, summary: 'unknown path' };
