@@ -225,8 +225,9 @@ export interface CsvImportHooks {
 /**
  * S3 `ObjectCreated` -> Lytics bulk CSV API. Each object is streamed from S3 through importCsv and
  * POSTed to `{LYTICS_BULK_API_URL}/collect/bulk/{LYTICS_CSV_STREAM}` in chunks of
- * LYTICS_CSV_ROWS_PER_REQUEST rows, the token in the Authorization header. HttpClient retries a
- * chunk on 429/5xx; a chunk that keeps failing, or a malformed file, fails the invocation so
+ * LYTICS_CSV_ROWS_PER_REQUEST rows, the token in the Authorization header, after a first pass has
+ * checked the whole file (a malformed file sends nothing). HttpClient retries a chunk on 429/5xx;
+ * a chunk that keeps failing, or a malformed file, fails the invocation so
  * Lambda's async retries and on-failure destination take over (a retry re-sends the file from the
  * start: Lytics merges rows into profiles by identity, so a re-sent row sets the same values again).
  */
@@ -240,13 +241,35 @@ export function build(deps: Deps, s3: S3Client = new S3Client({}), hooks: CsvImp
   async function importObject(bucket: string, key: string, deadline: number): Promise<ObjectImport> {
     const token = await requireSecret(deps.secrets, 'lytics', 'api_token');
     const started = deps.clock.now();
-    const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-    if (!(object.Body instanceof Readable)) throw new BridgeError(`s3://${bucket}/${key} has no readable body`);
-    logger.info('csv import started', { bucket, key, bytes: object.ContentLength, stream: config.LYTICS_CSV_STREAM, rowsPerRequest });
+    const open = async () => {
+      const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
+      if (!(object.Body instanceof Readable)) throw new BridgeError(`s3://${bucket}/${key} has no readable body`);
+      return { body: object.Body, bytes: object.ContentLength };
+    };
+
+    // First pass: parse the whole file and send nothing, so a malformed file is refused before
+    // a single row reaches Lytics (and Lambda's retries of it cannot re-send anything either).
+    // Streaming it twice costs a second read of S3 and about a second per 60,000 rows.
+    const checked = await open();
+    try {
+      await importCsv(checked.body, { rowsPerRequest, identityColumns: BRAZE_IDENTITY_COLUMNS, send: async () => undefined });
+    } catch (error) {
+      metrics.addMetric(MetricName.RecordsRejected, MetricUnit.Count, 1);
+      logger.error('csv import refused: malformed file, nothing sent', {
+        bucket,
+        key,
+        errorName: error instanceof Error ? error.name : 'unknown',
+        reason: error instanceof BridgeError ? error.message : undefined,
+      });
+      throw error;
+    }
+
+    const object = await open();
+    logger.info('csv import started', { bucket, key, bytes: object.bytes, stream: config.LYTICS_CSV_STREAM, rowsPerRequest });
 
     const sent = { rows: 0, requests: 0, rejected: 0 };
     try {
-      const result = await importCsv(object.Body, {
+      const result = await importCsv(object.body, {
         rowsPerRequest,
         identityColumns: BRAZE_IDENTITY_COLUMNS,
         send: async (csvChunk, rows, index) => {
