@@ -1,7 +1,7 @@
-import { DeleteMessageBatchCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type { EventSourceConsumer } from '../functions/catalogue';
-import { chunk } from '../functions/core/pack';
+import { deleteMessages } from '../functions/core/queue';
 import { lambdaContext } from './lambda-context';
 
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
@@ -99,14 +99,7 @@ export class EventSourcePoller {
       return;
     }
     const done = batch.filter((m) => !failedIds.has(m.MessageId ?? ''));
-    for (const entries of chunk(done, 10)) {
-      await this.sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: entries.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-        }),
-      );
-    }
+    await deleteMessages(this.sqs, queueUrl, done);
     if (failedIds.size > 0) this.options.log(`${name}: ${failedIds.size} of ${batch.length} message(s) failed, left for redelivery`);
   }
 

@@ -1,4 +1,4 @@
-import { SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, type Message, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { RetryableDeliveryError } from './errors';
 
 /** SQS caps a message, and a batch request, at 256 KiB here (kept at the classic limit on purpose). */
@@ -51,6 +51,16 @@ export class QueueSender {
     }
     if (pending.length > 0) throw new RetryableDeliveryError(`SQS refused ${pending.length} message(s)`);
     return ids;
+  }
+}
+
+/** Deletes received messages, ten per DeleteMessageBatch request. */
+export async function deleteMessages(sqs: SQSClient, queueUrl: string, messages: readonly Pick<Message, 'ReceiptHandle'>[]): Promise<void> {
+  for (let i = 0; i < messages.length; i += MAX_SQS_BATCH_ENTRIES) {
+    const batch = messages.slice(i, i + MAX_SQS_BATCH_ENTRIES);
+    await sqs.send(
+      new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle })) }),
+    );
   }
 }
 

@@ -16,18 +16,23 @@ export function parseRecords<S extends z.ZodMiniType>(records: readonly SQSRecor
   const valid: ParsedRecord<z.infer<S>>[] = [];
   const invalid: SQSRecord[] = [];
   for (const record of records) {
-    let json: unknown;
-    try {
-      json = JSON.parse(record.body);
-    } catch {
-      invalid.push(record);
-      continue;
-    }
-    const result = z.safeParse(schema, json);
-    if (result.success) valid.push({ messageId: record.messageId, body: result.data, receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1) });
-    else invalid.push(record);
+    const body = parseMessageBody(schema, record.body);
+    if (body === undefined) invalid.push(record);
+    else valid.push({ messageId: record.messageId, body, receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1) });
   }
   return { valid, invalid };
+}
+
+/** A message body as the schema's type, or undefined when it is not JSON or not of that shape. */
+export function parseMessageBody<S extends z.ZodMiniType>(schema: S, body: string | undefined): z.infer<S> | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(body ?? '');
+  } catch {
+    return undefined;
+  }
+  const result = z.safeParse(schema, json);
+  return result.success ? result.data : undefined;
 }
 
 /** Records whose processing failed: SQS makes them visible again, and the DLQ takes them after maxReceiveCount. */

@@ -1,16 +1,16 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
-import { ChangeMessageVisibilityBatchCommand, DeleteMessageBatchCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import middy from '@middy/core';
 import type { Context } from 'aws-lambda';
-import * as z from 'zod/mini';
 import { type Deps, lazyHandler, requireSetting } from '../core/deps';
 import { ConfigError, PermanentDeliveryError, RetryableDeliveryError } from '../core/errors';
 import { joinUrl } from '../core/http';
 import { MetricName, MetricUnit } from '../core/observability';
 import { chunk, packFirstFit } from '../core/pack';
 import { requireSecret } from '../core/secrets';
-import { park } from '../core/sqs-batch';
+import { deleteMessages as deleteFromQueue } from '../core/queue';
+import { park, parseMessageBody } from '../core/sqs-batch';
 import { type SeenQueueMessage, seenQueueMessageSchema } from './schemas';
 import { callsPerRun } from './transform';
 
@@ -84,7 +84,7 @@ export function build(deps: Deps) {
       if (messages.length === 0) break;
       const malformed: Message[] = [];
       for (const message of messages) {
-        const body = parseBody(message.Body);
+        const body = parseMessageBody(seenQueueMessageSchema, message.Body);
         if (body) held.push({ message, body });
         else malformed.push(message);
       }
@@ -146,25 +146,7 @@ export function build(deps: Deps) {
     return result;
   };
 
-  function parseBody(body: string | undefined): SeenQueueMessage | undefined {
-    try {
-      const result = z.safeParse(seenQueueMessageSchema, JSON.parse(body ?? ''));
-      return result.success ? result.data : undefined;
-    } catch {
-      return undefined;
-    }
-  }
-
-  async function deleteMessages(messages: readonly Message[]) {
-    for (const batch of chunk(messages, 10)) {
-      await sqs.send(
-        new DeleteMessageBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.ReceiptHandle })),
-        }),
-      );
-    }
-  }
+  const deleteMessages = (messages: readonly Message[]) => deleteFromQueue(sqs, queueUrl, messages);
 
   /**
    * Messages whose call failed come back after a backoff that doubles with each receive (one drain
