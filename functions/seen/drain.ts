@@ -62,8 +62,9 @@ export function build(deps: Deps) {
   const maxPerCall = config.SEEN_MAX_RECEIVERS_PER_CALL;
 
   const drain = async (_event: unknown, context: Context): Promise<DrainResult> => {
-    const started = deps.clock.now();
-    const remaining = () => context.getRemainingTimeInMillis() - (deps.clock.now() - started);
+    // getRemainingTimeInMillis already shrinks as the run goes: fix the deadline once.
+    const deadline = deps.clock.now() + context.getRemainingTimeInMillis();
+    const remaining = () => deadline - deps.clock.now();
     // Held messages stay invisible for the whole run (plus a margin), never longer.
     const visibilitySeconds = Math.ceil(context.getRemainingTimeInMillis() / 1000) + 5;
     const held: Held[] = [];
