@@ -34,6 +34,8 @@ export interface RunnerOptions {
   schedules?: boolean;
   /** Test knob: the outbound retry policy (defaults to the one the Lambdas use). */
   retryPolicy?: RetryPolicy;
+  /** Test knob: false starts no poller until `startConsumers()`, so a test can fill a queue first. */
+  startConsumers?: boolean;
 }
 
 export interface RunningQueue {
@@ -57,6 +59,8 @@ export interface Runner {
   drainNow: (queueId: string) => Promise<unknown>;
   /** Sandboxed destinations (no URL set). */
   sandboxed: string[];
+  /** Starts the event-source pollers when the runner was started with `startConsumers: false`. */
+  startConsumers: () => void;
   stop: () => Promise<void>;
 }
 
@@ -92,12 +96,25 @@ export function matchRoute(template: string, actual: string): Record<string, str
  * drains feeding the delivery handlers, and the sandbox recorder for unset destinations.
  */
 export async function startRunner(options: RunnerOptions = {}): Promise<Runner> {
+  // What is started before a later step fails (a bad setting, a port in use) is stopped again,
+  // so a failed start leaves no server or emulator keeping the process alive.
+  const started: (() => Promise<unknown> | void)[] = [];
+  try {
+    return await start(options, started);
+  } catch (error) {
+    for (const stop of started.reverse()) await Promise.resolve().then(stop).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function start(options: RunnerOptions, started: (() => Promise<unknown> | void)[]): Promise<Runner> {
   const env = { ...(options.env ?? process.env) };
   const log = options.log ?? ((line: string) => console.log(line));
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true'; // EMF lines belong in CloudWatch, not on a terminal
 
   const sandbox = new Sandbox(log);
   await sandbox.start();
+  started.push(() => sandbox.stop());
   const sandboxed: string[] = [];
   const fillSandbox = (urlVar: string, destination: 'braze' | 'seen' | 'lytics', secretVars: [string, string][]) => {
     if (env[urlVar]) {
@@ -119,7 +136,9 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
 
   const fauxqs = await startFauxqs({ port: 0, logger: false, host: '127.0.0.1' } as Parameters<typeof startFauxqs>[0]);
   const sqsEndpoint = `http://127.0.0.1:${fauxqs.port}`;
+  started.push(() => fauxqs.stop());
   const sqs = new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  started.push(() => sqs.destroy());
   const secrets = EnvSecretStore.fromConfig(config);
   const http = new HttpClient({
     policy: options.retryPolicy,
@@ -148,6 +167,10 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
   const running: Promise<unknown>[] = [];
   const drains = new Map<string, () => Promise<unknown>>();
   let stopping = false;
+  started.push(() => {
+    stopping = true;
+    for (const timer of timers) clearTimeout(timer);
+  });
   for (const q of queues.values()) {
     const consumer = q.definition.consumer;
     const mod = await loadModule<unknown, unknown>(consumer.entry);
@@ -161,7 +184,6 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
         handler: handler as SqsHandler,
         log,
       });
-      poller.start();
       pollers.push(poller);
     } else {
       const intervalMs = Number(config[consumer.intervalSetting]) * 1000;
@@ -263,6 +285,14 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
     send(result.statusCode ?? 200, result.body ?? '', note);
   }
 
+  let consuming = false;
+  const startConsumers = () => {
+    if (consuming) return;
+    consuming = true;
+    for (const poller of pollers) poller.start();
+  };
+  if (options.startConsumers !== false) startConsumers();
+
   const port = Number(env.PORT ?? 3000);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -280,6 +310,7 @@ export async function startRunner(options: RunnerOptions = {}): Promise<Runner> 
     queues,
     sandbox,
     sandboxed,
+    startConsumers,
     drainNow: (queueId: string) => {
       const invoke = drains.get(queueId);
       if (!invoke) throw new Error(`${queueId} has no scheduled consumer`);

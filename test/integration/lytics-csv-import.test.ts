@@ -1,8 +1,8 @@
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
+import { PassThrough, Readable } from 'node:stream';
+import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { loadConfig } from '../../functions/core/config';
 import { createDeps } from '../../functions/core/deps';
 import { ConfigError, RetryableDeliveryError } from '../../functions/core/errors';
@@ -13,70 +13,69 @@ import { type EmbeddedS3, runCsvImport, s3ObjectCreatedEvent, startEmbeddedS3, u
 import { lambdaContext } from '../../local/lambda-context';
 import { EXPORT_COLUMNS, exportRow, writeExportCsv } from '../support/csv';
 import { LyticsBulkStub } from '../support/lytics-bulk-stub';
-
-// A full GC on demand, so the memory samples below measure what is live, not garbage V8 has yet to collect.
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
-
-/** What is live right now: JS heap plus Buffers, after a full GC. */
-function liveBytes(): number {
-  collectGarbage();
-  const usage = process.memoryUsage();
-  return usage.heapUsed + usage.arrayBuffers;
-}
+import { stopAll } from '../support/teardown';
 
 const TOKEN = 'lytics-bulk-token-7f3a';
 const BUCKET = 'braze-exports';
-const BIG_ROWS = 100_000;
+/** Big enough that reading it whole shows (~4.3 MB), small enough to run in a second or two anywhere. */
+const STREAM_ROWS = 20_000;
 const SMALL_ROWS = 2_000;
+/**
+ * What the stream stages between S3 and the parser may hold beyond the chunk being built: the S3
+ * response's buffer, the counting stream's two sides, csv-parse's input and its 16 parsed rows.
+ * Each is at most 64 KiB; this allows twice their sum.
+ */
+const READ_AHEAD_ALLOWANCE = 1024 * 1024;
 
 /**
- * Samples live memory every `intervalMs` until stopped, and returns the peak growth in bytes over
- * the lower of the readings taken before and after: what the run held at its worst, even if
- * something from earlier setup was let go meanwhile.
+ * An S3 client that hands out object bodies through a counting stream, so a test can see how far
+ * the handler has read into the file at any moment: a streamed import reads a chunk ahead of what
+ * it sends, a buffered one reads the whole file before its first request.
  */
-function liveMemoryGrowth(intervalMs = 100) {
-  const before = liveBytes();
-  let peak = before;
-  const timer = setInterval(() => {
-    peak = Math.max(peak, liveBytes());
-  }, intervalMs);
-  return {
-    stop: () => {
-      clearInterval(timer);
-      return peak - Math.min(before, liveBytes());
+function countingS3(s3: S3Client) {
+  const opened: { bytesRead: number }[] = [];
+  const client = {
+    send: async (command: unknown) => {
+      const output = (await s3.send(command as GetObjectCommand)) as { Body?: unknown };
+      if (!(command instanceof GetObjectCommand) || !(output.Body instanceof Readable)) return output;
+      const counter = { bytesRead: 0 };
+      opened.push(counter);
+      const counted = new PassThrough();
+      counted.on('data', (chunk: Buffer) => (counter.bytesRead += chunk.length));
+      output.Body.pipe(counted);
+      return { ...output, Body: counted };
     },
-  };
-}
-
-/** Waits until live memory stops falling (connections closed after the uploads let go of their buffers). */
-async function memorySettles(toleranceBytes = 512 * 1024, timeoutMs = 5_000) {
-  const deadline = Date.now() + timeoutMs;
-  let previous = liveBytes();
-  for (;;) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    const current = liveBytes();
-    if (previous - current < toleranceBytes || Date.now() > deadline) return;
-    previous = current;
-  }
+  } as unknown as S3Client;
+  return { client, opened };
 }
 
 describe('lytics-csv-import: a Braze segment export in S3 streamed into the Lytics bulk CSV API', () => {
-  const lytics = new LyticsBulkStub(BIG_ROWS, EXPORT_COLUMNS);
+  const lytics = new LyticsBulkStub(STREAM_ROWS, EXPORT_COLUMNS);
   let lyticsUrl: string;
-  let local: EmbeddedS3;
-  let dir: string;
-  let bigFileBytes: number;
+  let local: EmbeddedS3 | undefined;
+  let dir = '';
+  let streamFileBytes: number;
   let smallFileBytes: number;
+  /** Imports this suite started: awaited in afterAll, so none runs on after a failed hook or test. */
+  const inFlight = new Set<Promise<unknown>>();
 
   /** The real handler, built as in Lambda, with a fast retry policy. */
-  function handlerWith(rowsPerRequest: number) {
+  function handlerWith(rowsPerRequest: number, s3: S3Client = local!.s3, fetchImpl?: typeof fetch) {
     const config = loadConfig({ LOG_LEVEL: 'SILENT', LYTICS_BULK_API_URL: lyticsUrl, LYTICS_API_TOKEN: TOKEN, LYTICS_CSV_ROWS_PER_REQUEST: String(rowsPerRequest) });
     const deps = createDeps(FLOW_ID, config, {
       secrets: EnvSecretStore.fromConfig(config),
-      http: new HttpClient({ policy: { retries: 2, baseDelayMs: 5, maxDelayMs: 100, timeoutMs: 5_000 } }),
+      http: new HttpClient({ policy: { retries: 2, baseDelayMs: 5, maxDelayMs: 100, timeoutMs: 5_000 }, fetch: fetchImpl }),
     });
-    return build(deps, local.s3);
+    const handler = build(deps, s3);
+    return (...args: Parameters<typeof handler>): Promise<ObjectImport[]> => {
+      const run = handler(...args);
+      inFlight.add(run);
+      void run.then(
+        () => inFlight.delete(run),
+        () => inFlight.delete(run),
+      );
+      return run;
+    };
   }
 
   const invoke = (rowsPerRequest: number, key: string, size: number): Promise<ObjectImport[]> =>
@@ -88,41 +87,52 @@ describe('lytics-csv-import: a Braze segment export in S3 streamed into the Lyti
     lyticsUrl = await lytics.start();
     local = await startEmbeddedS3();
     local.createBucket(BUCKET);
-    bigFileBytes = await writeExportCsv(path.join(dir, 'big.csv'), BIG_ROWS);
+    streamFileBytes = await writeExportCsv(path.join(dir, 'stream.csv'), STREAM_ROWS);
     smallFileBytes = await writeExportCsv(path.join(dir, 'small.csv'), SMALL_ROWS);
-    await uploadFile(local, BUCKET, 'segment-export/big.csv', path.join(dir, 'big.csv'));
+    await uploadFile(local, BUCKET, 'segment-export/stream.csv', path.join(dir, 'stream.csv'));
     await uploadFile(local, BUCKET, 'segment-export/small.csv', path.join(dir, 'small.csv'));
   });
   afterAll(async () => {
-    await local?.stop();
-    await lytics.stop();
-    await rm(dir, { recursive: true, force: true });
+    // The stub goes first, so an import still running (a hook or test that failed) fails fast and ends.
+    await stopAll(
+      () => lytics.stop(),
+      () => Promise.allSettled([...inFlight]),
+      () => local?.stop(),
+      () => (dir ? rm(dir, { recursive: true, force: true }) : undefined),
+    );
   });
 
-  describe('100,000 rows, 5,000 per request', () => {
+  describe(`${STREAM_ROWS.toLocaleString('en-US')} rows, 1,000 per request`, () => {
     let result: ObjectImport[];
-    let liveGrowth: number;
+    /** For each bulk request: how far into the file (bytes) the import had read when it was sent. */
+    const readAtRequest: number[] = [];
+    const requestBytes: number[] = [];
 
     beforeAll(async () => {
-      await invoke(500, 'segment-export/small.csv', smallFileBytes); // warm-up: modules and connections in place before measuring
       lytics.reset();
-      await memorySettles();
-      const sampler = liveMemoryGrowth();
-      result = await invoke(5_000, 'segment-export/big.csv', bigFileBytes);
-      liveGrowth = sampler.stop();
+      const s3 = countingS3(local!.s3);
+      const recordingFetch: typeof fetch = (input, init) => {
+        readAtRequest.push(s3.opened.at(-1)?.bytesRead ?? 0);
+        requestBytes.push(Buffer.byteLength(String(init?.body ?? '')));
+        return fetch(input, init);
+      };
+      result = await handlerWith(1_000, s3.client, recordingFetch)(
+        s3ObjectCreatedEvent(BUCKET, 'segment-export/stream.csv', streamFileBytes),
+        lambdaContext(FLOW_ID, 900, 1024),
+      );
     });
 
     it('delivers every row exactly once, fields intact', () => {
-      expect(result).toEqual([expect.objectContaining({ bucket: BUCKET, key: 'segment-export/big.csv', rows: BIG_ROWS, requests: 20, rejected: 0 })]);
-      expect(lytics.deliveredRows).toBe(BIG_ROWS);
+      expect(result).toEqual([expect.objectContaining({ bucket: BUCKET, key: 'segment-export/stream.csv', rows: STREAM_ROWS, requests: 20, rejected: 0 })]);
+      expect(lytics.deliveredRows).toBe(STREAM_ROWS);
       expect(lytics.deliveries.every((count) => count === 1)).toBe(true);
       expect(lytics.unknown).toBe(0);
       expect(lytics.altered).toBe(0);
     });
 
-    it('sends requests of at most 5,000 rows, each starting with the header', () => {
+    it('sends requests of at most 1,000 rows, each starting with the header', () => {
       expect(lytics.attempts).toHaveLength(20);
-      expect(Math.max(...lytics.attempts.map((a) => a.rows))).toBe(5_000);
+      expect(Math.max(...lytics.attempts.map((a) => a.rows))).toBe(1_000);
       expect(lytics.attempts.every((a) => a.headerFirst && a.status === 200)).toBe(true);
     });
 
@@ -132,13 +142,18 @@ describe('lytics-csv-import: a Braze segment export in S3 streamed into the Lyti
       expect(new Set(lytics.attempts.map((a) => a.contentType))).toEqual(new Set(['application/csv']));
     });
 
-    it('keeps live memory growth under half the file size (the file is never held whole)', () => {
-      // The file: 100,000 rows of 17 columns, ~20 MB. Held at once: one 5,000-row chunk (~1.1 MB)
-      // a few times over (being built, as the request body, as fetch's encoded copy) plus stream
-      // and socket buffers: ~5.5 MB measured. Reading the object whole before parsing it measured
-      // ~100 MB here, so a regression fails this by far; the margin absorbs GC and socket timing.
-      expect(bigFileBytes).toBeGreaterThan(18_000_000);
-      expect(liveGrowth).toBeLessThan(bigFileBytes / 2);
+    it('never reads more than one chunk ahead of what it has sent (the file is never held whole)', () => {
+      // Counted bytes, not heap samples: the same on any machine. Reading the object whole before
+      // parsing it would show the whole file (~4.3 MB) read before the first request.
+      expect(streamFileBytes).toBeGreaterThan(4_000_000);
+      expect(readAtRequest).toHaveLength(20);
+      let sentBefore = 0;
+      readAtRequest.forEach((read, i) => {
+        const aheadOfSent = read - sentBefore;
+        expect(aheadOfSent).toBeLessThanOrEqual(requestBytes[i]! + READ_AHEAD_ALLOWANCE);
+        sentBefore += requestBytes[i]!;
+      });
+      expect(readAtRequest[0]).toBeLessThan(streamFileBytes / 2);
     });
   });
 
@@ -173,7 +188,7 @@ describe('lytics-csv-import: a Braze segment export in S3 streamed into the Lyti
 
     it('reads a key holding spaces and a plus sign, as S3 events encode it', async () => {
       const key = 'segment-export/Segment export + VIP 2024.csv';
-      await uploadFile(local, BUCKET, key, path.join(dir, 'small.csv'));
+      await uploadFile(local!, BUCKET, key, path.join(dir, 'small.csv'));
 
       const event = s3ObjectCreatedEvent(BUCKET, key, smallFileBytes);
       const [result] = await handlerWith(1_000)(event, lambdaContext(FLOW_ID, 900));
@@ -187,7 +202,7 @@ describe('lytics-csv-import: a Braze segment export in S3 streamed into the Lyti
       rows[24] = 'u-0000024,only,four,fields'; // row 25; rows 0 and 13 hold a quoted newline, so it sits on line 28
       const file = path.join(dir, 'ragged.csv');
       await writeFile(file, `${EXPORT_COLUMNS.join(',')}\n${rows.join('\n')}\n`);
-      await uploadFile(local, BUCKET, 'segment-export/ragged.csv', file);
+      await uploadFile(local!, BUCKET, 'segment-export/ragged.csv', file);
 
       const error = await invoke(10, 'segment-export/ragged.csv', 0).then(
         () => undefined,

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Runner } from '../../local/runner';
 import { peekDlq, post, queueDepth, startTestRunner } from '../support/runner-helpers';
+import { stopAll } from '../support/teardown';
 import { eventually, StubServer } from '../support/stub-server';
 
 const fixture = (name: string) => JSON.parse(readFileSync(path.join(__dirname, '../fixtures/lytics', name), 'utf8')) as Record<string, unknown>;
@@ -21,11 +22,7 @@ describe('Lytics flows, through the local runner', () => {
         LYTICS_API_TOKEN: 'lytics-secret-token' }, { consumerOverrides: { maxBatchingWindowSeconds: 1 },
       queueOverrides: { visibilityTimeoutSeconds: 5 } });
   });
-  afterAll(async () => {
-    await runner.stop();
-    await braze.stop();
-    await lytics.stop();
-  });
+  afterAll(() => stopAll(() => runner?.stop(), () => braze?.stop(), () => lytics?.stop()));
   beforeEach(() => {
     braze.requests.length = 0;
     lytics.requests.length = 0;
@@ -68,28 +65,6 @@ describe('Lytics flows, through the local runner', () => {
     expect(await queueDepth(runner, 'braze-track')).toBe(0);
   });
 
-  it('delivers a 10,000-record backfill in full calls: within 5% of ceil(N / 75), each user once', async () => {
-    const users = 10_000;
-    const requests = Array.from({ length: 20 }, (_, r) => ({
-      lytics_to_braze_audience: Array.from({ length: 500 }, (_, i) => ({ external_id: `bf-${r * 500 + i}`, lytics_segments: { add: ['lytics_all'] } })),
-    }));
-
-    const responses = await Promise.all(requests.map((body) => post(runner, '/lytics/audiences', body)));
-
-    expect(responses.every((r) => r.status === 202 && r.body.accepted === 500)).toBe(true);
-    const delivered = await eventually(() => {
-      const ids = braze.requests.flatMap((r) => attributesOf(r.body).map((a) => a.external_id));
-      return ids.length >= users ? ids : undefined;
-    }, 30_000, 'all users delivered');
-    expect(new Set(delivered).size).toBe(users);
-    expect(delivered).toHaveLength(users);
-    const perCall = braze.requests.map((r) => attributesOf(r.body).length);
-    expect(Math.max(...perCall)).toBeLessThanOrEqual(75);
-    const average = users / perCall.length;
-    expect(average).toBeGreaterThanOrEqual(0.95 * 75);
-    expect(perCall.length).toBeGreaterThanOrEqual(Math.ceil(users / 75));
-  });
-
   it('posts a Braze webhook profile to the Lytics collect API with the token in a header, not the URL', async () => {
     const response = await post(runner, '/lytics/users', fixture('profile.json'));
 
@@ -119,6 +94,46 @@ describe('Lytics flows, through the local runner', () => {
   });
 });
 
+describe('a Lytics backfill already queued when delivery starts, through the local runner', () => {
+  const braze = new StubServer(() => ({ status: 201, body: { message: 'success' } }));
+  let runner: Runner;
+
+  beforeAll(async () => {
+    // Consumers start only once the whole backfill is queued, so how full each call is depends on
+    // the packing alone, not on how fast this machine enqueues compared with how fast it delivers.
+    runner = await startTestRunner(
+      { INBOUND_TOKEN: 'lytics-inbound', BRAZE_REST_ENDPOINT: await braze.start(), BRAZE_API_KEY: 'braze-key' },
+      { startConsumers: false, consumerOverrides: { maxBatchingWindowSeconds: 2 } },
+    );
+  });
+  afterAll(() => stopAll(() => runner?.stop(), () => braze?.stop()));
+
+  it('delivers a 10,000-record backfill in full calls: within 5% of ceil(N / 75), each user once', async () => {
+    const users = 10_000;
+    const requests = Array.from({ length: 20 }, (_, r) => ({
+      lytics_to_braze_audience: Array.from({ length: 500 }, (_, i) => ({ external_id: `bf-${r * 500 + i}`, lytics_segments: { add: ['lytics_all'] } })),
+    }));
+
+    const responses = await Promise.all(requests.map((body) => post(runner, '/lytics/audiences', body)));
+    expect(responses.every((r) => r.status === 202 && r.body.accepted === 500)).toBe(true);
+    expect(await queueDepth(runner, 'braze-track')).toBeGreaterThan(100); // all of it waits, however fast this machine is
+
+    runner.startConsumers();
+
+    const delivered = await eventually(() => {
+      const ids = braze.requests.flatMap((r) => attributesOf(r.body).map((a) => a.external_id));
+      return ids.length >= users ? ids : undefined;
+    }, 30_000, 'all users delivered');
+    expect(new Set(delivered).size).toBe(users);
+    expect(delivered).toHaveLength(users);
+    const perCall = braze.requests.map((r) => attributesOf(r.body).length);
+    expect(Math.max(...perCall)).toBeLessThanOrEqual(75);
+    const average = users / perCall.length;
+    expect(average).toBeGreaterThanOrEqual(0.95 * 75);
+    expect(perCall.length).toBeGreaterThanOrEqual(Math.ceil(users / 75));
+  });
+});
+
 describe('a Lytics outage, through the local runner', () => {
   const lytics = new StubServer(() => ({ status: 503, body: {} }));
   let runner: Runner;
@@ -127,10 +142,7 @@ describe('a Lytics outage, through the local runner', () => {
     runner = await startTestRunner({ INBOUND_TOKEN: 'lytics-inbound', LYTICS_API_URL: await lytics.start(), LYTICS_API_TOKEN: 'lytics-secret-token' }, { consumerOverrides: { maxBatchingWindowSeconds: 0.1 },
       queueOverrides: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2 } });
   });
-  afterAll(async () => {
-    await runner.stop();
-    await lytics.stop();
-  });
+  afterAll(() => stopAll(() => runner?.stop(), () => lytics?.stop()));
 
   it('retries, then parks the profile in the DLQ, losing nothing', async () => {
     await post(runner, '/lytics/users', { braze_id: 'kept-1', email: 'k@example.com' });

@@ -2,6 +2,21 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
 
 const root = path.resolve(__dirname, '../..');
+/** Every child a test started: killed after each test, so a failed assertion never leaves one running. */
+const children = new Set<ChildProcess>();
+
+afterEach(async () => {
+  await Promise.all(
+    [...children].map(async (child) => {
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve));
+        process.kill(-child.pid!, 'SIGKILL'); // its own process group: tsx and the node it starts
+        await exited;
+      }
+      children.delete(child);
+    }),
+  );
+});
 
 /** Starts `npm start`'s entry point as a user would, on a free port, and reads its first lines. */
 function start(env: Record<string, string>): { child: ChildProcess; output: () => string; ready: Promise<string> } {
@@ -9,7 +24,9 @@ function start(env: Record<string, string>): { child: ChildProcess; output: () =
     cwd: root,
     env: { ...process.env, PORT: '0', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
   });
+  children.add(child);
   let output = '';
   const ready = new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`npm start did not come up:\n${output}`)), 30_000);

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Runner } from '../../local/runner';
+import { stopAll } from '../support/teardown';
 import { eventually, StubServer } from '../support/stub-server';
 import { peekDlq, post, queueDepth, startTestRunner } from '../support/runner-helpers';
 
@@ -25,10 +26,7 @@ describe('SEEN callback to Braze /users/track, through the local runner', () => 
       },
     );
   });
-  afterAll(async () => {
-    await runner.stop();
-    await braze.stop();
-  });
+  afterAll(() => stopAll(() => runner?.stop(), () => braze?.stop()));
   beforeEach(() => {
     braze.requests.length = 0;
     braze.respond = () => ({ status: 201, body: { message: 'success', attributes_processed: 1 } });
@@ -170,10 +168,7 @@ describe('a Braze outage, through the local runner', () => {
       { consumerOverrides: { maxBatchingWindowSeconds: 0.1 }, queueOverrides: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2 } },
     );
   });
-  afterAll(async () => {
-    await runner.stop();
-    await braze.stop();
-  });
+  afterAll(() => stopAll(() => runner?.stop(), () => braze?.stop()));
 
   it('moves a record to the DLQ when Braze keeps answering 500, losing none', async () => {
     await post(runner, '/seen/callback', callback('doomed-1'));

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Runner } from '../../local/runner';
+import { stopAll } from '../support/teardown';
 import { eventually, StubServer, type StubRequest } from '../support/stub-server';
 import { peekDlq, post, queueDepth, startTestRunner } from '../support/runner-helpers';
 
@@ -32,10 +33,7 @@ describe('Braze webhook receivers to SEEN, through the local runner (drain run b
   beforeAll(async () => {
     runner = await startTestRunner({ INBOUND_TOKEN: 'seen-inbound', SEEN_API_URL: await seen.start(), SEEN_API_TOKEN: 'seen-api-token' }, { schedules: false });
   });
-  afterAll(async () => {
-    await runner.stop();
-    await seen.stop();
-  });
+  afterAll(() => stopAll(() => runner?.stop(), () => seen?.stop()));
   beforeEach(() => {
     seen.requests.length = 0;
   });
@@ -90,10 +88,7 @@ describe('the SEEN call budget, through the local runner (drain on its timer)', 
     // A drain every 0.2 s with a 24-call budget per 2 s window: 24 / (10 + 2) = 2 calls per run.
     runner = await startWith(await seen.start(), { SEEN_DRAIN_INTERVAL_SECONDS: '0.2', SEEN_BUDGET_WINDOW_SECONDS: '2', SEEN_MAX_CALLS_PER_HOUR: '24' });
   });
-  afterAll(async () => {
-    await runner.stop();
-    await seen.stop();
-  });
+  afterAll(() => stopAll(() => runner?.stop(), () => seen?.stop()));
 
   it('keeps to the call budget in every window under a burst of 40 campaigns (2 calls per 0.2 s run, 24 per 2 s), dropping no receiver', async () => {
     const campaigns = Array.from({ length: 40 }, (_, i) => `burst-${i}`);
@@ -123,10 +118,7 @@ describe('a SEEN outage, through the local runner', () => {
         SEEN_BUDGET_WINDOW_SECONDS: '2',
         SEEN_MAX_CALLS_PER_HOUR: '60' }, { queueOverrides: { maxReceiveCount: 2 } });
   });
-  afterAll(async () => {
-    await runner.stop();
-    await seen.stop();
-  });
+  afterAll(() => stopAll(() => runner?.stop(), () => seen?.stop()));
 
   it('moves the receivers to the DLQ after maxReceiveCount failed calls, one attempt per call', async () => {
     await post(runner, '/seen/campaigns/onboarding/receivers', [{ customer_id: 'lost-not' }]);
