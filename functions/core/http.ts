@@ -12,6 +12,9 @@ export interface RetryPolicy {
 
 export const defaultRetryPolicy: RetryPolicy = { retries: 4, baseDelayMs: 200, maxDelayMs: 20_000, timeoutMs: 10_000 };
 
+/** Least time (ms) that must remain before a call's deadline for an attempt to be started at all. */
+export const MIN_ATTEMPT_MS = 1_000;
+
 export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
@@ -41,11 +44,16 @@ export interface HttpClientOptions {
   random?: () => number;
   /** Called after every attempt (the local runner prints one line per call; Lambdas log it). */
   onAttempt?: (info: AttemptInfo) => void;
+  /** Builds the signal that aborts an attempt after `ms` (AbortSignal.timeout; tests record the ms). */
+  timeoutSignal?: (ms: number) => AbortSignal;
 }
 
 export interface SendOptions {
   label: string;
-  /** Absolute time (clock ms) after which no further retry is started: e.g. the Lambda's remaining time. */
+  /**
+   * Absolute time (clock ms) by which the call must be over: e.g. the Lambda's remaining time. No
+   * attempt starts with less than MIN_ATTEMPT_MS left, and each attempt's timeout ends by it.
+   */
   deadline?: number;
   /** Override the client's policy for this call (the SEEN budget, say, wants no in-process retry). */
   policy?: Partial<RetryPolicy>;
@@ -91,6 +99,7 @@ export class HttpClient {
   private readonly fetchImpl: typeof fetch;
   private readonly random: () => number;
   private readonly onAttempt?: (info: AttemptInfo) => void;
+  private readonly timeoutSignal: (ms: number) => AbortSignal;
 
   constructor(options: HttpClientOptions = {}) {
     this.policy = options.policy ?? defaultRetryPolicy;
@@ -98,25 +107,32 @@ export class HttpClient {
     this.fetchImpl = options.fetch ?? fetch;
     this.random = options.random ?? Math.random;
     this.onAttempt = options.onAttempt;
+    this.timeoutSignal = options.timeoutSignal ?? ((ms) => AbortSignal.timeout(ms));
   }
 
   /**
    * Sends a request; retries 408/429/5xx, network errors and timeouts with backoff and jitter,
    * honouring Retry-After / X-RateLimit-Reset. Resolves with a 2xx/3xx response; throws
    * PermanentDeliveryError on other 4xx and RetryableDeliveryError once retries (or the deadline) run out.
+   * With a deadline, no attempt starts with less than MIN_ATTEMPT_MS left (the first one included:
+   * it throws without calling fetch) and every attempt times out by the deadline.
    */
   async send(request: HttpRequest, options: SendOptions): Promise<HttpResponse> {
     const policy = { ...this.policy, ...options.policy };
     let lastError: RetryableDeliveryError | undefined;
     for (let attempt = 0; attempt <= policy.retries; attempt++) {
       const started = this.clock.now();
+      const left = options.deadline === undefined ? Number.POSITIVE_INFINITY : options.deadline - started;
+      if (left < MIN_ATTEMPT_MS) {
+        throw lastError ?? new RetryableDeliveryError(`${options.label}: no time left before the deadline`);
+      }
       let requestedDelay: number | undefined;
       try {
         const response = await this.fetchImpl(request.url, {
           method: request.method,
           headers: request.headers,
           body: request.body,
-          signal: AbortSignal.timeout(policy.timeoutMs),
+          signal: this.timeoutSignal(Math.min(policy.timeoutMs, left)),
         });
         const text = await response.text();
         this.onAttempt?.({ label: options.label, attempt, status: response.status, durationMs: this.clock.now() - started });
@@ -136,7 +152,8 @@ export class HttpClient {
       if (attempt === policy.retries) break;
       const delay = requestedDelay ?? backoffDelay(attempt, policy, this.random);
       if (delay > policy.maxDelayMs) break; // the server asks for more than we may wait here: let the queue redeliver later
-      if (options.deadline !== undefined && this.clock.now() + delay >= options.deadline) break;
+      // Do not wait for an attempt that the deadline would not let start.
+      if (options.deadline !== undefined && this.clock.now() + delay + MIN_ATTEMPT_MS > options.deadline) break;
       await this.clock.sleep(delay);
     }
     throw lastError ?? new RetryableDeliveryError(`${options.label} failed`);

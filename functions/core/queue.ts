@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { DeleteMessageBatchCommand, type Message, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { RetryableDeliveryError } from './errors';
+import { PayloadTooLargeError, RetryableDeliveryError } from './errors';
 
 /** SQS caps a message, and a batch request, at 256 KiB here (kept at the classic limit on purpose). */
 export const MAX_SQS_BATCH_BYTES = 256 * 1024;
@@ -10,10 +11,38 @@ export interface OutgoingMessage {
   attributes?: Record<string, string>;
 }
 
+/** The message attribute carrying a message's deterministic id (set by every queued ingress). */
+export const MESSAGE_ID_ATTRIBUTE = 'message_id';
+
+/**
+ * A deterministic message id: the first 32 hex characters of a SHA-256 of the flow, the request's
+ * dedupe key and the message's index in the request, so a retried request yields the same ids.
+ */
+export function messageId(flowId: string, requestKey: string, index: number): string {
+  return createHash('sha256').update(`${flowId}\u0000${requestKey}\u0000${index}`, 'utf8').digest('hex').slice(0, 32);
+}
+
+/** Bytes SQS counts for a message: its body plus each attribute's name, data type and value. */
+export function queuedBytes(message: OutgoingMessage): number {
+  let bytes = byteLength(message.body);
+  for (const [name, value] of Object.entries(message.attributes ?? {})) bytes += byteLength(name) + byteLength('String') + byteLength(value);
+  return bytes;
+}
+
+/** The first message SQS would refuse for its size (for good: retrying cannot help), if any. */
+export function firstOversizeMessage(messages: readonly OutgoingMessage[]): { index: number; bytes: number } | undefined {
+  for (const [index, message] of messages.entries()) {
+    const bytes = queuedBytes(message);
+    if (bytes > MAX_SQS_BATCH_BYTES) return { index, bytes };
+  }
+  return undefined;
+}
+
 /**
  * Sends messages with SendMessageBatch (10 per request, under the size cap), re-sending the
  * entries SQS reports as failed; throws if any is still refused, so the ingress answers 5xx
- * and the sender retries instead of us losing a record.
+ * and the sender retries instead of us losing a record. A message over the SQS size limit is
+ * refused (PayloadTooLargeError) before any batch is sent.
  */
 export class QueueSender {
   constructor(
@@ -22,6 +51,10 @@ export class QueueSender {
   ) {}
 
   async sendAll(queueUrl: string, messages: readonly OutgoingMessage[]): Promise<string[]> {
+    const oversize = firstOversizeMessage(messages);
+    if (oversize) {
+      throw new PayloadTooLargeError(`message ${oversize.index} is ${oversize.bytes} bytes once queued; at most ${MAX_SQS_BATCH_BYTES}`);
+    }
     const ids: string[] = [];
     for (const batch of batchBySize(messages)) {
       ids.push(...(await this.sendBatch(queueUrl, batch)));

@@ -6,6 +6,7 @@ import {
   type HttpRequest,
   isRetryableStatus,
   joinUrl,
+  MIN_ATTEMPT_MS,
   type RetryPolicy,
   serverRequestedDelay,
 } from '../../../functions/core/http';
@@ -178,11 +179,70 @@ describe('HttpClient.send', () => {
   it('retries while the deadline allows and stops at the first wait that would cross it', async () => {
     const { client, clock, requests } = clientWith([reply(500)], { random: () => 0.999 });
 
-    await rejectionOf(RetryableDeliveryError, client.send(request, { label, deadline: clock.now() + 500 }));
+    await rejectionOf(RetryableDeliveryError, client.send(request, { label, deadline: clock.now() + MIN_ATTEMPT_MS + 500 }));
 
-    // 199 ms fits (199 < 500); the next wait of 399 ms would end at 598 >= 500.
+    // A 199 ms wait still leaves MIN_ATTEMPT_MS for the attempt after it; 199 + 399 ms would not.
     expect(clock.sleeps).toEqual([199]);
     expect(requests).toHaveLength(2);
+  });
+
+  it('starts no attempt, and never calls fetch, when less than MIN_ATTEMPT_MS is left before the deadline', async () => {
+    const { client, clock, requests, attempts } = clientWith([reply(200)]);
+
+    const error = await rejectionOf(RetryableDeliveryError, client.send(request, { label, deadline: clock.now() + MIN_ATTEMPT_MS - 1 }));
+
+    expect(error.message).toBe(`${label}: no time left before the deadline`);
+    expect(error.status).toBeUndefined();
+    expect(requests).toHaveLength(0);
+    expect(attempts).toHaveLength(0);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it('starts no attempt when the deadline has already passed', async () => {
+    const { client, clock, requests } = clientWith([reply(200)]);
+
+    const error = await rejectionOf(RetryableDeliveryError, client.send(request, { label, deadline: clock.now() - 1 }));
+
+    expect(error.message).toBe(`${label}: no time left before the deadline`);
+    expect(requests).toHaveLength(0);
+  });
+
+  it('bounds every attempt, the first one included, by the time left before the deadline', async () => {
+    const clock = new FakeClock();
+    const { fetch, requests } = scriptedFetch(reply(500), reply(200));
+    const timeouts: number[] = [];
+    const client = new HttpClient({
+      clock,
+      fetch,
+      random: () => 0.999,
+      policy,
+      timeoutSignal: (ms) => {
+        timeouts.push(ms);
+        return new AbortController().signal;
+      },
+    });
+
+    await client.send(request, { label, deadline: clock.now() + 3_000 });
+
+    // policy.timeoutMs is 5,000 ms: the first attempt gets the 3,000 left, the retry 3,000 - 199.
+    expect(timeouts).toEqual([3_000, 2_801]);
+    expect(requests).toHaveLength(2);
+  });
+
+  it('keeps the policy timeout when the deadline is further away, or absent', async () => {
+    const clock = new FakeClock();
+    const { fetch } = scriptedFetch(reply(200));
+    const timeouts: number[] = [];
+    const timeoutSignal = (ms: number) => {
+      timeouts.push(ms);
+      return new AbortController().signal;
+    };
+    const client = new HttpClient({ clock, fetch, policy, timeoutSignal });
+
+    await client.send(request, { label, deadline: clock.now() + 60_000 });
+    await client.send(request, { label });
+
+    expect(timeouts).toEqual([policy.timeoutMs, policy.timeoutMs]);
   });
 
   it('lets a call override the policy, e.g. no in-process retry', async () => {

@@ -1,7 +1,16 @@
 import { SendMessageBatchCommand, type SendMessageBatchCommandInput, type SendMessageBatchResult, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
-import { RetryableDeliveryError } from '../../../functions/core/errors';
-import { byteLength, MAX_SQS_BATCH_BYTES, type OutgoingMessage, packIntoMessages, QueueSender } from '../../../functions/core/queue';
+import { PayloadTooLargeError, RetryableDeliveryError } from '../../../functions/core/errors';
+import {
+  byteLength,
+  MAX_SQS_BATCH_BYTES,
+  messageId,
+  type OutgoingMessage,
+  packIntoMessages,
+  QueueSender,
+  queuedBytes,
+} from '../../../functions/core/queue';
+import { rejectionOf } from '../helpers';
 
 const queueUrl = 'https://sqs.eu-west-1.amazonaws.com/123456789012/braze-track';
 const encode = (slice: string[]) => JSON.stringify(slice);
@@ -161,9 +170,53 @@ describe('QueueSender.sendAll', () => {
     expect(sentBatches().every((batch) => batch.Entries?.length === 4)).toBe(true);
   });
 
+  it('refuses a message over the SQS limit before sending any batch', async () => {
+    sqsMock.on(SendMessageBatchCommand).callsFake(acceptAll);
+    const oversize: OutgoingMessage = { body: 'x'.repeat(MAX_SQS_BATCH_BYTES - 10), attributes: { flow: 'seen-callback' } };
+
+    const error = await rejectionOf(PayloadTooLargeError, new QueueSender(sqs).sendAll(queueUrl, [...messages(11), oversize]));
+
+    expect(error.message).toBe(`message 11 is ${MAX_SQS_BATCH_BYTES + 13} bytes once queued; at most ${MAX_SQS_BATCH_BYTES}`);
+    expect(sentBatches()).toHaveLength(0);
+  });
+
+  it('sends a message of exactly the SQS limit, attributes included', async () => {
+    sqsMock.on(SendMessageBatchCommand).callsFake(acceptAll);
+    const attributes = { flow: 'seen-callback' };
+    // 'flow' + 'String' + 'seen-callback': 23 bytes.
+    const exact: OutgoingMessage = { body: 'x'.repeat(MAX_SQS_BATCH_BYTES - 23), attributes };
+
+    await new QueueSender(sqs).sendAll(queueUrl, [exact]);
+
+    expect(queuedBytes(exact)).toBe(MAX_SQS_BATCH_BYTES);
+    expect(sentBatches()).toHaveLength(1);
+  });
+
   it('lets an SQS request error through', async () => {
     sqsMock.on(SendMessageBatchCommand).rejects(new Error('AccessDenied'));
 
     await expect(new QueueSender(sqs).sendAll(queueUrl, messages(1))).rejects.toThrow('AccessDenied');
+  });
+});
+
+describe('messageId', () => {
+  it('gives the same 32-hex-character id for the same flow, request key and index', () => {
+    const id = messageId('seen-callback', 'request-1', 3);
+
+    expect(id).toMatch(/^[0-9a-f]{32}$/);
+    expect(messageId('seen-callback', 'request-1', 3)).toBe(id);
+  });
+
+  it('gives different ids for a different index, request key or flow', () => {
+    const id = messageId('seen-callback', 'request-1', 3);
+
+    expect(messageId('seen-callback', 'request-1', 4)).not.toBe(id);
+    expect(messageId('seen-callback', 'request-2', 3)).not.toBe(id);
+    expect(messageId('lytics-users', 'request-1', 3)).not.toBe(id);
+  });
+
+  it('does not let one field run into the next', () => {
+    expect(messageId('a', 'b1', 2)).not.toBe(messageId('a', 'b', 12));
+    expect(messageId('ab', 'c', 0)).not.toBe(messageId('a', 'bc', 0));
   });
 });
