@@ -1,3 +1,5 @@
+import { brazeSettings } from '../functions/braze/settings';
+import { loadSettings } from '../functions/core/settings';
 import { startRunner } from '../local/runner';
 
 export interface BackfillFigure {
@@ -55,7 +57,7 @@ export async function benchBackfill(records: number, perRequest = 1_000): Promis
       records,
       requests: bodies.length,
       brazeCalls: calls,
-      minimumCalls: Math.ceil(records / runner.config.BRAZE_MAX_OBJECTS_PER_REQUEST),
+      minimumCalls: Math.ceil(records / loadSettings(brazeSettings, runner.config.env).BRAZE_MAX_OBJECTS_PER_REQUEST),
       averageObjectsPerCall: records / calls,
       seconds,
       recordsPerSecond: records / seconds,

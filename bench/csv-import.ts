@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { runCsvImport } from '../local/import-csv';
+import { runJob } from '../local/run-job';
 import { writeExportCsv } from '../test/support/csv';
 
 export interface CsvImportFigure {
@@ -27,7 +27,7 @@ export async function benchCsvImport(rows: number, rowsPerRequest?: number): Pro
     await writeExportCsv(file, rows);
     const env: Record<string, string> = { LOG_LEVEL: 'SILENT' };
     if (rowsPerRequest !== undefined) env.LYTICS_CSV_ROWS_PER_REQUEST = String(rowsPerRequest);
-    const figures = await runCsvImport({ file, env, log: () => undefined });
+    const figures = await runJob({ job: 'lytics-csv-import', file, env, log: () => undefined });
     return {
       rows: figures.rows,
       requests: figures.requests,

@@ -1,7 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import * as catalogue from '../functions/catalogue';
-import { type BridgeConfig, type Catalogue, type DeploymentPlan, ownerSettings, planDeployment } from './config';
+import { type BridgeConfig, type Catalogue, type DeploymentPlan, BridgeConfigError, deployedSettings, MAX_SETTING_BYTES, ownerSettings, partnerDeployment, planDeployment } from './config';
 import { BridgeFunction, type BridgeFunctionProps, type CodeSource } from './constructs/bridge-function';
 import { DeliveryQueue } from './constructs/delivery-queue';
 import { ImportJob } from './constructs/import-job';
@@ -63,17 +63,24 @@ export class BridgeStack extends Stack {
       projectRoot: props.projectRoot ?? process.cwd(),
       codeSource: props.codeSource ?? { kind: 'esbuild' },
     };
-    /** Braze's settings always (into-Braze flows size batches by them), plus the owners named. */
-    const settingsFor = (...owners: string[]) =>
-      Object.assign({}, ...[...new Set(['braze', ...owners])].map((owner) => ownerSettings(config, owner))) as Record<string, string>;
+    /** The settings of the partners named: a function's own partner's and its destination's. */
+    const settingsFor = (...owners: string[]) => {
+      const settings = Object.assign({}, ...[...new Set(owners)].map((owner) => ownerSettings(config, owner))) as Record<string, string>;
+      const size = Object.entries(settings).reduce((n, [k, v]) => n + k.length + v.length, 0);
+      if (size > MAX_SETTING_BYTES) {
+        throw new BridgeConfigError(`settings of ${[...new Set(owners)].join(' + ')} take ${size} bytes of one function's environment (at most ${MAX_SETTING_BYTES})`);
+      }
+      return settings;
+    };
 
     this.secrets = new OwnerSecrets(this, 'Secrets', {
-      owners: plan.owners,
       namePrefix: config.stackName,
-      importedArns: {
-        braze: config.braze.secretArn,
-        ...Object.fromEntries(Object.entries(config.partners).map(([owner, partner]) => [owner, partner?.secretArn])),
-      },
+      owners: plan.owners.map((owner) => {
+        const deployment = partnerDeployment(config, owner);
+        // A partner gets an inbound token when one of its deployed flows receives requests.
+        const inbound = plan.flows.some((flow) => flow.owner === owner);
+        return { id: owner, inbound, importedArn: deployment?.secretArn, importedInboundArn: deployment?.inboundSecretArn };
+      }),
     });
 
     this.queues = new Map();
@@ -83,7 +90,8 @@ export class BridgeStack extends Stack {
         definition.id,
         new DeliveryQueue(queueScope, definition.id, {
           definition,
-          settings: settingsFor(definition.owner, definition.destination),
+          settings: settingsFor(definition.owner),
+          deployedSettings: deployedSettings(config, definition.owner),
           secrets: this.secrets,
           functionDefaults,
         }),
@@ -100,13 +108,18 @@ export class BridgeStack extends Stack {
         description: `${flow.id}: ${flow.method} ${flow.path}`,
         timeoutSeconds: INGRESS_TIMEOUT_SECONDS,
         memoryMb: INGRESS_MEMORY_MB,
+        flowId: flow.id,
         environment: {
+          ...settingsFor(flow.owner, queue.definition.owner),
           QUEUE_URL: queue.queue.queueUrl,
-          ...settingsFor(flow.owner, queue.definition.destination),
         },
       });
       queue.queue.grantSendMessages(ingress.function);
-      for (const [name, value] of Object.entries(this.secrets.grantRead(flow.owner, ingress.function))) ingress.function.addEnvironment(name, value);
+      // The inbound token only; the outbound credentials too where the route accepts a signature
+      // keyed with them (the partner signs with its API token).
+      const grants = { ...this.secrets.grantInboundRead(flow.owner, ingress.function) };
+      if (flow.auth.includes('signature')) Object.assign(grants, this.secrets.grantRead(flow.owner, ingress.function));
+      for (const [name, value] of Object.entries(grants)) ingress.function.addEnvironment(name, value);
       this.ingressFunctions.set(flow.id, ingress);
     }
 

@@ -1,8 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod';
-import type { DeliveryQueue, IngressFlow, S3Job } from '../functions/catalogue';
-import { parseCampaignConfig } from '../functions/seen/transform';
+import * as zm from 'zod/mini';
+import { type DeliveryQueue, type IngressFlow, type Partner, partners, type S3Job } from '../functions/catalogue';
+import { envPrefix } from '../functions/core/catalogue-types';
+import { loadSettings, settingNames } from '../functions/core/settings';
+import { callsPerRun } from '../functions/core/budget';
 
 /**
  * Deployment configuration: which partners are on, where Braze lives, per-partner options and
@@ -14,10 +17,6 @@ import { parseCampaignConfig } from '../functions/seen/transform';
  * `aws secretsmanager put-secret-value` (see README).
  */
 
-/** Partners the catalogue knows or will know; Braze is not one of them: it is always deployed. */
-export const partnerIds = ['seen', 'movable-ink', 'sendbird', 'lytics', 'odp'] as const;
-export type PartnerId = (typeof partnerIds)[number];
-
 /** Retention values CloudWatch Logs accepts. */
 const retentionDays = [1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653] as const;
 
@@ -27,103 +26,56 @@ const secretArn = z
     /^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/,
     'must be the complete ARN of a Secrets Manager secret (ending in its 6-character suffix)',
   );
-const httpsUrl = z.url({ protocol: /^https$/, error: 'must be an https:// URL' });
 
-/** Extra, non-secret environment for a partner's functions; names that look like credentials are refused. */
-const settingsSchema = z
-  .record(z.string(), z.string())
-  .superRefine((settings, ctx) => {
-    for (const name of Object.keys(settings)) {
-      if (!/^[A-Z][A-Z0-9_]*$/.test(name)) {
-        ctx.addIssue({ code: 'custom', path: [name], message: 'setting names are UPPER_SNAKE_CASE environment variables' });
-      } else if (/(TOKEN|KEY|PASSWORD|SECRET)/.test(name)) {
-        ctx.addIssue({ code: 'custom', path: [name], message: 'credentials belong in the partner secret, not in settings' });
-      }
-    }
-  })
-  .default({});
+/** A setting's value in cdk.json: strings, numbers and booleans as they are, objects as JSON. */
+const settingValue = z.union([z.string(), z.number(), z.boolean(), z.record(z.string(), z.unknown()), z.array(z.unknown())]);
+const settingText = (value: z.infer<typeof settingValue>): string => (typeof value === 'object' ? JSON.stringify(value) : String(value));
 
-const partnerBase = {
-  enabled: z.boolean().default(false),
-  /** Import an existing secret instead of creating an empty one. */
-  secretArn: secretArn.optional(),
-  /** The partner's API base URL (defaults to the partner's production URL in the function). */
-  apiUrl: httpsUrl.optional(),
-  settings: settingsSchema,
-};
+/**
+ * A partner's section: `enabled`, secrets to import instead of creating, and `settings` under the
+ * very names its functions read (SEEN_MAX_CALLS_PER_HOUR ...), checked against the partner's own
+ * settings schema (functions/<partner>/settings.ts): an unknown name, a credential or a bad value
+ * fails `cdk synth` naming it. Deployed URLs must be https.
+ */
+function partnerSchema(partner: Partner) {
+  const names = new Set(settingNames(partner.settings.schema));
+  const base = {
+    /** Import an existing outbound-credentials secret instead of creating an empty one. */
+    secretArn: secretArn.optional(),
+    /** Import an existing inbound-token secret instead of creating one with a generated token. */
+    inboundSecretArn: secretArn.optional(),
+    settings: z
+      .record(z.string(), settingValue)
+      .default({})
+      .superRefine((settings, ctx) => {
+        for (const [name, value] of Object.entries(settings)) {
+          if (/(TOKEN|_KEY|PASSWORD|SECRET|USERNAME)/.test(name)) {
+            ctx.addIssue({ code: 'custom', path: [name], message: 'credentials belong in the partner secret, not in settings' });
+          } else if (!names.has(name)) {
+            ctx.addIssue({ code: 'custom', path: [name], message: `not a ${partner.id} setting (known: ${[...names].join(', ')})` });
+          } else if (/(_URL|_ENDPOINT)$/.test(name) && !/^https:\/\//.test(settingText(value))) {
+            ctx.addIssue({ code: 'custom', path: [name], message: 'must be an https:// URL' });
+          }
+        }
+        const deployed = { ...partner.settings.deployDefaults, ...Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, settingText(v)])) };
+        for (const name of partner.settings.deployRequired ?? []) {
+          if (!deployed[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required' });
+        }
+        const parsed = zm.safeParse(partner.settings.schema, deployed);
+        if (!parsed.success) {
+          for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: issue.path.map(String), message: issue.message });
+        }
+      }),
+  };
+  return partner.alwaysOn
+    ? z.strictObject(base).prefault({})
+    : z.strictObject({ enabled: z.boolean().default(false), ...base }).optional();
+}
 
-const seenSchema = z
-  .strictObject({
-    ...partnerBase,
-    apiUrl: httpsUrl.default('https://api.seen.io'),
-    /** SEEN's documented limit is 1,000 calls per hour. */
-    maxCallsPerHour: z.int().positive().default(1000),
-    /** How often the drain runs: an EventBridge rate, so whole minutes. */
-    drainIntervalSeconds: z
-      .int()
-      .min(60)
-      .max(3600)
-      .refine((s) => s % 60 === 0, 'must be a multiple of 60 (an EventBridge rate is in whole minutes)')
-      .default(60),
-    maxReceiversPerCall: z.int().positive().default(100),
-    /** Per campaign_slug, which callback fields become which Braze attributes (becomes SEEN_CAMPAIGNS). */
-    campaigns: z.record(z.string(), z.unknown()).optional(),
-  })
-  .superRefine((seen, ctx) => {
-    const runsPerHour = Math.ceil(3600 / seen.drainIntervalSeconds) + 2;
-    if (Math.floor(seen.maxCallsPerHour / runsPerHour) < 1) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['maxCallsPerHour'],
-        message: `leaves no call per drain run at drainIntervalSeconds=${seen.drainIntervalSeconds}; raise it or the interval`,
-      });
-    }
-    if (seen.campaigns) {
-      try {
-        parseCampaignConfig(JSON.stringify(seen.campaigns));
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', path: ['campaigns'], message: error instanceof Error ? error.message : 'invalid campaigns' });
-      }
-    }
-  });
+const alwaysOn = partners.filter((partner) => partner.alwaysOn);
+const optional = partners.filter((partner) => !partner.alwaysOn);
 
-/** Options for the partners whose flows are still to come; names follow SPEC section 2. */
-const sendbirdSchema = z.strictObject({
-  ...partnerBase,
-  /** Braze custom event name for notification status callbacks. */
-  statusEventName: z.string().min(1).default('sendbird_notification_status'),
-});
-const movableInkSchema = z.strictObject({
-  ...partnerBase,
-  /** Forward events only for users with an external id. */
-  knownUsersOnly: z.boolean().default(false),
-});
-/** Lytics stream names, as functions/core/config.ts accepts them. */
-const lyticsStream = z.string().regex(/^[A-Za-z0-9_-]{1,100}$/, 'letters, digits, "_" and "-" (at most 100)');
-const lyticsSchema = z.strictObject({
-  ...partnerBase,
-  /** Collect (JSON) API base: LYTICS_API_URL. */
-  apiUrl: httpsUrl.default('https://api.lytics.io'),
-  /** Bulk CSV API base (api.lytics.io caps uploads at 10 MB): LYTICS_BULK_API_URL. */
-  bulkApiUrl: httpsUrl.default('https://bulk.lytics.io'),
-  /** Stream Braze webhook profiles are collected into: LYTICS_USERS_STREAM. */
-  usersStream: lyticsStream.default('braze_users'),
-  /** Profiles per collect call (the collect API takes up to 10 MB): LYTICS_MAX_EVENTS_PER_REQUEST. */
-  maxEventsPerRequest: z.int().positive().max(10_000).default(500),
-  /** Stream Braze segment CSV exports are imported into: LYTICS_CSV_STREAM. */
-  csvStream: lyticsStream.default('braze_segment_export'),
-  /** Rows per bulk CSV request, held in memory one chunk at a time: LYTICS_CSV_ROWS_PER_REQUEST. */
-  csvRowsPerRequest: z.int().positive().max(500_000).default(50_000),
-});
-const odpSchema = z.strictObject({
-  ...partnerBase,
-  /** Extra Braze field -> ODP field mappings for the segment sync. */
-  fieldMappings: z.record(z.string(), z.string()).default({}),
-  /** EventBridge schedule expression of the nightly segment sync. */
-  segmentSyncSchedule: z.string().default('cron(0 3 * * ? *)'),
-});
-
-export const bridgeConfigSchema = z.strictObject({
+const fixedShape = {
   stackName: z
     .string()
     .regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, 'letters, digits and hyphens, starting with a letter')
@@ -131,21 +83,6 @@ export const bridgeConfigSchema = z.strictObject({
   /** Account and region; default: the CLI's (CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION). */
   account: z.string().regex(/^\d{12}$/).optional(),
   region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/).optional(),
-  braze: z.strictObject({
-    /** The REST endpoint of your Braze instance, e.g. https://rest.iad-01.braze.com. */
-    restEndpoint: httpsUrl,
-    secretArn: secretArn.optional(),
-    maxObjectsPerRequest: z.int().min(1).max(75).default(75),
-  }),
-  partners: z
-    .strictObject({
-      seen: seenSchema.optional(),
-      'movable-ink': movableInkSchema.optional(),
-      sendbird: sendbirdSchema.optional(),
-      lytics: lyticsSchema.optional(),
-      odp: odpSchema.optional(),
-    })
-    .prefault({}),
   api: z
     .strictObject({
       /** Stage-wide default throttle; each route also has its catalogue throttle. */
@@ -160,9 +97,9 @@ export const bridgeConfigSchema = z.strictObject({
     .strictObject({
       /** Subscribed to the alarm topic (confirm the e-mail AWS sends). */
       email: z.email().optional(),
-      /** Alarm when a queue's oldest message is older than this. */
+      /** Alarm when a queue's oldest message is older than this (a queue may declare its own in the catalogue). */
       oldestMessageAgeSeconds: z.int().min(60).default(900),
-      /** Per-queue override (e.g. the SEEN queue drains slowly by design). */
+      /** Per-queue override of both. */
       oldestMessageAgeSecondsByQueue: z.record(z.string(), z.int().min(60)).default({}),
     })
     .prefault({}),
@@ -183,10 +120,45 @@ export const bridgeConfigSchema = z.strictObject({
       level: z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR']).default('INFO'),
     })
     .prefault({}),
+};
+
+/**
+ * The whole schema: the fixed sections above, one top-level section per always-on partner (Braze:
+ * `braze.settings.BRAZE_REST_ENDPOINT` is required) and `partners.<id>` for the others, each off
+ * until `enabled: true`. Both come from the catalogue: a new partner's section exists as soon as
+ * its folder is listed there.
+ */
+export const bridgeConfigSchema = z.strictObject({
+  ...fixedShape,
+  ...Object.fromEntries(alwaysOn.map((partner) => [partner.id, partnerSchema(partner)])),
+  partners: z.strictObject(Object.fromEntries(optional.map((partner) => [partner.id, partnerSchema(partner)]))).prefault({}),
 });
 
-export type BridgeConfig = z.infer<typeof bridgeConfigSchema>;
-export type BridgeConfigInput = z.input<typeof bridgeConfigSchema>;
+/** One partner's section, as parsed. */
+export interface PartnerDeployment {
+  enabled: boolean;
+  secretArn?: string;
+  inboundSecretArn?: string;
+  settings: Record<string, unknown>;
+}
+type SettingInput = string | number | boolean | Record<string, unknown> | unknown[];
+export interface PartnerDeploymentInput {
+  enabled?: boolean;
+  secretArn?: string;
+  inboundSecretArn?: string;
+  settings?: Record<string, SettingInput>;
+}
+
+const fixedSchema = z.strictObject(fixedShape);
+export type BridgeConfig = z.infer<typeof fixedSchema> & { partners: Record<string, PartnerDeployment | undefined> } & Record<string, unknown>;
+export type BridgeConfigInput = z.input<typeof fixedSchema> & { partners?: Record<string, PartnerDeploymentInput> } & Record<string, unknown>;
+
+/** A partner's section of a parsed configuration (always-on partners sit at the top level). */
+export function partnerDeployment(config: BridgeConfig, id: string): PartnerDeployment | undefined {
+  const partner = partners.find((candidate) => candidate.id === id);
+  if (partner?.alwaysOn) return { ...(config[id] as Omit<PartnerDeployment, 'enabled'>), enabled: true };
+  return config.partners[id];
+}
 
 export class BridgeConfigError extends Error {
   override name = 'BridgeConfigError';
@@ -198,7 +170,7 @@ export function parseBridgeConfig(input: unknown, source = 'configuration'): Bri
     const issues = result.error.issues.map((issue) => `  ${issue.path.join('.') || '(root)'}: ${issue.message}`);
     throw new BridgeConfigError(`invalid ${source}:\n${issues.join('\n')}`);
   }
-  return result.data;
+  return result.data as BridgeConfig;
 }
 
 /** Minimal view of the CDK App's context, so this module does not depend on the App. */
@@ -244,13 +216,12 @@ export interface DeploymentPlan {
 }
 
 export function isOwnerEnabled(config: BridgeConfig, owner: string): boolean {
-  if (owner === 'braze') return true;
-  return config.partners[owner as PartnerId]?.enabled === true;
+  return partnerDeployment(config, owner)?.enabled === true;
 }
 
 /**
  * Flows whose owner is enabled; the queues they feed (a queue nobody feeds is not deployed); jobs
- * whose owner is enabled; and the secrets those need.
+ * whose owner is enabled; and the partners whose secrets those need.
  */
 export function planDeployment(config: BridgeConfig, catalogue: Catalogue): DeploymentPlan {
   const flows = catalogue.ingressFlows.filter((flow) => isOwnerEnabled(config, flow.owner));
@@ -261,8 +232,36 @@ export function planDeployment(config: BridgeConfig, catalogue: Catalogue): Depl
   }
   const jobs = catalogue.jobs.filter((job) => isOwnerEnabled(config, job.owner));
   checkJobs(jobs, queues);
-  const owners = [...new Set<string>(['braze', ...flows.map((f) => f.owner), ...queues.map((q) => q.owner), ...jobs.map((j) => j.owner)])];
+  for (const queue of queues) checkSchedule(config, queue);
+  const owners = [...new Set<string>([...partners.filter((p) => p.alwaysOn).map((p) => p.id), ...flows.map((f) => f.owner), ...queues.map((q) => q.owner), ...jobs.map((j) => j.owner)])];
   return { flows, queues, jobs, owners };
+}
+
+/** Where a partner's section sits in the configuration, for messages: `braze` or `partners.seen`. */
+export function sectionOf(owner: string): string {
+  return partners.find((partner) => partner.id === owner)?.alwaysOn ? owner : `partners.${owner}`;
+}
+
+/**
+ * A scheduled drive runs on an EventBridge rate (whole minutes), each run shorter than the
+ * interval, and its budget must leave at least one call per run.
+ */
+function checkSchedule(config: BridgeConfig, queue: DeliveryQueue): void {
+  const drive = queue.drive;
+  if (drive.kind !== 'schedule') return;
+  const values = deployedSettings(config, queue.owner);
+  const number = (name: string): number => Number(values[name]);
+  const interval = number(drive.intervalSetting);
+  const at = (name: string) => `${sectionOf(queue.owner)}.settings.${name}`;
+  if (!Number.isInteger(interval) || interval < 60 || interval > 3600 || interval % 60 !== 0) {
+    throw new BridgeConfigError(`${at(drive.intervalSetting)}: must be a multiple of 60 between 60 and 3600 (an EventBridge rate is in whole minutes)`);
+  }
+  if (queue.consumer.timeoutSeconds >= interval) {
+    throw new BridgeConfigError(`${at(drive.intervalSetting)}: must be longer than the ${queue.id} consumer's timeout (${queue.consumer.timeoutSeconds} s)`);
+  }
+  if (callsPerRun(number(drive.budget.callsSetting), number(drive.budget.windowSetting), interval) < 1) {
+    throw new BridgeConfigError(`${at(drive.budget.callsSetting)}: leaves no call per drain run at ${drive.intervalSetting}=${interval}; raise it or the interval`);
+  }
 }
 
 /**
@@ -291,63 +290,52 @@ function checkJobs(jobs: readonly S3Job[], queues: readonly DeliveryQueue[]): vo
   });
 }
 
-/** `movable-ink` -> `MOVABLE_INK`: the prefix of an owner's variables (see functions/core/secrets.ts). */
-export function envPrefix(owner: string): string {
-  return owner.toUpperCase().replaceAll('-', '_');
-}
-
 export function secretIdVariableName(owner: string): string {
   return `${envPrefix(owner)}_SECRET_ID`;
 }
 
-/** Lambda allows 4 KB of environment in total; keep room for the fixed variables. */
-const MAX_SETTING_BYTES = 2500;
+export function inboundSecretIdVariableName(owner: string): string {
+  return `${envPrefix(owner)}_INBOUND_SECRET_ID`;
+}
 
-/** Non-secret settings an owner's functions read (names from functions/core/config.ts). */
+/** Lambda allows 4 KB of environment in total; keep room for the fixed variables. */
+export const MAX_SETTING_BYTES = 2500;
+
+/**
+ * Every setting of a partner as its functions will read it: the configured values over the
+ * deploy defaults, over the schema's own defaults (so checks see what the functions will use).
+ */
+export function deployedSettings(config: BridgeConfig, owner: string): Record<string, string> {
+  const partner = partners.find((candidate) => candidate.id === owner);
+  if (!partner) throw new BridgeConfigError(`unknown partner ${owner}`);
+  const configured = Object.fromEntries(
+    Object.entries(partnerDeployment(config, owner)?.settings ?? {}).map(([name, value]) => [name, typeof value === 'object' ? JSON.stringify(value) : String(value)]),
+  );
+  const parsed = loadSettings(partner.settings.schema, { ...partner.settings.deployDefaults, ...configured });
+  const withDefaults = Object.fromEntries(
+    Object.entries(parsed)
+      .filter(([, value]) => value !== undefined)
+      .map(([name, value]) => [name, typeof value === 'object' ? JSON.stringify(value) : String(value)]),
+  );
+  return { ...withDefaults, ...partner.settings.deployDefaults, ...configured };
+}
+
+/**
+ * The environment a partner's settings take in its functions: what the configuration sets and the
+ * deploy defaults (the functions apply the schema's own defaults to the rest). Only names the
+ * partner's schema declares can be set, so a setting can never override QUEUE_URL or LOG_LEVEL.
+ */
 export function ownerSettings(config: BridgeConfig, owner: string): Record<string, string> {
-  if (owner === 'braze') {
-    return {
-      BRAZE_REST_ENDPOINT: config.braze.restEndpoint,
-      BRAZE_MAX_OBJECTS_PER_REQUEST: String(config.braze.maxObjectsPerRequest),
-    };
-  }
-  const prefix = envPrefix(owner);
-  const settings: Record<string, string> = {};
-  const partner = config.partners[owner as PartnerId];
-  if (!partner) return settings;
-  if (partner.apiUrl) settings[`${prefix}_API_URL`] = partner.apiUrl;
-  switch (owner) {
-    case 'seen': {
-      const seen = config.partners.seen!;
-      settings.SEEN_MAX_CALLS_PER_HOUR = String(seen.maxCallsPerHour);
-      settings.SEEN_DRAIN_INTERVAL_SECONDS = String(seen.drainIntervalSeconds);
-      settings.SEEN_MAX_RECEIVERS_PER_CALL = String(seen.maxReceiversPerCall);
-      if (seen.campaigns) settings.SEEN_CAMPAIGNS = JSON.stringify(seen.campaigns);
-      break;
-    }
-    case 'sendbird':
-      settings.SENDBIRD_STATUS_EVENT_NAME = config.partners.sendbird!.statusEventName;
-      break;
-    case 'movable-ink':
-      settings.MOVABLE_INK_KNOWN_USERS_ONLY = String(config.partners['movable-ink']!.knownUsersOnly);
-      break;
-    case 'lytics': {
-      const lytics = config.partners.lytics!;
-      settings.LYTICS_BULK_API_URL = lytics.bulkApiUrl;
-      settings.LYTICS_USERS_STREAM = lytics.usersStream;
-      settings.LYTICS_MAX_EVENTS_PER_REQUEST = String(lytics.maxEventsPerRequest);
-      settings.LYTICS_CSV_STREAM = lytics.csvStream;
-      settings.LYTICS_CSV_ROWS_PER_REQUEST = String(lytics.csvRowsPerRequest);
-      break;
-    }
-    case 'odp':
-      settings.ODP_FIELD_MAPPINGS = JSON.stringify(config.partners.odp!.fieldMappings);
-      break;
-  }
-  Object.assign(settings, partner.settings);
+  const partner = partners.find((candidate) => candidate.id === owner);
+  if (!partner) throw new BridgeConfigError(`unknown partner ${owner}`);
+  const configured = Object.entries(partnerDeployment(config, owner)?.settings ?? {}).map(([name, value]) => [
+    name,
+    typeof value === 'object' ? JSON.stringify(value) : String(value),
+  ]);
+  const settings: Record<string, string> = { ...partner.settings.deployDefaults, ...Object.fromEntries(configured) };
   const size = Object.entries(settings).reduce((n, [k, v]) => n + k.length + v.length, 0);
   if (size > MAX_SETTING_BYTES) {
-    throw new BridgeConfigError(`partners.${owner}: settings take ${size} bytes of Lambda environment (at most ${MAX_SETTING_BYTES})`);
+    throw new BridgeConfigError(`${sectionOf(owner)}: settings take ${size} bytes of Lambda environment (at most ${MAX_SETTING_BYTES})`);
   }
   return settings;
 }

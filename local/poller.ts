@@ -1,6 +1,6 @@
 import { type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import type { EventSourceConsumer } from '../functions/catalogue';
+import type { ConsumerFunction, EventSourceDrive } from '../functions/core/catalogue-types';
 import { deleteMessages } from '../functions/core/queue';
 import { lambdaContext } from './lambda-context';
 
@@ -10,7 +10,8 @@ export interface PollerOptions {
   name: string;
   queueUrl: string;
   queueArn: string;
-  consumer: EventSourceConsumer;
+  consumer: ConsumerFunction;
+  drive: EventSourceDrive;
   handler: SqsHandler;
   log: (line: string) => void;
 }
@@ -46,7 +47,7 @@ export class EventSourcePoller {
   private async work(): Promise<void> {
     while (this.running) {
       try {
-        while (this.inFlight.size >= this.options.consumer.maxConcurrency) await Promise.race(this.inFlight);
+        while (this.inFlight.size >= this.options.drive.maxConcurrency) await Promise.race(this.inFlight);
         const batch = await this.gather();
         if (batch.length === 0) continue;
         const invocation: Promise<void> = this.invoke(batch)
@@ -63,7 +64,7 @@ export class EventSourcePoller {
   }
 
   private async gather(): Promise<Message[]> {
-    const { batchSize, maxBatchingWindowSeconds } = this.options.consumer;
+    const { batchSize, maxBatchingWindowSeconds } = this.options.drive;
     const batch: Message[] = [];
     let windowEnds: number | undefined;
     while (this.running && batch.length < batchSize) {

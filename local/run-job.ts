@@ -1,39 +1,37 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Event } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
-import { jobs } from '../functions/catalogue';
+import type { Context } from 'aws-lambda';
+import { jobs, partnerById } from '../functions/catalogue';
+import type { JobOutcome, JobProgress } from '../functions/core/catalogue-types';
 import { loadConfig } from '../functions/core/config';
-import { createDeps } from '../functions/core/deps';
+import { createDeps, type Deps } from '../functions/core/deps';
 import { ConfigError } from '../functions/core/errors';
 import type { HttpClient } from '../functions/core/http';
 import { EnvSecretStore } from '../functions/core/secrets';
-import { build, FLOW_ID } from '../functions/lytics/csv-import';
+import { loadSettings } from '../functions/core/settings';
 import { lambdaContext } from './lambda-context';
-import { Sandbox } from './sandbox';
+import { Sandbox, sandboxesOf, sandboxUnsetDestinations } from './sandbox';
 
-/** The job as the catalogue (and so the CDK app) defines it: its upload prefix, timeout and memory. */
-function catalogueJob() {
-  const found = jobs.find((candidate) => candidate.id === FLOW_ID);
-  if (!found) throw new Error(`the catalogue has no ${FLOW_ID} job`);
-  return found;
-}
-const job = catalogueJob();
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+
 /** The local stand-in for the imports bucket; uploads go under the job's prefix, as in AWS. */
 export const LOCAL_BUCKET = 'bpb-imports';
-export const IMPORT_PREFIX = job.trigger.prefix;
 const MB = 1024 * 1024;
 const plural = (count: number, noun: string) => `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`;
 
-export interface CsvImportRunOptions {
-  /** The CSV to import (a Braze segment export). */
+export interface JobRunOptions {
+  /** The catalogue job to run (e.g. `lytics-csv-import`). */
+  job: string;
+  /** The file to upload (e.g. a Braze segment export). */
   file: string;
-  /** SPEC section 5 variables (LYTICS_API_URL, LYTICS_API_TOKEN ...) plus LYTICS_CSV_*; defaults to process.env. */
+  /** SPEC section 5 variables (the owner's URL and credentials) plus its settings; defaults to process.env. */
   env?: Record<string, string | undefined>;
   /** Where the readable lines go. */
   log?: (line: string) => void;
@@ -41,7 +39,12 @@ export interface CsvImportRunOptions {
   http?: HttpClient;
 }
 
-export interface CsvImportFigures {
+/** A job module: `build(deps, s3, hooks)` returns the Lambda handler (see functions/lytics/csv-import.ts). */
+interface JobModule {
+  build: (deps: Deps, s3: S3Client, hooks: { onProgress?: (progress: JobProgress) => void }) => (event: S3Event, context: Context) => Promise<JobOutcome[]>;
+}
+
+export interface JobFigures {
   rows: number;
   requests: number;
   rejected: number;
@@ -53,9 +56,8 @@ export interface CsvImportFigures {
   peakRssMb: number;
   /** RSS just before the handler started (the emulator's copy of the file included). */
   rssBeforeMb: number;
-  /** Where the rows went: `sandbox` or the Lytics base URL. */
+  /** Where the rows went: `sandbox` or the destination's base URL. */
   destination: string;
-  stream: string;
 }
 
 /** An S3 `ObjectCreated:Put` event as AWS delivers it to Lambda: the key URL-encoded, `+` for spaces. */
@@ -143,11 +145,14 @@ function rssSampler(intervalMs = 20) {
 }
 
 /**
- * `npm run import:lytics -- export.csv`, as a library: an embedded S3 (fauxqs), the file uploaded
- * to it as a stream, then the Lambda handler invoked with the S3 event AWS would send. Lytics is
- * the built-in sandbox unless LYTICS_API_URL / LYTICS_BULK_API_URL is set.
+ * `npm run job -- <job> <file>`, as a library: an embedded S3 (fauxqs), the file uploaded to it as a
+ * stream under the job's prefix, then the job's Lambda handler invoked with the S3 event AWS would
+ * send. The job's partner is the built-in sandbox unless its URL is set.
  */
-export async function runCsvImport(options: CsvImportRunOptions): Promise<CsvImportFigures> {
+export async function runJob(options: JobRunOptions): Promise<JobFigures> {
+  const job = jobs.find((candidate) => candidate.id === options.job);
+  if (!job) throw new ConfigError(`no job ${options.job} in the catalogue (jobs: ${jobs.map((j) => j.id).join(', ')})`);
+  const partner = partnerById(job.owner);
   const env = { ...(options.env ?? process.env) };
   const log = options.log ?? ((line: string) => console.log(line));
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true'; // EMF lines belong in CloudWatch, not on a terminal
@@ -157,27 +162,24 @@ export async function runCsvImport(options: CsvImportRunOptions): Promise<CsvImp
   let sandbox: Sandbox | undefined;
   let embedded: EmbeddedS3 | undefined;
   try {
-    if (!env.LYTICS_API_URL && !env.LYTICS_BULK_API_URL) {
-      sandbox = new Sandbox(log);
-      await sandbox.start();
-      env.LYTICS_API_URL = sandbox.url('lytics');
-      env.LYTICS_API_TOKEN ??= 'sandbox-lytics-token';
-    } else if (!env.LYTICS_API_TOKEN) {
-      throw new ConfigError('LYTICS_API_URL (or LYTICS_BULK_API_URL) is set, so LYTICS_API_TOKEN must be set too');
-    }
+    sandbox = new Sandbox(log, sandboxesOf([partner]));
+    await sandbox.start();
+    const sandboxed = sandboxUnsetDestinations(env, [partner], sandbox).length > 0;
     const config = loadConfig(env);
+    loadSettings(partner.settings.schema, config.env); // a bad setting fails here, naming it
 
     embedded = await startEmbeddedS3();
     embedded.createBucket(LOCAL_BUCKET);
-    const key = `${IMPORT_PREFIX}${path.basename(options.file)}`;
+    const key = `${job.trigger.prefix}${path.basename(options.file)}`;
     log(`uploading ${path.basename(options.file)} (${(fileBytes / MB).toFixed(1)} MB) to the embedded S3 as s3://${LOCAL_BUCKET}/${key}`);
     const eTag = await uploadFile(embedded, LOCAL_BUCKET, key, options.file);
 
-    const destination = sandbox ? 'sandbox' : (config.LYTICS_BULK_API_URL ?? config.LYTICS_API_URL ?? '');
-    log(`importing into Lytics stream ${config.LYTICS_CSV_STREAM} (${destination}), ${plural(config.LYTICS_CSV_ROWS_PER_REQUEST, 'row')} per request`);
-    let sent = { rows: 0, requests: 0 };
-    const deps = createDeps(FLOW_ID, config, { secrets: EnvSecretStore.fromConfig(config), ...(options.http ? { http: options.http } : {}) });
-    const handler = build(deps, embedded.s3, {
+    const destination = sandboxed ? 'sandbox' : (config.env[partner.sandbox?.urlSetting ?? ''] ?? partner.id);
+    log(`running ${job.id} into ${partner.id} (${destination})`);
+    let sent: JobProgress = { rows: 0, requests: 0 };
+    const deps = createDeps(job.flowId, config, { secrets: EnvSecretStore.fromConfig(config), ...(options.http ? { http: options.http } : {}) });
+    const mod = (await import(path.join(projectRoot, job.entry))) as JobModule;
+    const handler = mod.build(deps, embedded.s3, {
       onProgress: (p) => {
         sent = p;
         log(`  ${plural(p.rows, 'row')} sent (${plural(p.requests, 'request')})`);
@@ -188,7 +190,7 @@ export async function runCsvImport(options: CsvImportRunOptions): Promise<CsvImp
     const sampler = rssSampler();
     const started = performance.now();
     let peakRss = rssBefore;
-    const imports = await handler(s3ObjectCreatedEvent(LOCAL_BUCKET, key, fileBytes, eTag), lambdaContext(FLOW_ID, job.timeoutSeconds, job.memoryMb))
+    const outcomes = await handler(s3ObjectCreatedEvent(LOCAL_BUCKET, key, fileBytes, eTag), lambdaContext(job.flowId, job.timeoutSeconds, job.memoryMb))
       .catch((error: unknown) => {
         log(`stopped after ${plural(sent.rows, 'row')} sent in ${plural(sent.requests, 'request')}`);
         throw error;
@@ -197,21 +199,20 @@ export async function runCsvImport(options: CsvImportRunOptions): Promise<CsvImp
         peakRss = sampler.stop();
       });
     const seconds = (performance.now() - started) / 1000;
-    const rows = imports.reduce((n, i) => n + i.rows, 0);
-    const figures: CsvImportFigures = {
+    const rows = outcomes.reduce((n, i) => n + i.rows, 0);
+    const figures: JobFigures = {
       rows,
-      requests: imports.reduce((n, i) => n + i.requests, 0),
-      rejected: imports.reduce((n, i) => n + i.rejected, 0),
+      requests: outcomes.reduce((n, i) => n + i.requests, 0),
+      rejected: outcomes.reduce((n, i) => n + i.rejected, 0),
       seconds,
       rowsPerSecond: seconds > 0 ? rows / seconds : rows,
       fileMb: fileBytes / MB,
       peakRssMb: peakRss / MB,
       rssBeforeMb: rssBefore / MB,
       destination,
-      stream: config.LYTICS_CSV_STREAM,
     };
     log(
-      `imported ${plural(figures.rows, 'row')} in ${plural(figures.requests, 'request')} (${figures.rejected} rejected by Lytics) ` +
+      `imported ${plural(figures.rows, 'row')} in ${plural(figures.requests, 'request')} (${figures.rejected} rejected by ${partner.id}) ` +
         `in ${seconds.toFixed(1)} s, ${Math.round(figures.rowsPerSecond).toLocaleString('en-US')} rows/s; ` +
         `peak RSS ${figures.peakRssMb.toFixed(0)} MB (${figures.rssBeforeMb.toFixed(0)} MB before the import, ` +
         `of which ~${figures.fileMb.toFixed(0)} MB is the file held by the embedded S3)`,
@@ -224,29 +225,33 @@ export async function runCsvImport(options: CsvImportRunOptions): Promise<CsvImp
 }
 
 async function main(): Promise<void> {
+  const [jobId] = process.argv.slice(2);
+  const job = jobs.find((candidate) => candidate.id === jobId);
+  const extra = Object.keys(job?.localOptions ?? {});
   const { values, positionals } = parseArgs({
     allowPositionals: true,
+    args: process.argv.slice(3),
     options: {
-      stream: { type: 'string' },
-      'rows-per-request': { type: 'string' },
+      ...Object.fromEntries(extra.map((name) => [name, { type: 'string' as const }])),
       help: { type: 'boolean', short: 'h' },
     },
   });
   const file = positionals[0];
-  if (values.help || !file || positionals.length > 1) {
-    console.log('usage: npm run import:lytics -- <export.csv> [--stream <lytics stream>] [--rows-per-request <n>]');
-    console.log('Lytics: the built-in sandbox unless LYTICS_API_URL (or LYTICS_BULK_API_URL) and LYTICS_API_TOKEN are set.');
+  if (!job || values.help || !file || positionals.length > 1) {
+    console.log(`usage: npm run job -- <${jobs.map((j) => j.id).join('|')}> <file>${extra.map((name) => ` [--${name} <value>]`).join('')}`);
+    if (job) {
+      const partner = partnerById(job.owner);
+      console.log(`${job.id}: ${job.description}. ${partner.id}: the built-in sandbox unless ${partner.sandbox?.urlSetting ?? 'its URL'} and its credentials are set.`);
+    }
     process.exitCode = values.help ? 0 : 2;
     return;
   }
-  const env = { ...process.env };
-  if (values.stream !== undefined) env.LYTICS_CSV_STREAM = values.stream;
-  const rowsPerRequest = values['rows-per-request'];
-  if (rowsPerRequest !== undefined) {
-    if (!/^[1-9]\d*$/.test(rowsPerRequest)) throw new RangeError(`--rows-per-request must be a positive integer, got ${rowsPerRequest}`);
-    env.LYTICS_CSV_ROWS_PER_REQUEST = rowsPerRequest;
+  const env: Record<string, string | undefined> = { ...process.env };
+  for (const [name, variable] of Object.entries(job.localOptions ?? {})) {
+    const value = (values as Record<string, string | boolean | undefined>)[name];
+    if (typeof value === 'string') env[variable] = value;
   }
-  await runCsvImport({ file, env });
+  await runJob({ job: job.id, file, env });
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {

@@ -6,16 +6,17 @@ import { fileURLToPath } from 'node:url';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
-import { type DeliveryQueue, deliveryQueues, type IngressFlow, ingressFlows } from '../functions/catalogue';
+import { type DeliveryQueue, deliveryQueues, type IngressFlow, ingressFlows, partners } from '../functions/catalogue';
 import { type Config, loadConfig } from '../functions/core/config';
 import { createDeps, type Deps } from '../functions/core/deps';
 import { ConfigError } from '../functions/core/errors';
 import { HttpClient, type RetryPolicy } from '../functions/core/http';
 import type { HttpEvent, HttpResult } from '../functions/core/ingress';
 import { EnvSecretStore } from '../functions/core/secrets';
+import { loadSettings } from '../functions/core/settings';
 import { lambdaContext } from './lambda-context';
 import { EventSourcePoller, type SqsHandler } from './poller';
-import { Sandbox } from './sandbox';
+import { Sandbox, sandboxesOf, sandboxUnsetDestinations } from './sandbox';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** API Gateway's own cap on a request body. */
@@ -59,6 +60,8 @@ export interface Runner {
   drainNow: (queueId: string) => Promise<unknown>;
   /** Sandboxed destinations (no URL set). */
   sandboxed: string[];
+  /** Seconds between a scheduled consumer's runs (0 for an event-source consumer). */
+  intervalSeconds: (queueId: string) => number;
   /** Starts the event-source pollers when the runner was started with `startConsumers: false`. */
   startConsumers: () => void;
   stop: () => Promise<void>;
@@ -112,27 +115,18 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
   const log = options.log ?? ((line: string) => console.log(line));
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true'; // EMF lines belong in CloudWatch, not on a terminal
 
-  const sandbox = new Sandbox(log);
+  const sandbox = new Sandbox(log, sandboxesOf(partners));
   await sandbox.start();
   started.push(() => sandbox.stop());
-  const sandboxed: string[] = [];
-  const fillSandbox = (urlVar: string, destination: 'braze' | 'seen' | 'lytics', secretVars: [string, string][]) => {
-    if (env[urlVar]) {
-      for (const [name] of secretVars) if (!env[name]) throw new ConfigError(`${urlVar} is set, so ${name} must be set too`);
-      return;
-    }
-    env[urlVar] = sandbox.url(destination);
-    for (const [name, fallback] of secretVars) env[name] ??= fallback;
-    sandboxed.push(destination);
-  };
-  fillSandbox('BRAZE_REST_ENDPOINT', 'braze', [['BRAZE_API_KEY', 'sandbox-braze-key']]);
-  fillSandbox('SEEN_API_URL', 'seen', [['SEEN_API_TOKEN', 'sandbox-seen-token']]);
-  fillSandbox('LYTICS_API_URL', 'lytics', [['LYTICS_API_TOKEN', 'sandbox-lytics-token']]);
-  env.LYTICS_BULK_API_URL ||= env.LYTICS_API_URL;
+  const sandboxed = sandboxUnsetDestinations(env, partners, sandbox);
   env.INBOUND_TOKEN ||= randomBytes(18).toString('base64url');
   env.LOG_LEVEL ??= 'WARN';
-  env.SEEN_DRAIN_INTERVAL_SECONDS ??= '10';
+  for (const queue of deliveryQueues) {
+    if (queue.drive.kind === 'schedule') env[queue.drive.intervalSetting] ??= String(queue.drive.localIntervalSeconds);
+  }
   const config = loadConfig(env);
+  // Every partner's settings, checked now: a bad value fails the start naming the variable.
+  for (const partner of partners) loadSettings(partner.settings.schema, config.env);
 
   const fauxqs = await startFauxqs({ port: 0, logger: false, host: '127.0.0.1' } as Parameters<typeof startFauxqs>[0]);
   const sqsEndpoint = `http://127.0.0.1:${fauxqs.port}`;
@@ -145,16 +139,20 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
     onAttempt: (a) => log(`  -> ${a.label} ${a.status ?? a.error} (attempt ${a.attempt + 1}, ${a.durationMs} ms)`),
   });
   const depsFor = (flowId: string, overrides: Partial<Config>) => createDeps(flowId, { ...config, ...overrides }, { sqs, secrets, http });
+  /** Seconds of a scheduled drive's interval, as its consumer will read it. */
+  const intervalOf = (queue: DeliveryQueue): number => (queue.drive.kind === 'schedule' ? Number(config.env[queue.drive.intervalSetting]) : 0);
 
   const queues = new Map<string, RunningQueue>();
   for (const definition of deliveryQueues) {
     const name = `bpb-${definition.id}`;
     const dlq = fauxqs.createQueue(`${name}-dlq`, { attributes: { MessageRetentionPeriod: String(14 * 24 * 3600) } });
     const visibility = options.queueOverrides?.visibilityTimeoutSeconds ?? definition.consumer.timeoutSeconds * 6;
+    const retention = String(14 * 24 * 3600);
     const maxReceiveCount = options.queueOverrides?.maxReceiveCount ?? definition.maxReceiveCount;
     const queue = fauxqs.createQueue(name, {
       attributes: {
         VisibilityTimeout: String(visibility),
+        MessageRetentionPeriod: retention,
         RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount: String(maxReceiveCount) }),
       },
     });
@@ -173,20 +171,22 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
   });
   for (const q of queues.values()) {
     const consumer = q.definition.consumer;
+    const drive = q.definition.drive;
     const mod = await loadModule<unknown, unknown>(consumer.entry);
     const handler = mod.build(depsFor(consumer.flowId, { QUEUE_URL: q.url, DLQ_URL: q.dlqUrl }));
-    if (consumer.kind === 'event-source') {
+    if (drive.kind === 'event-source') {
       const poller = new EventSourcePoller(sqs, {
         name: `${q.definition.id}-delivery`,
         queueUrl: q.url,
         queueArn: q.arn,
-        consumer: { ...consumer, ...options.consumerOverrides },
+        consumer,
+        drive: { ...drive, ...options.consumerOverrides },
         handler: handler as SqsHandler,
         log,
       });
       pollers.push(poller);
     } else {
-      const intervalMs = Number(config[consumer.intervalSetting]) * 1000;
+      const intervalMs = intervalOf(q.definition) * 1000;
       const invoke = () => handler({ source: 'local.schedule' }, lambdaContext(`${q.definition.id}-drain`, consumer.timeoutSeconds, consumer.memoryMb));
       drains.set(q.definition.id, invoke);
       const tick = () => {
@@ -194,8 +194,8 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
         const startedAt = Date.now();
         const run = invoke()
           .then((result) => {
-            const r = result as { calls?: number; receivers?: number } | undefined;
-            if (r?.calls) log(`${q.definition.id} drain: ${r.calls} call(s), ${r.receivers} receiver(s)`);
+            const r = result as { calls?: number; records?: number } | undefined;
+            if (r?.calls) log(`${q.definition.id} drain: ${r.calls} call(s), ${r.records} record(s)`);
           })
           .catch((error: unknown) => log(`${q.definition.id} drain failed: ${error instanceof Error ? error.name : 'error'}`))
           .finally(() => {
@@ -293,6 +293,11 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
   };
   if (options.startConsumers !== false) startConsumers();
 
+  // Longer than the idle keep-alive of common clients (Node's fetch: 4 s, browsers and load
+  // balancers: up to 60 s), as API Gateway and load balancers do: otherwise the server may close an
+  // idle socket just as a client reuses it, and that request fails with ECONNRESET.
+  server.keepAliveTimeout = 75_000;
+  server.headersTimeout = 76_000;
   const port = Number(env.PORT ?? 3000);
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
@@ -310,6 +315,11 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
     queues,
     sandbox,
     sandboxed,
+    intervalSeconds: (queueId: string) => {
+      const q = queues.get(queueId);
+      if (!q) throw new Error(`no queue ${queueId}`);
+      return intervalOf(q.definition);
+    },
     startConsumers,
     drainNow: (queueId: string) => {
       const invoke = drains.get(queueId);

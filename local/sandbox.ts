@@ -1,12 +1,11 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { parse } from 'csv-parse';
-
-/** Destinations the sandbox stands in for, each under its own path prefix. */
-export type SandboxDestination = 'braze' | 'seen' | 'lytics';
+import { envPrefix, type Partner, type PartnerSandbox } from '../functions/core/catalogue-types';
+import { ConfigError } from '../functions/core/errors';
 
 export interface RecordedRequest {
-  destination: SandboxDestination;
+  /** The partner (or Braze) the request was meant for. */
+  destination: string;
   method: string;
   path: string;
   /** Whether a credential was presented (its value is never kept). */
@@ -16,15 +15,20 @@ export interface RecordedRequest {
 }
 
 /**
- * The built-in recorder for destinations whose URL is not set: answers as the real API does on
- * success, prints one line per request and keeps them for GET /_sandbox/requests.
+ * The built-in recorder for destinations whose URL is not set: each partner's own sandbox answers
+ * (functions/<partner>/sandbox.ts) answer as the real API does on success, under the partner's
+ * path prefix (`/seen/...`); one line is printed per request and all are kept for
+ * GET /_sandbox/requests.
  */
 export class Sandbox {
   readonly requests: RecordedRequest[] = [];
   private server?: Server;
   private port = 0;
 
-  constructor(private readonly log: (line: string) => void) {}
+  constructor(
+    private readonly log: (line: string) => void,
+    private readonly partners: Readonly<Record<string, PartnerSandbox>>,
+  ) {}
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
@@ -38,30 +42,22 @@ export class Sandbox {
   }
 
   /** Base URL standing in for a destination, e.g. `http://127.0.0.1:PORT/braze`. */
-  url(destination: SandboxDestination): string {
+  url(destination: string): string {
     return `http://127.0.0.1:${this.port}/${destination}`;
   }
 
   async stop(): Promise<void> {
+    this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
   private async handle(req: IncomingMessage): Promise<{ status: number; body: unknown }> {
     const url = new URL(req.url ?? '/', 'http://sandbox');
-    let body: unknown;
-    if (url.pathname.includes('/collect/bulk/')) {
-      // A bulk CSV can be hundreds of MB: count its records as it streams (quoted newlines
-      // included, as Lytics parses them), keep none of it.
-      let records = 0;
-      let bytes = 0;
-      req.on('data', (chunk: Buffer) => (bytes += chunk.length));
-      try {
-        for await (const _record of req.pipe(parse({ bom: true, skip_empty_lines: true, relax_column_count: true }))) records++;
-      } catch {
-        /* malformed CSV: the count stops where parsing did */
-      }
-      body = { csv: { bytes, rows: Math.max(0, records - 1) } };
-    } else {
+    const [, destination = '', ...rest] = url.pathname.split('/');
+    const path = `/${rest.join('/')}${url.search}`;
+    const partner = this.partners[destination];
+    let body = await partner?.readBody?.(path, req);
+    if (body === undefined) {
       const chunks: Buffer[] = [];
       for await (const chunk of req) chunks.push(chunk as Buffer);
       const text = Buffer.concat(chunks).toString('utf8');
@@ -71,48 +67,45 @@ export class Sandbox {
         body = text;
       }
     }
-    const [, destination, ...rest] = url.pathname.split('/');
-    const path = `/${rest.join('/')}${url.search}`;
     const recorded: RecordedRequest = {
-      destination: destination as SandboxDestination,
+      destination,
       method: req.method ?? 'GET',
       path,
-      authenticated: Boolean(req.headers.authorization),
+      authenticated: Boolean(req.headers.authorization ?? req.headers['api-token'] ?? req.headers['x-api-key']),
       body,
       at: new Date().toISOString(),
     };
     this.requests.push(recorded);
-    const answer = answerFor(recorded);
+    const answer = partner?.answer({ method: recorded.method, path, body }) ?? { status: 404, body: { message: 'not found' }, summary: 'unknown path' };
     this.log(`sandbox ${destination} ${recorded.method} ${path} -> ${answer.status} ${answer.summary}`);
     return answer;
   }
 }
 
-function answerFor(request: RecordedRequest): { status: number; body: unknown; summary: string } {
-  if (request.destination === 'braze' && request.path === '/users/track') {
-    const body = (request.body ?? {}) as Record<string, unknown[] | undefined>;
-    const attributes = body.attributes?.length ?? 0;
-    const events = body.events?.length ?? 0;
-    const purchases = body.purchases?.length ?? 0;
-    return {
-      status: 201,
-      body: {
-        message: 'success',
-        ...(attributes ? { attributes_processed: attributes } : {}),
-        ...(events ? { events_processed: events } : {}),
-        ...(purchases ? { purchases_processed: purchases } : {}),
-      },
-      summary: `${attributes + events + purchases} object(s)`,
-    };
+/**
+ * Points each partner whose URL settings are all unset at the sandbox, with stand-in credentials,
+ * and returns their ids; a partner with a URL set must have its real credentials set too
+ * (SPEC section 5 names: `<PREFIX>_API_TOKEN` ...).
+ */
+export function sandboxUnsetDestinations(env: Record<string, string | undefined>, partners: readonly Partner[], sandbox: Pick<Sandbox, 'url'>): string[] {
+  const sandboxed: string[] = [];
+  for (const partner of partners) {
+    if (!partner.sandbox) continue;
+    const urlVars = [partner.sandbox.urlSetting, ...(partner.sandbox.otherUrlSettings ?? [])];
+    const secretVars = partner.secret.outbound.map((field) => `${envPrefix(partner.id)}_${field.toUpperCase()}`);
+    const set = urlVars.find((name) => env[name]);
+    if (set) {
+      for (const name of secretVars) if (!env[name]) throw new ConfigError(`${set} is set, so ${name} must be set too`);
+      continue;
+    }
+    for (const name of urlVars) env[name] = sandbox.url(partner.id);
+    for (const name of secretVars) env[name] ??= `sandbox-${name.toLowerCase().replaceAll('_', '-')}`;
+    sandboxed.push(partner.id);
   }
-  if (request.destination === 'seen' && /^\/v1\/campaigns\/[^/]+\/receivers\/?$/.test(request.path)) {
-    const count = Array.isArray(request.body) ? request.body.length : 0;
-    return { status: 201, body: { created: count }, summary: `${count} receiver(s)` };
-  }
-  if (request.destination === 'lytics' && /^\/collect\/(json|bulk)\/[^/?]+/.test(request.path)) {
-    const csv = (request.body as { csv?: { rows: number } } | undefined)?.csv;
-    const count = Array.isArray(request.body) ? request.body.length : csv ? csv.rows : request.body ? 1 : 0;
-    return { status: 200, body: { status: 200, message: 'success', data: { message_count: count, rejected_count: 0 } }, summary: `${count} record(s)` };
-  }
-  return { status: 404, body: { message: 'not found' }, summary: 'unknown path' };
+  return sandboxed;
+}
+
+/** Each partner's sandbox answers, by partner id. */
+export function sandboxesOf(partners: readonly Partner[]): Record<string, PartnerSandbox> {
+  return Object.fromEntries(partners.flatMap((partner) => (partner.sandbox ? [[partner.id, partner.sandbox] as const] : [])));
 }

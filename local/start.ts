@@ -1,4 +1,4 @@
-import { ingressFlows } from '../functions/catalogue';
+import { deliveryQueues, ingressFlows } from '../functions/catalogue';
 import { ConfigError } from '../functions/core/errors';
 import { type Runner, startRunner } from './runner';
 
@@ -14,11 +14,15 @@ try {
 }
 const line = (text = '') => console.log(text);
 line(`braze-partner-bridge listening on http://localhost:${runner.port}`);
-line(`inbound token (Authorization: Bearer <token>, or ?token=<token>): ${process.env.INBOUND_TOKEN ? '(from INBOUND_TOKEN)' : runner.inboundToken}`);
-line('routes:');
-for (const flow of ingressFlows) line(`  ${flow.method} ${flow.path}  (${flow.id})`);
+line(`inbound token: ${process.env.INBOUND_TOKEN ? '(from INBOUND_TOKEN)' : runner.inboundToken}`);
+line('routes (and how each accepts the token):');
+const schemes = { bearer: 'Authorization: Bearer <token>', query: '?token=<token>', signature: 'signature header' } as const;
+for (const flow of ingressFlows) line(`  ${flow.method} ${flow.path}  (${flow.id}; ${flow.auth.map((a) => schemes[a]).join(' or ')})`);
 line(`sandboxed destinations (recorded, listed at GET /_sandbox/requests): ${runner.sandboxed.join(', ') || 'none'}`);
-line(`SEEN drain every ${runner.config.SEEN_DRAIN_INTERVAL_SECONDS} s; embedded SQS (fauxqs) at ${runner.sqsEndpoint}`);
+for (const queue of deliveryQueues) {
+  if (queue.drive.kind === 'schedule') line(`${queue.id}: drained every ${runner.intervalSeconds(queue.id)} s (${queue.drive.intervalSetting})`);
+}
+line(`embedded SQS (fauxqs) at ${runner.sqsEndpoint}`);
 line();
 
 let stopping = false;

@@ -1,32 +1,38 @@
 import { BrazeClient, type TrackItem } from '../core/braze';
-import { type Deps, lazyHandler, requireSetting } from '../core/deps';
-import { createPackedConsumer, type Refusal } from '../core/packed-consumer';
+import { createDeliveryConsumer, itemsPerCall, type Refusal } from '../core/delivery-consumer';
+import { type Deps, lazyHandler, requireSetting, settingsOf } from '../core/deps';
+import { queueDefinition } from '../core/flows';
 import { requireSecret } from '../core/secrets';
 import { type TrackMessage, trackMessageSchema } from '../core/track-queue';
+import { brazeQueues } from './catalogue';
+import { brazeSettings } from './settings';
 
 export const FLOW_ID = 'braze-track-delivery';
 
 /**
- * Drains the shared `braze-track` queue: the objects of many messages go out in /users/track
+ * Drains one Braze lane (`braze-track` realtime, `braze-track-bulk` backfills: the queue named by
+ * the function's flow, `<queue>-delivery`): the objects of many messages go out in /users/track
  * calls of at most BRAZE_MAX_OBJECTS_PER_REQUEST (attributes + events + purchases), filled to the
- * cap by splitting attribute-only messages; messages with events or purchases stay whole. 429/5xx are retried in-process within the invocation's time, then left to SQS and the
- * DLQ; objects Braze refuses inside a success answer are parked in the DLQ with Braze's reason.
+ * cap by splitting attribute-only messages; messages with events or purchases stay whole. 429/5xx
+ * are retried in-process within the invocation's time, then left to SQS and the DLQ; objects Braze
+ * refuses inside a success answer are parked in the DLQ with Braze's reason.
  */
 export function build(deps: Deps) {
+  const settings = settingsOf(deps, brazeSettings);
+  const queue = queueDefinition(brazeQueues, deps.flowId.replace(/-delivery$/, ''));
   const braze = new BrazeClient({
-    endpoint: requireSetting(deps.config, 'BRAZE_REST_ENDPOINT'),
+    endpoint: requireSetting(settings, 'BRAZE_REST_ENDPOINT'),
     apiKey: () => requireSecret(deps.secrets, 'braze', 'api_key'),
     http: deps.http,
-    maxObjectsPerRequest: deps.config.BRAZE_MAX_OBJECTS_PER_REQUEST,
+    maxObjectsPerRequest: itemsPerCall(queue.limits, settings),
   });
 
-  return createPackedConsumer(
+  return createDeliveryConsumer(
     {
-      destination: 'braze',
+      queue,
+      settings,
       schema: trackMessageSchema,
       weight: (message) => message.items.length,
-      capacity: braze.maxObjectsPerRequest,
-      concurrency: deps.config.BRAZE_DELIVERY_CONCURRENCY,
       // Attribute updates are idempotent: such messages may be split to fill every call.
       // Events and purchases are never split, so a retried call cannot count them twice.
       split: (message, n) =>
@@ -36,9 +42,9 @@ export function build(deps: Deps) {
               { ...message, items: message.items.slice(n) },
             ]
           : undefined,
-      send: async (messages, deadline) => {
+      send: async (messages, call) => {
         const items: TrackItem[] = messages.flatMap((message) => message.items);
-        const result = await braze.track(items, deadline);
+        const result = await braze.track(items, call.deadline);
         return refusedObjects(messages, result.errors);
       },
     },
@@ -46,7 +52,10 @@ export function build(deps: Deps) {
   );
 }
 
-/** Groups the objects Braze refused back into (sub-)messages, one per message and error type. */
+/**
+ * Groups the objects Braze refused back into (sub-)messages, one per message and error type, each
+ * naming the index of its message in `messages` (the consumer traces it to the SQS message).
+ */
 export function refusedObjects(messages: readonly TrackMessage[], errors: readonly { itemIndex: number; type: string }[]): Refusal<TrackMessage>[] {
   const owners: { message: TrackMessage; start: number }[] = [];
   let start = 0;
@@ -54,20 +63,22 @@ export function refusedObjects(messages: readonly TrackMessage[], errors: readon
     owners.push({ message, start });
     start += message.items.length;
   }
-  const groups = new Map<string, { message: TrackMessage; type: string; items: TrackMessage['items'] }>();
+  const groups = new Map<string, { message: TrackMessage; bodyIndex: number; type: string; items: TrackMessage['items'] }>();
   for (const error of errors) {
     const owner = owners.findLast((entry) => entry.start <= error.itemIndex);
     const item = owner?.message.items[error.itemIndex - owner.start];
     if (!owner || !item) continue;
-    const key = `${owners.indexOf(owner)}\u0000${error.type}`;
-    const group = groups.get(key) ?? { message: owner.message, type: error.type, items: [] };
+    const bodyIndex = owners.indexOf(owner);
+    const key = `${bodyIndex}\u0000${error.type}`;
+    const group = groups.get(key) ?? { message: owner.message, bodyIndex, type: error.type, items: [] };
     group.items.push(item);
     groups.set(key, group);
   }
-  return [...groups.values()].map(({ message, type, items }) => ({
+  return [...groups.values()].map(({ message, bodyIndex, type, items }) => ({
     body: { ...message, items },
     reason: `braze_object_error:${type}`,
     records: items.length,
+    bodyIndex,
   }));
 }
 

@@ -15,3 +15,14 @@ export function presentedToken(headers: Record<string, string | undefined>, quer
   const fromQuery = query?.token;
   return fromQuery ? fromQuery : undefined;
 }
+
+/** The token of an `Authorization: Bearer <token>` header, if any. */
+export function bearerToken(headers: Record<string, string | undefined>): string | undefined {
+  const authorization = headers.authorization ?? headers.Authorization;
+  return authorization?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim() || undefined;
+}
+
+/** The `token` query parameter, if any (for senders that can only set a URL). */
+export function queryToken(query: Record<string, string | undefined> | undefined): string | undefined {
+  return query?.token || undefined;
+}

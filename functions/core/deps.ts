@@ -8,12 +8,16 @@ import { HttpClient } from './http';
 import { createLogger, createMetrics } from './observability';
 import { QueueSender } from './queue';
 import { createSecretStore, type SecretStore } from './secrets';
+import { loadSettings, type SettingsSchema } from './settings';
+import type * as z from 'zod/mini';
 
 /**
  * Everything a handler touches outside its own logic. Built once per module in Lambda
  * (from the environment); the local runner and the tests build their own and pass them in.
  */
 export interface Deps {
+  /** The `flow` of this function (its logs and metrics carry it; one module may serve several queues). */
+  flowId: string;
   config: Config;
   secrets: SecretStore;
   sqs: SQSClient;
@@ -29,6 +33,7 @@ export function createDeps(flowId: string, config: Config, overrides: Partial<De
   const sqs = overrides.sqs ?? new SQSClient({});
   const clock = overrides.clock ?? systemClock;
   return {
+    flowId,
     config,
     secrets: overrides.secrets ?? createSecretStore(config),
     sqs,
@@ -47,18 +52,24 @@ export function createDeps(flowId: string, config: Config, overrides: Partial<De
 
 /**
  * The module-level `handler` of every function: built on first use from `process.env`, so that
- * importing a handler module (the local runner, tests) never reads the environment.
+ * importing a handler module (the local runner, tests) never reads the environment. The stack
+ * sets BRIDGE_FLOW_ID where one module serves several functions (the Braze lanes).
  */
 export function lazyHandler<E, R, C>(flowId: string, build: (deps: Deps) => (event: E, context: C) => Promise<R>) {
   let built: ((event: E, context: C) => Promise<R>) | undefined;
   return (event: E, context: C): Promise<R> => {
-    built ??= build(createDeps(flowId, loadConfig(process.env)));
+    built ??= build(createDeps(process.env.BRIDGE_FLOW_ID || flowId, loadConfig(process.env)));
     return built(event, context);
   };
 }
 
-export function requireSetting<K extends keyof Config>(config: Config, name: K): NonNullable<Config[K]> {
-  const value = config[name];
-  if (value === undefined || value === null) throw new ConfigError(`${String(name)} is not set`);
-  return value as NonNullable<Config[K]>;
+export function requireSetting<T extends object, K extends keyof T & string>(settings: T, name: K): NonNullable<T[K]> {
+  const value = settings[name];
+  if (value === undefined || value === null) throw new ConfigError(`${name} is not set`);
+  return value as NonNullable<T[K]>;
+}
+
+/** A partner's settings (functions/<partner>/settings.ts) read from the function's environment. */
+export function settingsOf<S extends SettingsSchema>(deps: Pick<Deps, 'config'>, schema: S): z.infer<S> {
+  return loadSettings(schema, deps.config.env);
 }

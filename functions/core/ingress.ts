@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
@@ -5,12 +6,13 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { presentedToken, safeEqual } from './auth';
+import type { AuthScheme, IngressFlow } from './catalogue-types';
+import { bearerToken, queryToken, safeEqual } from './auth';
 import { AuthenticationError, BridgeError, PayloadTooLargeError, ValidationError } from './errors';
 import { MetricName, MetricUnit } from './observability';
 import type { Config } from './config';
 import { requireSetting } from './deps';
-import type { OutgoingMessage, QueueSender } from './queue';
+import { firstOversizeMessage, MAX_SQS_BATCH_BYTES, MESSAGE_ID_ATTRIBUTE, messageId, type OutgoingMessage, type QueueSender } from './queue';
 import type { SecretOwner, SecretStore } from './secrets';
 import { validate } from './validation';
 
@@ -20,6 +22,8 @@ export type HttpResult = APIGatewayProxyStructuredResultV2;
 export interface IngressRequest<T> {
   body: T;
   rawBody: string;
+  /** The body exactly as it arrived (what a signature is computed over). */
+  rawBytes: Buffer;
   pathParameters: Record<string, string | undefined>;
   requestId: string;
   /** Milliseconds the invocation has left (Lambda), for downstream deadlines. */
@@ -33,16 +37,27 @@ export interface IngressOutcome {
   rejected?: { index: number; issues: { path: string; message: string }[] }[];
 }
 
+/** Checks a signature over the raw bytes of the body (e.g. Sendbird's x-sendbird-signature); true means authenticated. */
+export type SignatureVerifier = (rawBytes: Buffer, headers: Record<string, string | undefined>, secrets: SecretStore) => Promise<boolean>;
+
 export interface IngressSpec<S extends z.ZodMiniType> {
   flowId: string;
   /** Whose inbound token authenticates the sender. */
   owner: SecretOwner;
+  /** The schemes the route accepts (its catalogue entry); a credential in any other is refused. */
+  auth: readonly AuthScheme[];
   schema: S;
   maxBodyBytes: number;
   handle: (request: IngressRequest<z.infer<S>>) => Promise<IngressOutcome>;
-  /** Alternative to the token, e.g. Sendbird's signature header; true means authenticated. */
-  verifySignature?: (rawBody: string, headers: Record<string, string | undefined>, secrets: SecretStore) => Promise<boolean>;
+  /** Required when `auth` includes `signature`. */
+  verifySignature?: SignatureVerifier;
 }
+
+const schemeNames: Record<AuthScheme, string> = {
+  bearer: 'an Authorization: Bearer header',
+  query: 'the token query parameter',
+  signature: 'a signature header',
+};
 
 export interface IngressDeps {
   secrets: SecretStore;
@@ -68,6 +83,26 @@ function normalisedHeaders(event: HttpEvent): Record<string, string | undefined>
  */
 export function createIngressHandler<S extends z.ZodMiniType>(spec: IngressSpec<S>, deps: IngressDeps) {
   const { logger, metrics, secrets } = deps;
+  const accepts = new Set(spec.auth);
+  if (accepts.size === 0) throw new Error(`${spec.flowId}: a route must accept at least one auth scheme`);
+  if (accepts.has('signature') && !spec.verifySignature) throw new Error(`${spec.flowId}: the signature scheme needs a verifier`);
+  const accepted = spec.auth.map((scheme) => schemeNames[scheme]).join(' or ');
+
+  /** Authenticates with the schemes the route accepts; a token sent any other way is refused, not looked at. */
+  const authenticate = async (event: HttpEvent, headers: Record<string, string | undefined>, rawBytes: Buffer) => {
+    const bearer = bearerToken(headers);
+    const query = queryToken(event.queryStringParameters);
+    const token = (accepts.has('bearer') ? bearer : undefined) ?? (accepts.has('query') ? query : undefined);
+    if (token !== undefined) {
+      const expected = await secrets.inboundToken(spec.owner);
+      if (expected !== undefined && safeEqual(token, expected)) return;
+    }
+    if (accepts.has('signature') && (await spec.verifySignature!(rawBytes, headers, secrets))) return;
+    if (token === undefined && (bearer !== undefined || query !== undefined)) {
+      throw new AuthenticationError(`this route takes its credentials in ${accepted}`);
+    }
+    throw new AuthenticationError(token ? 'invalid credentials' : 'missing credentials');
+  };
 
   const errorHandler: middy.MiddlewareObj<HttpEvent, HttpResult> = {
     onError: async (request) => {
@@ -89,28 +124,25 @@ export function createIngressHandler<S extends z.ZodMiniType>(spec: IngressSpec<
   };
 
   /** What the middlewares learnt of a request, for the handler (middy hands the handler only the event). */
-  const parsedBodies = new WeakMap<HttpEvent, { raw: string; body: z.infer<S> }>();
+  const parsedBodies = new WeakMap<HttpEvent, { raw: string; rawBytes: Buffer; body: z.infer<S> }>();
 
   const rawBodyAuthParseValidate: middy.MiddlewareObj<HttpEvent, HttpResult> = {
     before: async (request) => {
       const event = request.event;
-      const raw = event.body === undefined ? '' : event.isBase64Encoded ? Buffer.from(event.body, 'base64').toString('utf8') : event.body;
-      if (Buffer.byteLength(raw, 'utf8') > spec.maxBodyBytes) {
+      const rawBytes = event.body === undefined ? Buffer.alloc(0) : Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+      if (rawBytes.length > spec.maxBodyBytes) {
         throw new PayloadTooLargeError(`body exceeds ${spec.maxBodyBytes} bytes`);
       }
       const headers = normalisedHeaders(event);
-      const token = presentedToken(headers, event.queryStringParameters);
-      const expected = (await secrets.get(spec.owner)).inbound_token;
-      let authenticated = token !== undefined && expected !== undefined && safeEqual(token, expected);
-      if (!authenticated && spec.verifySignature) authenticated = await spec.verifySignature(raw, headers, secrets);
-      if (!authenticated) throw new AuthenticationError(token ? 'invalid credentials' : 'missing credentials');
+      await authenticate(event, headers, rawBytes);
+      const raw = rawBytes.toString('utf8');
       let parsed: unknown;
       try {
         parsed = JSON.parse(raw);
       } catch (cause) {
         throw new ValidationError('body is not valid JSON', [{ path: '(body)', message: 'not valid JSON' }], { cause });
       }
-      parsedBodies.set(event, { raw, body: validate(spec.schema, parsed) });
+      parsedBodies.set(event, { raw, rawBytes, body: validate(spec.schema, parsed) });
     },
   };
 
@@ -120,6 +152,7 @@ export function createIngressHandler<S extends z.ZodMiniType>(spec: IngressSpec<
     const outcome = await spec.handle({
       body: parsed.body,
       rawBody: parsed.raw,
+      rawBytes: parsed.rawBytes,
       pathParameters: event.pathParameters ?? {},
       requestId: event.requestContext?.requestId ?? context.awsRequestId,
       remainingMs: () => context.getRemainingTimeInMillis(),
@@ -139,17 +172,18 @@ export function createIngressHandler<S extends z.ZodMiniType>(spec: IngressSpec<
 }
 
 export interface QueuedIngressSpec<S extends z.ZodMiniType> {
-  flowId: string;
-  owner: SecretOwner;
+  /** The flow's catalogue entry: its id, owner and accepted auth schemes. */
+  flow: Pick<IngressFlow, 'id' | 'owner' | 'auth'>;
   schema: S;
-  verifySignature?: IngressSpec<S>['verifySignature'];
+  verifySignature?: SignatureVerifier;
   /** What a valid request puts on the flow's queue (no I/O: the transform lives here). */
   toMessages: (request: IngressRequest<z.infer<S>>) => IngressOutcome & { messages: OutgoingMessage[] };
 }
 
 /**
  * The usual ingress: authenticate, validate, turn the request into queue messages, enqueue them
- * on QUEUE_URL, answer 202 once SQS has them all.
+ * on QUEUE_URL, answer 202 once SQS has them all. A message SQS would refuse for its size fails the
+ * whole request with 413 before anything is enqueued.
  */
 export function createQueuedIngress<S extends z.ZodMiniType>(
   spec: QueuedIngressSpec<S>,
@@ -158,13 +192,30 @@ export function createQueuedIngress<S extends z.ZodMiniType>(
   const queueUrl = requireSetting(deps.config, 'QUEUE_URL');
   return createIngressHandler(
     {
-      flowId: spec.flowId,
-      owner: spec.owner,
+      flowId: spec.flow.id,
+      owner: spec.flow.owner,
+      auth: spec.flow.auth,
       schema: spec.schema,
       maxBodyBytes: deps.config.MAX_BODY_BYTES,
       verifySignature: spec.verifySignature,
       handle: async (request) => {
-        const { messages, ...outcome } = spec.toMessages(request);
+        const { messages: produced, ...outcome } = spec.toMessages(request);
+        // Deterministic ids: the same request retried (after a partial enqueue and a 5xx) yields the
+        // same message ids, so the consumers deliver a record once even if both copies reach them together.
+        const requestKey = createHash('sha256')
+          .update(JSON.stringify(request.pathParameters))
+          .update('\u0000')
+          .update(request.rawBytes)
+          .digest('hex');
+        const messages = produced.map((message, index) => ({
+          ...message,
+          attributes: { ...message.attributes, [MESSAGE_ID_ATTRIBUTE]: messageId(spec.flow.id, requestKey, index) },
+        }));
+        const oversize = firstOversizeMessage(messages);
+        if (oversize) {
+          const { index, bytes } = oversize;
+          throw new PayloadTooLargeError(`message ${index} of this request is ${bytes} bytes once queued; at most ${MAX_SQS_BATCH_BYTES}`);
+        }
         await deps.queue.sendAll(queueUrl, messages);
         return outcome;
       },

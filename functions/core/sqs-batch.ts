@@ -1,11 +1,13 @@
 import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
-import type { QueueSender } from './queue';
+import { MESSAGE_ID_ATTRIBUTE, type QueueSender } from './queue';
 
 export interface ParsedRecord<T> {
   messageId: string;
   body: T;
   receiveCount: number;
+  /** The deterministic id the ingress gave the message (the same for a retried request's copy). */
+  dedupeId?: string;
 }
 
 /**
@@ -18,7 +20,13 @@ export function parseRecords<S extends z.ZodMiniType>(records: readonly SQSRecor
   for (const record of records) {
     const body = parseMessageBody(schema, record.body);
     if (body === undefined) invalid.push(record);
-    else valid.push({ messageId: record.messageId, body, receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1) });
+    else
+      valid.push({
+        messageId: record.messageId,
+        body,
+        receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
+        dedupeId: record.messageAttributes?.[MESSAGE_ID_ATTRIBUTE]?.stringValue,
+      });
   }
   return { valid, invalid };
 }
@@ -51,4 +59,21 @@ export async function park(queue: QueueSender, dlqUrl: string | undefined, bodie
     dlqUrl,
     bodies.map((body) => ({ body, attributes: { parked_reason: reason } })),
   );
+}
+
+/**
+ * Splits records into the first copy of each deterministic id and the later copies (a retried
+ * request's duplicates, received together): the copies are done with, never delivered twice.
+ */
+export function firstCopies<T>(records: readonly ParsedRecord<T>[]): { first: ParsedRecord<T>[]; copies: ParsedRecord<T>[] } {
+  const seen = new Set<string>();
+  const first: ParsedRecord<T>[] = [];
+  const copies: ParsedRecord<T>[] = [];
+  for (const record of records) {
+    if (record.dedupeId === undefined || !seen.has(record.dedupeId)) {
+      if (record.dedupeId !== undefined) seen.add(record.dedupeId);
+      first.push(record);
+    } else copies.push(record);
+  }
+  return { first, copies };
 }

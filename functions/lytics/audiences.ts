@@ -1,7 +1,10 @@
-import { type Deps, lazyHandler } from '../core/deps';
+import { brazeSettings } from '../braze/settings';
+import { type Deps, lazyHandler, settingsOf } from '../core/deps';
+import { flowById } from '../core/flows';
 import { ValidationError } from '../core/errors';
 import { createQueuedIngress } from '../core/ingress';
 import { encodeTrackMessages } from '../core/track-queue';
+import { lyticsFlows } from './catalogue';
 import { AUDIENCE_FIELD, audiencePayloadSchema } from './schemas';
 import { mergeAudienceRecords, splitAudienceRecords } from './transform';
 
@@ -13,10 +16,10 @@ export const FLOW_ID = 'lytics-audiences';
  * Malformed records are refused by index; the others are accepted (202 lists the refused ones).
  */
 export function build(deps: Deps) {
+  const maxObjects = settingsOf(deps, brazeSettings).BRAZE_MAX_OBJECTS_PER_REQUEST;
   return createQueuedIngress(
     {
-      flowId: FLOW_ID,
-      owner: 'lytics',
+      flow: flowById(lyticsFlows, FLOW_ID),
       schema: audiencePayloadSchema,
       toMessages: ({ body, requestId }) => {
         const { valid, rejected } = splitAudienceRecords(body[AUDIENCE_FIELD]);
@@ -24,7 +27,7 @@ export function build(deps: Deps) {
           throw new ValidationError(`invalid request body: no valid record in ${AUDIENCE_FIELD}`, rejected.flatMap((r) => r.issues));
         }
         const items = mergeAudienceRecords(valid);
-        return { accepted: valid.length, rejected, messages: encodeTrackMessages(FLOW_ID, requestId, items, deps.config.BRAZE_MAX_OBJECTS_PER_REQUEST) };
+        return { accepted: valid.length, rejected, messages: encodeTrackMessages(FLOW_ID, requestId, items, maxObjects) };
       },
     },
     deps,

@@ -7,11 +7,12 @@ import type { Context, S3Event } from 'aws-lambda';
 import { CsvError, type Info, parse } from 'csv-parse';
 import { stringify } from 'csv-stringify/sync';
 import * as z from 'zod/mini';
-import { type Deps, lazyHandler } from '../core/deps';
+import { type Deps, lazyHandler, settingsOf } from '../core/deps';
 import { BridgeError, ConfigError, ValidationError } from '../core/errors';
 import { joinUrl } from '../core/http';
 import { MetricName, MetricUnit } from '../core/observability';
 import { requireSecret } from '../core/secrets';
+import { lyticsSettings } from './settings';
 
 export const FLOW_ID = 'lytics-csv-import';
 /** Time kept back from the Lambda timeout so a failure is logged before the runtime is cut off. */
@@ -232,11 +233,12 @@ export interface CsvImportHooks {
  * start: Lytics merges rows into profiles by identity, so a re-sent row sets the same values again).
  */
 export function build(deps: Deps, s3: S3Client = new S3Client({}), hooks: CsvImportHooks = {}) {
-  const { config, logger, metrics } = deps;
-  const base = config.LYTICS_BULK_API_URL ?? config.LYTICS_API_URL;
+  const { logger, metrics } = deps;
+  const settings = settingsOf(deps, lyticsSettings);
+  const base = settings.LYTICS_BULK_API_URL ?? settings.LYTICS_API_URL;
   if (!base) throw new ConfigError('LYTICS_BULK_API_URL (or LYTICS_API_URL) is not set');
-  const url = joinUrl(base, `collect/bulk/${encodeURIComponent(config.LYTICS_CSV_STREAM)}`);
-  const rowsPerRequest = config.LYTICS_CSV_ROWS_PER_REQUEST;
+  const url = joinUrl(base, `collect/bulk/${encodeURIComponent(settings.LYTICS_CSV_STREAM)}`);
+  const rowsPerRequest = settings.LYTICS_CSV_ROWS_PER_REQUEST;
 
   async function importObject(bucket: string, key: string, deadline: number): Promise<ObjectImport> {
     const token = await requireSecret(deps.secrets, 'lytics', 'api_token');
@@ -265,7 +267,7 @@ export function build(deps: Deps, s3: S3Client = new S3Client({}), hooks: CsvImp
     }
 
     const object = await open();
-    logger.info('csv import started', { bucket, key, bytes: object.bytes, stream: config.LYTICS_CSV_STREAM, rowsPerRequest });
+    logger.info('csv import started', { bucket, key, bytes: object.bytes, stream: settings.LYTICS_CSV_STREAM, rowsPerRequest });
 
     const sent = { rows: 0, requests: 0, rejected: 0 };
     try {

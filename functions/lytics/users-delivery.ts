@@ -1,30 +1,31 @@
-import { type Deps, lazyHandler } from '../core/deps';
-import { ConfigError } from '../core/errors';
+import { createDeliveryConsumer } from '../core/delivery-consumer';
+import { type Deps, lazyHandler, requireSetting, settingsOf } from '../core/deps';
+import { queueDefinition } from '../core/flows';
 import { joinUrl } from '../core/http';
-import { createPackedConsumer } from '../core/packed-consumer';
 import { requireSecret } from '../core/secrets';
+import { lyticsQueues } from './catalogue';
 import { lyticsUsersMessageSchema } from './schemas';
+import { lyticsSettings } from './settings';
 
 export const FLOW_ID = 'lytics-users-delivery';
 
 /**
  * Drains the lytics-users queue into Lytics' collect API, stream LYTICS_USERS_STREAM
- * (`braze_users`), up to LYTICS_MAX_EVENTS_PER_REQUEST profiles per call. The token travels in the
- * Authorization header, never in the URL (the seed's `?key=` form would put it in access logs).
+ * (`braze_users`), up to LYTICS_MAX_EVENTS_PER_REQUEST profiles per call (the queue's limits in
+ * the catalogue). The token travels in the Authorization header, never in the URL (the seed's
+ * `?key=` form would put it in access logs).
  */
 export function build(deps: Deps) {
-  const { config } = deps;
-  if (!config.LYTICS_API_URL) throw new ConfigError('LYTICS_API_URL is not set');
-  const url = joinUrl(config.LYTICS_API_URL, `collect/json/${encodeURIComponent(config.LYTICS_USERS_STREAM)}`);
+  const settings = settingsOf(deps, lyticsSettings);
+  const url = joinUrl(requireSetting(settings, 'LYTICS_API_URL'), `collect/json/${encodeURIComponent(settings.LYTICS_USERS_STREAM)}`);
 
-  return createPackedConsumer(
+  return createDeliveryConsumer(
     {
-      destination: 'lytics',
+      queue: queueDefinition(lyticsQueues, 'lytics-users'),
+      settings,
       schema: lyticsUsersMessageSchema,
       weight: (message) => message.events.length,
-      capacity: config.LYTICS_MAX_EVENTS_PER_REQUEST,
-      concurrency: 2,
-      send: async (messages, deadline) => {
+      send: async (messages, call) => {
         const token = await requireSecret(deps.secrets, 'lytics', 'api_token');
         await deps.http.send(
           {
@@ -33,7 +34,7 @@ export function build(deps: Deps) {
             headers: { 'content-type': 'application/json', authorization: token },
             body: JSON.stringify(messages.flatMap((message) => message.events)),
           },
-          { label: 'lytics collect', deadline },
+          { label: 'lytics collect', deadline: call.deadline },
         );
         return [];
       },

@@ -1,5 +1,7 @@
 import { type Deps, lazyHandler } from '../core/deps';
+import { flowById } from '../core/flows';
 import { createQueuedIngress } from '../core/ingress';
+import { lyticsFlows } from './catalogue';
 import { brazeProfileSchema, type LyticsUsersMessage } from './schemas';
 import { profileToLyticsEvent } from './transform';
 
@@ -9,8 +11,7 @@ export const FLOW_ID = 'lytics-users';
 export function build(deps: Deps) {
   return createQueuedIngress(
     {
-      flowId: FLOW_ID,
-      owner: 'lytics',
+      flow: flowById(lyticsFlows, FLOW_ID),
       schema: brazeProfileSchema,
       toMessages: ({ body, requestId }) => {
         const message: LyticsUsersMessage = { v: 1, flow: FLOW_ID, requestId, events: [profileToLyticsEvent(body)] };

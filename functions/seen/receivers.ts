@@ -1,8 +1,11 @@
 import * as z from 'zod/mini';
-import { type Deps, lazyHandler } from '../core/deps';
+import { type Deps, lazyHandler, settingsOf } from '../core/deps';
+import { flowById } from '../core/flows';
 import { createQueuedIngress } from '../core/ingress';
 import { validate } from '../core/validation';
+import { seenFlows } from './catalogue';
 import { campaignSlugSchema, seenReceiversSchema } from './schemas';
+import { seenSettings } from './settings';
 import { receiversToMessages } from './transform';
 
 export const FLOW_ID = 'seen-receivers';
@@ -13,14 +16,14 @@ const pathSchema = z.object({ campaign_slug: campaignSlugSchema });
  * SEEN drain, which combines a campaign's receivers and keeps to SEEN's hourly call budget.
  */
 export function build(deps: Deps) {
+  const maxPerCall = settingsOf(deps, seenSettings).SEEN_MAX_RECEIVERS_PER_CALL;
   return createQueuedIngress(
     {
-      flowId: FLOW_ID,
-      owner: 'seen',
+      flow: flowById(seenFlows, FLOW_ID),
       schema: seenReceiversSchema,
       toMessages: ({ body, pathParameters, requestId }) => {
         const { campaign_slug: campaign } = validate(pathSchema, pathParameters, 'path');
-        const messages = receiversToMessages(campaign, body, deps.config.SEEN_MAX_RECEIVERS_PER_CALL, requestId);
+        const messages = receiversToMessages(campaign, body, maxPerCall, requestId);
         return {
           accepted: body.length,
           messages: messages.map((message) => ({ body: JSON.stringify(message), attributes: { flow: FLOW_ID, campaign } })),

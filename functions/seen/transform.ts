@@ -62,13 +62,3 @@ export function receiversToMessages(campaign: string, receivers: readonly SeenRe
   }
   return messages;
 }
-
-/**
- * How many SEEN calls one drain run may make so that no window of `windowSeconds` ever holds
- * more than `maxCalls`, whatever the runs' timing: runs start at least `intervalSeconds` apart
- * and a scheduler may deliver one late by up to an interval, so a window meets at most
- * window/interval + 2 runs.
- */
-export function callsPerRun(maxCalls: number, windowSeconds: number, intervalSeconds: number): number {
-  return Math.floor(maxCalls / (Math.ceil(windowSeconds / intervalSeconds) + 2));
-}

@@ -16,6 +16,8 @@ export type CodeSource = { kind: 'esbuild' } | { kind: 'prebuilt'; code: (entry:
 export interface BridgeFunctionProps {
   /** Handler module, relative to the project root (from the catalogue). */
   entry: string;
+  /** The `flow` its logs and metrics carry (BRIDGE_FLOW_ID): one module may serve several queues. */
+  flowId: string;
   description: string;
   timeoutSeconds: number;
   memoryMb: number;
@@ -76,6 +78,7 @@ export class BridgeFunction extends Construct {
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
         NODE_OPTIONS: '--enable-source-maps',
         ...props.environment,
+        BRIDGE_FLOW_ID: props.flowId,
       },
       bundling: {
         forceDockerBundling: false,

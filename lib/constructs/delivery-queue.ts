@@ -10,13 +10,16 @@ import type { OwnerSecrets } from './owner-secrets';
 
 /** SQS recommends a visibility timeout of at least six times the consumer's timeout. */
 export const VISIBILITY_TIMEOUT_FACTOR = 6;
-export const QUEUE_RETENTION = Duration.days(4);
+/** The SQS maximum: a message is never lost to expiry before the oldest-message alarm has fired for days. */
+export const QUEUE_RETENTION = Duration.days(14);
 export const DLQ_RETENTION = Duration.days(14);
 
 export interface DeliveryQueueProps {
   definition: DeliveryQueueDefinition;
-  /** Settings (non-secret environment) the consumer reads; a scheduled consumer's interval is one of them. */
+  /** Settings (non-secret environment) the consumer reads. */
   settings: Record<string, string>;
+  /** Every setting of the owner as the consumer will see it, defaults included (a schedule's interval is one). */
+  deployedSettings: Record<string, string>;
   secrets: OwnerSecrets;
   /** Shared function options (log level, retention, code source, project root). */
   functionDefaults: Pick<BridgeFunctionProps, 'logLevel' | 'logRetentionDays' | 'projectRoot' | 'codeSource'>;
@@ -40,6 +43,7 @@ export class DeliveryQueue extends Construct {
     super(scope, id);
     const { definition } = props;
     const consumer = definition.consumer;
+    const drive = definition.drive;
     this.definition = definition;
 
     this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
@@ -59,20 +63,21 @@ export class DeliveryQueue extends Construct {
     new CfnOutput(this, 'DeadLetterQueueArn', { value: this.deadLetterQueue.queueArn, description: `${definition.id} DLQ (redrive source)` });
     new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl, description: `${definition.id} DLQ` });
 
-    const intervalSeconds = consumer.kind === 'schedule' ? scheduleInterval(definition, props.settings) : undefined;
+    const intervalSeconds = drive.kind === 'schedule' ? scheduleInterval(definition, props.deployedSettings) : undefined;
 
     this.consumer = new BridgeFunction(this, 'Consumer', {
       ...props.functionDefaults,
       entry: consumer.entry,
-      description: `${definition.id} delivery to ${definition.destination}`,
+      flowId: consumer.flowId,
+      description: `${definition.id} delivery to ${definition.owner}`,
       timeoutSeconds: consumer.timeoutSeconds,
       memoryMb: consumer.memoryMb,
       // A scheduled drain budgets per run assuming runs never overlap.
-      reservedConcurrentExecutions: consumer.kind === 'schedule' ? 1 : undefined,
+      reservedConcurrentExecutions: drive.kind === 'schedule' ? 1 : undefined,
       environment: {
+        ...props.settings,
         QUEUE_URL: this.queue.queueUrl,
         DLQ_URL: this.deadLetterQueue.queueUrl,
-        ...props.settings,
       },
     });
     const fn = this.consumer.function;
@@ -80,12 +85,12 @@ export class DeliveryQueue extends Construct {
     // Records the destination refuses for good are parked in the DLQ by the consumer itself.
     this.deadLetterQueue.grantSendMessages(fn);
 
-    if (consumer.kind === 'event-source') {
+    if (drive.kind === 'event-source') {
       fn.addEventSource(
         new SqsEventSource(this.queue, {
-          batchSize: consumer.batchSize,
-          maxBatchingWindow: Duration.seconds(consumer.maxBatchingWindowSeconds),
-          maxConcurrency: consumer.maxConcurrency,
+          batchSize: drive.batchSize,
+          maxBatchingWindow: Duration.seconds(drive.maxBatchingWindowSeconds),
+          maxConcurrency: drive.maxConcurrency,
           reportBatchItemFailures: true,
         }),
       );
@@ -103,8 +108,8 @@ export class DeliveryQueue extends Construct {
 
 /** The drain interval from its setting; runs must not overlap, so the timeout is shorter than it. */
 function scheduleInterval(definition: DeliveryQueueDefinition, settings: Record<string, string>): number {
-  if (definition.consumer.kind !== 'schedule') throw new Error('not a scheduled consumer');
-  const name = definition.consumer.intervalSetting;
+  if (definition.drive.kind !== 'schedule') throw new Error('not a scheduled consumer');
+  const name = definition.drive.intervalSetting;
   const seconds = Number(settings[name]);
   if (!Number.isInteger(seconds) || seconds < 60 || seconds % 60 !== 0) {
     throw new Error(`${definition.id}: ${name} must be a whole number of minutes in seconds (got ${settings[name] ?? 'nothing'})`);

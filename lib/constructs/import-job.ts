@@ -54,6 +54,7 @@ export class ImportJob extends Construct {
     this.function = new BridgeFunction(this, 'Function', {
       ...props.functionDefaults,
       entry: definition.entry,
+      flowId: definition.flowId,
       description: `${definition.id}: started by uploads of ${prefix}*${suffix} to the imports bucket`,
       timeoutSeconds: definition.timeoutSeconds,
       memoryMb: definition.memoryMb,

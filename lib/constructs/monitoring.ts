@@ -89,13 +89,13 @@ export class Monitoring extends Construct {
   private createAlarms(props: MonitoringProps) {
     for (const queue of props.queues) {
       const id = queue.definition.id;
-      this.alarm(props, `${id}-dlq-not-empty`, `Records for ${queue.definition.destination} were dead-lettered: inspect, fix, redrive (README)`, {
+      this.alarm(props, `${id}-dlq-not-empty`, `Records for ${queue.definition.owner} were dead-lettered: inspect, fix, redrive (README)`, {
         metric: queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
       });
-      const maxAge = props.oldestMessageAgeSecondsByQueue[id] ?? props.oldestMessageAgeSeconds;
+      const maxAge = props.oldestMessageAgeSecondsByQueue[id] ?? queue.definition.oldestMessageAlarmSeconds ?? props.oldestMessageAgeSeconds;
       this.alarm(props, `${id}-oldest-message`, `The ${id} queue holds a message older than ${maxAge} s: delivery is stuck or slow`, {
         metric: queue.queue.metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES, statistic: 'Maximum' }),
         threshold: maxAge,
@@ -109,7 +109,7 @@ export class Monitoring extends Construct {
         evaluationPeriods: 1,
       });
       const consumerFlow = queue.definition.consumer.flowId;
-      this.alarm(props, `${id}-delivery-failures`, `Calls to ${queue.definition.destination} keep failing (DeliveryFailures in 2 of 3 periods of 5 min)`, {
+      this.alarm(props, `${id}-delivery-failures`, `Calls to ${queue.definition.owner} keep failing (DeliveryFailures in 2 of 3 periods of 5 min)`, {
         metric: flowMetric(MetricName.DeliveryFailures, consumerFlow),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
@@ -173,13 +173,12 @@ export class Monitoring extends Construct {
       ),
     );
     const consumerFlows = consumers.map((c) => c.flow);
-    const brazeFlows = consumers.filter((c) => c.queue.definition.destination === 'braze').map((c) => c.flow);
-    const drainFlows = consumers.filter((c) => c.queue.definition.consumer.kind === 'schedule').map((c) => c.flow);
+    const drainFlows = consumers.filter((c) => c.queue.definition.drive.kind === 'schedule').map((c) => c.flow);
     dashboard.addWidgets(
       graph('Records delivered per destination', perFlow([MetricName.RecordsDelivered], consumerFlows), 6),
       graph('Parked records and delivery failures', perFlow([MetricName.RecordsParked, MetricName.DeliveryFailures], consumerFlows), 6),
       graph('Downstream calls and throttled calls', perFlow([MetricName.DownstreamCalls, MetricName.DownstreamThrottled], consumerFlows), 6),
-      graph('Braze objects per call (avg, max)', [...perFlow([MetricName.RecordsPerCall], brazeFlows, 'Average'), ...perFlow([MetricName.RecordsPerCall], brazeFlows, 'Maximum')], 6),
+      graph('Records per call (avg, max)', [...perFlow([MetricName.RecordsPerCall], consumerFlows, 'Average'), ...perFlow([MetricName.RecordsPerCall], consumerFlows, 'Maximum')], 6),
     );
     dashboard.addWidgets(
       graph('Queue depth (visible)', props.queues.map((q) => q.queue.metricApproximateNumberOfMessagesVisible({ label: q.definition.id, statistic: 'Maximum' }))),

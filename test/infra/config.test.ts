@@ -3,19 +3,35 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { deliveryQueues, ingressFlows, jobs, type S3Job } from '../../functions/catalogue';
 import * as catalogue from '../../functions/catalogue';
-import { configSchema } from '../../functions/core/config';
-import { BridgeConfigError, loadBridgeConfig, ownerSettings, parseBridgeConfig, planDeployment, secretIdVariableName } from '../../lib/config';
-import { fullInput, lyticsInput, minimalInput } from './stack-fixtures';
+import { inboundSecretIdVariable, secretIdVariable } from '../../functions/core/secrets';
+import { loadSettings, settingNames } from '../../functions/core/settings';
+import { lyticsSettings } from '../../functions/lytics/settings';
+import { seenSettings } from '../../functions/seen/settings';
+import {
+  BridgeConfigError,
+  type BridgeConfigInput,
+  deployedSettings,
+  inboundSecretIdVariableName,
+  loadBridgeConfig,
+  ownerSettings,
+  parseBridgeConfig,
+  partnerDeployment,
+  planDeployment,
+  secretIdVariableName,
+} from '../../lib/config';
+import { fullInput, fullSeenCampaigns, importedLyticsInboundSecretArn, importedSeenSecretArn, lyticsInput, minimalInput } from './stack-fixtures';
 
 const contextOf = (values: Record<string, unknown>) => ({ tryGetContext: (key: string) => values[key] });
 
 describe('deployment configuration', () => {
-  it('fills SEEN, API, alarm and log defaults for a minimal configuration', () => {
+  it('fills Braze, SEEN, API, alarm and log defaults for a minimal configuration', () => {
     const config = parseBridgeConfig(minimalInput);
 
     expect(config.stackName).toBe('BrazePartnerBridge');
-    expect(config.braze.maxObjectsPerRequest).toBe(75);
-    expect(config.partners.seen).toMatchObject({ apiUrl: 'https://api.seen.io', maxCallsPerHour: 1000, drainIntervalSeconds: 60 });
+    expect(partnerDeployment(config, 'braze')).toEqual({ enabled: true, settings: { BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com' } });
+    expect(deployedSettings(config, 'braze')).toEqual({ BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com', BRAZE_MAX_OBJECTS_PER_REQUEST: '75' });
+    expect(partnerDeployment(config, 'seen')).toEqual({ enabled: true, settings: {} });
+    expect(deployedSettings(config, 'seen')).toMatchObject({ SEEN_API_URL: 'https://api.seen.io', SEEN_MAX_CALLS_PER_HOUR: '1000', SEEN_DRAIN_INTERVAL_SECONDS: '60' });
     expect(config.api.throttle).toEqual({ rateLimit: 200, burstLimit: 400 });
     expect(config.alarms.oldestMessageAgeSeconds).toBe(900);
     expect(config.logs).toEqual({ retentionDays: 30, level: 'INFO' });
@@ -23,34 +39,66 @@ describe('deployment configuration', () => {
   });
 
   it('fills the Lytics defaults the functions use when unset', () => {
-    expect(parseBridgeConfig(lyticsInput).partners.lytics).toEqual({
-      enabled: true,
-      apiUrl: 'https://api.lytics.io',
-      bulkApiUrl: 'https://bulk.lytics.io',
-      usersStream: 'braze_users',
-      maxEventsPerRequest: 500,
-      csvStream: 'braze_segment_export',
-      csvRowsPerRequest: 50000,
-      settings: {},
+    const config = parseBridgeConfig(lyticsInput);
+
+    expect(partnerDeployment(config, 'lytics')).toEqual({ enabled: true, settings: {} });
+    expect(deployedSettings(config, 'lytics')).toEqual({
+      LYTICS_API_URL: 'https://api.lytics.io',
+      LYTICS_BULK_API_URL: 'https://bulk.lytics.io',
+      LYTICS_USERS_STREAM: 'braze_users',
+      LYTICS_MAX_EVENTS_PER_REQUEST: '500',
+      LYTICS_CSV_STREAM: 'braze_segment_export',
+      LYTICS_CSV_ROWS_PER_REQUEST: '50000',
     });
   });
 
-  it('accepts the full configuration', () => {
-    expect(() => parseBridgeConfig(fullInput)).not.toThrow();
+  it('accepts the full configuration, keeping its sections as given', () => {
+    const config = parseBridgeConfig(fullInput);
+
+    expect(partnerDeployment(config, 'seen')).toMatchObject({ enabled: true, secretArn: importedSeenSecretArn, settings: { SEEN_CAMPAIGNS: fullSeenCampaigns } });
+    expect(partnerDeployment(config, 'lytics')).toMatchObject({ enabled: true, inboundSecretArn: importedLyticsInboundSecretArn });
+    expect(partnerDeployment(config, 'braze')?.settings).toEqual({ BRAZE_REST_ENDPOINT: 'https://rest.fra-01.braze.eu', BRAZE_MAX_OBJECTS_PER_REQUEST: 50 });
+  });
+
+  it('leaves a partner off unless its section says enabled, and Braze always on', () => {
+    const config = parseBridgeConfig({ ...minimalInput, partners: { seen: { settings: { SEEN_MAX_CALLS_PER_HOUR: 500 } } } });
+
+    expect(partnerDeployment(config, 'seen')?.enabled).toBe(false);
+    expect(partnerDeployment(config, 'lytics')).toBeUndefined();
+    expect(partnerDeployment(config, 'braze')?.enabled).toBe(true);
   });
 
   it.each([
-    ['a drain interval that is not whole minutes', { seen: { enabled: true, drainIntervalSeconds: 90 } }, 'partners.seen.drainIntervalSeconds'],
-    ['a call budget too small for one call per run', { seen: { enabled: true, maxCallsPerHour: 10 } }, 'partners.seen.maxCallsPerHour'],
-    ['SEEN campaigns the callback could not read', { seen: { enabled: true, campaigns: { campaigns: { x: { attributes: { a: 'not valid!' } } } } } }, 'partners.seen.campaigns'],
+    ['SEEN campaigns the callback could not read', { seen: { enabled: true, settings: { SEEN_CAMPAIGNS: { campaigns: { x: { attributes: { a: 'not valid!' } } } } } } }, 'partners.seen.settings.SEEN_CAMPAIGNS'],
+    ['a setting the partner does not have', { seen: { enabled: true, settings: { SEEN_MAX_CALLS_PER_DAY: 1000 } } }, 'partners.seen.settings.SEEN_MAX_CALLS_PER_DAY: not a seen setting'],
+    ['a number setting that is not a number', { seen: { enabled: true, settings: { SEEN_MAX_CALLS_PER_HOUR: 'many' } } }, 'partners.seen.settings.SEEN_MAX_CALLS_PER_HOUR'],
     ['a credential passed as a setting', { lytics: { enabled: true, settings: { LYTICS_API_TOKEN: 'abc' } } }, 'credentials belong in the partner secret'],
+    ['an inbound token passed as a setting', { seen: { enabled: true, settings: { INBOUND_TOKEN: 'abc' } } }, 'partners.seen.settings.INBOUND_TOKEN: credentials belong in the partner secret'],
     ['a misspelt partner', { seeen: { enabled: true } }, 'seeen'],
     ['the provisional Lytics stream key', { lytics: { enabled: true, stream: 'braze_users' } }, 'stream'],
-    ['a Lytics stream name the functions refuse', { lytics: { enabled: true, csvStream: 'braze segment' } }, 'partners.lytics.csvStream'],
-    ['a Lytics bulk API that is not https', { lytics: { enabled: true, bulkApiUrl: 'http://bulk.lytics.io' } }, 'partners.lytics.bulkApiUrl'],
+    ['an option under its former name, outside settings', { lytics: { enabled: true, csvStream: 'braze_segment_export' } }, 'csvStream'],
+    ['a Lytics stream name the functions refuse', { lytics: { enabled: true, settings: { LYTICS_CSV_STREAM: 'braze segment' } } }, 'partners.lytics.settings.LYTICS_CSV_STREAM'],
+    ['a Lytics bulk API that is not https', { lytics: { enabled: true, settings: { LYTICS_BULK_API_URL: 'http://bulk.lytics.io' } } }, 'partners.lytics.settings.LYTICS_BULK_API_URL: must be an https:// URL'],
+    ['a SEEN API that is not https', { seen: { enabled: true, settings: { SEEN_API_URL: 'http://api.seen.io' } } }, 'partners.seen.settings.SEEN_API_URL: must be an https:// URL'],
     ['a partial secret ARN', { seen: { enabled: true, secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:seen' } }, 'complete ARN'],
+    ['a partial inbound secret ARN', { seen: { enabled: true, inboundSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:seen/inbound' } }, 'partners.seen.inboundSecretArn'],
   ])('rejects %s, naming the field', (_name, partners, expected) => {
     expect(() => parseBridgeConfig({ ...minimalInput, partners })).toThrow(expected);
+  });
+
+  it.each(['movable-ink', 'sendbird', 'odp'])('refuses a %s section: only partners of the catalogue exist', (id) => {
+    const error = (() => {
+      try {
+        parseBridgeConfig({ ...minimalInput, partners: { seen: { enabled: true }, [id]: { enabled: true } } });
+      } catch (caught) {
+        return caught;
+      }
+      throw new Error('expected the configuration to be refused');
+    })();
+
+    expect(error).toBeInstanceOf(BridgeConfigError);
+    expect(String(error)).toContain(id);
+    expect(catalogue.partners.map((partner) => partner.id)).not.toContain(id);
   });
 
   it.each([
@@ -61,7 +109,30 @@ describe('deployment configuration', () => {
   });
 
   it('rejects a Braze endpoint that is not https', () => {
-    expect(() => parseBridgeConfig({ braze: { restEndpoint: 'http://rest.iad-01.braze.com' } })).toThrow(/braze\.restEndpoint/);
+    expect(() => parseBridgeConfig({ braze: { settings: { BRAZE_REST_ENDPOINT: 'http://rest.iad-01.braze.com' } } })).toThrow(
+      /braze\.settings\.BRAZE_REST_ENDPOINT: must be an https:\/\/ URL/,
+    );
+  });
+
+  it.each([
+    ['no braze section', {}],
+    ['a braze section without settings', { braze: {} }],
+    ['braze settings without the endpoint', { braze: { settings: { BRAZE_MAX_OBJECTS_PER_REQUEST: 50 } } }],
+  ])('requires the Braze endpoint: %s', (_name, input) => {
+    expect(() => parseBridgeConfig(input)).toThrow(/braze\.settings\.BRAZE_REST_ENDPOINT: is required/);
+  });
+
+  it.each([
+    ['more objects per call than Braze allows', { BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com', BRAZE_MAX_OBJECTS_PER_REQUEST: 76 }, 'braze.settings.BRAZE_MAX_OBJECTS_PER_REQUEST'],
+    ['a Braze API key as a setting', { BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com', BRAZE_API_KEY: 'abc' }, 'credentials belong in the partner secret'],
+  ])('rejects braze settings with %s', (_name, settings, expected) => {
+    expect(() => parseBridgeConfig({ braze: { settings } })).toThrow(expected);
+  });
+
+  it('rejects the former Braze keys, outside settings', () => {
+    expect(() => parseBridgeConfig({ braze: { restEndpoint: 'https://rest.iad-01.braze.com', settings: { BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com' } } })).toThrow(
+      'restEndpoint',
+    );
   });
 
   it('reads the bridge object from cdk.json context', () => {
@@ -107,7 +178,8 @@ describe('deployment plan', () => {
     expect(plan.flows.map((f) => f.id)).toEqual(ingressFlows.filter((f) => f.owner === 'lytics').map((f) => f.id));
     expect(plan.flows.map((f) => f.id)).toEqual(['lytics-audiences', 'lytics-users']);
     expect(plan.queues.map((q) => q.id).sort()).toEqual([...new Set(plan.flows.map((f) => f.queue))].sort());
-    expect(plan.queues.map((q) => q.id).sort()).toEqual(['braze-track', 'lytics-users']);
+    // Audience exports are backfills: they feed the bulk Braze lane, never the realtime one.
+    expect(plan.queues.map((q) => q.id).sort()).toEqual(['braze-track-bulk', 'lytics-users']);
     expect(plan.jobs.map((j) => j.id)).toEqual(jobs.filter((j) => j.owner === 'lytics').map((j) => j.id));
     expect(plan.jobs.map((j) => j.id)).toContain('lytics-csv-import');
     expect(plan.owners.sort()).toEqual(['braze', 'lytics']);
@@ -151,6 +223,26 @@ describe('deployment plan', () => {
     });
   });
 
+  describe('refuses a SEEN drain schedule the drain could not keep', () => {
+    const withSeen = (settings: Record<string, number>) => parseBridgeConfig({ ...minimalInput, partners: { seen: { enabled: true, settings } } });
+
+    it.each([
+      ['an interval that is not whole minutes', { SEEN_DRAIN_INTERVAL_SECONDS: 90 }, 'partners.seen.settings.SEEN_DRAIN_INTERVAL_SECONDS: must be a multiple of 60'],
+      ['an interval under a minute', { SEEN_DRAIN_INTERVAL_SECONDS: 30 }, 'partners.seen.settings.SEEN_DRAIN_INTERVAL_SECONDS'],
+      ['an interval over an hour', { SEEN_DRAIN_INTERVAL_SECONDS: 7200 }, 'partners.seen.settings.SEEN_DRAIN_INTERVAL_SECONDS'],
+      ['a call budget too small for one call per run', { SEEN_MAX_CALLS_PER_HOUR: 10 }, 'partners.seen.settings.SEEN_MAX_CALLS_PER_HOUR: leaves no call per drain run'],
+    ])('with %s, naming the setting', (_name, settings, expected) => {
+      const config = withSeen(settings);
+
+      expect(() => planDeployment(config, catalogue)).toThrow(BridgeConfigError);
+      expect(() => planDeployment(config, catalogue)).toThrow(expected);
+    });
+
+    it('but accepts a slower drain with a budget that leaves a call per run', () => {
+      expect(() => planDeployment(withSeen({ SEEN_DRAIN_INTERVAL_SECONDS: 600, SEEN_MAX_CALLS_PER_HOUR: 10 }), catalogue)).not.toThrow();
+    });
+  });
+
   it('skips a queue no enabled flow feeds', () => {
     const onlyCallback = { ...catalogue, ingressFlows: ingressFlows.filter((f) => f.id === 'seen-callback') };
 
@@ -165,43 +257,71 @@ describe('function settings', () => {
   it('names owner secret variables as functions/core/secrets.ts does', () => {
     expect(secretIdVariableName('seen')).toBe('SEEN_SECRET_ID');
     expect(secretIdVariableName('movable-ink')).toBe('MOVABLE_INK_SECRET_ID');
+    expect(inboundSecretIdVariableName('seen')).toBe('SEEN_INBOUND_SECRET_ID');
+    expect(inboundSecretIdVariableName('movable-ink')).toBe('MOVABLE_INK_INBOUND_SECRET_ID');
+    for (const owner of ['braze', 'seen', 'lytics', 'movable-ink']) {
+      expect(secretIdVariableName(owner)).toBe(secretIdVariable(owner));
+      expect(inboundSecretIdVariableName(owner)).toBe(inboundSecretIdVariable(owner));
+    }
   });
 
-  it('turns SEEN options into the variables functions/core/config.ts reads', () => {
+  it('turns SEEN settings into the variables its functions read', () => {
     const config = parseBridgeConfig(fullInput);
 
-    expect(ownerSettings(config, 'seen')).toEqual({
+    const settings = ownerSettings(config, 'seen');
+
+    expect(settings).toEqual({
       SEEN_API_URL: 'https://api.staging.seen.io',
       SEEN_MAX_CALLS_PER_HOUR: '600',
       SEEN_DRAIN_INTERVAL_SECONDS: '120',
-      SEEN_MAX_RECEIVERS_PER_CALL: '100',
-      SEEN_CAMPAIGNS: JSON.stringify(fullInput.partners!.seen!.campaigns),
+      SEEN_CAMPAIGNS: JSON.stringify(fullSeenCampaigns),
     });
+    expect(loadSettings(seenSettings, settings)).toMatchObject({ SEEN_MAX_CALLS_PER_HOUR: 600, SEEN_DRAIN_INTERVAL_SECONDS: 120, SEEN_MAX_RECEIVERS_PER_CALL: 100 });
     expect(ownerSettings(config, 'braze')).toEqual({ BRAZE_REST_ENDPOINT: 'https://rest.fra-01.braze.eu', BRAZE_MAX_OBJECTS_PER_REQUEST: '50' });
   });
 
-  it('turns Lytics options into the variables functions/core/config.ts reads, with its defaults', () => {
+  it('deploys the SEEN production URL when none is configured', () => {
+    expect(ownerSettings(parseBridgeConfig(minimalInput), 'seen')).toEqual({ SEEN_API_URL: 'https://api.seen.io' });
+  });
+
+  it('turns Lytics settings into the variables its functions read, which apply its defaults', () => {
     const settings = ownerSettings(parseBridgeConfig(lyticsInput), 'lytics');
 
-    expect(settings).toEqual({
+    // The deploy defaults (production URLs); the rest the functions' own schema fills.
+    expect(settings).toEqual({ LYTICS_API_URL: 'https://api.lytics.io', LYTICS_BULK_API_URL: 'https://bulk.lytics.io' });
+    expect(loadSettings(lyticsSettings, settings)).toEqual({
       LYTICS_API_URL: 'https://api.lytics.io',
       LYTICS_BULK_API_URL: 'https://bulk.lytics.io',
       LYTICS_USERS_STREAM: 'braze_users',
-      LYTICS_MAX_EVENTS_PER_REQUEST: '500',
+      LYTICS_MAX_EVENTS_PER_REQUEST: 500,
       LYTICS_CSV_STREAM: 'braze_segment_export',
-      LYTICS_CSV_ROWS_PER_REQUEST: '50000',
+      LYTICS_CSV_ROWS_PER_REQUEST: 50000,
     });
-    // The same defaults as the functions' own schema.
-    const defaults = configSchema.parse({});
-    for (const name of ['LYTICS_USERS_STREAM', 'LYTICS_MAX_EVENTS_PER_REQUEST', 'LYTICS_CSV_STREAM', 'LYTICS_CSV_ROWS_PER_REQUEST'] as const) {
-      expect(settings[name]).toBe(String(defaults[name]));
-    }
-    expect(Object.keys(settings).every((name) => name in configSchema.shape)).toBe(true);
+    // What the checks see is what the functions will use.
+    expect(deployedSettings(parseBridgeConfig(lyticsInput), 'lytics')).toEqual(
+      Object.fromEntries(Object.entries(loadSettings(lyticsSettings, settings)).map(([name, value]) => [name, String(value)])),
+    );
+    expect(Object.keys(settings).every((name) => settingNames(lyticsSettings).includes(name))).toBe(true);
+  });
+
+  it('follows configured Lytics settings over the deploy defaults', () => {
+    expect(ownerSettings(parseBridgeConfig(fullInput), 'lytics')).toEqual({
+      LYTICS_API_URL: 'https://api.lytics.io',
+      LYTICS_BULK_API_URL: 'https://bulk.eu.lytics.io',
+      LYTICS_USERS_STREAM: 'braze_users_eu',
+      LYTICS_CSV_ROWS_PER_REQUEST: '20000',
+    });
   });
 
   it('refuses settings that would overflow the 4 KB Lambda environment', () => {
-    const config = parseBridgeConfig({ ...minimalInput, partners: { lytics: { enabled: true, settings: { LYTICS_NOTE: 'x'.repeat(3000) } } } });
+    const campaigns = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`campaign-${i}`, { attributes: { landing_page_url: `landing_page_url_of_campaign_${i}` } }]));
+    const input: BridgeConfigInput = { ...minimalInput, partners: { seen: { enabled: true, settings: { SEEN_CAMPAIGNS: { campaigns } } } } };
+    const config = parseBridgeConfig(input);
 
-    expect(() => ownerSettings(config, 'lytics')).toThrow(/bytes of Lambda environment/);
+    expect(() => ownerSettings(config, 'seen')).toThrow(/partners\.seen: settings take \d+ bytes of Lambda environment/);
+  });
+
+  it('knows no settings of a partner outside the catalogue', () => {
+    expect(() => ownerSettings(parseBridgeConfig(minimalInput), 'odp')).toThrow('unknown partner odp');
   });
 });

@@ -1,16 +1,20 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
-import { deliveryQueues, ingressFlows, jobs, queueById } from '../../functions/catalogue';
+import { brazeSettings } from '../../functions/braze/settings';
+import { deliveryQueues, ingressFlows, jobs, partners, queueById } from '../../functions/catalogue';
 import { loadConfig } from '../../functions/core/config';
+import { loadSettings } from '../../functions/core/settings';
+import { seenSettings } from '../../functions/seen/settings';
 import type { BridgeStack } from '../../lib/bridge-stack';
 import { INGRESS_MEMORY_MB, INGRESS_TIMEOUT_SECONDS } from '../../lib/bridge-stack';
-import { ownerSettings, secretIdVariableName } from '../../lib/config';
+import { inboundSecretIdVariableName, ownerSettings, partnerDeployment, secretIdVariableName } from '../../lib/config';
 import {
   bridgeFunctionResources,
   configurations,
   fullConfig,
   idOf,
+  importedLyticsInboundSecretArn,
   importedSeenSecretArn,
   lyticsConfig,
   minimalConfig,
@@ -79,43 +83,60 @@ describe.each(configurations)('functions (%s configuration)', (_name, configOf) 
     }
   });
 
-  it('give ingress functions their queue URL, their owner secret id and the Braze, owner and destination settings', () => {
+  it('give ingress functions their flow id, queue URL, their owner inbound secret id and the owner and queue owner settings', () => {
     for (const flow of plan.flows) {
-      const fn = functionResource(template, stack, stack.ingressFunctions.get(flow.id)!.function);
-      const destination = queueById(flow.queue).destination;
-      expect(fn.Properties.Environment.Variables).toMatchObject({
+      const env = functionResource(template, stack, stack.ingressFunctions.get(flow.id)!.function).Properties.Environment.Variables;
+      const queueOwner = queueById(flow.queue).owner;
+      expect(env).toMatchObject({
+        BRIDGE_FLOW_ID: flow.id,
         QUEUE_URL: { Ref: idOf(stack, stack.queues.get(flow.queue)!.queue) },
-        [secretIdVariableName(flow.owner)]: stack.resolve(stack.secrets.secretFor(flow.owner).secretArn),
-        ...ownerSettings(config, 'braze'),
+        [inboundSecretIdVariableName(flow.owner)]: stack.resolve(stack.secrets.inboundSecretFor(flow.owner).secretArn),
         ...ownerSettings(config, flow.owner),
-        ...ownerSettings(config, destination),
+        ...ownerSettings(config, queueOwner),
       });
+      // The outbound credentials only where the route checks a signature keyed with them.
+      if (!flow.auth.includes('signature')) expect(env).not.toHaveProperty(secretIdVariableName(flow.owner));
+      expect(env).not.toHaveProperty('DLQ_URL');
     }
   });
 
-  it('give consumers their queue, DLQ, owner secret id and destination settings', () => {
+  it('give into-Braze ingress functions the Braze settings they size messages with', () => {
+    for (const flow of plan.flows.filter((f) => queueById(f.queue).owner === 'braze')) {
+      const env = functionResource(template, stack, stack.ingressFunctions.get(flow.id)!.function).Properties.Environment.Variables;
+      expect(env).toMatchObject(ownerSettings(config, 'braze'));
+      expect(env.BRAZE_REST_ENDPOINT).toBe(ownerSettings(config, 'braze').BRAZE_REST_ENDPOINT);
+    }
+  });
+
+  it('give consumers their flow id, queue, DLQ, owner outbound secret id and owner settings', () => {
     for (const queue of plan.queues) {
       const delivery = stack.queues.get(queue.id)!;
-      const fn = functionResource(template, stack, delivery.consumer.function);
-      expect(fn.Properties.Environment.Variables).toMatchObject({
+      const env = functionResource(template, stack, delivery.consumer.function).Properties.Environment.Variables;
+      expect(env).toMatchObject({
+        BRIDGE_FLOW_ID: queue.consumer.flowId,
         QUEUE_URL: { Ref: idOf(stack, delivery.queue) },
         DLQ_URL: { Ref: idOf(stack, delivery.deadLetterQueue) },
         [secretIdVariableName(queue.owner)]: stack.resolve(stack.secrets.secretFor(queue.owner).secretArn),
         ...ownerSettings(config, queue.owner),
-        ...ownerSettings(config, queue.destination),
       });
+      for (const owner of plan.owners) expect(env).not.toHaveProperty(inboundSecretIdVariableName(owner));
     }
   });
 
-  it('give jobs their owner secret id and settings, and no queue', () => {
+  it('give jobs their flow id, owner outbound secret id and settings, and no queue', () => {
     for (const job of plan.jobs) {
       const env = functionResource(template, stack, stack.jobs.get(job.id)!.function.function).Properties.Environment.Variables;
-      expect(env).toMatchObject({ [secretIdVariableName(job.owner)]: stack.resolve(stack.secrets.secretFor(job.owner).secretArn), ...ownerSettings(config, job.owner) });
+      expect(env).toMatchObject({
+        BRIDGE_FLOW_ID: job.flowId,
+        [secretIdVariableName(job.owner)]: stack.resolve(stack.secrets.secretFor(job.owner).secretArn),
+        ...ownerSettings(config, job.owner),
+      });
       expect(env).not.toHaveProperty('QUEUE_URL');
+      expect(env).not.toHaveProperty(inboundSecretIdVariableName(job.owner));
     }
   });
 
-  it('hold no secret values in their environment, only secret ids, and pass the functions own config schema', () => {
+  it('hold no secret values in their environment, only secret ids, and pass the functions own config and settings schemas', () => {
     const secretIds = new Set(Object.keys(template.findResources('AWS::SecretsManager::Secret')));
     for (const fn of functions) {
       const env = fn.Properties.Environment.Variables as Record<string, unknown>;
@@ -126,9 +147,11 @@ describe.each(configurations)('functions (%s configuration)', (_name, configOf) 
           if (typeof value !== 'string') expect(secretIds.has((value as { Ref: string }).Ref)).toBe(true);
         }
       }
-      // Tokens stand in for queue URLs and ARNs: the rest must satisfy functions/core/config.ts.
+      // Tokens stand in for queue URLs and ARNs: the rest must satisfy functions/core/config.ts and
+      // every partner's settings schema (what the functions read at cold start).
       const resolved = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, typeof v === 'string' ? v : `resolved-${k}`]));
       expect(() => loadConfig(resolved)).not.toThrow();
+      for (const partner of partners) expect(() => loadSettings(partner.settings.schema, resolved)).not.toThrow();
     }
   });
 });
@@ -136,33 +159,27 @@ describe.each(configurations)('functions (%s configuration)', (_name, configOf) 
 describe('function settings', () => {
   it('give the SEEN functions the SEEN settings', () => {
     const { stack, template } = synthStack(minimalConfig());
-    const seen = functionResource(template, stack, stack.queues.get('seen-receivers')!.consumer.function);
-    const braze = functionResource(template, stack, stack.queues.get('braze-track')!.consumer.function);
+    const seen = functionResource(template, stack, stack.queues.get('seen-receivers')!.consumer.function).Properties.Environment.Variables;
+    const braze = functionResource(template, stack, stack.queues.get('braze-track')!.consumer.function).Properties.Environment.Variables;
 
-    expect(braze.Properties.Environment.Variables).toMatchObject({
+    expect(braze).toMatchObject({
       BRAZE_SECRET_ID: { Ref: idOf(stack, stack.secrets.secretFor('braze')) },
       BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com',
-      BRAZE_MAX_OBJECTS_PER_REQUEST: '75',
     });
-    expect(seen.Properties.Environment.Variables).toMatchObject({
+    expect(loadSettings(brazeSettings, braze).BRAZE_MAX_OBJECTS_PER_REQUEST).toBe(75);
+    expect(seen).toMatchObject({
       SEEN_SECRET_ID: { Ref: idOf(stack, stack.secrets.secretFor('seen')) },
       SEEN_API_URL: 'https://api.seen.io',
-      SEEN_MAX_CALLS_PER_HOUR: '1000',
-      SEEN_DRAIN_INTERVAL_SECONDS: '60',
     });
+    expect(loadSettings(seenSettings, seen)).toMatchObject({ SEEN_MAX_CALLS_PER_HOUR: 1000, SEEN_DRAIN_INTERVAL_SECONDS: 60 });
+    // The Braze consumer reads Braze's settings only, the SEEN drain SEEN's only.
+    expect(Object.keys(braze).some((name) => name.startsWith('SEEN_'))).toBe(false);
+    expect(Object.keys(seen).some((name) => name.startsWith('BRAZE_'))).toBe(false);
   });
 
-  it('give the Lytics functions the Lytics defaults, and the audiences ingress the Braze batch size too', () => {
+  it('give the Lytics functions the Lytics deploy defaults, and the audiences ingress the Braze settings too', () => {
     const { stack, template } = synthStack(lyticsConfig());
-    const lyticsDefaults = {
-      LYTICS_SECRET_ID: { Ref: idOf(stack, stack.secrets.secretFor('lytics')) },
-      LYTICS_API_URL: 'https://api.lytics.io',
-      LYTICS_BULK_API_URL: 'https://bulk.lytics.io',
-      LYTICS_USERS_STREAM: 'braze_users',
-      LYTICS_MAX_EVENTS_PER_REQUEST: '500',
-      LYTICS_CSV_STREAM: 'braze_segment_export',
-      LYTICS_CSV_ROWS_PER_REQUEST: '50000',
-    };
+    const lyticsDefaults = { LYTICS_API_URL: 'https://api.lytics.io', LYTICS_BULK_API_URL: 'https://bulk.lytics.io' };
     const lyticsFunctions = [
       ...ingressFlows.filter((f) => f.owner === 'lytics').map((f) => stack.ingressFunctions.get(f.id)!.function),
       ...deliveryQueues.filter((q) => q.owner === 'lytics').map((q) => stack.queues.get(q.id)!.consumer.function),
@@ -176,31 +193,97 @@ describe('function settings', () => {
     }
     const audiences = functionResource(template, stack, stack.ingressFunctions.get('lytics-audiences')!.function);
     expect(audiences.Properties.Environment.Variables).toMatchObject({
-      QUEUE_URL: { Ref: idOf(stack, stack.queues.get('braze-track')!.queue) },
-      BRAZE_MAX_OBJECTS_PER_REQUEST: '75',
+      QUEUE_URL: { Ref: idOf(stack, stack.queues.get('braze-track-bulk')!.queue) },
+      LYTICS_INBOUND_SECRET_ID: { Ref: idOf(stack, stack.secrets.inboundSecretFor('lytics')) },
       BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com',
     });
+    const usersDelivery = functionResource(template, stack, stack.queues.get('lytics-users')!.consumer.function);
+    expect(usersDelivery.Properties.Environment.Variables).toMatchObject({ LYTICS_SECRET_ID: { Ref: idOf(stack, stack.secrets.secretFor('lytics')) } });
   });
 
-  it('follow configured Lytics options', () => {
+  it('follow configured Lytics and Braze settings', () => {
     const { stack, template } = synthStack(fullConfig());
     const job = functionResource(template, stack, stack.jobs.get('lytics-csv-import')!.function.function);
+    const audiences = functionResource(template, stack, stack.ingressFunctions.get('lytics-audiences')!.function);
 
     expect(job.Properties.Environment.Variables).toMatchObject({
       LYTICS_BULK_API_URL: 'https://bulk.eu.lytics.io',
       LYTICS_USERS_STREAM: 'braze_users_eu',
       LYTICS_CSV_ROWS_PER_REQUEST: '20000',
     });
+    expect(audiences.Properties.Environment.Variables).toMatchObject({ BRAZE_REST_ENDPOINT: 'https://rest.fra-01.braze.eu', BRAZE_MAX_OBJECTS_PER_REQUEST: '50' });
   });
 
-  it('pass an imported secret by its ARN', () => {
+  it('pass an imported outbound secret by its ARN to the functions that call the partner', () => {
     const full = synthStack(fullConfig());
-    const fn = functionResource(full.template, full.stack, full.stack.ingressFunctions.get('seen-callback')!.function);
+    const drain = functionResource(full.template, full.stack, full.stack.queues.get('seen-receivers')!.consumer.function);
+    const callback = functionResource(full.template, full.stack, full.stack.ingressFunctions.get('seen-callback')!.function);
 
-    expect(fn.Properties.Environment.Variables.SEEN_SECRET_ID).toBe(importedSeenSecretArn);
+    expect(drain.Properties.Environment.Variables.SEEN_SECRET_ID).toBe(importedSeenSecretArn);
+    expect(callback.Properties.Environment.Variables).not.toHaveProperty('SEEN_SECRET_ID');
     full.template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['secretsmanager:GetSecretValue']), Resource: importedSeenSecretArn })]) },
     });
+    // Imported, not created; the inbound secret of SEEN is still created.
+    expect(JSON.stringify(full.template.findResources('AWS::SecretsManager::Secret'))).not.toContain('"BridgeFull/seen"');
+    full.template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'BridgeFull/seen/inbound' });
+  });
+
+  it('pass an imported inbound secret by its ARN to the ingress functions of its partner', () => {
+    const full = synthStack(fullConfig());
+
+    for (const flow of ingressFlows.filter((f) => f.owner === 'lytics')) {
+      const ingress = functionResource(full.template, full.stack, full.stack.ingressFunctions.get(flow.id)!.function);
+      expect(ingress.Properties.Environment.Variables.LYTICS_INBOUND_SECRET_ID).toBe(importedLyticsInboundSecretArn);
+    }
+    full.template.hasResourceProperties('AWS::IAM::Policy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['secretsmanager:GetSecretValue']), Resource: importedLyticsInboundSecretArn })]),
+      },
+    });
+    expect(JSON.stringify(full.template.findResources('AWS::SecretsManager::Secret'))).not.toContain('"BridgeFull/lytics/inbound"');
+    full.template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'BridgeFull/lytics' });
+  });
+});
+
+describe.each(configurations)('secrets (%s configuration)', (_name, configOf) => {
+  const config = configOf();
+  const { stack, template } = synthStack(config);
+  const { plan } = stack;
+  const secrets = template.findResources('AWS::SecretsManager::Secret') as Record<string, Resource>;
+  const byName = new Map(Object.values(secrets).map((secret) => [secret.Properties.Name as string, secret.Properties]));
+  const imported = (arn: string | undefined) => arn !== undefined;
+
+  it('are an outbound secret per deployed owner, created as an empty JSON object to fill, unless imported', () => {
+    for (const owner of plan.owners) {
+      const properties = byName.get(`${config.stackName}/${owner}`);
+      if (imported(partnerDeployment(config, owner)?.secretArn)) {
+        expect(properties).toBeUndefined();
+        continue;
+      }
+      expect(properties).toMatchObject({ SecretString: '{}' });
+      expect(properties).not.toHaveProperty('GenerateSecretString');
+    }
+  });
+
+  it('are an inbound secret with a generated inbound_token for each owner of a deployed flow only, unless imported', () => {
+    const callers = new Set(plan.flows.map((flow) => flow.owner));
+    for (const owner of plan.owners) {
+      const properties = byName.get(`${config.stackName}/${owner}/inbound`);
+      if (!callers.has(owner) || imported(partnerDeployment(config, owner)?.inboundSecretArn)) {
+        expect(properties).toBeUndefined();
+        continue;
+      }
+      expect(properties).toMatchObject({ GenerateSecretString: { SecretStringTemplate: '{}', GenerateStringKey: 'inbound_token', ExcludePunctuation: true, PasswordLength: 40 } });
+    }
+    expect(byName.has(`${config.stackName}/braze/inbound`)).toBe(false);
+  });
+
+  it('are nothing else', () => {
+    const expected =
+      plan.owners.filter((owner) => !imported(partnerDeployment(config, owner)?.secretArn)).length +
+      [...new Set(plan.flows.map((flow) => flow.owner))].filter((owner) => !imported(partnerDeployment(config, owner)?.inboundSecretArn)).length;
+    expect(Object.keys(secrets)).toHaveLength(expected);
   });
 });
 
@@ -208,6 +291,14 @@ describe.each(configurations)('least privilege (%s configuration)', (_name, conf
   const { stack, template } = synthStack(configOf());
   const { plan } = stack;
   const secretOf = (owner: string) => stack.resolve(stack.secrets.secretFor(owner).secretArn);
+  const inboundSecretOf = (owner: string) => stack.resolve(stack.secrets.inboundSecretFor(owner).secretArn);
+  /** Owners with an inbound secret: those with a deployed flow. */
+  const inboundOwners = [...new Set(plan.flows.map((f) => f.owner))];
+  const allSecrets = () => [...plan.owners.map(secretOf), ...inboundOwners.map(inboundSecretOf)].map((arn) => JSON.stringify(arn));
+  const secretResourcesOf = (role: Parameters<typeof idOf>[1]) =>
+    statementsOf(template, idOf(stack, role))
+      .map((s) => JSON.stringify(s.Resource))
+      .filter((resource) => allSecrets().includes(resource));
   const notificationsRoleId = stack.imports ? idOf(stack, stack.imports.notificationsHandlerRole) : undefined;
 
   it('uses no managed policies (except on the CDK deploy-time S3 notifications handler) and no wildcard resources', () => {
@@ -233,7 +324,7 @@ describe.each(configurations)('least privilege (%s configuration)', (_name, conf
     expect(statements).toEqual([{ Action: 's3:PutBucketNotification', Effect: 'Allow', Resource: { 'Fn::GetAtt': [idOf(stack, stack.imports.bucket), 'Arn'] } }]);
   });
 
-  it('lets each ingress write its logs, send to its queue and read its owner secret, nothing more', () => {
+  it('lets each ingress write its logs, send to its queue and read its owner inbound secret, nothing more', () => {
     for (const flow of plan.flows) {
       const ingress = stack.ingressFunctions.get(flow.id)!;
       const statements = statementsOf(template, idOf(stack, ingress.role));
@@ -244,7 +335,26 @@ describe.each(configurations)('least privilege (%s configuration)', (_name, conf
       const sqs = statements.find((s) => [s.Action].flat().includes('sqs:SendMessage'))!;
       expect(sqs.Resource).toEqual({ 'Fn::GetAtt': [idOf(stack, stack.queues.get(flow.queue)!.queue), 'Arn'] });
       const secret = statements.find((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))!;
-      expect(secret.Resource).toEqual(secretOf(flow.owner));
+      expect(secret.Resource).toEqual(inboundSecretOf(flow.owner));
+    }
+  });
+
+  it('never lets an ingress read outbound credentials, nor a consumer or job an inbound token', () => {
+    expect(plan.flows.length + plan.queues.length).toBeGreaterThan(0);
+    const outbound = plan.owners.map((owner) => JSON.stringify(secretOf(owner)));
+    const inbound = inboundOwners.map((owner) => JSON.stringify(inboundSecretOf(owner)));
+    expect(inbound.every((arn) => !outbound.includes(arn))).toBe(true);
+
+    for (const flow of plan.flows.filter((f) => !f.auth.includes('signature'))) {
+      const readable = secretResourcesOf(stack.ingressFunctions.get(flow.id)!.role);
+      expect(readable).toEqual([JSON.stringify(inboundSecretOf(flow.owner))]);
+      for (const arn of outbound) expect(readable).not.toContain(arn);
+    }
+    const callers = [...plan.queues.map((q) => stack.queues.get(q.id)!.consumer.role), ...plan.jobs.map((j) => stack.jobs.get(j.id)!.function.role)];
+    for (const role of callers) {
+      const readable = secretResourcesOf(role);
+      expect(readable).toHaveLength(1);
+      for (const arn of inbound) expect(readable).not.toContain(arn);
     }
   });
 
@@ -288,7 +398,10 @@ describe.each(configurations)('least privilege (%s configuration)', (_name, conf
     ];
     for (const { owner, role } of owned) {
       const resources = statementsOf(template, idOf(stack, role)).map((s) => JSON.stringify(s.Resource));
-      for (const other of plan.owners.filter((o) => o !== owner)) expect(resources).not.toContain(JSON.stringify(secretOf(other)));
+      for (const other of plan.owners.filter((o) => o !== owner)) {
+        expect(resources).not.toContain(JSON.stringify(secretOf(other)));
+        if (inboundOwners.includes(other)) expect(resources).not.toContain(JSON.stringify(inboundSecretOf(other)));
+      }
     }
   });
 
@@ -341,7 +454,18 @@ describe('catalogue entries', () => {
   });
 
   it.each(deliveryQueues.map((q) => [q.id, q] as const))('consumer of %s writes metrics under the flow id the alarms use', (_id, queue) => {
-    expect(moduleDeclarations(queue.consumer.entry)).toEqual({ flowId: queue.consumer.flowId, exportsHandler: true });
+    const sharing = deliveryQueues.filter((other) => other.consumer.entry === queue.consumer.entry);
+    if (sharing.length === 1) {
+      expect(moduleDeclarations(queue.consumer.entry)).toEqual({ flowId: queue.consumer.flowId, exportsHandler: true });
+    } else {
+      // One module serves several queues (the Braze lanes): the stack sets BRIDGE_FLOW_ID (see above),
+      // which lazyHandler prefers to the module's FLOW_ID, and the flow ids tell the queues apart.
+      const declarations = moduleDeclarations(queue.consumer.entry);
+      expect(declarations.exportsHandler).toBe(true);
+      expect(sharing.map((other) => other.consumer.flowId)).toContain(declarations.flowId);
+      expect(new Set(sharing.map((other) => other.consumer.flowId)).size).toBe(sharing.length);
+      expect(readFileSync(path.join(projectRoot, queue.consumer.entry), 'utf8')).toMatch(/export const handler = lazyHandler\(FLOW_ID\b/);
+    }
   });
 
   it.each(jobs.map((j) => [j.id, j] as const))('job %s names a handler module writing metrics under its flow id', (_id, job) => {

@@ -1,4 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
+import { queueById } from '../../functions/catalogue';
 import { MetricName } from '../../functions/core/observability';
 import { configurations, fullConfig, idOf, lyticsConfig, minimalConfig, synthStack } from './stack-fixtures';
 
@@ -30,13 +31,14 @@ describe.each(configurations)('alarms (%s configuration)', (_name, configOf) => 
   });
 
   it('fire when a queue stops draining', () => {
-    for (const { id } of plan.queues) {
+    for (const { id, oldestMessageAlarmSeconds } of plan.queues) {
       template.hasResourceProperties('AWS::CloudWatch::Alarm', {
         ...notifies,
         AlarmName: `${name}-${id}-oldest-message`,
         MetricName: 'ApproximateAgeOfOldestMessage',
         Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [idOf(stack, stack.queues.get(id)!.queue), 'QueueName'] } }],
-        Threshold: config.alarms.oldestMessageAgeSecondsByQueue[id] ?? config.alarms.oldestMessageAgeSeconds,
+        // The deployment's per-queue override, else the queue's own (catalogue), else the deployment's default.
+        Threshold: config.alarms.oldestMessageAgeSecondsByQueue[id] ?? oldestMessageAlarmSeconds ?? config.alarms.oldestMessageAgeSeconds,
       });
     }
   });
@@ -133,6 +135,14 @@ describe('alarm topic', () => {
     full.hasResourceProperties('AWS::SNS::Subscription', { Protocol: 'email', Endpoint: 'oncall@example.com' });
     full.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'BridgeFull-seen-receivers-oldest-message', Threshold: 7200 });
     full.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'BridgeFull-braze-track-oldest-message', Threshold: 600 });
+  });
+
+  it('alarm on the SEEN queue after the hour of backlog its catalogue entry declares normal, unless the deployment overrides it', () => {
+    expect(queueById('seen-receivers').oldestMessageAlarmSeconds).toBe(3600);
+    const minimal = synthStack(minimalConfig()).template;
+
+    minimal.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'BrazePartnerBridge-seen-receivers-oldest-message', Threshold: 3600 });
+    minimal.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'BrazePartnerBridge-braze-track-oldest-message', Threshold: 900 });
   });
 });
 

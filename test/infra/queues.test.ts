@@ -35,10 +35,18 @@ describe.each(configurations)('delivery queues (%s configuration)', (_name, conf
       expect(definition.maxReceiveCount).toBeGreaterThanOrEqual(5);
       expect(template.toJSON().Resources[idOf(stack, queue.queue)].Properties).toEqual({
         VisibilityTimeout: definition.consumer.timeoutSeconds * 6,
-        MessageRetentionPeriod: 4 * 24 * 3600,
+        MessageRetentionPeriod: FOURTEEN_DAYS,
         SqsManagedSseEnabled: true,
         RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': [idOf(stack, queue.deadLetterQueue), 'Arn'] }, maxReceiveCount: definition.maxReceiveCount },
       });
+    }
+  });
+
+  it('keeps queued messages 14 days (1209600 s, the SQS maximum), so a stuck consumer loses nothing before its alarm is acted on', () => {
+    expect(FOURTEEN_DAYS).toBe(1209600);
+    expect(stack.queues.size).toBeGreaterThan(0);
+    for (const queue of stack.queues.values()) {
+      expect(template.toJSON().Resources[idOf(stack, queue.queue)].Properties.MessageRetentionPeriod).toBe(1209600);
     }
   });
 
@@ -70,20 +78,21 @@ describe.each(configurations)('delivery queues (%s configuration)', (_name, conf
 
 describe.each(configurations)('event-source consumers (%s configuration)', (_name, configOf) => {
   const { stack, template } = synthStack(configOf());
-  const eventSourced = stack.plan.queues.filter((q) => q.consumer.kind === 'event-source');
+  const eventSourced = stack.plan.queues.filter((q) => q.drive.kind === 'event-source');
 
   it('read their queue with the catalogue batch, window and concurrency, reporting item failures', () => {
+    expect(eventSourced.length).toBeGreaterThan(0);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', eventSourced.length);
     for (const definition of eventSourced) {
-      if (definition.consumer.kind !== 'event-source') throw new Error('unreachable');
+      if (definition.drive.kind !== 'event-source') throw new Error('unreachable');
       const queue = stack.queues.get(definition.id)!;
 
       template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {
         EventSourceArn: { 'Fn::GetAtt': [idOf(stack, queue.queue), 'Arn'] },
         FunctionName: { Ref: idOf(stack, queue.consumer.function) },
-        BatchSize: definition.consumer.batchSize,
-        MaximumBatchingWindowInSeconds: definition.consumer.maxBatchingWindowSeconds,
-        ScalingConfig: { MaximumConcurrency: definition.consumer.maxConcurrency },
+        BatchSize: definition.drive.batchSize,
+        MaximumBatchingWindowInSeconds: definition.drive.maxBatchingWindowSeconds,
+        ScalingConfig: { MaximumConcurrency: definition.drive.maxConcurrency },
         FunctionResponseTypes: ['ReportBatchItemFailures'],
       });
     }
@@ -99,7 +108,7 @@ describe('the SEEN drain', () => {
     const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
 
     expect(mappings.map((m) => m.Properties.FunctionName)).not.toContainEqual({ Ref: drainId });
-    expect(queueById('seen-receivers').consumer.kind).toBe('schedule');
+    expect(queueById('seen-receivers').drive.kind).toBe('schedule');
   });
 
   it('runs every SEEN_DRAIN_INTERVAL_SECONDS from an EventBridge rate, never retried', () => {

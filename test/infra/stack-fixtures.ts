@@ -11,31 +11,38 @@ export const projectRoot = path.resolve(__dirname, '../..');
 
 /** Braze + SEEN with every default: what a first deployment looks like. */
 export const minimalInput: BridgeConfigInput = {
-  braze: { restEndpoint: 'https://rest.iad-01.braze.com' },
+  braze: { settings: { BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com' } },
   partners: { seen: { enabled: true } },
 };
 
 export const importedSeenSecretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bridge/seen-AbC123';
+export const importedLyticsInboundSecretArn = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:bridge/lytics/inbound-DeF456';
 
-/** Every option set: all partners on, imported secret, custom domain, alarm e-mail, imports, overrides. */
+/** SEEN campaign mapping of the full configuration (becomes SEEN_CAMPAIGNS, as JSON). */
+export const fullSeenCampaigns = { campaigns: { 'spring-24': { attributes: { landing_page_url: 'seen_spring_lp', video_url: 'seen_spring_video' } } } };
+
+/** Every option set: all partners on, imported secrets, custom domain, alarm e-mail, imports, overrides. */
 export const fullInput: BridgeConfigInput = {
   stackName: 'BridgeFull',
   account: '123456789012',
   region: 'eu-west-1',
-  braze: { restEndpoint: 'https://rest.fra-01.braze.eu', maxObjectsPerRequest: 50 },
+  braze: { settings: { BRAZE_REST_ENDPOINT: 'https://rest.fra-01.braze.eu', BRAZE_MAX_OBJECTS_PER_REQUEST: 50 } },
   partners: {
     seen: {
       enabled: true,
       secretArn: importedSeenSecretArn,
-      apiUrl: 'https://api.staging.seen.io',
-      maxCallsPerHour: 600,
-      drainIntervalSeconds: 120,
-      campaigns: { campaigns: { 'spring-24': { attributes: { landing_page_url: 'seen_spring_lp', video_url: 'seen_spring_video' } } } },
+      settings: {
+        SEEN_API_URL: 'https://api.staging.seen.io',
+        SEEN_MAX_CALLS_PER_HOUR: 600,
+        SEEN_DRAIN_INTERVAL_SECONDS: 120,
+        SEEN_CAMPAIGNS: fullSeenCampaigns,
+      },
     },
-    'movable-ink': { enabled: true, knownUsersOnly: true },
-    sendbird: { enabled: true, statusEventName: 'notification_status' },
-    lytics: { enabled: true, bulkApiUrl: 'https://bulk.eu.lytics.io', usersStream: 'braze_users_eu', csvRowsPerRequest: 20000 },
-    odp: { enabled: true, fieldMappings: { first_name: 'first_name' } },
+    lytics: {
+      enabled: true,
+      inboundSecretArn: importedLyticsInboundSecretArn,
+      settings: { LYTICS_BULK_API_URL: 'https://bulk.eu.lytics.io', LYTICS_USERS_STREAM: 'braze_users_eu', LYTICS_CSV_ROWS_PER_REQUEST: 20000 },
+    },
   },
   api: {
     throttle: { rateLimit: 100, burstLimit: 150 },
@@ -48,7 +55,7 @@ export const fullInput: BridgeConfigInput = {
 
 /** Braze + Lytics only, every Lytics default: its flows, its queue, its job and the imports bucket. */
 export const lyticsInput: BridgeConfigInput = {
-  braze: { restEndpoint: 'https://rest.iad-01.braze.com' },
+  braze: { settings: { BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com' } },
   partners: { lytics: { enabled: true } },
 };
 

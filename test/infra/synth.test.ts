@@ -2,10 +2,78 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import * as catalogue from '../../functions/catalogue';
-import type { DeliveryQueue, IngressFlow, S3Job } from '../../functions/catalogue';
-import { type Catalogue, parseBridgeConfig } from '../../lib/config';
+import { parseBridgeConfig } from '../../lib/config';
 import { ESM_REQUIRE_BANNER } from '../../lib/constructs/bridge-function';
-import { bridgeFunctionResources, configurations, lyticsConfig, minimalConfig, minimalInput, projectRoot, synthStack } from './stack-fixtures';
+import { bridgeFunctionResources, configurations, idOf, lyticsConfig, minimalConfig, minimalInput, projectRoot, synthStack } from './stack-fixtures';
+
+/**
+ * The catalogue of this suite lists one more partner, `odp`, as a new partner folder would
+ * (functions/<partner>/partner.ts plus its line in functions/catalogue.ts): off unless enabled, so
+ * the other suites' configurations deploy exactly what they do with the real catalogue. The CDK
+ * app must deploy it from its catalogue entry alone, never from its name.
+ */
+jest.mock('../../functions/catalogue', () => {
+  const actual = jest.requireActual('../../functions/catalogue') as typeof import('../../functions/catalogue');
+  const z = jest.requireActual('zod/mini') as typeof import('zod/mini');
+  const { setting } = jest.requireActual('../../functions/core/settings') as typeof import('../../functions/core/settings');
+  const activation: import('../../functions/catalogue').IngressFlow = {
+    id: 'odp-activation',
+    seed: '004',
+    description: 'test flow',
+    owner: 'odp',
+    method: 'POST',
+    path: '/optimizely/activation',
+    entry: 'functions/seen/callback.ts',
+    queue: 'odp-events',
+    auth: ['bearer'],
+    throttle: { rateLimit: 20, burstLimit: 40 },
+  };
+  const odp: import('../../functions/catalogue').Partner = {
+    id: 'odp',
+    description: 'test partner',
+    settings: { schema: z.object({ ODP_API_URL: setting.optionalUrl() }), deployDefaults: { ODP_API_URL: 'https://api.zaius.com' } },
+    secret: { inbound: true, outbound: ['api_key'] },
+    // A route keyed with the partner's API key: it may read the outbound secret too.
+    flows: [activation, { ...activation, id: 'odp-currents', path: '/optimizely/currents', auth: ['signature'] }],
+    queues: [
+      {
+        id: 'odp-events',
+        owner: 'odp',
+        lane: 'realtime',
+        description: 'test queue',
+        rateLimit: 'test',
+        limits: { itemsPerCall: 100, concurrency: 2 },
+        drive: { kind: 'event-source', batchSize: 50, maxBatchingWindowSeconds: 1, maxConcurrency: 2 },
+        consumer: { entry: 'functions/braze/track-delivery.ts', flowId: 'odp-delivery', timeoutSeconds: 30, memoryMb: 256 },
+        maxReceiveCount: 7,
+      },
+    ],
+    jobs: [
+      {
+        id: 'odp-profile-import',
+        seed: '004',
+        description: 'test job',
+        owner: 'odp',
+        entry: 'functions/lytics/csv-import.ts',
+        flowId: 'odp-profile-import',
+        trigger: { kind: 's3', prefix: 'odp/profiles/', suffix: '.json' },
+        timeoutSeconds: 300,
+        memoryMb: 512,
+      },
+    ],
+  };
+  const partners = [...actual.partners, odp];
+  const deliveryQueues = partners.flatMap((partner) => partner.queues);
+  return {
+    ...actual,
+    partners,
+    ingressFlows: partners.flatMap((partner) => partner.flows),
+    deliveryQueues,
+    jobs: partners.flatMap((partner) => partner.jobs),
+    partnerById: (id: string) => partners.find((partner) => partner.id === id) ?? actual.partnerById(id),
+    queueById: (id: string) => deliveryQueues.find((queue) => queue.id === id) ?? actual.queueById(id),
+  };
+});
 
 /** Synthesises with the real local esbuild bundling and returns every bundled handler. */
 function bundledHandlers(config: ReturnType<typeof minimalConfig>) {
@@ -56,6 +124,7 @@ describe('what is deployed follows the configuration', () => {
     template.resourceCountIs('AWS::ApiGatewayV2::Route', 0);
     template.resourceCountIs('AWS::SQS::Queue', 0);
     template.resourceCountIs('AWS::Lambda::Function', 0);
+    // Braze's outbound secret only: nobody calls in, so no inbound token.
     template.resourceCountIs('AWS::SecretsManager::Secret', 1);
     template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'BrazePartnerBridge/braze' });
     template.resourceCountIs('AWS::S3::Bucket', 0);
@@ -79,56 +148,26 @@ describe('what is deployed follows the configuration', () => {
     const { stack, template } = synthStack(lyticsConfig());
 
     expect([...stack.ingressFunctions.keys()].sort()).toEqual(catalogue.ingressFlows.filter((f) => f.owner === 'lytics').map((f) => f.id).sort());
-    expect([...stack.queues.keys()].sort()).toEqual(['braze-track', 'lytics-users']);
+    expect([...stack.queues.keys()].sort()).toEqual(['braze-track-bulk', 'lytics-users']);
     expect([...stack.jobs.keys()]).toEqual(catalogue.jobs.filter((j) => j.owner === 'lytics').map((j) => j.id));
     template.resourceCountIs('AWS::S3::Bucket', 2);
-    template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'BrazePartnerBridge/lytics' });
+    const secretNames = Object.values(template.findResources('AWS::SecretsManager::Secret')).map((secret) => secret.Properties.Name);
+    expect(secretNames.sort()).toEqual(['BrazePartnerBridge/braze', 'BrazePartnerBridge/lytics', 'BrazePartnerBridge/lytics/inbound']);
   });
 });
 
 describe('a partner, its flows, queue and job added to the catalogue', () => {
-  const activation: IngressFlow = {
-    id: 'odp-activation',
-    seed: '004',
-    description: 'test flow',
-    owner: 'odp' as IngressFlow['owner'],
-    method: 'POST',
-    path: '/optimizely/activation',
-    entry: 'functions/seen/callback.ts',
-    queue: 'odp-events' as IngressFlow['queue'],
-    throttle: { rateLimit: 20, burstLimit: 40 },
-  };
-  const currents: IngressFlow = { ...activation, id: 'odp-currents', path: '/optimizely/currents' };
-  const events: DeliveryQueue = {
-    id: 'odp-events' as DeliveryQueue['id'],
-    destination: 'odp' as DeliveryQueue['destination'],
-    owner: 'odp' as DeliveryQueue['owner'],
-    description: 'test queue',
-    rateLimit: 'test',
-    consumer: { kind: 'event-source', entry: 'functions/braze/track-delivery.ts', flowId: 'odp-delivery', batchSize: 50, maxBatchingWindowSeconds: 1, maxConcurrency: 2, timeoutSeconds: 30, memoryMb: 256 },
-    maxReceiveCount: 7,
-  };
-  const profiles: S3Job = {
-    id: 'odp-profile-import',
-    seed: '004',
-    description: 'test job',
-    owner: 'odp' as S3Job['owner'],
-    entry: 'functions/lytics/csv-import.ts',
-    flowId: 'odp-profile-import',
-    trigger: { kind: 's3', prefix: 'odp/profiles/', suffix: '.json' },
-    timeoutSeconds: 300,
-    memoryMb: 512,
-  };
-  const extended: Catalogue = {
-    ingressFlows: [...catalogue.ingressFlows, activation, currents],
-    deliveryQueues: [...catalogue.deliveryQueues, events],
-    jobs: [...catalogue.jobs, profiles],
-  };
   const config = parseBridgeConfig({
     ...minimalInput,
-    partners: { seen: { enabled: true }, lytics: { enabled: true }, odp: { enabled: true, apiUrl: 'https://api.zaius.com' } },
+    partners: { seen: { enabled: true }, lytics: { enabled: true }, odp: { enabled: true, settings: { ODP_API_URL: 'https://api.eu1.odp.optimizely.com' } } },
   });
-  const { stack, template } = synthStack(config, { catalogue: extended });
+  const { stack, template } = synthStack(config);
+  const envOf = (fn: Parameters<typeof idOf>[1]) => template.toJSON().Resources[idOf(stack, fn)].Properties.Environment.Variables;
+
+  it('is off until its section enables it', () => {
+    expect(synthStack(minimalConfig()).stack.plan.owners).not.toContain('odp');
+    expect(stack.plan.owners).toContain('odp');
+  });
 
   it('gets its routes, throttled as the catalogue says', () => {
     template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /optimizely/activation' });
@@ -142,12 +181,33 @@ describe('a partner, its flows, queue and job added to the catalogue', () => {
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 50, ScalingConfig: { MaximumConcurrency: 2 } });
   });
 
-  it('gets its own secret, passed to its functions with their settings', () => {
+  it('gets its own secrets, passed to its functions with their settings', () => {
     template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'BrazePartnerBridge/odp' });
-    template.hasResourceProperties('AWS::Lambda::Function', {
-      Description: 'odp-currents: POST /optimizely/currents',
-      Environment: { Variables: Match.objectLike({ ODP_SECRET_ID: { Ref: Match.stringLikeRegexp('Secretsodp') }, ODP_API_URL: 'https://api.zaius.com' }) },
-    });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'BrazePartnerBridge/odp/inbound' });
+    const outbound = { Ref: idOf(stack, stack.secrets.secretFor('odp')) };
+    const inbound = { Ref: idOf(stack, stack.secrets.inboundSecretFor('odp')) };
+
+    const activation = envOf(stack.ingressFunctions.get('odp-activation')!.function);
+    expect(activation).toMatchObject({ ODP_INBOUND_SECRET_ID: inbound, ODP_API_URL: 'https://api.eu1.odp.optimizely.com', BRIDGE_FLOW_ID: 'odp-activation' });
+    expect(activation).not.toHaveProperty('ODP_SECRET_ID');
+    expect(envOf(stack.queues.get('odp-events')!.consumer.function)).toMatchObject({ ODP_SECRET_ID: outbound, ODP_API_URL: 'https://api.eu1.odp.optimizely.com', BRIDGE_FLOW_ID: 'odp-delivery' });
+    expect(envOf(stack.jobs.get('odp-profile-import')!.function.function)).toMatchObject({ ODP_SECRET_ID: outbound, BRIDGE_FLOW_ID: 'odp-profile-import' });
+  });
+
+  it('lets a route that checks a signature read the outbound secret its key is in, besides the inbound one', () => {
+    const currents = stack.ingressFunctions.get('odp-currents')!;
+    const outbound = { Ref: idOf(stack, stack.secrets.secretFor('odp')) };
+    const inbound = { Ref: idOf(stack, stack.secrets.inboundSecretFor('odp')) };
+    const readable = (role: Parameters<typeof idOf>[1]) =>
+      (Object.values(template.findResources('AWS::IAM::Policy')) as { Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } } }[])
+        .filter((policy) => policy.Properties.Roles.some((r) => r.Ref === idOf(stack, role)))
+        .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+        .filter((statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'))
+        .map((statement) => statement.Resource);
+
+    expect(envOf(currents.function)).toMatchObject({ ODP_SECRET_ID: outbound, ODP_INBOUND_SECRET_ID: inbound });
+    expect(readable(currents.role)).toEqual(expect.arrayContaining([outbound, inbound]));
+    expect(readable(stack.ingressFunctions.get('odp-activation')!.role)).toEqual([inbound]);
   });
 
   it('gets its alarms, under its consumer flow id', () => {
@@ -172,7 +232,7 @@ describe('a partner, its flows, queue and job added to the catalogue', () => {
     }[];
 
     expect(configurations).toHaveLength(stack.plan.jobs.length);
-    expect(stack.plan.jobs.map((j) => j.id)).toEqual([...catalogue.jobs.map((j) => j.id), 'odp-profile-import']);
+    expect(stack.plan.jobs.map((j) => j.id)).toEqual([...catalogue.jobs.filter((j) => j.owner !== 'odp').map((j) => j.id), 'odp-profile-import']);
     expect(configurations.map((c) => c.Filter.Key.FilterRules)).toContainEqual(
       expect.arrayContaining([
         { Name: 'prefix', Value: 'odp/profiles/' },

@@ -9,7 +9,7 @@ import { ConfigError, RetryableDeliveryError } from '../../functions/core/errors
 import { HttpClient } from '../../functions/core/http';
 import { EnvSecretStore } from '../../functions/core/secrets';
 import { build, CsvFormatError, FLOW_ID, type ObjectImport } from '../../functions/lytics/csv-import';
-import { type EmbeddedS3, runCsvImport, s3ObjectCreatedEvent, startEmbeddedS3, uploadFile } from '../../local/import-csv';
+import { type EmbeddedS3, runJob, s3ObjectCreatedEvent, startEmbeddedS3, uploadFile } from '../../local/run-job';
 import { lambdaContext } from '../../local/lambda-context';
 import { EXPORT_COLUMNS, exportRow, writeExportCsv } from '../support/csv';
 import { LyticsBulkStub } from '../support/lytics-bulk-stub';
@@ -214,30 +214,30 @@ describe('lytics-csv-import: a Braze segment export in S3 streamed into the Lyti
       expect(lytics.deliveries.every((count) => count === 0)).toBe(true); // the whole file was checked before any chunk went out
     });
   });
-  describe('npm run import:lytics (runCsvImport)', () => {
+  describe('npm run import:lytics (runJob)', () => {
     it('imports a file into the Lytics sandbox when no Lytics URL is set, printing progress and a summary', async () => {
       const lines: string[] = [];
 
-      const figures = await runCsvImport({
+      const figures = await runJob({ job: 'lytics-csv-import',
         file: path.join(dir, 'small.csv'),
         env: { LYTICS_CSV_ROWS_PER_REQUEST: '500', LYTICS_CSV_STREAM: 'segment_exports' },
         log: (line) => lines.push(line),
       });
 
-      expect(figures).toMatchObject({ rows: SMALL_ROWS, requests: 4, rejected: 0, destination: 'sandbox', stream: 'segment_exports' });
+      expect(figures).toMatchObject({ rows: SMALL_ROWS, requests: 4, rejected: 0, destination: 'sandbox' });
       expect(figures.peakRssMb).toBeGreaterThan(0);
       expect(lines.filter((line) => line.startsWith('sandbox lytics POST /collect/bulk/segment_exports -> 200'))).toHaveLength(4);
       expect(lines).toContain('  2,000 rows sent (4 requests)');
-      expect(lines.at(-1)).toMatch(/^imported 2,000 rows in 4 requests \(0 rejected by Lytics\) in [\d.]+ s/);
+      expect(lines.at(-1)).toMatch(/^imported 2,000 rows in 4 requests \(0 rejected by lytics\) in [\d.]+ s/);
       expect(lines.join('\n')).not.toContain('@example.com');
     });
 
     it('refuses a Lytics URL without a token before uploading anything', async () => {
       const lines: string[] = [];
 
-      const run = runCsvImport({ file: path.join(dir, 'small.csv'), env: { LYTICS_API_URL: lyticsUrl }, log: (line) => lines.push(line) });
+      const run = runJob({ job: 'lytics-csv-import', file: path.join(dir, 'small.csv'), env: { LYTICS_API_URL: lyticsUrl }, log: (line) => lines.push(line) });
 
-      await expect(run).rejects.toThrow(new ConfigError('LYTICS_API_URL (or LYTICS_BULK_API_URL) is set, so LYTICS_API_TOKEN must be set too'));
+      await expect(run).rejects.toThrow(new ConfigError('LYTICS_API_URL is set, so LYTICS_API_TOKEN must be set too'));
       expect(lines).toEqual([]);
     });
   });

@@ -62,7 +62,7 @@ describe('Lytics flows, through the local runner', () => {
 
     expect(response.status).toBe(400);
     expect(response.body.issues).toEqual([expect.objectContaining({ path: 'lytics_to_braze_audience[0].lytics_segments' })]);
-    expect(await queueDepth(runner, 'braze-track')).toBe(0);
+    expect(await queueDepth(runner, 'braze-track-bulk')).toBe(0);
   });
 
   it('posts a Braze webhook profile to the Lytics collect API with the token in a header, not the URL', async () => {
@@ -116,7 +116,7 @@ describe('a Lytics backfill already queued when delivery starts, through the loc
 
     const responses = await Promise.all(requests.map((body) => post(runner, '/lytics/audiences', body)));
     expect(responses.every((r) => r.status === 202 && r.body.accepted === 500)).toBe(true);
-    expect(await queueDepth(runner, 'braze-track')).toBeGreaterThan(100); // all of it waits, however fast this machine is
+    expect(await queueDepth(runner, 'braze-track-bulk')).toBeGreaterThan(100); // all of it waits, however fast this machine is
 
     runner.startConsumers();
 

@@ -60,8 +60,9 @@ describe('npm start', () => {
     const app = start({ INBOUND_TOKEN: 'start-token', SEEN_DRAIN_INTERVAL_SECONDS: '4' });
     const url = await app.ready;
 
-    const accepted = await fetch(`${url}/seen/campaigns/onboarding/receivers?token=start-token`, {
+    const accepted = await fetch(`${url}/seen/campaigns/onboarding/receivers`, {
       method: 'POST',
+      headers: { authorization: 'Bearer start-token' },
       body: JSON.stringify([{ customer_id: 'c-1', first_name: 'Ada', email: 'ada@example.com' }]),
     });
     expect(accepted.status).toBe(202);

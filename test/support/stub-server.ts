@@ -14,6 +14,8 @@ export interface StubAnswer {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
+  /** Answer this much later (a destination that takes its time). */
+  delayMs?: number;
 }
 
 /**
@@ -42,6 +44,7 @@ export class StubServer {
       const index = this.requests.length;
       this.requests.push(request);
       const answer = this.respond(request, index);
+      if (answer.delayMs) await new Promise((resolve) => setTimeout(resolve, answer.delayMs));
       res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
       res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
       this.waiters = this.waiters.filter((w) => (this.requests.length >= w.count ? (w.resolve(), false) : true));

@@ -10,7 +10,7 @@ import { HttpClient } from '../../../functions/core/http';
 import { EnvSecretStore } from '../../../functions/core/secrets';
 import { build, CsvFormatError, decodeS3Key, importCsv, type CsvImportOptions } from '../../../functions/lytics/csv-import';
 import { lambdaContext } from '../../../local/lambda-context';
-import { s3ObjectCreatedEvent } from '../../../local/import-csv';
+import { s3ObjectCreatedEvent } from '../../../local/run-job';
 import { FakeClock, rejectionOf, reply, scriptedFetch } from '../helpers';
 
 const HEADER = ['external_id', 'braze_id', 'first_name', 'last_name', 'email', 'city'];

@@ -1,7 +1,8 @@
+import { callsPerRun } from '../../../functions/core/budget';
 import { ConfigError, ValidationError } from '../../../functions/core/errors';
 import { validate } from '../../../functions/core/validation';
 import { type SeenCallback, seenCallbackSchema, seenQueueMessageSchema, seenReceiversSchema } from '../../../functions/seen/schemas';
-import { callbackToTrackItems, callsPerRun, DEFAULT_ATTRIBUTE_MAP, parseCampaignConfig, receiversToMessages } from '../../../functions/seen/transform';
+import { callbackToTrackItems, DEFAULT_ATTRIBUTE_MAP, parseCampaignConfig, receiversToMessages } from '../../../functions/seen/transform';
 import { errorThrownBy, readFixture } from '../helpers';
 
 /** The seed's callback example, as the ingress sees it once validated. */

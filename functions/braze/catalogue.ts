@@ -1,0 +1,33 @@
+import type { DeliveryQueue } from '../core/catalogue-types';
+
+/**
+ * Braze's delivery lanes for /users/track. Every into-Braze flow feeds one of them: `braze-track`
+ * for realtime flows (a callback, a status, an activation), `braze-track-bulk` for backfills
+ * (audience exports of thousands of records). Each lane is its own queue and consumer, so a
+ * backfill's backlog never delays a realtime record; their concurrencies together stay far below
+ * Braze's 3,000 calls per 3 s.
+ */
+const trackLane = (id: string, lane: 'realtime' | 'bulk', drive: { window: number; concurrency: number }): DeliveryQueue => ({
+  id,
+  owner: 'braze',
+  lane,
+  description:
+    lane === 'realtime'
+      ? 'Braze /users/track objects of the realtime into-Braze flows, combined up to 75 per call.'
+      : 'Braze /users/track objects of backfills (audience exports), combined up to 75 per call; never ahead of the realtime lane.',
+  rateLimit: '3,000 calls / 3 s per workspace: maxConcurrency x concurrency calls at once per lane; 429 honours X-RateLimit-Reset',
+  limits: { itemsPerCall: 75, itemsPerCallSetting: 'BRAZE_MAX_OBJECTS_PER_REQUEST', bytesPerCall: 4 * 1024 * 1024, concurrency: drive.concurrency },
+  drive: { kind: 'event-source', batchSize: 100, maxBatchingWindowSeconds: drive.window, maxConcurrency: 5 },
+  consumer: {
+    entry: 'functions/braze/track-delivery.ts',
+    flowId: `${id}-delivery`,
+    timeoutSeconds: 60,
+    memoryMb: 512,
+  },
+  maxReceiveCount: 5,
+});
+
+export const brazeQueues: readonly DeliveryQueue[] = [
+  trackLane('braze-track', 'realtime', { window: 1, concurrency: 4 }),
+  trackLane('braze-track-bulk', 'bulk', { window: 2, concurrency: 4 }),
+];

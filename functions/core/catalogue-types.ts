@@ -1,0 +1,187 @@
+/**
+ * The shapes of the catalogue (functions/catalogue.ts). Each partner folder declares its own
+ * flows, queues, jobs, settings, secret and sandbox with these types (functions/<partner>/partner.ts);
+ * the CDK app (lib/) and the local runner (local/) read only these shapes, never a partner's name.
+ */
+import type { SandboxAnswer, SandboxRequest } from './sandbox-types';
+import type { SettingsSchema } from './settings';
+
+/**
+ * How a sender may authenticate on a route. `bearer`: `Authorization: Bearer <inbound token>`;
+ * `query`: `?token=<inbound token>`, for senders that can only set a URL; `signature`: an HMAC of
+ * the raw body, checked by the flow's own verifier (it may read the partner's outbound secret).
+ */
+export type AuthScheme = 'bearer' | 'query' | 'signature';
+
+export interface IngressFlow {
+  id: string;
+  /** Seed file the flow comes from (shared/seeds). */
+  seed: string;
+  description: string;
+  /** Partner whose inbound token authenticates the sender (the folder the flow lives in). */
+  owner: string;
+  method: 'POST';
+  /** API Gateway route path; `{name}` segments are path parameters. */
+  path: string;
+  /** Handler module, from the project root; it exports `build(deps)` and `handler`. */
+  entry: string;
+  /** Queue the ingress feeds (a queue id of any partner: into-Braze flows feed a Braze lane). */
+  queue: string;
+  /** The schemes this route accepts; any other is refused with 401. */
+  auth: readonly AuthScheme[];
+  /** API Gateway throttling for the route (requests per second, burst). */
+  throttle: { rateLimit: number; burstLimit: number };
+}
+
+/**
+ * A destination's limits, as data: the generic consumer (functions/core/delivery-consumer.ts)
+ * keeps every call within them, whichever drive feeds it.
+ */
+export interface DeliveryLimits {
+  /** Most records one downstream call may carry. */
+  itemsPerCall: number;
+  /** A setting that may lower `itemsPerCall` (never raise it), e.g. BRAZE_MAX_OBJECTS_PER_REQUEST. */
+  itemsPerCallSetting?: string;
+  /**
+   * Records of different groups never share a call (Braze triggers: one campaign per call; SEEN:
+   * one campaign per call). The queue message carries its group in its `group` field.
+   */
+  grouped?: boolean;
+  /** Most bytes of records one call may carry (records are packed whole). */
+  bytesPerCall?: number;
+  /** Most calls one consumer starts per second, across its concurrent calls. */
+  callsPerSecond?: number;
+  /** Calls one consumer invocation may have in flight. */
+  concurrency: number;
+}
+
+/** Lambda's SQS event source mapping drives the consumer. */
+export interface EventSourceDrive {
+  kind: 'event-source';
+  batchSize: number;
+  maxBatchingWindowSeconds: number;
+  /** Caps parallel invocations: with `limits.concurrency`, what keeps us inside the destination's rate. */
+  maxConcurrency: number;
+}
+
+/**
+ * A schedule drives the consumer, which receives from its queue itself: for budgets below one
+ * call per second. Each run makes at most callsPerRun(calls, window, interval) calls.
+ */
+export interface ScheduleDrive {
+  kind: 'schedule';
+  /** Setting holding the interval in seconds (an EventBridge rate in AWS: whole minutes). */
+  intervalSetting: string;
+  /** Interval the local runner uses when the setting is not set (a laptop wants faster runs). */
+  localIntervalSeconds: number;
+  /** Settings holding the call budget: at most `calls` calls in any `window` seconds. */
+  budget: { callsSetting: string; windowSetting: string };
+}
+
+export interface ConsumerFunction {
+  entry: string;
+  /** The `flow` its logs and EMF metrics carry; the alarms use it. */
+  flowId: string;
+  timeoutSeconds: number;
+  memoryMb: number;
+}
+
+export interface DeliveryQueue {
+  id: string;
+  /** Partner whose API the consumer calls and whose secret it reads (the folder the queue lives in). */
+  owner: string;
+  description: string;
+  /** `realtime` lanes never wait behind a `bulk` lane's backlog (each lane is its own queue and consumer). */
+  lane: 'realtime' | 'bulk';
+  /** The destination's rate limit, as documented, and how the limits below keep to it. */
+  rateLimit: string;
+  limits: DeliveryLimits;
+  drive: EventSourceDrive | ScheduleDrive;
+  consumer: ConsumerFunction;
+  /** Receives before SQS moves a message to the DLQ. */
+  maxReceiveCount: number;
+  /** Alarm when the oldest message is older than this (default: the deployment's alarms setting). */
+  oldestMessageAlarmSeconds?: number;
+}
+
+/** A job started by a file landing in the imports bucket (S3 event notification -> Lambda). */
+export interface S3Job {
+  id: string;
+  seed: string;
+  description: string;
+  /** Partner whose secret the job reads. */
+  owner: string;
+  entry: string;
+  /** The `flow` its logs and metrics carry (the module's FLOW_ID). */
+  flowId: string;
+  /** Object keys that start the job: under `prefix`, ending in `suffix`. */
+  trigger: { kind: 's3'; prefix: string; suffix: string };
+  timeoutSeconds: number;
+  memoryMb: number;
+  /** Options of its local command (`npm run job -- <id> <file> --stream x`): option name -> the setting it sets. */
+  localOptions?: Readonly<Record<string, string>>;
+}
+
+/** Running totals a job reports as it goes (rows delivered, requests made). */
+export interface JobProgress {
+  rows: number;
+  requests: number;
+}
+
+/** What a job's handler resolves with, per object it processed. */
+export interface JobOutcome extends JobProgress {
+  bucket: string;
+  key: string;
+  /** Rows the destination said it rejected. */
+  rejected: number;
+}
+
+/** Fields of a partner's secret (one JSON secret per partner in AWS). Locally: `<PREFIX>_<FIELD>`. */
+export type OutboundSecretField = 'api_key' | 'api_token' | 'api_username' | 'api_password';
+
+export interface PartnerSecret {
+  /** Partners that call us get an inbound token, in a secret of its own that ingress functions read. */
+  inbound: boolean;
+  /** Outbound credential fields the consumers and jobs need; never readable by ingress functions. */
+  outbound: readonly OutboundSecretField[];
+}
+
+export interface PartnerSettings {
+  /** Every non-secret setting the partner's functions read: env name -> zod (mini) schema with default. */
+  schema: SettingsSchema;
+  /** Values deployed when the configuration sets none (e.g. the production API URL). */
+  deployDefaults?: Readonly<Record<string, string>>;
+  /** Settings a deployment must set (no usable default). */
+  deployRequired?: readonly string[];
+}
+
+export interface PartnerSandbox {
+  /** The setting holding the destination's base URL: unset locally means the sandbox stands in. */
+  urlSetting: string;
+  /** Further URL settings of the same partner (e.g. a bulk API host): set in sandbox mode too, and any set means real mode. */
+  otherUrlSettings?: readonly string[];
+  /** The answer the real API gives on success; undefined for a path it does not have (404). */
+  answer: (request: SandboxRequest) => SandboxAnswer | undefined;
+  /** Reads a request body the partner's own way (e.g. counting a large CSV); undefined: JSON. */
+  readBody?: (path: string, body: NodeJS.ReadableStream) => Promise<unknown> | undefined;
+}
+
+export interface Partner {
+  /** Folder name and id: `seen`, `lytics`, `movable-ink`. Its variables are prefixed `SEEN_`, `MOVABLE_INK_`. */
+  id: string;
+  description: string;
+  /** Deployed whatever the configuration says (Braze); partners are enabled one by one. */
+  alwaysOn?: boolean;
+  settings: PartnerSettings;
+  secret: PartnerSecret;
+  /** The recorder that stands in for the partner's API locally; required when it owns a queue or job. */
+  sandbox?: PartnerSandbox;
+  flows: readonly IngressFlow[];
+  queues: readonly DeliveryQueue[];
+  jobs: readonly S3Job[];
+}
+
+/** `movable-ink` -> `MOVABLE_INK`: the prefix of a partner's variables. */
+export function envPrefix(owner: string): string {
+  return owner.toUpperCase().replaceAll('-', '_');
+}

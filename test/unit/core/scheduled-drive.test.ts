@@ -1,0 +1,157 @@
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageBatchCommand,
+  type Message,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import * as z from 'zod/mini';
+import type { DeliveryQueue } from '../../../functions/core/catalogue-types';
+import { loadConfig } from '../../../functions/core/config';
+import { createDeliveryConsumer, type DrainResult } from '../../../functions/core/delivery-consumer';
+import { createDeps } from '../../../functions/core/deps';
+import { MESSAGE_ID_ATTRIBUTE, QueueSender } from '../../../functions/core/queue';
+import { FakeClock, sqsRecord } from '../helpers';
+
+const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/test';
+const schema = z.object({ group: z.string(), items: z.array(z.string()) });
+type Body = z.infer<typeof schema>;
+
+const context = (remainingMs: number) => ({ getRemainingTimeInMillis: () => remainingMs, awsRequestId: 'r', functionName: 'f' }) as unknown as Context;
+
+function queueDefinition(drive: DeliveryQueue['drive']): DeliveryQueue {
+  return {
+    id: 'test-queue',
+    owner: 'test',
+    lane: 'realtime',
+    description: 'test',
+    rateLimit: 'test',
+    limits: { itemsPerCall: 10, grouped: true, concurrency: 1 },
+    drive,
+    consumer: { entry: 'functions/test.ts', flowId: 'test-delivery', timeoutSeconds: 50, memoryMb: 256 },
+    maxReceiveCount: 5,
+  };
+}
+
+const scheduled = queueDefinition({
+  kind: 'schedule',
+  intervalSetting: 'TEST_INTERVAL',
+  localIntervalSeconds: 10,
+  budget: { callsSetting: 'TEST_CALLS', windowSetting: 'TEST_WINDOW' },
+});
+
+function message(id: string, body: Body, dedupeId?: string): Message {
+  return {
+    MessageId: id,
+    ReceiptHandle: `receipt-${id}`,
+    Body: JSON.stringify(body),
+    Attributes: { ApproximateReceiveCount: '1' },
+    MessageAttributes: dedupeId ? { [MESSAGE_ID_ATTRIBUTE]: { DataType: 'String', StringValue: dedupeId } } : undefined,
+  };
+}
+
+function setup(queue: DeliveryQueue, settings: Record<string, unknown>, clock = new FakeClock()) {
+  process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+  const sqs = new SQSClient({ region: 'eu-west-1' });
+  const sqsMock = mockClient(sqs);
+  sqsMock.on(DeleteMessageBatchCommand).resolves({});
+  sqsMock.on(ChangeMessageVisibilityBatchCommand).resolves({});
+  const calls: Body[][] = [];
+  const config = loadConfig({ LOG_LEVEL: 'SILENT', QUEUE_URL, DLQ_URL: `${QUEUE_URL}-dlq` });
+  const deps = createDeps('test-delivery', config, { sqs, queue: new QueueSender(sqs), clock });
+  const handler = createDeliveryConsumer(
+    {
+      queue,
+      settings,
+      schema,
+      weight: (body) => body.items.length,
+      group: (body) => body.group,
+      send: async (bodies) => {
+        calls.push(bodies);
+        return [];
+      },
+    },
+    deps,
+  );
+  return { handler, sqsMock, calls };
+}
+
+describe('the scheduled drive', () => {
+  // 120 calls per 600 s window, a run every 60 s: 120 / (10 + 2) = 10 calls per run.
+  const settings = { TEST_INTERVAL: 60, TEST_CALLS: 120, TEST_WINDOW: 600 };
+
+  it('long-polls its queue, so a run does not end on one empty short poll while messages are on their way', async () => {
+    const { handler, sqsMock } = setup(scheduled, settings);
+    sqsMock.on(ReceiveMessageCommand).resolves({ Messages: [] });
+
+    await handler({}, context(50_000));
+
+    const receives = sqsMock.commandCalls(ReceiveMessageCommand);
+    expect(receives).toHaveLength(1);
+    expect(receives[0]!.args[0].input.WaitTimeSeconds).toBe(20);
+  });
+
+  it('makes at most its per-run share of the budget, one group per call, and leaves the rest queued', async () => {
+    const { handler, sqsMock, calls } = setup(scheduled, settings);
+    const waiting = Array.from({ length: 30 }, (_, i) => message(`m${i}`, { group: `g${i}`, items: [`r${i}`] }));
+    let next = 0;
+    sqsMock.on(ReceiveMessageCommand).callsFake((input: { MaxNumberOfMessages: number }) => {
+      const batch = waiting.slice(next, next + input.MaxNumberOfMessages);
+      next += batch.length;
+      return { Messages: batch };
+    });
+
+    const result = (await handler({}, context(50_000))) as DrainResult;
+
+    expect(result).toMatchObject({ calls: 10, budget: 10, failedMessages: 0 });
+    expect(calls).toHaveLength(10);
+    expect(calls.every((call) => new Set(call.map((body) => body.group)).size === 1)).toBe(true);
+    expect(next).toBe(10); // received only what it could send
+  });
+
+  it('delivers one copy of a message an ingress retry enqueued twice, and deletes both', async () => {
+    const { handler, sqsMock, calls } = setup(scheduled, settings);
+    const body = { group: 'g', items: ['a'] };
+    sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [message('first', body, 'same-id'), message('copy', body, 'same-id')] }).resolves({ Messages: [] });
+
+    await handler({}, context(50_000));
+
+    expect(calls).toEqual([[body]]);
+    const deleted = sqsMock.commandCalls(DeleteMessageBatchCommand).flatMap((call) => call.args[0].input.Entries ?? []).map((e) => e.ReceiptHandle);
+    expect(deleted.sort()).toEqual(['receipt-copy', 'receipt-first']);
+  });
+
+  it('refuses a budget that leaves a run no call, naming the setting', () => {
+    expect(() => setup(scheduled, { TEST_INTERVAL: 60, TEST_CALLS: 10, TEST_WINDOW: 3600 })).toThrow('TEST_CALLS is too small for TEST_INTERVAL');
+  });
+});
+
+describe('the event-source drive', () => {
+  it('delivers one copy of a message an ingress retry enqueued twice in the same batch', async () => {
+    const { handler, calls } = setup(queueDefinition({ kind: 'event-source', batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 1 }), {});
+    const body = { group: 'g', items: ['a'] };
+    const withId = (id: string) => ({ ...sqsRecord(id, JSON.stringify(body)), messageAttributes: { [MESSAGE_ID_ATTRIBUTE]: { stringValue: 'same-id', dataType: 'String' } } });
+    const event = { Records: [withId('first'), withId('copy')] } as SQSEvent;
+
+    const result = (await handler(event, context(30_000))) as SQSBatchResponse;
+
+    expect(calls).toEqual([[body]]);
+    expect(result.batchItemFailures).toEqual([]);
+  });
+
+  it('spaces call starts to keep to callsPerSecond, shared by its concurrent invocations', async () => {
+    const clock = new FakeClock();
+    const definition = queueDefinition({ kind: 'event-source', batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 2 });
+    // 4 calls per second across 2 concurrent invocations: 2 per second, one start every 500 ms, in each.
+    definition.limits = { itemsPerCall: 1, grouped: true, callsPerSecond: 4, concurrency: 1 };
+    const { handler, calls } = setup(definition, {}, clock);
+    const event = { Records: ['a', 'b', 'c', 'd'].map((id) => sqsRecord(id, JSON.stringify({ group: id, items: [id] }))) } as SQSEvent;
+
+    await handler(event, context(30_000));
+
+    expect(calls).toHaveLength(4);
+    expect(clock.sleeps).toEqual([500, 500, 500]);
+  });
+});
