@@ -3,6 +3,7 @@ import { Construct } from 'constructs';
 import * as catalogue from '../functions/catalogue';
 import { type BridgeConfig, type Catalogue, type DeploymentPlan, BridgeConfigError, deployedSettings, MAX_SETTING_BYTES, ownerSettings, partnerDeployment, planDeployment } from './config';
 import { BridgeFunction, type BridgeFunctionProps, type CodeSource } from './constructs/bridge-function';
+import { DedupeTable } from './constructs/dedupe-table';
 import { DeliveryQueue } from './constructs/delivery-queue';
 import { ImportJob } from './constructs/import-job';
 import { ImportsBucket } from './constructs/imports-bucket';
@@ -48,6 +49,8 @@ export class BridgeStack extends Stack {
   /** Deployed when at least one job is. */
   readonly imports?: ImportsBucket;
   readonly secrets: OwnerSecrets;
+  /** Deployed when a deployed queue dedupes on an id. */
+  readonly dedupe?: DedupeTable;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: BridgeStackProps) {
@@ -83,6 +86,9 @@ export class BridgeStack extends Stack {
       }),
     });
 
+    // One table for every queue that dedupes on an id, deployed only when one does.
+    this.dedupe = plan.queues.some((queue) => queue.dedupe) ? new DedupeTable(this, 'Dedupe') : undefined;
+
     this.queues = new Map();
     const queueScope = new Construct(this, 'Delivery');
     for (const definition of plan.queues) {
@@ -92,6 +98,7 @@ export class BridgeStack extends Stack {
           definition,
           settings: settingsFor(definition.owner),
           deployedSettings: deployedSettings(config, definition.owner),
+          dedupeTable: this.dedupe?.table,
           secrets: this.secrets,
           functionDefaults,
         }),

@@ -58,18 +58,24 @@ function partnerSchema(partner: Partner) {
           }
         }
         const deployed = { ...partner.settings.deployDefaults, ...Object.fromEntries(Object.entries(settings).map(([k, v]) => [k, settingText(v)])) };
-        for (const name of partner.settings.deployRequired ?? []) {
-          if (!deployed[name]) ctx.addIssue({ code: 'custom', path: [name], message: 'is required' });
-        }
         const parsed = zm.safeParse(partner.settings.schema, deployed);
         if (!parsed.success) {
           for (const issue of parsed.error.issues) ctx.addIssue({ code: 'custom', path: issue.path.map(String), message: issue.message });
         }
       }),
   };
+  /** Settings with no usable default must be set where the partner is deployed (e.g. the endpoint Movable Ink issues). */
+  const required = (section: { enabled?: boolean; settings: Record<string, unknown> }, ctx: z.RefinementCtx) => {
+    if (section.enabled === false) return;
+    for (const name of partner.settings.deployRequired ?? []) {
+      if (section.settings[name] === undefined && !partner.settings.deployDefaults?.[name]) {
+        ctx.addIssue({ code: 'custom', path: ['settings', name], message: 'is required' });
+      }
+    }
+  };
   return partner.alwaysOn
-    ? z.strictObject(base).prefault({})
-    : z.strictObject({ enabled: z.boolean().default(false), ...base }).optional();
+    ? z.strictObject(base).superRefine(required).prefault({})
+    : z.strictObject({ enabled: z.boolean().default(false), ...base }).superRefine(required).optional();
 }
 
 const alwaysOn = partners.filter((partner) => partner.alwaysOn);

@@ -14,6 +14,7 @@ import { HttpClient, type RetryPolicy } from '../functions/core/http';
 import type { HttpEvent, HttpResult } from '../functions/core/ingress';
 import { EnvSecretStore } from '../functions/core/secrets';
 import { loadSettings } from '../functions/core/settings';
+import { SqliteDedupeStore } from './dedupe-store';
 import { lambdaContext } from './lambda-context';
 import { EventSourcePoller, type SqsHandler } from './poller';
 import { Sandbox, sandboxesOf, sandboxUnsetDestinations } from './sandbox';
@@ -138,7 +139,10 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
     policy: options.retryPolicy,
     onAttempt: (a) => log(`  -> ${a.label} ${a.status ?? a.error} (attempt ${a.attempt + 1}, ${a.durationMs} ms)`),
   });
-  const depsFor = (flowId: string, overrides: Partial<Config>) => createDeps(flowId, { ...config, ...overrides }, { sqs, secrets, http });
+  // What was delivered, for the queues that dedupe on an id (DynamoDB in AWS; SQLite here).
+  const dedupe = new SqliteDedupeStore();
+  started.push(() => dedupe.close());
+  const depsFor = (flowId: string, overrides: Partial<Config>) => createDeps(flowId, { ...config, ...overrides }, { sqs, secrets, http, dedupe });
   /** Seconds of a scheduled drive's interval, as its consumer will read it. */
   const intervalOf = (queue: DeliveryQueue): number => (queue.drive.kind === 'schedule' ? Number(config.env[queue.drive.intervalSetting]) : 0);
 
@@ -336,6 +340,7 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
       sqs.destroy();
       await fauxqs.stop();
       await sandbox.stop();
+      dedupe.close();
     },
   };
 }

@@ -62,6 +62,8 @@ export interface EventSourceDrive {
   maxBatchingWindowSeconds: number;
   /** Caps parallel invocations: with `limits.concurrency`, what keeps us inside the destination's rate. */
   maxConcurrency: number;
+  /** A setting that may set `maxConcurrency` per deployment (2 to 1000), e.g. for a destination with no published limit. */
+  maxConcurrencySetting?: string;
 }
 
 /**
@@ -102,6 +104,11 @@ export interface DeliveryQueue {
   maxReceiveCount: number;
   /** Alarm when the oldest message is older than this (default: the deployment's alarms setting). */
   oldestMessageAlarmSeconds?: number;
+  /**
+   * Records carry an id to dedupe on (an event id): one already delivered within `ttlSeconds` is not
+   * sent again. The stack then deploys the dedupe table (DynamoDB, TTL) and grants the consumer.
+   */
+  dedupe?: { ttlSeconds: number };
 }
 
 /** A job started by a file landing in the imports bucket (S3 event notification -> Lambda). */

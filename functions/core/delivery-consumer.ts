@@ -11,6 +11,7 @@ import { ConfigError, PermanentDeliveryError, RetryableDeliveryError } from './e
 import { MetricName, MetricUnit } from './observability';
 import { chunk, mapWithConcurrency, packFirstFit, packSplitting } from './pack';
 import { byteLength, deleteMessages } from './queue';
+import type { DedupeStore } from './dedupe';
 import { MESSAGE_ID_ATTRIBUTE } from './queue';
 import { batchItemFailures, firstCopies, type ParsedRecord, park, parseMessageBody, parseRecords } from './sqs-batch';
 
@@ -61,6 +62,10 @@ export interface DeliverySpec<S extends z.ZodMiniType> {
    * Retryable/PermanentDeliveryError otherwise.
    */
   send: (bodies: z.infer<S>[], call: CallOptions) => Promise<Refusal<z.infer<S>>[]>;
+  /** Where the queue dedupes (catalogue `dedupe`): a message's dedupe key, undefined for none. */
+  dedupeKey?: (body: z.infer<S>) => string | undefined;
+  /** Required with `dedupeKey`: what was delivered (DynamoDB in AWS, SQLite locally). */
+  dedupe?: DedupeStore;
 }
 
 /** What became of one call's messages. */
@@ -121,6 +126,19 @@ export function createDeliveryConsumer<S extends z.ZodMiniType>(spec: DeliverySp
   const destination = spec.queue.owner;
   const capacity = itemsPerCall(limits, spec.settings);
   if (limits.grouped && !spec.group) throw new Error(`${spec.queue.id}: grouped limits need the spec's group()`);
+  const dedupeTtl = spec.queue.dedupe?.ttlSeconds;
+  if (dedupeTtl !== undefined && (!spec.dedupeKey || !spec.dedupe)) throw new Error(`${spec.queue.id}: a deduping queue needs the spec's dedupeKey() and dedupe store`);
+  const keyOf = (record: ParsedRecord<Body>) => (dedupeTtl !== undefined ? spec.dedupeKey?.(record.body) : undefined);
+
+  /** Records already delivered (a sender's retry that reached us in another batch): done, not sent again. */
+  const alreadyDelivered = async (records: readonly ParsedRecord<Body>[]): Promise<{ fresh: ParsedRecord<Body>[]; delivered: ParsedRecord<Body>[] }> => {
+    const keys = records.flatMap((record) => keyOf(record) ?? []);
+    if (keys.length === 0 || !spec.dedupe) return { fresh: [...records], delivered: [] };
+    const seen = await spec.dedupe.seen(keys);
+    const delivered = records.filter((record) => seen.has(keyOf(record) ?? ''));
+    if (delivered.length > 0) logger.info('already delivered, skipped', { count: delivered.length });
+    return { fresh: records.filter((record) => !delivered.includes(record)), delivered };
+  };
 
   /** Starts of calls spaced to keep to callsPerSecond, shared across this consumer's concurrent invocations. */
   const perInvocationRate = limits.callsPerSecond && (drive.kind === 'event-source' ? limits.callsPerSecond / drive.maxConcurrency : limits.callsPerSecond);
@@ -187,6 +205,15 @@ export function createDeliveryConsumer<S extends z.ZodMiniType>(spec: DeliverySp
       return { done: [], retry: ids, throttled: status === 429 };
     }
     const refused = refusals.reduce((n, refusal) => n + refusal.records, 0);
+    const keys = records.flatMap((record) => keyOf(record) ?? []);
+    if (keys.length > 0 && dedupeTtl !== undefined) {
+      try {
+        await spec.dedupe!.remember(keys, dedupeTtl);
+      } catch (error) {
+        // Delivered but not remembered: a later retry of the sender may deliver it once more.
+        logger.error('could not remember delivered records', { count: keys.length, errorName: error instanceof Error ? error.name : 'unknown' });
+      }
+    }
     metrics.addMetric(MetricName.DownstreamCalls, MetricUnit.Count, 1);
     metrics.addMetric(MetricName.RecordsPerCall, MetricUnit.Count, size);
     metrics.addMetric(MetricName.RecordsDelivered, MetricUnit.Count, size - refused);
@@ -220,9 +247,10 @@ export function createDeliveryConsumer<S extends z.ZodMiniType>(spec: DeliverySp
       }
       const { first, copies } = firstCopies(valid);
       if (copies.length > 0) logger.info('duplicate messages skipped', { count: copies.length });
+      const { fresh } = await alreadyDelivered(first);
       const late = { calls: 0, messages: 0 };
       // A split message is retried whole if any of its parts fails: only idempotent records are split.
-      await mapWithConcurrency(plan(first), limits.concurrency, async (records) => {
+      await mapWithConcurrency(plan(fresh), limits.concurrency, async (records) => {
         if (deps.clock.now() >= deadline) {
           // Too late to start a call that could still be reported: SQS redelivers these later.
           late.calls++;
@@ -239,7 +267,7 @@ export function createDeliveryConsumer<S extends z.ZodMiniType>(spec: DeliverySp
     return middlewares(consume) as DeliveryHandler;
   }
 
-  return middlewares(scheduledRun(spec, deps, drive, { plan, deliverCall, parkOrFail })) as DeliveryHandler;
+  return middlewares(scheduledRun(spec, deps, drive, { plan, deliverCall, parkOrFail, alreadyDelivered })) as DeliveryHandler;
 }
 
 export interface DrainResult {
@@ -265,6 +293,7 @@ function scheduledRun<S extends z.ZodMiniType>(
     plan: (records: readonly ParsedRecord<z.infer<S>>[]) => ParsedRecord<z.infer<S>>[][];
     deliverCall: (records: ParsedRecord<z.infer<S>>[], call: CallOptions) => Promise<CallOutcome>;
     parkOrFail: (bodies: string[], reason: string, records: number, ids: string[]) => Promise<boolean>;
+    alreadyDelivered: (records: readonly ParsedRecord<z.infer<S>>[]) => Promise<{ fresh: ParsedRecord<z.infer<S>>[]; delivered: ParsedRecord<z.infer<S>>[] }>;
   },
 ) {
   const { config, logger, metrics, sqs } = deps;
@@ -354,7 +383,9 @@ function scheduledRun<S extends z.ZodMiniType>(
       logger.info('duplicate messages skipped', { count: copies.length });
       await deleteAll(messagesOf(copies.map((copy) => copy.messageId)));
     }
-    for (const call of engine.plan(first)) {
+    const { fresh, delivered } = await engine.alreadyDelivered(first);
+    if (delivered.length > 0) await deleteAll(messagesOf(delivered.map((record) => record.messageId)));
+    for (const call of engine.plan(fresh)) {
       const ids = [...new Set(call.map((record) => record.messageId))];
       if (throttled || remaining() <= SAFETY_MARGIN_MS) {
         result.failedMessages += ids.length;

@@ -3,6 +3,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { type Clock, systemClock } from './clock';
 import { type Config, loadConfig } from './config';
+import type { DedupeStore } from './dedupe';
 import { ConfigError } from './errors';
 import { HttpClient } from './http';
 import { createLogger, createMetrics } from './observability';
@@ -26,6 +27,8 @@ export interface Deps {
   clock: Clock;
   logger: Logger;
   metrics: Metrics;
+  /** What was delivered, for queues that dedupe (the local runner and tests pass one; AWS: from the environment). */
+  dedupe?: DedupeStore;
 }
 
 export function createDeps(flowId: string, config: Config, overrides: Partial<Deps> = {}): Deps {
@@ -47,6 +50,7 @@ export function createDeps(flowId: string, config: Config, overrides: Partial<De
       }),
     logger,
     metrics: overrides.metrics ?? createMetrics(flowId, logger),
+    dedupe: overrides.dedupe,
   };
 }
 

@@ -35,6 +35,8 @@ export interface IngressOutcome {
   accepted: number;
   /** Records refused individually (the rest of the request still went through). */
   rejected?: { index: number; issues: { path: string; message: string }[] }[];
+  /** Valid records deliberately not forwarded (e.g. Movable Ink's known-users-only option). */
+  skipped?: number;
 }
 
 /** Checks a signature over the raw bytes of the body (e.g. Sendbird's x-sendbird-signature); true means authenticated. */
@@ -159,8 +161,12 @@ export function createIngressHandler<S extends z.ZodMiniType>(spec: IngressSpec<
     });
     metrics.addMetric(MetricName.RecordsAccepted, MetricUnit.Count, outcome.accepted);
     if (outcome.rejected?.length) metrics.addMetric(MetricName.RecordsRejected, MetricUnit.Count, outcome.rejected.length);
-    logger.info('accepted', { accepted: outcome.accepted, rejected: outcome.rejected?.length ?? 0 });
-    return json(202, outcome.rejected?.length ? outcome : { accepted: outcome.accepted });
+    logger.info('accepted', { accepted: outcome.accepted, rejected: outcome.rejected?.length ?? 0, skipped: outcome.skipped ?? 0 });
+    return json(202, {
+      accepted: outcome.accepted,
+      ...(outcome.skipped ? { skipped: outcome.skipped } : {}),
+      ...(outcome.rejected?.length ? { rejected: outcome.rejected } : {}),
+    });
   };
 
   return middy<HttpEvent, HttpResult>()

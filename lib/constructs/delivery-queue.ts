@@ -1,10 +1,12 @@
 import { CfnOutput, Duration } from 'aws-cdk-lib';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { DeliveryQueue as DeliveryQueueDefinition } from '../../functions/catalogue';
+import { DEDUPE_TABLE_VARIABLE } from '../../functions/core/dedupe';
 import { BridgeFunction, type BridgeFunctionProps } from './bridge-function';
 import type { OwnerSecrets } from './owner-secrets';
 
@@ -21,6 +23,8 @@ export interface DeliveryQueueProps {
   /** Every setting of the owner as the consumer will see it, defaults included (a schedule's interval is one). */
   deployedSettings: Record<string, string>;
   secrets: OwnerSecrets;
+  /** The stack's dedupe table, for a queue whose catalogue entry dedupes. */
+  dedupeTable?: dynamodb.ITableV2;
   /** Shared function options (log level, retention, code source, project root). */
   functionDefaults: Pick<BridgeFunctionProps, 'logLevel' | 'logRetentionDays' | 'projectRoot' | 'codeSource'>;
 }
@@ -84,13 +88,18 @@ export class DeliveryQueue extends Construct {
     for (const [name, value] of Object.entries(props.secrets.grantRead(definition.owner, fn))) fn.addEnvironment(name, value);
     // Records the destination refuses for good are parked in the DLQ by the consumer itself.
     this.deadLetterQueue.grantSendMessages(fn);
+    if (definition.dedupe) {
+      if (!props.dedupeTable) throw new Error(`${definition.id} dedupes: the stack must pass its dedupe table`);
+      props.dedupeTable.grant(fn, 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem');
+      fn.addEnvironment(DEDUPE_TABLE_VARIABLE, props.dedupeTable.tableName);
+    }
 
     if (drive.kind === 'event-source') {
       fn.addEventSource(
         new SqsEventSource(this.queue, {
           batchSize: drive.batchSize,
           maxBatchingWindow: Duration.seconds(drive.maxBatchingWindowSeconds),
-          maxConcurrency: drive.maxConcurrency,
+          maxConcurrency: drive.maxConcurrencySetting ? Number(props.deployedSettings[drive.maxConcurrencySetting] ?? drive.maxConcurrency) : drive.maxConcurrency,
           reportBatchItemFailures: true,
         }),
       );

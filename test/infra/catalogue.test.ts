@@ -81,7 +81,12 @@ describe('the catalogue: with every partner enabled, every flow is deployed and 
   const config = parseBridgeConfig({
     stackName: 'CatalogueWalk',
     braze: { settings: { BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com' } },
-    partners: Object.fromEntries(partners.filter((p) => !p.alwaysOn).map((p) => [p.id, { enabled: true }])),
+    // Every partner on, with a value for each setting it requires (its issued endpoint URL ...).
+    partners: Object.fromEntries(
+      partners
+        .filter((p) => !p.alwaysOn)
+        .map((p) => [p.id, { enabled: true, settings: Object.fromEntries((p.settings.deployRequired ?? []).map((name) => [name, `https://${p.id}.example.com/`])) }]),
+    ),
   });
   const stack = new BridgeStack(new App(), 'CatalogueWalk', {
     config,

@@ -1,7 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { deliveryQueues, ingressFlows, queueById } from '../../functions/catalogue';
+import { deliveryQueues, ingressFlows, partnerById, queueById } from '../../functions/catalogue';
 import * as catalogue from '../../functions/catalogue';
-import { parseBridgeConfig, planDeployment } from '../../lib/config';
+import { deployedSettings, parseBridgeConfig, planDeployment } from '../../lib/config';
 import { configurations, fullConfig, idOf, minimalConfig, minimalInput, synthStack } from './stack-fixtures';
 
 const FOURTEEN_DAYS = 14 * 24 * 3600;
@@ -16,7 +16,8 @@ describe('which queues are deployed', () => {
   it.each(deliveryQueues.map((q) => [q.id, q] as const))('deploys %s exactly when an enabled flow feeds it', (_id, definition) => {
     const feeders = [...new Set(ingressFlows.filter((f) => f.queue === definition.id).map((f) => f.owner))];
     for (const owner of feeders) {
-      const config = parseBridgeConfig({ braze: minimalInput.braze, partners: { [owner]: { enabled: true } } });
+      const required = Object.fromEntries((partnerById(owner).settings.deployRequired ?? []).map((name) => [name, `https://${owner}.example.com/`]));
+      const config = parseBridgeConfig({ braze: minimalInput.braze, partners: { [owner]: { enabled: true, settings: required } } });
       expect(synthStack(config).stack.queues.has(definition.id)).toBe(true);
     }
     const none = parseBridgeConfig({ braze: minimalInput.braze, partners: Object.fromEntries(feeders.map((owner) => [owner, { enabled: false }])) });
@@ -77,12 +78,17 @@ describe.each(configurations)('delivery queues (%s configuration)', (_name, conf
 });
 
 describe.each(configurations)('event-source consumers (%s configuration)', (_name, configOf) => {
-  const { stack, template } = synthStack(configOf());
+  const config = configOf();
+  const { stack, template } = synthStack(config);
   const eventSourced = stack.plan.queues.filter((q) => q.drive.kind === 'event-source');
 
   it('read their queue with the catalogue batch, window and concurrency, reporting item failures', () => {
     expect(eventSourced.length).toBeGreaterThan(0);
     template.resourceCountIs('AWS::Lambda::EventSourceMapping', eventSourced.length);
+    if (config.partners['movable-ink']?.enabled) {
+      // The full configuration sets MOVABLE_INK_MAX_CONCURRENCY: 5 (the catalogue's default is 2).
+      template.hasResourceProperties('AWS::Lambda::EventSourceMapping', { BatchSize: 10, ScalingConfig: { MaximumConcurrency: 5 } });
+    }
     for (const definition of eventSourced) {
       if (definition.drive.kind !== 'event-source') throw new Error('unreachable');
       const queue = stack.queues.get(definition.id)!;
@@ -92,7 +98,8 @@ describe.each(configurations)('event-source consumers (%s configuration)', (_nam
         FunctionName: { Ref: idOf(stack, queue.consumer.function) },
         BatchSize: definition.drive.batchSize,
         MaximumBatchingWindowInSeconds: definition.drive.maxBatchingWindowSeconds,
-        ScalingConfig: { MaximumConcurrency: definition.drive.maxConcurrency },
+        // The catalogue's, or the deployment's where the queue lets a setting choose it.
+        ScalingConfig: { MaximumConcurrency: definition.drive.maxConcurrencySetting ? Number(deployedSettings(config, definition.owner)[definition.drive.maxConcurrencySetting]) : definition.drive.maxConcurrency },
         FunctionResponseTypes: ['ReportBatchItemFailures'],
       });
     }

@@ -38,6 +38,14 @@ export const fullInput: BridgeConfigInput = {
         SEEN_CAMPAIGNS: fullSeenCampaigns,
       },
     },
+    'movable-ink': {
+      enabled: true,
+      settings: {
+        MOVABLE_INK_API_URL: 'https://collector.movableink-dmz.com/behavioral/key-abc',
+        MOVABLE_INK_KNOWN_USERS_ONLY: true,
+        MOVABLE_INK_MAX_CONCURRENCY: 5,
+      },
+    },
     lytics: {
       enabled: true,
       inboundSecretArn: importedLyticsInboundSecretArn,

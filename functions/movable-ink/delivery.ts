@@ -1,0 +1,48 @@
+import { dedupeStoreFromEnv } from '../core/dedupe';
+import { createDeliveryConsumer } from '../core/delivery-consumer';
+import { type Deps, lazyHandler, requireSetting, settingsOf } from '../core/deps';
+import { queueDefinition } from '../core/flows';
+import { requireSecret } from '../core/secrets';
+import { movableInkQueues } from './catalogue';
+import { movableInkMessageSchema } from './schemas';
+import { movableInkSettings } from './settings';
+import { movableInkBody } from './transform';
+
+export const FLOW_ID = 'movable-ink-delivery';
+
+/**
+ * Drains the movable-ink queue: one POST per event to MOVABLE_INK_API_URL (the endpoint Movable Ink
+ * issued, key included: the URL is never logged, only a label), Basic auth from the movable-ink
+ * secret. 429 honours Retry-After, 5xx and timeouts are retried, then the DLQ; any other 4xx is
+ * parked with its status at once (it would never succeed). An event whose id was already delivered
+ * (a Braze webhook retry) is not sent again.
+ */
+export function build(deps: Deps) {
+  const settings = settingsOf(deps, movableInkSettings);
+  const url = requireSetting(settings, 'MOVABLE_INK_API_URL');
+  return createDeliveryConsumer(
+    {
+      queue: queueDefinition(movableInkQueues, 'movable-ink'),
+      settings,
+      schema: movableInkMessageSchema,
+      weight: () => 1,
+      dedupeKey: (message) => message.dedupe,
+      dedupe: deps.dedupe ?? dedupeStoreFromEnv(deps.config),
+      send: async (messages, call) => {
+        const username = await requireSecret(deps.secrets, 'movable-ink', 'api_username');
+        const password = await requireSecret(deps.secrets, 'movable-ink', 'api_password');
+        const authorization = `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+        for (const message of messages) {
+          await deps.http.send(
+            { method: 'POST', url, headers: { authorization, 'content-type': 'application/json' }, body: movableInkBody(message) },
+            { label: `movable-ink ${message.call.type}`, deadline: call.deadline },
+          );
+        }
+        return [];
+      },
+    },
+    deps,
+  );
+}
+
+export const handler = lazyHandler(FLOW_ID, build);

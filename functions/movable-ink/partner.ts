@@ -1,0 +1,17 @@
+import type { Partner } from '../core/catalogue-types';
+import { movableInkFlows, movableInkQueues } from './catalogue';
+import { movableInkSandboxAnswer } from './sandbox';
+import { movableInkSettings } from './settings';
+
+/** Movable Ink Customer Data API (seed 001). */
+export const movableInk: Partner = {
+  id: 'movable-ink',
+  description: 'Movable Ink Customer Data API: Braze behavioural events as track / identify',
+  // No deploy default URL: Movable Ink issues each customer its own endpoint (key included).
+  settings: { schema: movableInkSettings, deployRequired: ['MOVABLE_INK_API_URL'] },
+  secret: { inbound: true, outbound: ['api_username', 'api_password'] },
+  sandbox: { urlSetting: 'MOVABLE_INK_API_URL', answer: movableInkSandboxAnswer },
+  flows: movableInkFlows,
+  queues: movableInkQueues,
+  jobs: [],
+};
