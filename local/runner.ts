@@ -14,10 +14,11 @@ import { HttpClient, type RetryPolicy } from '../functions/core/http';
 import type { HttpEvent, HttpResult } from '../functions/core/ingress';
 import { EnvSecretStore } from '../functions/core/secrets';
 import { loadSettings } from '../functions/core/settings';
-import { SqliteDedupeStore } from './dedupe-store';
+import { startEmbeddedDynamo } from './embedded-dynamodb';
 import { lambdaContext } from './lambda-context';
 import { EventSourcePoller, type SqsHandler } from './poller';
 import { Sandbox, sandboxesOf, sandboxUnsetDestinations } from './sandbox';
+import { laneQueueVariable } from '../functions/core/catalogue-types';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** API Gateway's own cap on a request body. */
@@ -139,9 +140,11 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
     policy: options.retryPolicy,
     onAttempt: (a) => log(`  -> ${a.label} ${a.status ?? a.error} (attempt ${a.attempt + 1}, ${a.durationMs} ms)`),
   });
-  // What was delivered, for the queues that dedupe on an id (DynamoDB in AWS; SQLite here).
-  const dedupe = new SqliteDedupeStore();
-  started.push(() => dedupe.close());
+  // What was delivered, for the queues that dedupe on an id: the Lambdas' DynamoDB code path against
+  // an embedded DynamoDB (dynalite), as fauxqs stands in for SQS.
+  const dynamo = await startEmbeddedDynamo();
+  started.push(() => dynamo.stop());
+  const dedupe = await dynamo.dedupeStore();
   const depsFor = (flowId: string, overrides: Partial<Config>) => createDeps(flowId, { ...config, ...overrides }, { sqs, secrets, http, dedupe });
   /** Seconds of a scheduled drive's interval, as its consumer will read it. */
   const intervalOf = (queue: DeliveryQueue): number => (queue.drive.kind === 'schedule' ? Number(config.env[queue.drive.intervalSetting]) : 0);
@@ -218,7 +221,14 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
     const q = queues.get(flow.queue);
     if (!q) throw new ConfigError(`flow ${flow.id} names unknown queue ${flow.queue}`);
     const mod = await loadModule<HttpEvent, HttpResult>(flow.entry);
-    routes.push({ flow, handler: mod.build(depsFor(flow.id, { QUEUE_URL: q.url })) });
+    const lanes = Object.fromEntries(
+      (flow.alsoFeeds ?? []).map((lane) => {
+        const other = queues.get(lane);
+        if (!other) throw new ConfigError(`flow ${flow.id} names unknown queue ${lane}`);
+        return [laneQueueVariable(lane), other.url];
+      }),
+    );
+    routes.push({ flow, handler: mod.build(depsFor(flow.id, { QUEUE_URL: q.url, env: { ...config.env, ...lanes } })) });
   }
 
   const server: Server = createServer((req, res) => {
@@ -340,7 +350,7 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
       sqs.destroy();
       await fauxqs.stop();
       await sandbox.stop();
-      dedupe.close();
+      await dynamo.stop();
     },
   };
 }

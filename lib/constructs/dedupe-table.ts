@@ -5,8 +5,8 @@ import { Construct } from 'constructs';
 /**
  * What was delivered, for the queues whose records carry an id to dedupe on (catalogue `dedupe`):
  * one on-demand DynamoDB table per stack, keyed by `pk` (`<flow>:<id>`), each item expiring through
- * the TTL attribute `expires_at`. It holds ids only, never payloads; losing it would at worst
- * deliver a retried event once more, so it is destroyed with the stack.
+ * the TTL attribute `expires_at`, with point-in-time recovery. It holds ids only, never payloads;
+ * losing it would at worst deliver a retried event once more, so it is destroyed with the stack.
  */
 export class DedupeTable extends Construct {
   readonly table: dynamodb.TableV2;
@@ -17,6 +17,7 @@ export class DedupeTable extends Construct {
       partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
       billing: dynamodb.Billing.onDemand(),
       timeToLiveAttribute: 'expires_at',
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       encryption: dynamodb.TableEncryptionV2.awsManagedKey(),
       removalPolicy: RemovalPolicy.DESTROY,
     });

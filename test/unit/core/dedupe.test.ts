@@ -3,7 +3,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { loadConfig } from '../../../functions/core/config';
 import { type DedupeStore, dedupeStoreFromEnv, DynamoDedupeStore } from '../../../functions/core/dedupe';
 import { ConfigError } from '../../../functions/core/errors';
-import { SqliteDedupeStore } from '../../../local/dedupe-store';
+import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../../local/embedded-dynamodb';
 
 const NOW = Date.UTC(2024, 0, 15, 12, 0, 0);
 
@@ -57,11 +57,28 @@ function mockedTable() {
   return { client, mock };
 }
 
-behavesAsADedupeStore('SqliteDedupeStore', (now) => {
-  const store = new SqliteDedupeStore(':memory:', now);
-  return { store, close: () => store.close() };
+behavesAsADedupeStore('DynamoDedupeStore (SDK mocked)', (now) => ({ store: new DynamoDedupeStore('dedupe', mockedTable().client, now) }));
+
+describe('DynamoDedupeStore against the embedded DynamoDB of npm start (dynalite)', () => {
+  let dynamo: EmbeddedDynamo | undefined;
+  let clock = NOW;
+  let store: DynamoDedupeStore;
+  beforeAll(async () => {
+    dynamo = await startEmbeddedDynamo();
+    await dynamo.dedupeStore(); // creates the table
+    store = new DynamoDedupeStore('bpb-dedupe', dynamo.client, () => clock);
+  });
+  afterAll(() => dynamo?.stop());
+
+  it('sees exactly what it remembered, across more keys than one batch call takes, until it expires', async () => {
+    const keys = Array.from({ length: 130 }, (_, i) => `live-${i}`);
+    await store.remember(keys, 60);
+
+    expect(await store.seen([...keys, 'never'])).toEqual(new Set(keys));
+    clock = NOW + 61_000;
+    expect(await store.seen(keys)).toEqual(new Set());
+  });
 });
-behavesAsADedupeStore('DynamoDedupeStore', (now) => ({ store: new DynamoDedupeStore('dedupe', mockedTable().client, now) }));
 
 describe('DynamoDedupeStore', () => {
   it('asks for at most 100 keys per BatchGetItem and writes at most 25 items per BatchWriteItem, with the TTL attribute', async () => {
