@@ -10,10 +10,11 @@ import type { DeliveryQueue, IngressFlow, Partner, S3Job } from './core/catalogu
 import { lytics } from './lytics/partner';
 import { movableInk } from './movable-ink/partner';
 import { seen } from './seen/partner';
+import { sendbird } from './sendbird/partner';
 
 export type { AuthScheme, DeliveryQueue, IngressFlow, Partner, S3Job } from './core/catalogue-types';
 
-export const partners: readonly Partner[] = [braze, seen, movableInk, lytics];
+export const partners: readonly Partner[] = [braze, seen, movableInk, sendbird, lytics];
 
 export const ingressFlows: readonly IngressFlow[] = partners.flatMap((partner) => partner.flows);
 export const deliveryQueues: readonly DeliveryQueue[] = partners.flatMap((partner) => partner.queues);

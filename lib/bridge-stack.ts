@@ -1,6 +1,7 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import * as catalogue from '../functions/catalogue';
+import { laneQueueVariable } from '../functions/core/catalogue-types';
 import { type BridgeConfig, type Catalogue, type DeploymentPlan, BridgeConfigError, deployedSettings, MAX_SETTING_BYTES, ownerSettings, partnerDeployment, planDeployment } from './config';
 import { BridgeFunction, type BridgeFunctionProps, type CodeSource } from './constructs/bridge-function';
 import { DedupeTable } from './constructs/dedupe-table';
@@ -122,6 +123,11 @@ export class BridgeStack extends Stack {
         },
       });
       queue.queue.grantSendMessages(ingress.function);
+      for (const lane of flow.alsoFeeds ?? []) {
+        const other = this.queues.get(lane)!;
+        other.queue.grantSendMessages(ingress.function);
+        ingress.function.addEnvironment(laneQueueVariable(lane), other.queue.queueUrl);
+      }
       // The inbound token only; the outbound credentials too where the route accepts a signature
       // keyed with them (the partner signs with its API token).
       const grants = { ...this.secrets.grantInboundRead(flow.owner, ingress.function) };

@@ -231,10 +231,12 @@ export function isOwnerEnabled(config: BridgeConfig, owner: string): boolean {
  */
 export function planDeployment(config: BridgeConfig, catalogue: Catalogue): DeploymentPlan {
   const flows = catalogue.ingressFlows.filter((flow) => isOwnerEnabled(config, flow.owner));
-  const fed = new Set<string>(flows.map((flow) => flow.queue));
+  const fed = new Set<string>(flows.flatMap((flow) => [flow.queue, ...(flow.alsoFeeds ?? [])]));
   const queues = catalogue.deliveryQueues.filter((queue) => fed.has(queue.id));
   for (const flow of flows) {
-    if (!queues.some((queue) => queue.id === flow.queue)) throw new BridgeConfigError(`flow ${flow.id} feeds unknown queue ${flow.queue}`);
+    for (const id of [flow.queue, ...(flow.alsoFeeds ?? [])]) {
+      if (!queues.some((queue) => queue.id === id)) throw new BridgeConfigError(`flow ${flow.id} feeds unknown queue ${id}`);
+    }
   }
   const jobs = catalogue.jobs.filter((job) => isOwnerEnabled(config, job.owner));
   checkJobs(jobs, queues);

@@ -25,6 +25,8 @@ const trackLane = (id: string, lane: 'realtime' | 'bulk', drive: { window: numbe
     memoryMb: 512,
   },
   maxReceiveCount: 5,
+  // Events that carry a dedupe id (Sendbird statuses ...) reach Braze once, even when the sender retries.
+  dedupe: { ttlSeconds: 48 * 3600 },
 });
 
 export const brazeQueues: readonly DeliveryQueue[] = [

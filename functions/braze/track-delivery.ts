@@ -1,4 +1,5 @@
 import { BrazeClient, type TrackItem } from '../core/braze';
+import { dedupeStoreFromEnv } from '../core/dedupe';
 import { createDeliveryConsumer, itemsPerCall, type Refusal } from '../core/delivery-consumer';
 import { type Deps, lazyHandler, requireSetting, settingsOf } from '../core/deps';
 import { queueDefinition } from '../core/flows';
@@ -33,6 +34,8 @@ export function build(deps: Deps) {
       settings,
       schema: trackMessageSchema,
       weight: (message) => message.items.length,
+      dedupeKey: (message) => message.dedupe,
+      dedupe: deps.dedupe ?? dedupeStoreFromEnv(deps.config),
       // Attribute updates are idempotent: such messages may be split to fill every call.
       // Events and purchases are never split, so a retried call cannot count them twice.
       split: (message, n) =>

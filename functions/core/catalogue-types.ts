@@ -27,6 +27,11 @@ export interface IngressFlow {
   entry: string;
   /** Queue the ingress feeds (a queue id of any partner: into-Braze flows feed a Braze lane). */
   queue: string;
+  /**
+   * Further queues (lanes) the ingress may put a request on, chosen per request (Sendbird's
+   * realtime webhooks skip the batch lane). Their URLs reach it as `QUEUE_URL_<QUEUE ID>`.
+   */
+  alsoFeeds?: readonly string[];
   /** The schemes this route accepts; any other is refused with 401. */
   auth: readonly AuthScheme[];
   /** API Gateway throttling for the route (requests per second, burst). */
@@ -191,4 +196,9 @@ export interface Partner {
 /** `movable-ink` -> `MOVABLE_INK`: the prefix of a partner's variables. */
 export function envPrefix(owner: string): string {
   return owner.toUpperCase().replaceAll('-', '_');
+}
+
+/** The variable holding the URL of a further queue an ingress feeds: `sendbird-realtime` -> `QUEUE_URL_SENDBIRD_REALTIME`. */
+export function laneQueueVariable(queueId: string): string {
+  return `QUEUE_URL_${envPrefix(queueId)}`;
 }

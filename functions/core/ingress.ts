@@ -6,9 +6,9 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import type { AuthScheme, IngressFlow } from './catalogue-types';
+import { type AuthScheme, type IngressFlow, laneQueueVariable } from './catalogue-types';
 import { bearerToken, queryToken, safeEqual } from './auth';
-import { AuthenticationError, BridgeError, PayloadTooLargeError, ValidationError } from './errors';
+import { AuthenticationError, BridgeError, ConfigError, PayloadTooLargeError, ValidationError } from './errors';
 import { MetricName, MetricUnit } from './observability';
 import type { Config } from './config';
 import { requireSetting } from './deps';
@@ -179,11 +179,14 @@ export function createIngressHandler<S extends z.ZodMiniType>(spec: IngressSpec<
 
 export interface QueuedIngressSpec<S extends z.ZodMiniType> {
   /** The flow's catalogue entry: its id, owner and accepted auth schemes. */
-  flow: Pick<IngressFlow, 'id' | 'owner' | 'auth'>;
+  flow: Pick<IngressFlow, 'id' | 'owner' | 'auth' | 'alsoFeeds'>;
   schema: S;
   verifySignature?: SignatureVerifier;
-  /** What a valid request puts on the flow's queue (no I/O: the transform lives here). */
-  toMessages: (request: IngressRequest<z.infer<S>>) => IngressOutcome & { messages: OutgoingMessage[] };
+  /**
+   * What a valid request puts on the flow's queue (no I/O: the transform lives here); `lane` names
+   * one of the flow's `alsoFeeds` queues to use instead.
+   */
+  toMessages: (request: IngressRequest<z.infer<S>>) => IngressOutcome & { messages: OutgoingMessage[]; lane?: string };
 }
 
 /**
@@ -196,6 +199,9 @@ export function createQueuedIngress<S extends z.ZodMiniType>(
   deps: IngressDeps & { config: Config; queue: QueueSender },
 ) {
   const queueUrl = requireSetting(deps.config, 'QUEUE_URL');
+  const laneUrls = new Map(
+    (spec.flow.alsoFeeds ?? []).map((lane) => [lane, requireSetting(deps.config.env, laneQueueVariable(lane))] as const),
+  );
   return createIngressHandler(
     {
       flowId: spec.flow.id,
@@ -205,7 +211,9 @@ export function createQueuedIngress<S extends z.ZodMiniType>(
       maxBodyBytes: deps.config.MAX_BODY_BYTES,
       verifySignature: spec.verifySignature,
       handle: async (request) => {
-        const { messages: produced, ...outcome } = spec.toMessages(request);
+        const { messages: produced, lane, ...outcome } = spec.toMessages(request);
+        const target = lane === undefined ? queueUrl : laneUrls.get(lane);
+        if (target === undefined) throw new ConfigError(`${spec.flow.id}: no queue URL for lane ${lane} (${laneQueueVariable(lane ?? '')})`);
         // Deterministic ids: the same request retried (after a partial enqueue and a 5xx) yields the
         // same message ids, so the consumers deliver a record once even if both copies reach them together.
         const requestKey = createHash('sha256')
@@ -222,7 +230,7 @@ export function createQueuedIngress<S extends z.ZodMiniType>(
           const { index, bytes } = oversize;
           throw new PayloadTooLargeError(`message ${index} of this request is ${bytes} bytes once queued; at most ${MAX_SQS_BATCH_BYTES}`);
         }
-        await deps.queue.sendAll(queueUrl, messages);
+        await deps.queue.sendAll(target, messages);
         return outcome;
       },
     },

@@ -10,6 +10,8 @@ export const trackMessageSchema = z.object({
   v: z.literal(1),
   flow: z.string().check(z.minLength(1)),
   requestId: z.string(),
+  /** A dedupe id (events that must reach Braze once, e.g. a Sendbird status): a copy delivered before is not sent again. */
+  dedupe: z.optional(z.string()),
   items: z
     .array(
       z.object({
@@ -21,8 +23,11 @@ export const trackMessageSchema = z.object({
 });
 export type TrackMessage = z.infer<typeof trackMessageSchema>;
 
-export function encodeTrackMessages(flow: string, requestId: string, items: readonly TrackItem[], maxObjects: number): OutgoingMessage[] {
-  return packIntoMessages(items, maxObjects, (slice) => JSON.stringify({ v: 1, flow, requestId, items: slice } satisfies TrackMessage)).map(
+/** `dedupe`: the id of records that must reach Braze once (give it one record's items only). */
+export function encodeTrackMessages(flow: string, requestId: string, items: readonly TrackItem[], maxObjects: number, dedupe?: string): OutgoingMessage[] {
+  return packIntoMessages(items, maxObjects, (slice) =>
+    JSON.stringify({ v: 1, flow, requestId, ...(dedupe ? { dedupe } : {}), items: slice } satisfies TrackMessage),
+  ).map(
     (body) => ({ body, attributes: { flow } }),
   );
 }

@@ -45,6 +45,7 @@ describe('the catalogue: every partner is complete', () => {
     expect(existsSync(path.join(root, flow.entry))).toBe(true);
     expect(flow.entry.startsWith(`functions/${flow.owner}/`)).toBe(true);
     expect(deliveryQueues.some((queue) => queue.id === flow.queue)).toBe(true);
+    for (const lane of flow.alsoFeeds ?? []) expect(deliveryQueues.some((queue) => queue.id === lane)).toBe(true);
     expect(flow.auth.length).toBeGreaterThan(0);
     expect(ingressFlows.filter((other) => other.method === flow.method && other.path === flow.path)).toHaveLength(1);
   });

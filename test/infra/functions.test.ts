@@ -329,13 +329,22 @@ describe.each(configurations)('least privilege (%s configuration)', (_name, conf
       const ingress = stack.ingressFunctions.get(flow.id)!;
       const statements = statementsOf(template, idOf(stack, ingress.role));
 
+      const fed = [flow.queue, ...(flow.alsoFeeds ?? [])];
+      const secrets = flow.auth.includes('signature') ? 2 : 1;
       expect(actions(statements)).toEqual(
-        ['logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage'].sort(),
+        [
+          'logs:CreateLogStream',
+          'logs:PutLogEvents',
+          ...Array.from({ length: secrets }, () => ['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']).flat(),
+          ...fed.flatMap(() => ['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']),
+        ].sort(),
       );
-      const sqs = statements.find((s) => [s.Action].flat().includes('sqs:SendMessage'))!;
-      expect(sqs.Resource).toEqual({ 'Fn::GetAtt': [idOf(stack, stack.queues.get(flow.queue)!.queue), 'Arn'] });
-      const secret = statements.find((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue'))!;
-      expect(secret.Resource).toEqual(inboundSecretOf(flow.owner));
+      // Its own queue and lanes, nothing else.
+      const sqs = statements.filter((s) => [s.Action].flat().includes('sqs:SendMessage')).map((s) => s.Resource);
+      expect(sqs).toEqual(fed.map((id) => ({ 'Fn::GetAtt': [idOf(stack, stack.queues.get(id)!.queue), 'Arn'] })));
+      const secret = statements.filter((s) => [s.Action].flat().includes('secretsmanager:GetSecretValue')).map((s) => s.Resource);
+      expect(secret).toContainEqual(inboundSecretOf(flow.owner));
+      if (secrets === 2) expect(secret).toContainEqual(secretOf(flow.owner));
     }
   });
 

@@ -46,6 +46,10 @@ export const fullInput: BridgeConfigInput = {
         MOVABLE_INK_MAX_CONCURRENCY: 5,
       },
     },
+    sendbird: {
+      enabled: true,
+      settings: { SENDBIRD_API_URL: 'https://api-0a1b2c.notifications.sendbird.com', SENDBIRD_STATUS_EVENT_NAME: 'notification_status' },
+    },
     lytics: {
       enabled: true,
       inboundSecretArn: importedLyticsInboundSecretArn,

@@ -1,0 +1,61 @@
+import type { DeliveryQueue, IngressFlow } from '../core/catalogue-types';
+
+export const sendbirdFlows: readonly IngressFlow[] = [
+  {
+    id: 'sendbird-notifications',
+    seed: '002',
+    description: 'Braze webhook -> Sendbird notification (realtime: one target at once; batch: a campaign combined into calls of up to 10,000 targets)',
+    owner: 'sendbird',
+    method: 'POST',
+    path: '/sendbird/notifications',
+    entry: 'functions/sendbird/notifications.ts',
+    // The mode picks the lane at ingress: realtime webhooks never wait behind a campaign's batch.
+    queue: 'sendbird-batch',
+    alsoFeeds: ['sendbird-realtime'],
+    auth: ['bearer'],
+    throttle: { rateLimit: 500, burstLimit: 1000 },
+  },
+  {
+    id: 'sendbird-status',
+    seed: '002',
+    description: 'Sendbird SENT / READ status -> Braze custom event, once per user, notification and status',
+    owner: 'sendbird',
+    method: 'POST',
+    path: '/sendbird/status',
+    entry: 'functions/sendbird/status.ts',
+    queue: 'braze-track',
+    // Sendbird signs its webhooks (x-sendbird-signature, HMAC of the raw body with the API token).
+    auth: ['bearer', 'signature'],
+    throttle: { rateLimit: 200, burstLimit: 400 },
+  },
+];
+
+const consumer = (id: string) => ({ entry: 'functions/sendbird/delivery.ts', flowId: `${id}-delivery`, timeoutSeconds: 60, memoryMb: 512 });
+
+export const sendbirdQueues: readonly DeliveryQueue[] = [
+  {
+    id: 'sendbird-realtime',
+    owner: 'sendbird',
+    lane: 'realtime',
+    description: 'Sendbird realtime notifications: one target per call, sent at once.',
+    rateLimit: 'Sendbird realtime mode: one target per call; maxConcurrency x concurrency calls at once, 429 honours Retry-After',
+    limits: { itemsPerCall: 1, grouped: true, concurrency: 4 },
+    drive: { kind: 'event-source', batchSize: 10, maxBatchingWindowSeconds: 0, maxConcurrency: 5 },
+    consumer: consumer('sendbird-realtime'),
+    maxReceiveCount: 5,
+    dedupe: { ttlSeconds: 48 * 3600 },
+  },
+  {
+    id: 'sendbird-batch',
+    owner: 'sendbird',
+    lane: 'bulk',
+    description: "Sendbird batch notifications: a campaign's webhooks (one per user) combined per template and variables.",
+    rateLimit:
+      'Sendbird batch mode: up to 10,000 targets per call (SENDBIRD_MAX_TARGETS_PER_CALL); a 20 s window gathers up to 10,000 webhooks per invocation, 2 invocations at once',
+    limits: { itemsPerCall: 10_000, itemsPerCallSetting: 'SENDBIRD_MAX_TARGETS_PER_CALL', grouped: true, bytesPerCall: 4 * 1024 * 1024, concurrency: 2 },
+    drive: { kind: 'event-source', batchSize: 10_000, maxBatchingWindowSeconds: 20, maxConcurrency: 2 },
+    consumer: consumer('sendbird-batch'),
+    maxReceiveCount: 5,
+    dedupe: { ttlSeconds: 48 * 3600 },
+  },
+];

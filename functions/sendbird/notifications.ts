@@ -1,0 +1,38 @@
+import { type Deps, lazyHandler, settingsOf } from '../core/deps';
+import { flowById } from '../core/flows';
+import { createQueuedIngress } from '../core/ingress';
+import { sendbirdFlows } from './catalogue';
+import { notificationRequestSchema } from './schemas';
+import { sendbirdSettings } from './settings';
+import { notificationToMessages } from './transform';
+
+export const FLOW_ID = 'sendbird-notifications';
+/** Targets per queued message: well under SQS's 256 KiB whatever the ids. */
+const MAX_TARGETS_PER_MESSAGE = 1_000;
+
+/**
+ * POST /sendbird/notifications: a Braze webhook -> queued Sendbird notification. `realtime` goes to
+ * the realtime lane (one target per call, at once); `batch` (the default) to the batch lane, where
+ * a campaign's webhooks are combined into calls of up to 10,000 targets. The Api-Token comes from
+ * the sendbird secret, never from the Braze template.
+ */
+export function build(deps: Deps) {
+  const settings = settingsOf(deps, sendbirdSettings);
+  return createQueuedIngress(
+    {
+      flow: flowById(sendbirdFlows, FLOW_ID),
+      schema: notificationRequestSchema,
+      toMessages: ({ body, requestId }) => {
+        const messages = notificationToMessages(body, { requestId, maxTargetsPerMessage: Math.min(MAX_TARGETS_PER_MESSAGE, settings.SENDBIRD_MAX_TARGETS_PER_CALL) });
+        return {
+          accepted: messages.reduce((n, message) => n + message.targets.length, 0),
+          messages: messages.map((message) => ({ body: JSON.stringify(message), attributes: { flow: FLOW_ID, mode: message.mode } })),
+          ...(body.mode === 'realtime' ? { lane: 'sendbird-realtime' } : {}),
+        };
+      },
+    },
+    deps,
+  );
+}
+
+export const handler = lazyHandler(FLOW_ID, build);

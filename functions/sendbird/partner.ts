@@ -1,0 +1,17 @@
+import type { Partner } from '../core/catalogue-types';
+import { sendbirdFlows, sendbirdQueues } from './catalogue';
+import { sendbirdSandboxAnswer } from './sandbox';
+import { sendbirdSettings } from './settings';
+
+/** Sendbird Notifications (seed 002). */
+export const sendbird: Partner = {
+  id: 'sendbird',
+  description: 'Sendbird Notifications: Braze webhooks into notifications, SENT / READ status back as Braze events',
+  // The API host holds the application id (https://api-{app_id}.notifications.sendbird.com): no default.
+  settings: { schema: sendbirdSettings, deployRequired: ['SENDBIRD_API_URL'] },
+  secret: { inbound: true, outbound: ['api_token'] },
+  sandbox: { urlSetting: 'SENDBIRD_API_URL', answer: sendbirdSandboxAnswer },
+  flows: sendbirdFlows,
+  queues: sendbirdQueues,
+  jobs: [],
+};

@@ -1,0 +1,140 @@
+import { createHmac } from 'node:crypto';
+import * as z from 'zod/mini';
+import { EnvSecretStore } from '../../../functions/core/secrets';
+import { notificationRequestSchema } from '../../../functions/sendbird/schemas';
+import { verifySendbirdSignature } from '../../../functions/sendbird/status';
+import { notificationGroup, notificationToMessages, sendbirdBody, statusesToTrackItems } from '../../../functions/sendbird/transform';
+
+const parse = (body: unknown) => z.parse(notificationRequestSchema, body);
+
+describe('notificationToMessages', () => {
+  it('defaults to batch mode and takes the recipient as the one target', () => {
+    const [message] = notificationToMessages(parse({ template_key: 'k', recipient: 'u1' }), { requestId: 'r', maxTargetsPerMessage: 1000 });
+
+    expect(message).toMatchObject({ mode: 'batch', targets: ['u1'], template: { key: 'k', variables: {} } });
+  });
+
+  it('splits a realtime webhook into one message per target, and a batch one into messages of the cap', () => {
+    const realtime = notificationToMessages(parse({ template_key: 'k', mode: 'realtime', targets: ['a', 'b', 'c'] }), { requestId: 'r', maxTargetsPerMessage: 1000 });
+    const batch = notificationToMessages(parse({ template_key: 'k', targets: ['a', 'b', 'c', 'd', 'e'] }), { requestId: 'r', maxTargetsPerMessage: 2 });
+
+    expect(realtime.map((m) => m.targets)).toEqual([['a'], ['b'], ['c']]);
+    expect(batch.map((m) => m.targets)).toEqual([['a', 'b'], ['c', 'd'], ['e']]);
+  });
+
+  it('gives a webhook with an id a dedupe key per message, and none without', () => {
+    const withId = notificationToMessages(parse({ template_key: 'k', targets: ['a', 'b'], id: 'd-1' }), { requestId: 'r', maxTargetsPerMessage: 1 });
+    const without = notificationToMessages(parse({ template_key: 'k', recipient: 'a' }), { requestId: 'r', maxTargetsPerMessage: 1 });
+
+    expect(withId.map((m) => m.dedupe)).toEqual(['sendbird:d-1:0', 'sendbird:d-1:1']);
+    expect(without[0]?.dedupe).toBeUndefined();
+  });
+
+  it('refuses both targets and recipient, or neither, and a number recipient is kept as a string', () => {
+    expect(z.safeParse(notificationRequestSchema, { template_key: 'k', recipient: 'a', targets: ['b'] }).success).toBe(false);
+    expect(z.safeParse(notificationRequestSchema, { template_key: 'k' }).success).toBe(false);
+    expect(parse({ template_key: 'k', recipient: 42 }).recipient).toBe('42');
+  });
+});
+
+describe('notificationGroup', () => {
+  it('is the same for the same template, variables (in any key order) and push template', () => {
+    const a = notificationGroup(parse({ template_key: 'k', recipient: 'x', variables: { a: 1, b: { c: 2, d: 3 } } }));
+    const b = notificationGroup(parse({ template_key: 'k', recipient: 'y', variables: { b: { d: 3, c: 2 }, a: 1 } }));
+
+    expect(a).toBe(b);
+  });
+
+  it('differs when the variables, the template, the push template or the mode differ', () => {
+    const base = { template_key: 'k', recipient: 'x', variables: { a: 1 } };
+    const group = notificationGroup(parse(base));
+
+    expect(notificationGroup(parse({ ...base, variables: { a: 2 } }))).not.toBe(group);
+    expect(notificationGroup(parse({ ...base, template_key: 'other' }))).not.toBe(group);
+    expect(notificationGroup(parse({ ...base, push_template: { title: 't', body: 'b' } }))).not.toBe(group);
+    expect(notificationGroup(parse({ ...base, mode: 'realtime' }))).not.toBe(group);
+  });
+});
+
+describe('sendbirdBody', () => {
+  it("combines the messages' targets under their common template, as Sendbird's API takes them", () => {
+    const messages = [
+      ...notificationToMessages(parse({ template_key: 'k', recipient: 'a', variables: { v: 1 }, push_template: { title: 't', body: 'b' } }), { requestId: 'r1', maxTargetsPerMessage: 10 }),
+      ...notificationToMessages(parse({ template_key: 'k', recipient: 'b', variables: { v: 1 }, push_template: { title: 't', body: 'b' } }), { requestId: 'r2', maxTargetsPerMessage: 10 }),
+    ];
+
+    expect(JSON.parse(sendbirdBody(messages))).toEqual({ mode: 'batch', template: { key: 'k', variables: { v: 1 } }, targets: ['a', 'b'], push_template: { title: 't', body: 'b' } });
+  });
+});
+
+describe('statusesToTrackItems', () => {
+  const now = Date.UTC(2024, 0, 15, 12, 0, 0);
+
+  it('makes one Braze custom event per status, the configured name unless the record names one', () => {
+    const { items, rejected } = statusesToTrackItems(
+      [
+        { user_id: 'u1', status: 'SENT', notification_id: 'n1', template_key: 'k', timestamp: 1_705_320_000 },
+        { user_id: 'u1', status: 'READ', notification_id: 'n1', event_name: 'read_it' },
+      ],
+      { eventName: 'sendbird_notification_status', now },
+    );
+
+    expect(rejected).toEqual([]);
+    expect(items.map((i) => i.item)).toEqual([
+      { kind: 'events', object: { external_id: 'u1', name: 'sendbird_notification_status', time: '2024-01-15T12:00:00.000Z', properties: { status: 'SENT', notification_id: 'n1', template_key: 'k' } } },
+      { kind: 'events', object: { external_id: 'u1', name: 'read_it', time: new Date(now).toISOString(), properties: { status: 'READ', notification_id: 'n1' } } },
+    ]);
+  });
+
+  it('keys each status by user, notification and status, so a repeat is recognised and SENT and READ are not confused', () => {
+    const { items } = statusesToTrackItems(
+      [
+        { user_id: 'u1', status: 'SENT', notification_id: 'n1' },
+        { user_id: 'u1', status: 'SENT', notification_id: 'n1' },
+        { user_id: 'u1', status: 'READ', notification_id: 'n1' },
+      ],
+      { eventName: 'e', now },
+    );
+
+    expect(items.map((i) => i.dedupe)).toEqual(['sendbird-status:u1:n1:SENT', 'sendbird-status:u1:n1:SENT', 'sendbird-status:u1:n1:READ']);
+  });
+
+  it('refuses a record with an unknown status or no notification id by index, keeping the others', () => {
+    const { items, rejected } = statusesToTrackItems(
+      [{ user_id: 'u1', status: 'DELIVERED', notification_id: 'n1' }, { user_id: 'u1', status: 'SENT' }, { user_id: 'u2', status: 'SENT', notification_id: 'n2' }],
+      { eventName: 'e', now },
+    );
+
+    expect(items).toHaveLength(1);
+    expect(rejected.map((r) => [r.index, r.issues[0]?.path])).toEqual([
+      [0, '[0].status'],
+      [1, '[1].notification_id'],
+    ]);
+  });
+});
+
+describe('verifySendbirdSignature', () => {
+  const secrets = new EnvSecretStore({ SENDBIRD_API_TOKEN: 'api-token' });
+  const raw = Buffer.from('{"user_id":"u1","status":"SENT","notification_id":"n1"}');
+  const signature = createHmac('sha256', 'api-token').update(raw).digest('hex');
+
+  it('accepts the hex HMAC-SHA256 of the raw body keyed with the API token, in either case', async () => {
+    expect(await verifySendbirdSignature(raw, { 'x-sendbird-signature': signature }, secrets)).toBe(true);
+    expect(await verifySendbirdSignature(raw, { 'x-sendbird-signature': signature.toUpperCase() }, secrets)).toBe(true);
+  });
+
+  it('refuses a signature over the re-serialised body: the HMAC is over the bytes as they arrived', async () => {
+    const spaced = Buffer.from('{ "user_id": "u1", "status": "SENT", "notification_id": "n1" }');
+    const overReserialised = createHmac('sha256', 'api-token').update(JSON.stringify(JSON.parse(spaced.toString()))).digest('hex');
+
+    expect(await verifySendbirdSignature(spaced, { 'x-sendbird-signature': overReserialised }, secrets)).toBe(false);
+    expect(await verifySendbirdSignature(spaced, { 'x-sendbird-signature': createHmac('sha256', 'api-token').update(spaced).digest('hex') }, secrets)).toBe(true);
+  });
+
+  it('refuses another key, another body, no header, or no API token configured', async () => {
+    expect(await verifySendbirdSignature(raw, { 'x-sendbird-signature': createHmac('sha256', 'other').update(raw).digest('hex') }, secrets)).toBe(false);
+    expect(await verifySendbirdSignature(Buffer.concat([raw, Buffer.from(' ')]), { 'x-sendbird-signature': signature }, secrets)).toBe(false);
+    expect(await verifySendbirdSignature(raw, {}, secrets)).toBe(false);
+    expect(await verifySendbirdSignature(raw, { 'x-sendbird-signature': signature }, new EnvSecretStore({}))).toBe(false);
+  });
+});
