@@ -9,12 +9,13 @@ import { braze } from './braze/partner';
 import type { DeliveryQueue, IngressFlow, Partner, S3Job } from './core/catalogue-types';
 import { lytics } from './lytics/partner';
 import { movableInk } from './movable-ink/partner';
+import { odp } from './odp/partner';
 import { seen } from './seen/partner';
 import { sendbird } from './sendbird/partner';
 
 export type { AuthScheme, DeliveryQueue, IngressFlow, Partner, S3Job } from './core/catalogue-types';
 
-export const partners: readonly Partner[] = [braze, seen, movableInk, sendbird, lytics];
+export const partners: readonly Partner[] = [braze, seen, movableInk, sendbird, lytics, odp];
 
 export const ingressFlows: readonly IngressFlow[] = partners.flatMap((partner) => partner.flows);
 export const deliveryQueues: readonly DeliveryQueue[] = partners.flatMap((partner) => partner.queues);

@@ -64,8 +64,13 @@ export interface DeliverySpec<S extends z.ZodMiniType> {
   send: (bodies: z.infer<S>[], call: CallOptions) => Promise<Refusal<z.infer<S>>[]>;
   /** Where the queue dedupes (catalogue `dedupe`): a message's dedupe key, undefined for none. */
   dedupeKey?: (body: z.infer<S>) => string | undefined;
-  /** Required with `dedupeKey`: what was delivered (DynamoDB in AWS, SQLite locally). */
+  /** Required with `dedupeKey`: what was delivered (DynamoDB in AWS; locally the same code against dynalite). */
   dedupe?: DedupeStore;
+  /**
+   * A call the destination refuses as a whole (4xx) is tried again one message at a time, so only
+   * the messages it refuses on their own are parked (ODP refuses a batch for one bad event).
+   */
+  isolateOnRefusal?: boolean;
 }
 
 /** What became of one call's messages. */
@@ -180,6 +185,7 @@ export function createDeliveryConsumer<S extends z.ZodMiniType>(spec: DeliverySp
 
   /** One downstream call and what becomes of its messages. */
   const deliverCall = async (records: ParsedRecord<Body>[], call: CallOptions): Promise<CallOutcome> => {
+    // (recursive: a refused combined call may be tried again message by message)
     const ids = [...new Set(records.map((record) => record.messageId))];
     const size = records.reduce((n, record) => n + spec.weight(record.body), 0);
     let refusals: Refusal<Body>[];
@@ -188,6 +194,16 @@ export function createDeliveryConsumer<S extends z.ZodMiniType>(spec: DeliverySp
       if (deps.clock.now() >= call.deadline) return { done: [], retry: ids, throttled: false };
       refusals = await spec.send(records.map((record) => record.body), call);
     } catch (error) {
+      if (error instanceof PermanentDeliveryError && spec.isolateOnRefusal && ids.length > 1) {
+        logger.warn(`${destination} refused a combined call: trying its messages one by one`, { status: error.status, messages: ids.length });
+        const outcomes: CallOutcome[] = [];
+        for (const id of ids) outcomes.push(await deliverCall(records.filter((record) => record.messageId === id), call));
+        return {
+          done: outcomes.flatMap((o) => o.done),
+          retry: outcomes.flatMap((o) => o.retry),
+          throttled: outcomes.some((o) => o.throttled),
+        };
+      }
       if (error instanceof PermanentDeliveryError) {
         logger.error(`${destination} refused the call`, { status: error.status, messageIds: ids, records: size });
         const parked = await parkOrFail(records.map((r) => JSON.stringify(r.body)), `${destination}_${error.status ?? 'refused'}`, size, ids);

@@ -86,7 +86,7 @@ describe('deployment configuration', () => {
     expect(() => parseBridgeConfig({ ...minimalInput, partners })).toThrow(expected);
   });
 
-  it.each(['odp'])('refuses a %s section: only partners of the catalogue exist', (id) => {
+  it.each(['mailchimp', 'seeen'])('refuses a %s section: only partners of the catalogue exist', (id) => {
     const error = (() => {
       try {
         parseBridgeConfig({ ...minimalInput, partners: { seen: { enabled: true }, [id]: { enabled: true } } });
@@ -322,6 +322,6 @@ describe('function settings', () => {
   });
 
   it('knows no settings of a partner outside the catalogue', () => {
-    expect(() => ownerSettings(parseBridgeConfig(minimalInput), 'odp')).toThrow('unknown partner odp');
+    expect(() => ownerSettings(parseBridgeConfig(minimalInput), 'acme')).toThrow('unknown partner acme');
   });
 });

@@ -50,6 +50,7 @@ export const fullInput: BridgeConfigInput = {
       enabled: true,
       settings: { SENDBIRD_API_URL: 'https://api-0a1b2c.notifications.sendbird.com', SENDBIRD_STATUS_EVENT_NAME: 'notification_status' },
     },
+    odp: { enabled: true, settings: { ODP_API_URL: 'https://api.eu1.odp.optimizely.com' } },
     lytics: {
       enabled: true,
       inboundSecretArn: importedLyticsInboundSecretArn,

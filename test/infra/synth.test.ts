@@ -7,7 +7,7 @@ import { ESM_REQUIRE_BANNER } from '../../lib/constructs/bridge-function';
 import { bridgeFunctionResources, configurations, idOf, lyticsConfig, minimalConfig, minimalInput, projectRoot, synthStack } from './stack-fixtures';
 
 /**
- * The catalogue of this suite lists one more partner, `odp`, as a new partner folder would
+ * The catalogue of this suite lists one more partner, `acme`, as a new partner folder would
  * (functions/<partner>/partner.ts plus its line in functions/catalogue.ts): off unless enabled, so
  * the other suites' configurations deploy exactly what they do with the real catalogue. The CDK
  * app must deploy it from its catalogue entry alone, never from its name.
@@ -17,52 +17,52 @@ jest.mock('../../functions/catalogue', () => {
   const z = jest.requireActual('zod/mini') as typeof import('zod/mini');
   const { setting } = jest.requireActual('../../functions/core/settings') as typeof import('../../functions/core/settings');
   const activation: import('../../functions/catalogue').IngressFlow = {
-    id: 'odp-activation',
+    id: 'acme-activation',
     seed: '004',
     description: 'test flow',
-    owner: 'odp',
+    owner: 'acme',
     method: 'POST',
-    path: '/optimizely/activation',
+    path: '/acme/activation',
     entry: 'functions/seen/callback.ts',
-    queue: 'odp-events',
+    queue: 'acme-events',
     auth: ['bearer'],
     throttle: { rateLimit: 20, burstLimit: 40 },
   };
-  const odp: import('../../functions/catalogue').Partner = {
-    id: 'odp',
+  const acme: import('../../functions/catalogue').Partner = {
+    id: 'acme',
     description: 'test partner',
-    settings: { schema: z.object({ ODP_API_URL: setting.optionalUrl() }), deployDefaults: { ODP_API_URL: 'https://api.zaius.com' } },
+    settings: { schema: z.object({ ACME_API_URL: setting.optionalUrl() }), deployDefaults: { ACME_API_URL: 'https://api.acme.example' } },
     secret: { inbound: true, outbound: ['api_key'] },
     // A route keyed with the partner's API key: it may read the outbound secret too.
-    flows: [activation, { ...activation, id: 'odp-currents', path: '/optimizely/currents', auth: ['signature'] }],
+    flows: [activation, { ...activation, id: 'acme-currents', path: '/acme/currents', auth: ['signature'] }],
     queues: [
       {
-        id: 'odp-events',
-        owner: 'odp',
+        id: 'acme-events',
+        owner: 'acme',
         lane: 'realtime',
         description: 'test queue',
         rateLimit: 'test',
         limits: { itemsPerCall: 100, concurrency: 2 },
         drive: { kind: 'event-source', batchSize: 50, maxBatchingWindowSeconds: 1, maxConcurrency: 2 },
-        consumer: { entry: 'functions/braze/track-delivery.ts', flowId: 'odp-delivery', timeoutSeconds: 30, memoryMb: 256 },
+        consumer: { entry: 'functions/braze/track-delivery.ts', flowId: 'acme-delivery', timeoutSeconds: 30, memoryMb: 256 },
         maxReceiveCount: 7,
       },
     ],
     jobs: [
       {
-        id: 'odp-profile-import',
+        id: 'acme-profile-import',
         seed: '004',
         description: 'test job',
-        owner: 'odp',
+        owner: 'acme',
         entry: 'functions/lytics/csv-import.ts',
-        flowId: 'odp-profile-import',
-        trigger: { kind: 's3', prefix: 'odp/profiles/', suffix: '.json' },
+        flowId: 'acme-profile-import',
+        trigger: { kind: 's3', prefix: 'acme/profiles/', suffix: '.json' },
         timeoutSeconds: 300,
         memoryMb: 512,
       },
     ],
   };
-  const partners = [...actual.partners, odp];
+  const partners = [...actual.partners, acme];
   const deliveryQueues = partners.flatMap((partner) => partner.queues);
   return {
     ...actual,
@@ -159,20 +159,20 @@ describe('what is deployed follows the configuration', () => {
 describe('a partner, its flows, queue and job added to the catalogue', () => {
   const config = parseBridgeConfig({
     ...minimalInput,
-    partners: { seen: { enabled: true }, lytics: { enabled: true }, odp: { enabled: true, settings: { ODP_API_URL: 'https://api.eu1.odp.optimizely.com' } } },
+    partners: { seen: { enabled: true }, lytics: { enabled: true }, acme: { enabled: true, settings: { ACME_API_URL: 'https://api.eu.acme.example' } } },
   });
   const { stack, template } = synthStack(config);
   const envOf = (fn: Parameters<typeof idOf>[1]) => template.toJSON().Resources[idOf(stack, fn)].Properties.Environment.Variables;
 
   it('is off until its section enables it', () => {
-    expect(synthStack(minimalConfig()).stack.plan.owners).not.toContain('odp');
-    expect(stack.plan.owners).toContain('odp');
+    expect(synthStack(minimalConfig()).stack.plan.owners).not.toContain('acme');
+    expect(stack.plan.owners).toContain('acme');
   });
 
   it('gets its routes, throttled as the catalogue says', () => {
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /optimizely/activation' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /acme/activation' });
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
-      RouteSettings: Match.objectLike({ 'POST /optimizely/currents': { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40, DetailedMetricsEnabled: true } }),
+      RouteSettings: Match.objectLike({ 'POST /acme/currents': { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40, DetailedMetricsEnabled: true } }),
     });
   });
 
@@ -182,22 +182,22 @@ describe('a partner, its flows, queue and job added to the catalogue', () => {
   });
 
   it('gets its own secrets, passed to its functions with their settings', () => {
-    template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'BrazePartnerBridge/odp' });
-    template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'BrazePartnerBridge/odp/inbound' });
-    const outbound = { Ref: idOf(stack, stack.secrets.secretFor('odp')) };
-    const inbound = { Ref: idOf(stack, stack.secrets.inboundSecretFor('odp')) };
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'BrazePartnerBridge/acme' });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'BrazePartnerBridge/acme/inbound' });
+    const outbound = { Ref: idOf(stack, stack.secrets.secretFor('acme')) };
+    const inbound = { Ref: idOf(stack, stack.secrets.inboundSecretFor('acme')) };
 
-    const activation = envOf(stack.ingressFunctions.get('odp-activation')!.function);
-    expect(activation).toMatchObject({ ODP_INBOUND_SECRET_ID: inbound, ODP_API_URL: 'https://api.eu1.odp.optimizely.com', BRIDGE_FLOW_ID: 'odp-activation' });
-    expect(activation).not.toHaveProperty('ODP_SECRET_ID');
-    expect(envOf(stack.queues.get('odp-events')!.consumer.function)).toMatchObject({ ODP_SECRET_ID: outbound, ODP_API_URL: 'https://api.eu1.odp.optimizely.com', BRIDGE_FLOW_ID: 'odp-delivery' });
-    expect(envOf(stack.jobs.get('odp-profile-import')!.function.function)).toMatchObject({ ODP_SECRET_ID: outbound, BRIDGE_FLOW_ID: 'odp-profile-import' });
+    const activation = envOf(stack.ingressFunctions.get('acme-activation')!.function);
+    expect(activation).toMatchObject({ ACME_INBOUND_SECRET_ID: inbound, ACME_API_URL: 'https://api.eu.acme.example', BRIDGE_FLOW_ID: 'acme-activation' });
+    expect(activation).not.toHaveProperty('ACME_SECRET_ID');
+    expect(envOf(stack.queues.get('acme-events')!.consumer.function)).toMatchObject({ ACME_SECRET_ID: outbound, ACME_API_URL: 'https://api.eu.acme.example', BRIDGE_FLOW_ID: 'acme-delivery' });
+    expect(envOf(stack.jobs.get('acme-profile-import')!.function.function)).toMatchObject({ ACME_SECRET_ID: outbound, BRIDGE_FLOW_ID: 'acme-profile-import' });
   });
 
   it('lets a route that checks a signature read the outbound secret its key is in, besides the inbound one', () => {
-    const currents = stack.ingressFunctions.get('odp-currents')!;
-    const outbound = { Ref: idOf(stack, stack.secrets.secretFor('odp')) };
-    const inbound = { Ref: idOf(stack, stack.secrets.inboundSecretFor('odp')) };
+    const currents = stack.ingressFunctions.get('acme-currents')!;
+    const outbound = { Ref: idOf(stack, stack.secrets.secretFor('acme')) };
+    const inbound = { Ref: idOf(stack, stack.secrets.inboundSecretFor('acme')) };
     const readable = (role: Parameters<typeof idOf>[1]) =>
       (Object.values(template.findResources('AWS::IAM::Policy')) as { Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } } }[])
         .filter((policy) => policy.Properties.Roles.some((r) => r.Ref === idOf(stack, role)))
@@ -205,21 +205,21 @@ describe('a partner, its flows, queue and job added to the catalogue', () => {
         .filter((statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'))
         .map((statement) => statement.Resource);
 
-    expect(envOf(currents.function)).toMatchObject({ ODP_SECRET_ID: outbound, ODP_INBOUND_SECRET_ID: inbound });
+    expect(envOf(currents.function)).toMatchObject({ ACME_SECRET_ID: outbound, ACME_INBOUND_SECRET_ID: inbound });
     expect(readable(currents.role)).toEqual(expect.arrayContaining([outbound, inbound]));
-    expect(readable(stack.ingressFunctions.get('odp-activation')!.role)).toEqual([inbound]);
+    expect(readable(stack.ingressFunctions.get('acme-activation')!.role)).toEqual([inbound]);
   });
 
   it('gets its alarms, under its consumer flow id', () => {
     for (const alarm of ['dlq-not-empty', 'oldest-message', 'consumer-errors', 'delivery-failures']) {
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `BrazePartnerBridge-odp-events-${alarm}` });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `BrazePartnerBridge-acme-events-${alarm}` });
     }
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'DeliveryFailures',
-      Dimensions: Match.arrayWith([{ Name: 'flow', Value: 'odp-delivery' }]),
+      Dimensions: Match.arrayWith([{ Name: 'flow', Value: 'acme-delivery' }]),
     });
     expect(stack.queues.size).toBe(stack.plan.queues.length);
-    expect([...stack.queues.keys()]).toContain('odp-events');
+    expect([...stack.queues.keys()]).toContain('acme-events');
   });
 
   it('gets its job in the one imports bucket, beside the existing jobs, each on its own prefix', () => {
@@ -232,14 +232,14 @@ describe('a partner, its flows, queue and job added to the catalogue', () => {
     }[];
 
     expect(configurations).toHaveLength(stack.plan.jobs.length);
-    expect(stack.plan.jobs.map((j) => j.id)).toEqual([...catalogue.jobs.filter((j) => j.owner !== 'odp').map((j) => j.id), 'odp-profile-import']);
+    expect(stack.plan.jobs.map((j) => j.id)).toEqual([...catalogue.jobs.filter((j) => j.owner !== 'acme').map((j) => j.id), 'acme-profile-import']);
     expect(configurations.map((c) => c.Filter.Key.FilterRules)).toContainEqual(
       expect.arrayContaining([
-        { Name: 'prefix', Value: 'odp/profiles/' },
+        { Name: 'prefix', Value: 'acme/profiles/' },
         { Name: 'suffix', Value: '.json' },
       ]),
     );
-    template.hasOutput('ImportPrefixodpprofileimport', { Value: { 'Fn::Join': ['', ['s3://', { Ref: Match.anyValue() }, '/odp/profiles/']] } });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'BrazePartnerBridge-odp-profile-import-dlq-not-empty' });
+    template.hasOutput('ImportPrefixacmeprofileimport', { Value: { 'Fn::Join': ['', ['s3://', { Ref: Match.anyValue() }, '/acme/profiles/']] } });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'BrazePartnerBridge-acme-profile-import-dlq-not-empty' });
   });
 });

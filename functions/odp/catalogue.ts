@@ -1,0 +1,33 @@
+import type { DeliveryQueue, IngressFlow } from '../core/catalogue-types';
+
+export const odpFlows: readonly IngressFlow[] = [
+  {
+    id: 'odp-currents',
+    seed: '004',
+    description: 'Braze Currents custom HTTP export -> ODP events (/v3/events), every field under _braze, each event id once',
+    owner: 'odp',
+    method: 'POST',
+    path: '/optimizely/currents',
+    entry: 'functions/odp/currents.ts',
+    queue: 'odp-events',
+    // Currents' custom HTTP connector sends a bearer token in the Authorization header.
+    auth: ['bearer'],
+    throttle: { rateLimit: 100, burstLimit: 200 },
+  },
+];
+
+export const odpQueues: readonly DeliveryQueue[] = [
+  {
+    id: 'odp-events',
+    owner: 'odp',
+    lane: 'realtime',
+    description: 'ODP events from Braze Currents, combined up to 500 per /v3/events call.',
+    rateLimit: 'ODP events: no documented limit, up to 500 objects per request (ODP_MAX_OBJECTS_PER_REQUEST); 429 honours Retry-After',
+    limits: { itemsPerCall: 500, itemsPerCallSetting: 'ODP_MAX_OBJECTS_PER_REQUEST', bytesPerCall: 4 * 1024 * 1024, concurrency: 2 },
+    drive: { kind: 'event-source', batchSize: 500, maxBatchingWindowSeconds: 2, maxConcurrency: 2 },
+    consumer: { entry: 'functions/odp/events-delivery.ts', flowId: 'odp-events-delivery', timeoutSeconds: 60, memoryMb: 512 },
+    maxReceiveCount: 5,
+    // Currents resends whole batches: an event id is remembered two days.
+    dedupe: { ttlSeconds: 48 * 3600 },
+  },
+];
