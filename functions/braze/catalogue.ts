@@ -32,4 +32,15 @@ const trackLane = (id: string, lane: 'realtime' | 'bulk', drive: { window: numbe
 export const brazeQueues: readonly DeliveryQueue[] = [
   trackLane('braze-track', 'realtime', { window: 1, concurrency: 4 }),
   trackLane('braze-track-bulk', 'bulk', { window: 2, concurrency: 4 }),
+  {
+    id: 'braze-triggers',
+    owner: 'braze',
+    lane: 'realtime',
+    description: 'Recipients of API-triggered campaigns and Canvases, combined per campaign / Canvas, 50 per call.',
+    rateLimit: 'Braze trigger endpoints: 50 recipients per call, 250,000 calls per hour per workspace; 429 honours X-RateLimit-Reset',
+    limits: { itemsPerCall: 50, grouped: true, concurrency: 2 },
+    drive: { kind: 'event-source', batchSize: 100, maxBatchingWindowSeconds: 1, maxConcurrency: 2 },
+    consumer: { entry: 'functions/braze/trigger-delivery.ts', flowId: 'braze-triggers-delivery', timeoutSeconds: 60, memoryMb: 256 },
+    maxReceiveCount: 5,
+  },
 ];

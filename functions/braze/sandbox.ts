@@ -18,5 +18,10 @@ export function brazeSandboxAnswer(request: SandboxRequest): SandboxAnswer | und
       summary: `${attributes + events + purchases} object(s)`,
     };
   }
+  const trigger = /^\/(campaigns|canvas)\/trigger\/send$/.exec(request.path);
+  if (request.method === 'POST' && trigger) {
+    const recipients = (request.body as { recipients?: unknown[] } | undefined)?.recipients?.length ?? 0;
+    return { status: 201, body: { dispatch_id: `sandbox-${Date.now()}`, message: 'success' }, summary: `${recipients} recipient(s) of a ${trigger[1]} trigger` };
+  }
   return undefined;
 }

@@ -359,7 +359,9 @@ function scheduledRun<S extends z.ZodMiniType>(
           QueueUrl: queueUrl,
           MaxNumberOfMessages: Math.min(10, room),
           VisibilityTimeout: visibilitySeconds,
-          WaitTimeSeconds: Math.max(0, Math.min(waitSeconds, Math.floor((remaining() - RECEIVE_MARGIN_MS) / 1000))),
+          // Long-poll while nothing is held (an empty answer then means an empty queue); once the run
+          // holds messages, top up without waiting and send what it has.
+          WaitTimeSeconds: held.size > 0 ? 0 : Math.max(0, Math.min(waitSeconds, Math.floor((remaining() - RECEIVE_MARGIN_MS) / 1000))),
           MessageSystemAttributeNames: ['ApproximateReceiveCount'],
           MessageAttributeNames: [MESSAGE_ID_ATTRIBUTE],
         }),

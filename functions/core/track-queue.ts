@@ -31,3 +31,23 @@ export function encodeTrackMessages(flow: string, requestId: string, items: read
     (body) => ({ body, attributes: { flow } }),
   );
 }
+
+/**
+ * What an into-Braze flow puts on the `braze-triggers` queue: one recipient of one API-triggered
+ * campaign or Canvas. The consumer combines a campaign's (or Canvas's) recipients, 50 per call.
+ */
+export const triggerMessageSchema = z.object({
+  v: z.literal(1),
+  flow: z.string().check(z.minLength(1)),
+  requestId: z.string(),
+  kind: z.enum(['campaign', 'canvas']),
+  /** The campaign_id or canvas_id. */
+  target: z.string().check(z.minLength(1)),
+  recipient: z.object({
+    external_user_id: z.optional(z.string()),
+    email: z.optional(z.string()),
+    /** Sent as trigger_properties (campaign) or canvas_entry_properties (Canvas), and as attributes. */
+    fields: z.record(z.string(), z.unknown()),
+  }),
+});
+export type TriggerMessage = z.infer<typeof triggerMessageSchema>;

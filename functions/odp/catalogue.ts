@@ -2,6 +2,21 @@ import type { DeliveryQueue, IngressFlow } from '../core/catalogue-types';
 
 export const odpFlows: readonly IngressFlow[] = [
   {
+    id: 'odp-activation',
+    seed: '004',
+    description: 'ODP activation -> Braze: profile update (/users/track), campaign or Canvas trigger (50 recipients per call)',
+    owner: 'odp',
+    method: 'POST',
+    path: '/optimizely/activation',
+    entry: 'functions/odp/activation.ts',
+    // Profile updates take the realtime /users/track lane; campaign and Canvas triggers their own.
+    queue: 'braze-track',
+    alsoFeeds: ['braze-triggers'],
+    // ODP's activation webhook sets headers.
+    auth: ['bearer'],
+    throttle: { rateLimit: 100, burstLimit: 200 },
+  },
+  {
     id: 'odp-currents',
     seed: '004',
     description: 'Braze Currents custom HTTP export -> ODP events (/v3/events), every field under _braze, each event id once',

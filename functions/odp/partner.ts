@@ -6,7 +6,7 @@ import { odpSettings } from './settings';
 /** Optimizely Data Platform (seed 004). */
 export const odp: Partner = {
   id: 'odp',
-  description: 'Optimizely Data Platform: Braze Currents into ODP events',
+  description: 'Optimizely Data Platform: activations into Braze, Braze Currents into ODP events',
   settings: { schema: odpSettings, deployDefaults: { ODP_API_URL: 'https://api.zaius.com' } },
   secret: { inbound: true, outbound: ['api_key'] },
   sandbox: { urlSetting: 'ODP_API_URL', answer: odpSandboxAnswer },

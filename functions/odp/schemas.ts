@@ -40,3 +40,34 @@ export const odpEventMessageSchema = z.object({
   event: odpEventSchema,
 });
 export type OdpEventMessage = z.infer<typeof odpEventMessageSchema>;
+
+/** An ODP activation record: who (external_id, or email where that is all ODP has) and up to 20 fields. */
+export const MAX_ACTIVATION_FIELDS = 20;
+const identifier = z.pipe(
+  z.union([z.string(), z.number()]),
+  z.transform((value) => String(value).trim()),
+);
+export const activationRecordSchema = z.object({
+  external_id: z.optional(identifier),
+  email: z.optional(z.string().check(z.trim())),
+  fields: z.optional(
+    z.record(z.string(), z.unknown()).check(
+      z.refine((fields) => Object.keys(fields).length <= MAX_ACTIVATION_FIELDS, `at most ${MAX_ACTIVATION_FIELDS} fields`),
+    ),
+  ),
+});
+export type ActivationRecord = z.infer<typeof activationRecordSchema>;
+
+/** An ODP activation (SPEC section 2): a target and its records; records are checked one by one. */
+export const activationRequestSchema = z
+  .object({
+    target: z.enum(['profile', 'campaign', 'canvas']),
+    campaign_id: z.optional(z.string().check(z.trim(), z.minLength(1))),
+    canvas_id: z.optional(z.string().check(z.trim(), z.minLength(1))),
+    records: z.array(z.unknown()).check(z.minLength(1), z.maxLength(10_000)),
+  })
+  .check(
+    z.refine((body) => body.target !== 'campaign' || body.campaign_id !== undefined, { message: 'required when target is campaign', path: ['campaign_id'] }),
+    z.refine((body) => body.target !== 'canvas' || body.canvas_id !== undefined, { message: 'required when target is canvas', path: ['canvas_id'] }),
+  );
+export type ActivationRequest = z.infer<typeof activationRequestSchema>;

@@ -1,7 +1,9 @@
 import * as z from 'zod/mini';
+import type { TrackItem } from '../core/braze';
 import type { FieldIssue } from '../core/errors';
+import type { TriggerMessage } from '../core/track-queue';
 import { formatPath } from '../core/validation';
-import { type CurrentsEvent, currentsEventSchema, type OdpEvent } from './schemas';
+import { type ActivationRequest, activationRecordSchema, type CurrentsEvent, currentsEventSchema, type OdpEvent } from './schemas';
 
 /** `SoftBounce` -> `soft_bounce`, `CustomEvent` -> `custom_event`. */
 function snake(text: string): string {
@@ -97,4 +99,49 @@ export function currentsBatchToOdp(input: readonly unknown[]): CurrentsBatch {
     events.push({ id: parsed.data.id, event: currentsToOdp(parsed.data) });
   });
   return { events, rejected };
+}
+
+const EMAIL = /^[^\s@]+@[^\s@]+$/;
+/** Attribute names Braze reserves for identifiers: an activation field may not overwrite them. */
+const RESERVED_FIELDS = new Set(['external_id', 'braze_id', 'user_alias', 'email', 'phone', '_update_existing_only']);
+
+export interface ActivationBatch {
+  /** `profile`: /users/track attribute objects. */
+  attributes: TrackItem[];
+  /** `campaign` / `canvas`: one trigger recipient each. */
+  recipients: TriggerMessage['recipient'][];
+  rejected: { index: number; issues: FieldIssue[] }[];
+}
+
+/**
+ * ODP activation records -> Braze: for a profile update, attribute objects keyed by external_id
+ * (or email where that is all there is) with the fields as attributes; for a campaign or Canvas,
+ * trigger recipients whose fields become trigger / entry properties and attributes. A record with
+ * no identifier, more than 20 fields, or a field named like a Braze identifier is refused by index.
+ */
+export function activationToBraze(request: ActivationRequest): ActivationBatch {
+  const batch: ActivationBatch = { attributes: [], recipients: [], rejected: [] };
+  request.records.forEach((input, index) => {
+    const at = (path: PropertyKey[]) => formatPath(['records', index, ...path]);
+    const parsed = z.safeParse(activationRecordSchema, input);
+    if (!parsed.success) {
+      batch.rejected.push({ index, issues: parsed.error.issues.map((issue) => ({ path: at(issue.path), message: issue.message })) });
+      return;
+    }
+    const { external_id: externalId, email, fields = {} } = parsed.data;
+    const issues: FieldIssue[] = [];
+    if (!externalId && !email) issues.push({ path: at(['external_id']), message: 'a record needs external_id or email' });
+    if (!externalId && email && !EMAIL.test(email)) issues.push({ path: at(['email']), message: 'not an email address' });
+    for (const name of Object.keys(fields)) {
+      if (RESERVED_FIELDS.has(name)) issues.push({ path: at(['fields', name]), message: 'names a Braze identifier: not allowed as a field' });
+    }
+    if (issues.length > 0) {
+      batch.rejected.push({ index, issues });
+      return;
+    }
+    const who = externalId ? { external_id: externalId } : { email: email!.toLowerCase() };
+    if (request.target === 'profile') batch.attributes.push({ kind: 'attributes', object: { ...who, ...fields } });
+    else batch.recipients.push({ ...(externalId ? { external_user_id: externalId } : { email: email!.toLowerCase() }), fields });
+  });
+  return batch;
 }

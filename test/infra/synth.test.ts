@@ -88,8 +88,8 @@ function bundledHandlers(config: ReturnType<typeof minimalConfig>) {
 }
 
 describe('cdk synth with real bundling', () => {
-  // Minimal and full: every handler the catalogue names is in one of them.
-  it.each(configurations.filter(([name]) => name !== 'Lytics only'))('succeeds for the %s configuration, bundling every handler to minified ESM with a source map', (_name, config) => {
+  // The full configuration holds every handler the catalogue names (the others hold subsets of them).
+  it.each(configurations.filter(([name]) => name === 'full'))('succeeds for the %s configuration, bundling every handler to minified ESM with a source map', (_name, config) => {
     const { stack, bundles } = bundledHandlers(config());
     const { plan } = stack;
 

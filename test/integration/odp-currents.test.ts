@@ -5,7 +5,7 @@ import { stopAll } from '../support/teardown';
 
 const API_KEY = 'odp-private-key';
 type OdpEvent = { type: string; action: string; data: Record<string, unknown> };
-const delivered = (odp: StubServer) => odp.requests.filter((_, i) => odp.answered[i] === 202).flatMap((r) => r.body as OdpEvent[]);
+const delivered = (odp: OdpStub) => odp.requests.filter((_, i) => odp.answered[i] === 202).flatMap((r) => r.body as OdpEvent[]);
 
 /** A Currents batch of `count` email opens, ids `${prefix}-${i}`. */
 function batch(prefix: string, count: number) {

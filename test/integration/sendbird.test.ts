@@ -27,21 +27,21 @@ describe('sendbird-notifications: a campaign combined into batch calls, through 
   let runner: Runner;
 
   beforeAll(async () => {
-    // 200 targets per call, so 1,000 webhooks make 5 calls (as 50,000 make 5 at Sendbird's 10,000).
-    runner = await startTestRunner(env(await sendbird.start(), await braze.start(), { SENDBIRD_MAX_TARGETS_PER_CALL: '200' }), {
+    // 100 targets per call, so 500 webhooks make 5 calls (as 50,000 make 5 at Sendbird's 10,000).
+    runner = await startTestRunner(env(await sendbird.start(), await braze.start(), { SENDBIRD_MAX_TARGETS_PER_CALL: '100' }), {
       startConsumers: false,
       consumerOverrides: { maxBatchingWindowSeconds: 3 },
     });
   });
   afterAll(() => stopAll(() => runner?.stop(), () => sendbird.stop(), () => braze.stop()));
 
-  it('sends a 1,000-user campaign (one webhook per user) as 5 calls of 200 targets, each user once', async () => {
-    const users = Array.from({ length: 1_000 }, (_, i) => `user-${i}`);
+  it('sends a 500-user campaign (one webhook per user) as 5 calls of 100 targets, each user once', async () => {
+    const users = Array.from({ length: 500 }, (_, i) => `user-${i}`);
     for (let i = 0; i < users.length; i += 100) {
       const answers = await Promise.all(users.slice(i, i + 100).map((user) => post(runner, '/sendbird/notifications', webhook({ recipient: user }))));
       expect(answers.every((answer) => answer.status === 202 && answer.body.accepted === 1)).toBe(true);
     }
-    expect(await queueDepth(runner, 'sendbird-batch')).toBe(1_000);
+    expect(await queueDepth(runner, 'sendbird-batch')).toBe(500);
 
     runner.startConsumers();
     await eventually(() => (sendbird.requests.flatMap((r) => bodyOf(r).targets).length >= users.length ? true : undefined), 30_000, 'every target');
@@ -53,7 +53,7 @@ describe('sendbird-notifications: a campaign combined into batch calls, through 
       expect(request.path).toBe('/v1/notifications');
       expect(request.headers['api-token']).toBe(API_TOKEN);
       expect(bodyOf(request)).toMatchObject({ mode: 'batch', template: { key: 'order-shipped', variables: { order: 'A-1' } } });
-      expect(bodyOf(request).targets).toHaveLength(200);
+      expect(bodyOf(request).targets).toHaveLength(100);
     }
   });
 });

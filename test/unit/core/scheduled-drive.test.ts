@@ -109,6 +109,10 @@ describe('the scheduled drive', () => {
     expect(calls).toHaveLength(10);
     expect(calls.every((call) => new Set(call.map((body) => body.group)).size === 1)).toBe(true);
     expect(next).toBe(10); // received only what it could send
+    // Long-polls while it holds nothing; tops up without waiting once it holds messages.
+    const waits = sqsMock.commandCalls(ReceiveMessageCommand).map((call) => call.args[0].input.WaitTimeSeconds);
+    expect(waits[0]).toBe(20);
+    expect(waits.slice(1).every((wait) => wait === 0)).toBe(true);
   });
 
   it('delivers one copy of a message an ingress retry enqueued twice, and deletes both', async () => {
