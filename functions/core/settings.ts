@@ -18,6 +18,20 @@ export const setting = {
   optionalText: () => z.optional(z.string().check(z.minLength(1))),
   text: (fallback: string, pattern?: RegExp, message?: string) =>
     z._default(pattern ? z.string().check(z.regex(pattern, message)) : z.string().check(z.minLength(1)), fallback),
+  /** Optional text that `parse` (the partner's own reader, which throws on a bad value) accepts. */
+  checkedText: (parse: (text: string) => unknown, message: string) =>
+    z.optional(
+      z.string().check(
+        z.refine((text) => {
+          try {
+            parse(text);
+            return true;
+          } catch {
+            return false;
+          }
+        }, message),
+      ),
+    ),
   boolean: (fallback: boolean) =>
     z._default(
       z.pipe(

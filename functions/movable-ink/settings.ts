@@ -19,18 +19,7 @@ export const movableInkSettings = z.object({
   /** The full behavioural endpoint URL Movable Ink issues (its key included); unset locally means the sandbox. */
   MOVABLE_INK_API_URL: setting.optionalUrl(),
   /** JSON map, Braze event name -> Movable Ink event; unmapped names become snake_case. */
-  MOVABLE_INK_EVENT_NAMES: z.optional(
-    z.string().check(
-      z.refine((json) => {
-        try {
-          parseEventNames(json);
-          return true;
-        } catch {
-          return false;
-        }
-      }, 'not a JSON object of Braze event name -> Movable Ink event name (strings)'),
-    ),
-  ),
+  MOVABLE_INK_EVENT_NAMES: setting.checkedText(parseEventNames, 'not a JSON object of Braze event name -> Movable Ink event name (strings)'),
   /** Comma list: events carrying external_id and email that become `identify`. */
   MOVABLE_INK_IDENTIFY_EVENTS: setting.text('Account Created'),
   /** true: events without external_id are counted as skipped and not sent. */

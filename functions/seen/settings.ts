@@ -2,17 +2,9 @@ import * as z from 'zod/mini';
 import { setting } from '../core/settings';
 import { parseCampaignConfig } from './transform';
 
-const campaignsJson = z.optional(
-  z.string().check(
-    z.refine((json) => {
-      try {
-        parseCampaignConfig(json);
-        return true;
-      } catch {
-        return false;
-      }
-    }, 'not a valid SEEN campaign mapping: JSON {"default"?: {"attributes": {field: attribute}}, "campaigns"?: {slug: {"attributes": {...}}}} with attribute names of letters, digits and _'),
-  ),
+const campaignsJson = setting.checkedText(
+  parseCampaignConfig,
+  'not a valid SEEN campaign mapping: JSON {"default"?: {"attributes": {field: attribute}}, "campaigns"?: {slug: {"attributes": {...}}}} with attribute names of letters, digits and _',
 );
 
 /** SEEN's settings (SPEC section 5), with their defaults. */
