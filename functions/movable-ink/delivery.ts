@@ -2,7 +2,8 @@ import { dedupeStoreFromEnv } from '../core/dedupe';
 import { createDeliveryConsumer } from '../core/delivery-consumer';
 import { type Deps, lazyHandler, requireSetting, settingsOf } from '../core/deps';
 import { queueDefinition } from '../core/flows';
-import { requireSecret } from '../core/secrets';
+import { ConfigError } from '../core/errors';
+import type { SecretValues } from '../core/secrets';
 import { movableInkQueues } from './catalogue';
 import { movableInkMessageSchema } from './schemas';
 import { movableInkSettings } from './settings';
@@ -20,6 +21,14 @@ export const FLOW_ID = 'movable-ink-delivery';
 export function build(deps: Deps) {
   const settings = settingsOf(deps, movableInkSettings);
   const url = requireSetting(settings, 'MOVABLE_INK_API_URL');
+  /** The Basic credentials: `api_username` / `api_password` in the secret, or `username` / `password` as Movable Ink names them. */
+  const basicCredentials = async () => {
+    const values = (await deps.secrets.get('movable-ink')) as SecretValues & { username?: string; password?: string };
+    const username = values.api_username || values.username;
+    const password = values.api_password || values.password;
+    if (!username || !password) throw new ConfigError('secret movable-ink.api_username / api_password (or username / password) is not set');
+    return { username, password };
+  };
   return createDeliveryConsumer(
     {
       queue: queueDefinition(movableInkQueues, 'movable-ink'),
@@ -29,8 +38,7 @@ export function build(deps: Deps) {
       dedupeKey: (message) => message.dedupe,
       dedupe: deps.dedupe ?? dedupeStoreFromEnv(deps.config),
       send: async (messages, call) => {
-        const username = await requireSecret(deps.secrets, 'movable-ink', 'api_username');
-        const password = await requireSecret(deps.secrets, 'movable-ink', 'api_password');
+        const { username, password } = await basicCredentials();
         const authorization = `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
         for (const message of messages) {
           await deps.http.send(
