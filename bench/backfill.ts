@@ -19,7 +19,7 @@ export interface BackfillFigure {
  * minimum ceil(N / max objects), records per second end to end, and the process's peak RSS.
  */
 export async function benchBackfill(records: number, perRequest = 1_000): Promise<BackfillFigure> {
-  const runner = await startRunner({ env: { ...process.env, PORT: '0', LOG_LEVEL: 'SILENT' }, log: () => undefined });
+  const runner = await startRunner({ env: { ...process.env, PORT: '0', LOG_LEVEL: 'SILENT', DATA_DIR: ':memory:' }, log: () => undefined });
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
   try {

@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { DynamoDedupeStore } from '../functions/core/dedupe';
 
@@ -18,8 +18,9 @@ export const LOCAL_DEDUPE_TABLE = 'bpb-dedupe';
  * real SDK client pointed at it: `npm start` and the tests run the very DynamoDB code path of the
  * Lambdas, as fauxqs stands in for SQS.
  */
-export async function startEmbeddedDynamo(): Promise<EmbeddedDynamo> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
+export async function startEmbeddedDynamo(dataPath?: string): Promise<EmbeddedDynamo> {
+  // A path keeps the tables on disk (LevelDB), so what was delivered is remembered across restarts.
+  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0, ...(dataPath ? { path: dataPath } : {}) });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(0, '127.0.0.1', () => resolve());
@@ -31,14 +32,19 @@ export async function startEmbeddedDynamo(): Promise<EmbeddedDynamo> {
     endpoint,
     client,
     dedupeStore: async () => {
-      table ??= client.send(
-        new CreateTableCommand({
-          TableName: LOCAL_DEDUPE_TABLE,
-          AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-          KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-          BillingMode: 'PAY_PER_REQUEST',
-        }),
-      );
+      table ??= client
+        .send(
+          new CreateTableCommand({
+            TableName: LOCAL_DEDUPE_TABLE,
+            AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+            KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+            BillingMode: 'PAY_PER_REQUEST',
+          }),
+        )
+        .catch((error: unknown) => {
+          // Kept from an earlier run (DATA_DIR): use it as it is.
+          if (!(error instanceof ResourceInUseException)) throw error;
+        });
       await table;
       return new DynamoDedupeStore(LOCAL_DEDUPE_TABLE, client);
     },

@@ -3,7 +3,8 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { mkdirSync } from 'node:fs';
+import { GetQueueAttributesCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
 import { type DeliveryQueue, deliveryQueues, type IngressFlow, ingressFlows, partners } from '../functions/catalogue';
@@ -21,6 +22,8 @@ import { Sandbox, sandboxesOf, sandboxUnsetDestinations } from './sandbox';
 import { laneQueueVariable } from '../functions/core/catalogue-types';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+/** Where `npm start` keeps its queues unless DATA_DIR says otherwise (git-ignored). */
+export const DEFAULT_DATA_DIR = '.bridge-data';
 /** API Gateway's own cap on a request body. */
 const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 
@@ -62,6 +65,12 @@ export interface Runner {
   drainNow: (queueId: string) => Promise<unknown>;
   /** Sandboxed destinations (no URL set). */
   sandboxed: string[];
+  /** Where the queues and the dedupe table are kept (DATA_DIR); undefined for `:memory:`. */
+  dataDir?: string;
+  /** Queues found in DATA_DIR at start (0 on a fresh one). */
+  restoredQueues: number;
+  /** Messages each queue and its DLQ hold. */
+  backlog: () => Promise<{ queue: string; waiting: number; parked: number }[]>;
   /** Seconds between a scheduled consumer's runs (0 for an event-source consumer). */
   intervalSeconds: (queueId: string) => number;
   /** Starts the event-source pollers when the runner was started with `startConsumers: false`. */
@@ -130,7 +139,18 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
   // Every partner's settings, checked now: a bad value fails the start naming the variable.
   for (const partner of partners) loadSettings(partner.settings.schema, config.env);
 
-  const fauxqs = await startFauxqs({ port: 0, logger: false, host: '127.0.0.1' } as Parameters<typeof startFauxqs>[0]);
+  // DATA_DIR keeps the queues (fauxqs's SQLite) and the dedupe table (dynalite's LevelDB), so what
+  // was answered 202 survives a crash; `:memory:` keeps nothing.
+  const dataDir = env.DATA_DIR || DEFAULT_DATA_DIR;
+  const persistent = dataDir !== ':memory:';
+  const dataPath = persistent ? path.resolve(dataDir) : undefined;
+  if (dataPath) mkdirSync(dataPath, { recursive: true });
+  const fauxqs = await startFauxqs({
+    port: 0,
+    logger: false,
+    host: '127.0.0.1',
+    ...(dataPath ? { dataDir: path.join(dataPath, 'sqs') } : {}),
+  } as Parameters<typeof startFauxqs>[0]);
   const sqsEndpoint = `http://127.0.0.1:${fauxqs.port}`;
   started.push(() => fauxqs.stop());
   const sqs = new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
@@ -142,29 +162,46 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
   });
   // What was delivered, for the queues that dedupe on an id: the Lambdas' DynamoDB code path against
   // an embedded DynamoDB (dynalite), as fauxqs stands in for SQS.
-  const dynamo = await startEmbeddedDynamo();
+  const dynamo = await startEmbeddedDynamo(dataPath ? path.join(dataPath, 'dedupe') : undefined);
   started.push(() => dynamo.stop());
   const dedupe = await dynamo.dedupeStore();
   const depsFor = (flowId: string, overrides: Partial<Config>) => createDeps(flowId, { ...config, ...overrides }, { sqs, secrets, http, dedupe });
   /** Seconds of a scheduled drive's interval, as its consumer will read it. */
   const intervalOf = (queue: DeliveryQueue): number => (queue.drive.kind === 'schedule' ? Number(config.env[queue.drive.intervalSetting]) : 0);
 
+  /**
+   * A queue restored from DATA_DIR keeps its messages (in flight ones included, back after their
+   * visibility timeout); only its attributes are brought up to date. A new one is created.
+   */
+  const restored: string[] = [];
+  const ensureQueue = (name: string, attributes: Record<string, string>) => {
+    const existing = fauxqs.inspectQueue(name);
+    if (!existing) {
+      const created = fauxqs.createQueue(name, { attributes });
+      return { queueUrl: created.queueUrl, queueArn: created.queueArn };
+    }
+    restored.push(name);
+    pendingAttributes.push(sqs.send(new SetQueueAttributesCommand({ QueueUrl: existing.url, Attributes: attributes })));
+    return { queueUrl: existing.url, queueArn: existing.arn };
+  };
+  const pendingAttributes: Promise<unknown>[] = [];
+
   const queues = new Map<string, RunningQueue>();
   for (const definition of deliveryQueues) {
     const name = `bpb-${definition.id}`;
-    const dlq = fauxqs.createQueue(`${name}-dlq`, { attributes: { MessageRetentionPeriod: String(14 * 24 * 3600) } });
+    const dlq = ensureQueue(`${name}-dlq`, { MessageRetentionPeriod: String(14 * 24 * 3600) });
     const visibility = options.queueOverrides?.visibilityTimeoutSeconds ?? definition.consumer.timeoutSeconds * 6;
     const retention = String(14 * 24 * 3600);
     const maxReceiveCount = options.queueOverrides?.maxReceiveCount ?? definition.maxReceiveCount;
-    const queue = fauxqs.createQueue(name, {
-      attributes: {
-        VisibilityTimeout: String(visibility),
-        MessageRetentionPeriod: retention,
-        RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount: String(maxReceiveCount) }),
-      },
+    const queue = ensureQueue(name, {
+      VisibilityTimeout: String(visibility),
+      MessageRetentionPeriod: retention,
+      RedrivePolicy: JSON.stringify({ deadLetterTargetArn: dlq.queueArn, maxReceiveCount: String(maxReceiveCount) }),
     });
     queues.set(definition.id, { definition, url: queue.queueUrl, arn: queue.queueArn, dlqUrl: dlq.queueUrl, dlqName: `${name}-dlq` });
   }
+
+  await Promise.all(pendingAttributes);
 
   // Consumers: event-source pollers and scheduled drains, each with its own function's deps.
   const pollers: EventSourcePoller[] = [];
@@ -319,6 +356,18 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
   });
   const actualPort = (server.address() as AddressInfo).port;
 
+  /** Visible + in flight + delayed: every message a queue holds. */
+  const depth = async (url: string) => {
+    const answer = await sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+      }),
+    );
+    const a = answer.Attributes ?? {};
+    return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
+  };
+
   return {
     url: `http://127.0.0.1:${actualPort}`,
     port: actualPort,
@@ -329,6 +378,16 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
     queues,
     sandbox,
     sandboxed,
+    dataDir: dataPath,
+    restoredQueues: restored.length,
+    backlog: async () =>
+      Promise.all(
+        [...queues.values()].map(async (q) => ({
+          queue: q.definition.id,
+          waiting: await depth(q.url),
+          parked: await depth(q.dlqUrl),
+        })),
+      ),
     intervalSeconds: (queueId: string) => {
       const q = queues.get(queueId);
       if (!q) throw new Error(`no queue ${queueId}`);

@@ -5,7 +5,10 @@ import { type Runner, startRunner } from './runner';
 /** `npm start`: the whole bridge on http://localhost:$PORT (SPEC section 5). Ctrl-C stops it. */
 let runner: Runner;
 try {
-  runner = await startRunner();
+  // BRIDGE_LOCAL_VISIBILITY_SECONDS: how long a message a run received stays invisible (the catalogue's
+  // 6x the consumer timeout unless set), e.g. to see a crashed run's messages come back sooner.
+  const visibility = Number(process.env.BRIDGE_LOCAL_VISIBILITY_SECONDS);
+  runner = await startRunner(Number.isFinite(visibility) && visibility > 0 ? { queueOverrides: { visibilityTimeoutSeconds: visibility } } : {});
 } catch (error) {
   // A wrong variable is the user's to fix: say which, without a stack trace.
   if (!(error instanceof ConfigError)) throw error;
@@ -23,13 +26,23 @@ for (const queue of deliveryQueues) {
   if (queue.drive.kind === 'schedule') line(`${queue.id}: drained every ${runner.intervalSeconds(queue.id)} s (${queue.drive.intervalSetting})`);
 }
 line(`embedded SQS (fauxqs) at ${runner.sqsEndpoint}`);
+if (runner.dataDir) {
+  line(`data: ${runner.dataDir} (queues, DLQs and the dedupe table survive a restart; DATA_DIR=:memory: keeps nothing, deleting the folder starts afresh)`);
+} else {
+  line('data: in memory (DATA_DIR=:memory:): what is queued ends with the process');
+}
+const backlog = (await runner.backlog()).filter((q) => q.waiting > 0 || q.parked > 0);
+if (backlog.length > 0) {
+  line(`waiting from an earlier run: ${backlog.map((q) => `${q.queue} ${q.waiting} queued, ${q.parked} in its DLQ`).join('; ')}`);
+  if (backlog.some((q) => q.parked > 0)) line('  parked messages stay in their DLQ until redriven (README, "Keeping what npm start accepted")');
+}
 line();
 
 let stopping = false;
 const shutdown = async (signal: string) => {
   if (stopping) return;
   stopping = true;
-  line(`\n${signal}: stopping (in-flight work finishes, queues are in memory and end with the process)`);
+  line(`\n${signal}: stopping (in-flight batches finish or go back to their queue${runner.dataDir ? `; the queues stay in ${runner.dataDir}` : ', queues are in memory and end with the process'})`);
   await runner.stop();
   process.exit(0);
 };

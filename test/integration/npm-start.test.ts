@@ -1,5 +1,9 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { eventually, type StubRequest, StubServer } from '../support/stub-server';
+import { stopAll } from '../support/teardown';
 
 const root = path.resolve(__dirname, '../..');
 /** Every child a test started: killed after each test, so a failed assertion never leaves one running. */
@@ -22,7 +26,7 @@ afterEach(async () => {
 function start(env: Record<string, string>): { child: ChildProcess; output: () => string; ready: Promise<string> } {
   const child = spawn(path.join(root, 'node_modules/.bin/tsx'), ['local/start.ts'], {
     cwd: root,
-    env: { ...process.env, PORT: '0', ...env },
+    env: { ...process.env, PORT: '0', DATA_DIR: ':memory:', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
     detached: true,
   });
@@ -78,5 +82,64 @@ describe('npm start', () => {
     expect(await exited).toBe(0);
     expect(app.output()).toContain('POST /seen/campaigns/onboarding/receivers 202');
     expect(app.output()).not.toContain('ada@example.com');
+  });
+});
+
+describe('npm start keeps what it accepted in DATA_DIR', () => {
+  const braze = new StubServer(() => ({ status: 503, body: {} }));
+  let brazeUrl: string;
+  let dataDir = '';
+
+  beforeAll(async () => {
+    brazeUrl = await braze.start();
+    dataDir = await mkdtemp(path.join(tmpdir(), 'bridge-data-'));
+  });
+  afterAll(() => stopAll(() => braze.stop(), () => (dataDir ? rm(dataDir, { recursive: true, force: true }) : undefined)));
+
+  it('delivers every record it answered 202 for after a SIGKILL mid-delivery and a restart, each status event once', async () => {
+    const env = {
+      DATA_DIR: dataDir,
+      INBOUND_TOKEN: 'crash-token',
+      BRAZE_REST_ENDPOINT: brazeUrl,
+      BRAZE_API_KEY: 'braze-key',
+      // A message the killed run held comes back 3 s after its receive (6 min with the catalogue's 6x rule).
+      BRIDGE_LOCAL_VISIBILITY_SECONDS: '3',
+    };
+    const postJson = (url: string, route: string, body: unknown) =>
+      fetch(`${url}${route}`, { method: 'POST', headers: { authorization: 'Bearer crash-token', 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+    // Braze is down: every record is accepted, queued, and its delivery keeps failing.
+    const first = start(env);
+    const firstUrl = await first.ready;
+    const callbacks = Array.from({ length: 20 }, (_, i) => `braze-${i}`);
+    const statuses = Array.from({ length: 10 }, (_, i) => ({ user_id: `user-${i}`, status: 'READ', notification_id: `n-${i}` }));
+    for (const id of callbacks) {
+      expect((await postJson(firstUrl, '/seen/callback', { customer_id: id, campaign_slug: 'c', landing_page_url: 'https://x', email_thumbnail_url: 'https://y' })).status).toBe(202);
+    }
+    expect((await postJson(firstUrl, '/sendbird/status', statuses)).status).toBe(202);
+    await eventually(() => (braze.requests.length > 0 ? true : undefined), 15_000, 'a delivery attempt');
+
+    const killed = new Promise((resolve) => first.child.once('exit', resolve));
+    process.kill(-first.child.pid!, 'SIGKILL');
+    await killed;
+
+    // Braze is back; the same DATA_DIR.
+    braze.requests.length = 0;
+    braze.respond = () => ({ status: 201, body: { message: 'success' } });
+    const second = start(env);
+    await second.ready;
+    await eventually(() => (/waiting from an earlier run: .*braze-track \d+ queued/.test(second.output()) ? true : undefined), 10_000, 'the backlog line');
+
+    const attributes = () => braze.requests.flatMap((r: StubRequest) => (r.body as { attributes?: { braze_id: string }[] }).attributes ?? []);
+    const events = () => braze.requests.flatMap((r: StubRequest) => (r.body as { events?: { external_id: string }[] }).events ?? []);
+    await eventually(() => (new Set(attributes().map((a) => a.braze_id)).size >= 20 && events().length >= 10 ? true : undefined), 30_000, 'every record');
+    await new Promise((resolve) => setTimeout(resolve, 1_500));
+
+    expect(new Set(attributes().map((a) => a.braze_id))).toEqual(new Set(callbacks));
+    expect(events().map((e) => e.external_id).sort()).toEqual(statuses.map((s) => s.user_id).sort());
+
+    const exited = new Promise<number | null>((resolve) => second.child.once('exit', (code) => resolve(code)));
+    second.child.kill('SIGINT');
+    expect(await exited).toBe(0);
   });
 });

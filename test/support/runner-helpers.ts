@@ -44,7 +44,7 @@ export const quietRetryPolicy = { retries: 2, baseDelayMs: 10, maxDelayMs: 3_000
 /** The local runner as the integration tests start it: a free port, silent, fast retries. */
 export function startTestRunner(env: Record<string, string>, options: Omit<RunnerOptions, 'env'> = {}): Promise<Runner> {
   return startRunner({
-    env: { PORT: '0', LOG_LEVEL: 'SILENT', ...env },
+    env: { PORT: '0', LOG_LEVEL: 'SILENT', DATA_DIR: ':memory:', ...env },
     log: () => undefined,
     retryPolicy: quietRetryPolicy,
     ...options,
