@@ -281,7 +281,7 @@ function checkJobs(jobs: readonly S3Job[], queues: readonly DeliveryQueue[]): vo
   for (const job of jobs) {
     const { prefix, suffix } = job.trigger;
     if (!/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*\/$/.test(prefix)) {
-      throw new BridgeConfigError(`job ${job.id}: trigger prefix ${JSON.stringify(prefix)} must be a folder such as "lytics/" (safe characters, ending in "/")`);
+      throw new BridgeConfigError(`job ${job.id}: trigger prefix ${JSON.stringify(prefix)} must be a folder such as "imports/" (safe characters, ending in "/")`);
     }
     if (suffix !== '' && !/^[A-Za-z0-9!_.*'()-]+$/.test(suffix)) throw new BridgeConfigError(`job ${job.id}: trigger suffix ${JSON.stringify(suffix)} is not a plain file ending`);
     if (queues.some((queue) => queue.id === job.id)) throw new BridgeConfigError(`job ${job.id} has the id of a queue: alarm names would collide`);

@@ -61,7 +61,7 @@ export interface JobFigures {
 }
 
 /** An S3 `ObjectCreated:Put` event as AWS delivers it to Lambda: the key URL-encoded, `+` for spaces. */
-export function s3ObjectCreatedEvent(bucket: string, key: string, size: number, eTag = '', region = 'us-east-1'): S3Event {
+export function s3ObjectCreatedEvent(bucket: string, key: string, size: number, eTag = '', region = 'us-east-1', configurationId = 'bridge-upload-job'): S3Event {
   const encodedKey = key.split('/').map((part) => encodeURIComponent(part).replace(/%20/g, '+')).join('/');
   return {
     Records: [
@@ -76,7 +76,7 @@ export function s3ObjectCreatedEvent(bucket: string, key: string, size: number, 
         responseElements: { 'x-amz-request-id': 'LOCAL', 'x-amz-id-2': 'LOCAL' },
         s3: {
           s3SchemaVersion: '1.0',
-          configurationId: 'lytics-csv-import',
+          configurationId,
           bucket: { name: bucket, ownerIdentity: { principalId: 'LOCAL' }, arn: `arn:aws:s3:::${bucket}` },
           object: { key: encodedKey, size, eTag: eTag.replace(/"/g, ''), sequencer: Date.now().toString(16).toUpperCase() },
         },
@@ -190,7 +190,7 @@ export async function runJob(options: JobRunOptions): Promise<JobFigures> {
     const sampler = rssSampler();
     const started = performance.now();
     let peakRss = rssBefore;
-    const outcomes = await handler(s3ObjectCreatedEvent(LOCAL_BUCKET, key, fileBytes, eTag), lambdaContext(job.flowId, job.timeoutSeconds, job.memoryMb))
+    const outcomes = await handler(s3ObjectCreatedEvent(LOCAL_BUCKET, key, fileBytes, eTag, 'us-east-1', job.id), lambdaContext(job.flowId, job.timeoutSeconds, job.memoryMb))
       .catch((error: unknown) => {
         log(`stopped after ${plural(sent.rows, 'row')} sent in ${plural(sent.requests, 'request')}`);
         throw error;
