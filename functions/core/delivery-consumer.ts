@@ -221,7 +221,10 @@ export function createDeliveryConsumer<S extends z.ZodMiniType>(spec: DeliverySp
       return { done: [], retry: ids, throttled: status === 429 };
     }
     const refused = refusals.reduce((n, refusal) => n + refusal.records, 0);
-    const keys = records.flatMap((record) => keyOf(record) ?? []);
+    // Only what the destination took is remembered: a refused record, once fixed and redriven from
+    // the DLQ, must not be skipped as already delivered.
+    const refusedIndexes = new Set(refusals.map((refusal) => refusal.bodyIndex));
+    const keys = records.flatMap((record, index) => (refusedIndexes.has(index) ? [] : (keyOf(record) ?? [])));
     if (keys.length > 0 && dedupeTtl !== undefined) {
       try {
         await spec.dedupe!.remember(keys, dedupeTtl);

@@ -159,3 +159,34 @@ describe('the event-source drive', () => {
     expect(clock.sleeps).toEqual([500, 500, 500]);
   });
 });
+
+describe('a deduping queue', () => {
+  it('remembers only what the destination took, so a refused record redriven from the DLQ is not skipped as delivered', async () => {
+    process.env.POWERTOOLS_METRICS_DISABLED = 'true';
+    const remembered: string[] = [];
+    const store = { seen: async () => new Set<string>(), remember: async (keys: readonly string[]) => void remembered.push(...keys) };
+    const definition = { ...queueDefinition({ kind: 'event-source', batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 1 }), dedupe: { ttlSeconds: 60 } };
+    const sqs = new SQSClient({ region: 'eu-west-1' });
+    mockClient(sqs).onAnyCommand().resolves({});
+    const config = loadConfig({ LOG_LEVEL: 'SILENT', DLQ_URL: `${QUEUE_URL}-dlq` });
+    const handler = createDeliveryConsumer(
+      {
+        queue: definition,
+        settings: {},
+        schema,
+        weight: (body) => body.items.length,
+        group: (body) => body.group,
+        dedupeKey: (body) => `key-${body.items[0]}`,
+        dedupe: store,
+        // The destination refuses the first body of the call, takes the second.
+        send: async (bodies) => [{ body: bodies[0]!, reason: 'refused', records: 1, bodyIndex: 0 }],
+      },
+      createDeps('test-delivery', config, { sqs, queue: new QueueSender(sqs), clock: new FakeClock() }),
+    );
+    const event = { Records: ['a', 'b'].map((id) => sqsRecord(id, JSON.stringify({ group: 'g', items: [id] }))) } as SQSEvent;
+
+    await handler(event, context(30_000));
+
+    expect(remembered).toEqual(['key-b']);
+  });
+});
