@@ -2,7 +2,7 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import * as catalogue from '../functions/catalogue';
 import { laneQueueVariable } from '../functions/core/catalogue-types';
-import { type BridgeConfig, type Catalogue, type DeploymentPlan, BridgeConfigError, deployedSettings, MAX_SETTING_BYTES, ownerSettings, partnerDeployment, planDeployment } from './config';
+import { type BridgeConfig, type Catalogue, type DeploymentPlan, BridgeConfigError, deployedSettings, environmentBytes, MAX_SETTING_BYTES, ownerSettings, partnerDeployment, planDeployment } from './config';
 import { BridgeFunction, type BridgeFunctionProps, type CodeSource } from './constructs/bridge-function';
 import { DedupeTable } from './constructs/dedupe-table';
 import { DeliveryQueue } from './constructs/delivery-queue';
@@ -70,7 +70,7 @@ export class BridgeStack extends Stack {
     /** The settings of the partners named: a function's own partner's and its destination's. */
     const settingsFor = (...owners: string[]) => {
       const settings = Object.assign({}, ...[...new Set(owners)].map((owner) => ownerSettings(config, owner))) as Record<string, string>;
-      const size = Object.entries(settings).reduce((n, [k, v]) => n + k.length + v.length, 0);
+      const size = environmentBytes(settings);
       if (size > MAX_SETTING_BYTES) {
         throw new BridgeConfigError(`settings of ${[...new Set(owners)].join(' + ')} take ${size} bytes of one function's environment (at most ${MAX_SETTING_BYTES})`);
       }

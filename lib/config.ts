@@ -29,7 +29,8 @@ const secretArn = z
 
 /** A setting's value in cdk.json: strings, numbers and booleans as they are, objects as JSON. */
 const settingValue = z.union([z.string(), z.number(), z.boolean(), z.record(z.string(), z.unknown()), z.array(z.unknown())]);
-const settingText = (value: z.infer<typeof settingValue>): string => (typeof value === 'object' ? JSON.stringify(value) : String(value));
+/** A setting's value as its environment variable holds it: objects as JSON, the rest as text. */
+const settingText = (value: unknown): string => (typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value));
 
 /**
  * A partner's section: `enabled`, secrets to import instead of creating, and `settings` under the
@@ -309,23 +310,36 @@ export function inboundSecretIdVariableName(owner: string): string {
 /** Lambda allows 4 KB of environment in total; keep room for the fixed variables. */
 export const MAX_SETTING_BYTES = 2500;
 
+function partnerNamed(owner: string): Partner {
+  const partner = partners.find((candidate) => candidate.id === owner);
+  if (!partner) throw new BridgeConfigError(`unknown partner ${owner}`);
+  return partner;
+}
+
+/** What the configuration sets for a partner, over its deploy defaults, as environment text. */
+function configuredSettings(config: BridgeConfig, owner: string): Record<string, string> {
+  const configured = Object.entries(partnerDeployment(config, owner)?.settings ?? {}).map(([name, value]) => [name, settingText(value)]);
+  return { ...partnerNamed(owner).settings.deployDefaults, ...Object.fromEntries(configured) };
+}
+
+/** Bytes a set of variables takes of a Lambda environment. */
+export function environmentBytes(settings: Readonly<Record<string, string>>): number {
+  return Object.entries(settings).reduce((n, [k, v]) => n + k.length + v.length, 0);
+}
+
 /**
  * Every setting of a partner as its functions will read it: the configured values over the
  * deploy defaults, over the schema's own defaults (so checks see what the functions will use).
  */
 export function deployedSettings(config: BridgeConfig, owner: string): Record<string, string> {
-  const partner = partners.find((candidate) => candidate.id === owner);
-  if (!partner) throw new BridgeConfigError(`unknown partner ${owner}`);
-  const configured = Object.fromEntries(
-    Object.entries(partnerDeployment(config, owner)?.settings ?? {}).map(([name, value]) => [name, typeof value === 'object' ? JSON.stringify(value) : String(value)]),
-  );
-  const parsed = loadSettings(partner.settings.schema, { ...partner.settings.deployDefaults, ...configured });
+  const configured = configuredSettings(config, owner);
+  const parsed = loadSettings(partnerNamed(owner).settings.schema, configured);
   const withDefaults = Object.fromEntries(
     Object.entries(parsed)
       .filter(([, value]) => value !== undefined)
-      .map(([name, value]) => [name, typeof value === 'object' ? JSON.stringify(value) : String(value)]),
+      .map(([name, value]) => [name, settingText(value)]),
   );
-  return { ...withDefaults, ...partner.settings.deployDefaults, ...configured };
+  return { ...withDefaults, ...configured };
 }
 
 /**
@@ -334,14 +348,8 @@ export function deployedSettings(config: BridgeConfig, owner: string): Record<st
  * partner's schema declares can be set, so a setting can never override QUEUE_URL or LOG_LEVEL.
  */
 export function ownerSettings(config: BridgeConfig, owner: string): Record<string, string> {
-  const partner = partners.find((candidate) => candidate.id === owner);
-  if (!partner) throw new BridgeConfigError(`unknown partner ${owner}`);
-  const configured = Object.entries(partnerDeployment(config, owner)?.settings ?? {}).map(([name, value]) => [
-    name,
-    typeof value === 'object' ? JSON.stringify(value) : String(value),
-  ]);
-  const settings: Record<string, string> = { ...partner.settings.deployDefaults, ...Object.fromEntries(configured) };
-  const size = Object.entries(settings).reduce((n, [k, v]) => n + k.length + v.length, 0);
+  const settings = configuredSettings(config, owner);
+  const size = environmentBytes(settings);
   if (size > MAX_SETTING_BYTES) {
     throw new BridgeConfigError(`${sectionOf(owner)}: settings take ${size} bytes of Lambda environment (at most ${MAX_SETTING_BYTES})`);
   }

@@ -69,6 +69,8 @@ export interface Runner {
   dataDir?: string;
   /** Queues found in DATA_DIR at start (0 on a fresh one). */
   restoredQueues: number;
+  /** Messages (visible, in flight and delayed) a queue or its DLQ holds. */
+  depth: (queueId: string, which?: 'queue' | 'dlq') => Promise<number>;
   /** Messages each queue and its DLQ hold. */
   backlog: () => Promise<{ queue: string; waiting: number; parked: number }[]>;
   /** Seconds between a scheduled consumer's runs (0 for an event-source consumer). */
@@ -380,6 +382,11 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
     sandboxed,
     dataDir: dataPath,
     restoredQueues: restored.length,
+    depth: (queueId: string, which: 'queue' | 'dlq' = 'queue') => {
+      const q = queues.get(queueId);
+      if (!q) throw new Error(`no queue ${queueId}`);
+      return depth(which === 'queue' ? q.url : q.dlqUrl);
+    },
     backlog: async () =>
       Promise.all(
         [...queues.values()].map(async (q) => ({

@@ -1,18 +1,9 @@
-import { GetQueueAttributesCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { type Runner, type RunnerOptions, startRunner } from '../../local/runner';
 
 /** Visible + in-flight + delayed messages of a runner queue (or its DLQ). */
-export async function queueDepth(runner: Runner, queueId: string, which: 'queue' | 'dlq' = 'queue'): Promise<number> {
-  const q = runner.queues.get(queueId);
-  if (!q) throw new Error(`no queue ${queueId}`);
-  const result = await runner.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: which === 'queue' ? q.url : q.dlqUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
-    }),
-  );
-  const a = result.Attributes ?? {};
-  return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
+export function queueDepth(runner: Runner, queueId: string, which: 'queue' | 'dlq' = 'queue'): Promise<number> {
+  return runner.depth(queueId, which);
 }
 
 /** Reads (without deleting) what sits in a queue's DLQ. */
