@@ -6,20 +6,24 @@
  * drives the same consumers and stands in for each partner's API with its sandbox answers.
  */
 import { braze } from './braze/partner';
-import type { DeliveryQueue, IngressFlow, Partner, S3Job } from './core/catalogue-types';
+import { type DeliveryQueue, type IngressFlow, isScheduledJob, isUploadJob, type Job, type Partner, type S3Job, type ScheduledJob } from './core/catalogue-types';
 import { lytics } from './lytics/partner';
 import { movableInk } from './movable-ink/partner';
 import { odp } from './odp/partner';
 import { seen } from './seen/partner';
 import { sendbird } from './sendbird/partner';
 
-export type { AuthScheme, DeliveryQueue, IngressFlow, Partner, S3Job } from './core/catalogue-types';
+export type { AuthScheme, DeliveryQueue, IngressFlow, Job, Partner, S3Job, ScheduledJob } from './core/catalogue-types';
 
 export const partners: readonly Partner[] = [braze, seen, movableInk, sendbird, lytics, odp];
 
 export const ingressFlows: readonly IngressFlow[] = partners.flatMap((partner) => partner.flows);
 export const deliveryQueues: readonly DeliveryQueue[] = partners.flatMap((partner) => partner.queues);
-export const jobs: readonly S3Job[] = partners.flatMap((partner) => partner.jobs);
+export const jobs: readonly Job[] = partners.flatMap((partner) => partner.jobs);
+/** Jobs started by an upload to the imports bucket. */
+export const uploadJobs: readonly S3Job[] = jobs.filter(isUploadJob);
+/** Jobs started by a schedule, run as a loop of steps. */
+export const scheduledJobs: readonly ScheduledJob[] = jobs.filter(isScheduledJob);
 
 export function partnerById(id: string): Partner {
   const partner = partners.find((candidate) => candidate.id === id);

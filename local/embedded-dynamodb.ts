@@ -2,16 +2,20 @@ import type { AddressInfo } from 'node:net';
 import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { DynamoDedupeStore } from '../functions/core/dedupe';
+import { DynamoJobStateStore } from '../functions/core/job-state';
 
 export interface EmbeddedDynamo {
   endpoint: string;
   client: DynamoDBClient;
   /** The dedupe table as the stack creates it (key `pk`), and the same store the Lambdas use over it. */
   dedupeStore: () => Promise<DynamoDedupeStore>;
+  /** The job state table as the stack creates it (key `pk`), and the store scheduled jobs use over it. */
+  jobStateStore: () => Promise<DynamoJobStateStore>;
   stop: () => Promise<void>;
 }
 
 export const LOCAL_DEDUPE_TABLE = 'bpb-dedupe';
+export const LOCAL_JOB_STATE_TABLE = 'bpb-job-state';
 
 /**
  * dynalite (a DynamoDB implementation on LevelDB, in memory here) on a free loopback port, with a
@@ -27,26 +31,38 @@ export async function startEmbeddedDynamo(dataPath?: string): Promise<EmbeddedDy
   });
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
-  let table: Promise<unknown> | undefined;
+  const tables = new Map<string, Promise<unknown>>();
+  // Created once; one kept from an earlier run (DATA_DIR) is used as it is.
+  const ensureTable = async (name: string) => {
+    if (!tables.has(name)) {
+      tables.set(
+        name,
+        client
+          .send(
+            new CreateTableCommand({
+              TableName: name,
+              AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
+              KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
+              BillingMode: 'PAY_PER_REQUEST',
+            }),
+          )
+          .catch((error: unknown) => {
+            if (!(error instanceof ResourceInUseException)) throw error;
+          }),
+      );
+    }
+    await tables.get(name);
+  };
   return {
     endpoint,
     client,
     dedupeStore: async () => {
-      table ??= client
-        .send(
-          new CreateTableCommand({
-            TableName: LOCAL_DEDUPE_TABLE,
-            AttributeDefinitions: [{ AttributeName: 'pk', AttributeType: 'S' }],
-            KeySchema: [{ AttributeName: 'pk', KeyType: 'HASH' }],
-            BillingMode: 'PAY_PER_REQUEST',
-          }),
-        )
-        .catch((error: unknown) => {
-          // Kept from an earlier run (DATA_DIR): use it as it is.
-          if (!(error instanceof ResourceInUseException)) throw error;
-        });
-      await table;
+      await ensureTable(LOCAL_DEDUPE_TABLE);
       return new DynamoDedupeStore(LOCAL_DEDUPE_TABLE, client);
+    },
+    jobStateStore: async () => {
+      await ensureTable(LOCAL_JOB_STATE_TABLE);
+      return new DynamoJobStateStore(LOCAL_JOB_STATE_TABLE, client);
     },
     stop: async () => {
       client.destroy();

@@ -8,7 +8,7 @@ import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Event } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
 import type { Context } from 'aws-lambda';
-import { jobs, partnerById } from '../functions/catalogue';
+import { partnerById, uploadJobs as jobs } from '../functions/catalogue';
 import type { JobOutcome, JobProgress } from '../functions/core/catalogue-types';
 import { loadConfig } from '../functions/core/config';
 import { createDeps, type Deps } from '../functions/core/deps';

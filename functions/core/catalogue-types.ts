@@ -134,6 +134,60 @@ export interface S3Job {
   localOptions?: Readonly<Record<string, string>>;
 }
 
+/**
+ * A job started by a schedule and run as a loop of steps: each invocation of `entry` does what it
+ * can before its deadline, saves where it stopped (the job state table) and answers `continue`,
+ * `wait` (seconds to wait before the next step, e.g. for an export to be ready) or `done`. In AWS a
+ * Step Functions state machine started by an EventBridge schedule invokes the step until `done`
+ * (retrying a failed or timed-out step, which resumes from the saved state); locally
+ * `npm run <localScript>` runs the same loop once.
+ */
+export interface ScheduledJob {
+  id: string;
+  seed: string;
+  description: string;
+  /** Partner whose secret and settings the job reads (the folder it lives in). */
+  owner: string;
+  /** Further partners whose outbound secret and settings the job reads (the ODP sync reads Braze's). */
+  alsoReads?: readonly string[];
+  /** Step module, from the project root; it exports `build(deps, hooks)` and `handler` ((JobStepEvent) -> JobStepResult). */
+  entry: string;
+  /** The `flow` its logs and metrics carry (the module's FLOW_ID). */
+  flowId: string;
+  /** `scheduleSetting` holds an EventBridge schedule expression (`cron(...)` or `rate(...)`). */
+  trigger: { kind: 'schedule'; scheduleSetting: string };
+  /** One step's Lambda timeout; the step stops starting work well before it. */
+  timeoutSeconds: number;
+  memoryMb: number;
+  /** A run still going after this long (waits included) is stopped and alarmed; keep it below the schedule's interval. */
+  maxRunHours: number;
+  /** The npm script that runs one run locally (`sync:odp`). */
+  localScript: string;
+  /** Settings a local run uses when they are not set (a laptop wants short waits). */
+  localDefaults?: Readonly<Record<string, string>>;
+}
+
+export type Job = S3Job | ScheduledJob;
+
+export function isScheduledJob(job: Job): job is ScheduledJob {
+  return job.trigger.kind === 'schedule';
+}
+
+export function isUploadJob(job: Job): job is S3Job {
+  return job.trigger.kind === 's3';
+}
+
+/** What a scheduled job's step receives: the run it belongs to (AWS: the state machine execution's name). */
+export interface JobStepEvent {
+  runId: string;
+}
+
+/** What a scheduled job's step answers. */
+export type JobStepResult =
+  | { runId: string; status: 'continue' }
+  | { runId: string; status: 'wait'; waitSeconds: number }
+  | { runId: string; status: 'done'; summary: Readonly<Record<string, number>> };
+
 /** Running totals a job reports as it goes (rows delivered, requests made). */
 export interface JobProgress {
   rows: number;
@@ -190,7 +244,7 @@ export interface Partner {
   sandbox?: PartnerSandbox;
   flows: readonly IngressFlow[];
   queues: readonly DeliveryQueue[];
-  jobs: readonly S3Job[];
+  jobs: readonly Job[];
 }
 
 /** `movable-ink` -> `MOVABLE_INK`: the prefix of a partner's variables. */

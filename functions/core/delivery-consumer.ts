@@ -14,6 +14,7 @@ import { byteLength, deleteMessages } from './queue';
 import type { DedupeStore } from './dedupe';
 import { MESSAGE_ID_ATTRIBUTE } from './queue';
 import { batchItemFailures, firstCopies, type ParsedRecord, park, parseMessageBody, parseRecords } from './sqs-batch';
+import { createPacer } from './rate-limit';
 
 /** Time kept back from the Lambda timeout so failures are reported before the runtime is cut off. */
 export const SAFETY_MARGIN_MS = 3_000;
@@ -147,14 +148,7 @@ export function createDeliveryConsumer<S extends z.ZodMiniType>(spec: DeliverySp
 
   /** Starts of calls spaced to keep to callsPerSecond, shared across this consumer's concurrent invocations. */
   const perInvocationRate = limits.callsPerSecond && (drive.kind === 'event-source' ? limits.callsPerSecond / drive.maxConcurrency : limits.callsPerSecond);
-  let nextStart = 0;
-  const paced = async () => {
-    if (!perInvocationRate) return;
-    const now = deps.clock.now();
-    const start = Math.max(now, nextStart);
-    nextStart = start + 1000 / perInvocationRate;
-    if (start > now) await deps.clock.sleep(start - now);
-  };
+  const paced = createPacer(perInvocationRate, deps.clock);
 
   const parkOrFail = async (bodies: string[], reason: string, records: number, ids: string[]): Promise<boolean> => {
     try {

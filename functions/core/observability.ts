@@ -19,6 +19,12 @@ export const MetricName = {
   RequestsRefused: 'RequestsRefused',
   DrainRuns: 'DrainRuns',
   IngressErrors: 'IngressErrors',
+  /** A scheduled sync's totals, each emitted once per run (with its `flow`): segments synced, users read from the exports, profiles sent and rejected, and the run's length. */
+  SyncSegments: 'SyncSegments',
+  SyncUsersRead: 'SyncUsersRead',
+  SyncProfilesSent: 'SyncProfilesSent',
+  SyncProfilesRejected: 'SyncProfilesRejected',
+  SyncRunSeconds: 'SyncRunSeconds',
 } as const;
 export type MetricName = (typeof MetricName)[keyof typeof MetricName];
 
