@@ -1,6 +1,9 @@
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import { envPrefix, type Partner, type PartnerSandbox } from '../functions/core/catalogue-types';
+import type { SandboxAnswer } from '../functions/core/sandbox-types';
 import { ConfigError } from '../functions/core/errors';
 
 export interface RecordedRequest {
@@ -10,32 +13,52 @@ export interface RecordedRequest {
   path: string;
   /** Whether a credential was presented (its value is never kept). */
   authenticated: boolean;
-  body: unknown;
+  /** Kept for the most recent requests only (SandboxOptions.keepBodies): absent on older ones. */
+  body?: unknown;
   at: string;
 }
+
+export interface SandboxOptions {
+  /**
+   * How many of the most recent requests keep their body (default 1,000): older ones keep their
+   * line (destination, method, path, at) only, so a long `npm start` or a large job does not keep
+   * every body it was sent.
+   */
+  keepBodies?: number;
+}
+
+const DEFAULT_KEPT_BODIES = 1_000;
 
 /**
  * The built-in recorder for destinations whose URL is not set: each partner's own sandbox answers
  * (functions/<partner>/sandbox.ts) answer as the real API does on success, under the partner's
  * path prefix (`/seen/...`); one line is printed per request and all are kept for
- * GET /_sandbox/requests.
+ * GET /_sandbox/requests (with their body for the most recent ones only).
  */
 export class Sandbox {
   readonly requests: RecordedRequest[] = [];
   private server?: Server;
   private port = 0;
+  private readonly keepBodies: number;
 
   constructor(
     private readonly log: (line: string) => void,
     private readonly partners: Readonly<Record<string, PartnerSandbox>>,
-  ) {}
+    options: SandboxOptions = {},
+  ) {
+    this.keepBodies = Math.max(0, options.keepBodies ?? DEFAULT_KEPT_BODIES);
+  }
 
   async start(): Promise<void> {
     this.server = createServer((req, res) => {
-      void this.handle(req).then(({ status, body }) => {
-        res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(body));
-      });
+      // An answer (or the stream it opens) that throws is a 500, never an unhandled rejection.
+      void this.handle(req)
+        .then((answer) => this.send(res, answer))
+        .catch((error: unknown) => {
+          this.log(`sandbox ${req.method ?? 'GET'} ${req.url ?? '/'} -> 500 (${error instanceof Error ? error.message : String(error)})`);
+          if (res.headersSent) res.destroy();
+          else res.writeHead(500, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'sandbox error' }));
+        });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
     this.port = (this.server.address() as AddressInfo).port;
@@ -51,7 +74,26 @@ export class Sandbox {
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
   }
 
-  private async handle(req: IncomingMessage): Promise<{ status: number; body: unknown }> {
+  /** JSON, a raw body under its content-type, or a stream piped with backpressure. */
+  private send(res: ServerResponse, answer: SandboxAnswer): void {
+    if (answer.stream) {
+      const produced = answer.stream();
+      const source = 'pipe' in produced && typeof produced.pipe === 'function' ? produced : Readable.from(produced);
+      res.writeHead(answer.status, { 'content-type': answer.contentType ?? 'application/octet-stream' });
+      // pipeline waits for the response to drain before reading on, destroys the response if the
+      // stream fails (the client sees an aborted body) and destroys the stream if the client goes away.
+      pipeline(source, res).catch((error: unknown) => {
+        const code = (error as { code?: string }).code;
+        if (code !== 'ERR_STREAM_PREMATURE_CLOSE') this.log(`sandbox stream failed: ${error instanceof Error ? error.message : String(error)}`);
+      });
+      return;
+    }
+    const raw = answer.contentType !== undefined && (typeof answer.body === 'string' || answer.body instanceof Uint8Array);
+    res.writeHead(answer.status, { 'content-type': answer.contentType ?? 'application/json' });
+    res.end(raw ? (answer.body as string | Uint8Array) : JSON.stringify(answer.body));
+  }
+
+  private async handle(req: IncomingMessage): Promise<SandboxAnswer> {
     const url = new URL(req.url ?? '/', 'http://sandbox');
     const [, destination = '', ...rest] = url.pathname.split('/');
     const path = `/${rest.join('/')}${url.search}`;
@@ -76,7 +118,13 @@ export class Sandbox {
       at: new Date().toISOString(),
     };
     this.requests.push(recorded);
-    const answer = partner?.answer({ method: recorded.method, path, body }) ?? { status: 404, body: { message: 'not found' }, summary: 'unknown path' };
+    const expired = this.requests[this.requests.length - 1 - this.keepBodies];
+    if (expired) delete expired.body;
+    const answer = partner?.answer({ method: recorded.method, path, body, baseUrl: this.url(destination) }) ?? {
+      status: 404,
+      body: { message: 'not found' },
+      summary: 'unknown path',
+    };
     this.log(`sandbox ${destination} ${recorded.method} ${path} -> ${answer.status} ${answer.summary}`);
     return answer;
   }
