@@ -1,4 +1,4 @@
-import type { DeliveryQueue, IngressFlow } from '../core/catalogue-types';
+import type { DeliveryQueue, IngressFlow, ScheduledJob } from '../core/catalogue-types';
 
 export const odpFlows: readonly IngressFlow[] = [
   {
@@ -44,5 +44,27 @@ export const odpQueues: readonly DeliveryQueue[] = [
     maxReceiveCount: 5,
     // Currents resends whole batches: an event id is remembered two days.
     dedupe: { ttlSeconds: 48 * 3600 },
+  },
+];
+
+export const odpJobs: readonly ScheduledJob[] = [
+  {
+    id: 'odp-segment-sync',
+    seed: '004',
+    description: 'Nightly: Braze segments (/segments/list, /users/export/segment) -> ODP profiles (/v3/profiles, 500 per call, 10 calls/s)',
+    owner: 'odp',
+    // It lists and exports Braze segments with Braze's key (segments.list, users.export.segment).
+    alsoReads: ['braze'],
+    entry: 'functions/odp/segment-sync.ts',
+    flowId: 'odp-segment-sync',
+    trigger: { kind: 'schedule', scheduleSetting: 'ODP_SYNC_SCHEDULE' },
+    // A step stops starting calls 60 s before this and saves where it stopped; the next step goes on.
+    timeoutSeconds: 900,
+    memoryMb: 512,
+    // Nightly: a run still going after 20 h is stopped (and alarmed) before the next one starts.
+    maxRunHours: 20,
+    localScript: 'sync:odp',
+    // The sandbox's export is ready at the second check: no need to wait a minute locally.
+    localDefaults: { ODP_EXPORT_POLL_SECONDS: '1' },
   },
 ];

@@ -1,16 +1,16 @@
 import type { Partner } from '../core/catalogue-types';
-import { odpFlows, odpQueues } from './catalogue';
+import { odpFlows, odpJobs, odpQueues } from './catalogue';
 import { odpSandboxAnswer } from './sandbox';
 import { odpSettings } from './settings';
 
 /** Optimizely Data Platform (seed 004). */
 export const odp: Partner = {
   id: 'odp',
-  description: 'Optimizely Data Platform: activations into Braze, Braze Currents into ODP events',
+  description: 'Optimizely Data Platform: activations into Braze, Braze Currents into ODP events, Braze segments into ODP profiles nightly',
   settings: { schema: odpSettings, deployDefaults: { ODP_API_URL: 'https://api.zaius.com' } },
   secret: { inbound: true, outbound: ['api_key'] },
   sandbox: { urlSetting: 'ODP_API_URL', answer: odpSandboxAnswer },
   flows: odpFlows,
   queues: odpQueues,
-  jobs: [],
+  jobs: odpJobs,
 };

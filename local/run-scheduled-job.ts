@@ -1,0 +1,187 @@
+import { randomUUID } from 'node:crypto';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import type { Context } from 'aws-lambda';
+import { SingleBar } from 'cli-progress';
+import { partnerById, scheduledJobs } from '../functions/catalogue';
+import type { JobStepEvent, JobStepResult, ScheduledJob } from '../functions/core/catalogue-types';
+import type { Clock } from '../functions/core/clock';
+import { systemClock } from '../functions/core/clock';
+import { loadConfig } from '../functions/core/config';
+import { createDeps, type Deps } from '../functions/core/deps';
+import { ConfigError } from '../functions/core/errors';
+import type { HttpClient } from '../functions/core/http';
+import type { JobStateStore } from '../functions/core/job-state';
+import { EnvSecretStore } from '../functions/core/secrets';
+import { loadSettings } from '../functions/core/settings';
+import { startEmbeddedDynamo } from './embedded-dynamodb';
+import { lambdaContext } from './lambda-context';
+import { Sandbox, sandboxesOf, sandboxUnsetDestinations } from './sandbox';
+
+const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const MB = 1024 * 1024;
+
+/** What a scheduled job's step reports as it goes (the ODP sync's SyncProgress has these and more). */
+export interface StepProgress {
+  phase: string;
+  segmentNumber?: number;
+  segmentCount?: number;
+  segmentName?: string;
+  usersRead?: number;
+  profilesSent?: number;
+  requests?: number;
+  rejected?: number;
+  skipped?: number;
+}
+
+/** A scheduled job's module: `build(deps, options)` returns the step handler. */
+interface StepModule {
+  build: (deps: Deps, options: { store?: JobStateStore; onProgress?: (progress: StepProgress) => void }) => (event: JobStepEvent, context: Context) => Promise<JobStepResult>;
+}
+
+export interface ScheduledRunOptions {
+  job: string;
+  /** SPEC section 5 variables and the jobs' settings; defaults to process.env. */
+  env?: Record<string, string | undefined>;
+  /** Where the readable lines go. */
+  log?: (line: string) => void;
+  /** Draw a progress bar (a terminal); otherwise a line per phase and every `lineEvery` calls. */
+  bar?: boolean;
+  lineEvery?: number;
+  /** Test knobs. */
+  http?: HttpClient;
+  clock?: Clock;
+  runId?: string;
+}
+
+export interface ScheduledRunFigures {
+  runId: string;
+  steps: number;
+  waits: number;
+  summary: Readonly<Record<string, number>>;
+  /** Wall time of the whole run, waits included. */
+  seconds: number;
+  peakRssMb: number;
+  destinations: string;
+}
+
+/**
+ * One run of a scheduled job, locally: the loop the Step Functions state machine runs in AWS
+ * (invoke the step; `wait` -> sleep, `continue` -> invoke again, `done` -> stop), with the step's
+ * state in an embedded DynamoDB table (dynalite) and every partner the job calls answered by its
+ * sandbox unless its URL is set.
+ */
+export async function runScheduledJob(options: ScheduledRunOptions): Promise<ScheduledRunFigures> {
+  const job: ScheduledJob | undefined = scheduledJobs.find((candidate) => candidate.id === options.job);
+  if (!job) throw new ConfigError(`no scheduled job ${options.job} in the catalogue (scheduled jobs: ${scheduledJobs.map((j) => j.id).join(', ')})`);
+  const partners = [job.owner, ...(job.alsoReads ?? [])].map(partnerById);
+  const env = { ...(options.env ?? process.env) };
+  for (const [name, value] of Object.entries(job.localDefaults ?? {})) env[name] ??= value;
+  const log = options.log ?? ((line: string) => console.log(line));
+  const clock = options.clock ?? systemClock;
+  process.env.POWERTOOLS_METRICS_DISABLED ??= 'true'; // EMF lines belong in CloudWatch, not on a terminal
+  env.LOG_LEVEL ??= 'SILENT'; // progress and failures are printed here; LOG_LEVEL=INFO shows the Lambda's JSON logs too
+
+  let sandbox: Sandbox | undefined;
+  const dynamo = await startEmbeddedDynamo();
+  let bar: SingleBar | undefined;
+  let peakRss = process.memoryUsage.rss();
+  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
+  sampler.unref();
+  try {
+    sandbox = new Sandbox(options.bar ? () => undefined : log, sandboxesOf(partners));
+    await sandbox.start();
+    const sandboxed = sandboxUnsetDestinations(env, partners, sandbox);
+    const config = loadConfig(env);
+    for (const partner of partners) loadSettings(partner.settings.schema, config.env); // a bad setting fails here, naming it
+    const destinations = partners.map((p) => `${p.id}: ${sandboxed.includes(p.id) ? 'sandbox' : config.env[p.sandbox?.urlSetting ?? ''] ?? 'set'}`).join(', ');
+
+    const runId = options.runId ?? `local-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
+    log(`running ${job.id} (run ${runId}); ${destinations}`);
+    const store = await dynamo.jobStateStore();
+    const deps = createDeps(job.flowId, config, { secrets: EnvSecretStore.fromConfig(config), clock, ...(options.http ? { http: options.http } : {}) });
+
+    const started = clock.now();
+    let lastPhase = '';
+    let lastLineAt = 0;
+    const lineEvery = options.lineEvery ?? 20;
+    const rate = (sent: number) => {
+      const seconds = (clock.now() - started) / 1000;
+      return seconds > 0 ? Math.round(sent / seconds) : 0;
+    };
+    if (options.bar) {
+      bar = new SingleBar({
+        format: ' {bar} segment {value}/{total} {segment} | {phase} | {sent} profiles sent, {read} users read | {rate}/s',
+        hideCursor: true,
+        barsize: 24,
+      });
+      bar.start(1, 0, { segment: '', phase: 'list', sent: '0', read: '0', rate: '0' });
+    }
+    const onProgress = (p: StepProgress) => {
+      const sent = p.profilesSent ?? 0;
+      if (bar) {
+        bar.setTotal(Math.max(1, p.segmentCount ?? 1));
+        const done = p.phase === 'done' ? (p.segmentCount ?? 1) : Math.max(0, (p.segmentNumber ?? 1) - 1);
+        bar.update(done, { segment: p.segmentName ?? '', phase: p.phase, sent: sent.toLocaleString('en-US'), read: (p.usersRead ?? 0).toLocaleString('en-US'), rate: rate(sent).toLocaleString('en-US') });
+        return;
+      }
+      const calls = p.requests ?? 0;
+      const key = `${p.phase}:${p.segmentNumber}`;
+      if (key !== lastPhase || calls - lastLineAt >= lineEvery) {
+        lastPhase = key;
+        lastLineAt = calls;
+        const segment = p.segmentCount ? ` segment ${p.segmentNumber}/${p.segmentCount}${p.segmentName ? ` (${p.segmentName})` : ''}` : '';
+        log(`  ${p.phase}${segment}: ${sent.toLocaleString('en-US')} profiles sent in ${calls.toLocaleString('en-US')} calls, ${(p.usersRead ?? 0).toLocaleString('en-US')} users read`);
+      }
+    };
+
+    const mod = (await import(path.join(projectRoot, job.entry))) as StepModule;
+    const step = mod.build(deps, { store, onProgress });
+    let steps = 0;
+    let waits = 0;
+    for (;;) {
+      steps++;
+      const result = await step({ runId }, lambdaContext(job.flowId, job.timeoutSeconds, job.memoryMb));
+      if (result.status === 'done') {
+        bar?.stop();
+        bar = undefined;
+        const seconds = (clock.now() - started) / 1000;
+        const figures: ScheduledRunFigures = { runId, steps, waits, summary: result.summary, seconds, peakRssMb: Math.max(peakRss, process.memoryUsage.rss()) / MB, destinations };
+        log(`${job.id} finished in ${seconds.toFixed(1)} s (${steps} step${steps === 1 ? '' : 's'}, ${waits} wait${waits === 1 ? '' : 's'}):`);
+        log(`  ${Object.entries(result.summary).map(([name, value]) => `${name} ${value.toLocaleString('en-US')}`).join(', ')}`);
+        return figures;
+      }
+      if (result.status === 'wait') {
+        waits++;
+        if (!bar) log(`  waiting ${result.waitSeconds} s for the export to be ready`);
+        await clock.sleep(result.waitSeconds * 1000);
+      }
+    }
+  } finally {
+    clearInterval(sampler);
+    bar?.stop();
+    await sandbox?.stop();
+    await dynamo.stop();
+  }
+}
+
+async function main(): Promise<void> {
+  const { values, positionals } = parseArgs({ allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
+  const job = scheduledJobs.find((candidate) => candidate.id === positionals[0]);
+  if (!job || values.help || positionals.length > 1) {
+    console.log(`usage: tsx local/run-scheduled-job.ts <${scheduledJobs.map((j) => j.id).join('|')}>   (npm run ${scheduledJobs.map((j) => j.localScript).join(', npm run ')})`);
+    for (const known of scheduledJobs) console.log(`${known.id}: ${known.description}`);
+    process.exitCode = values.help ? 0 : 2;
+    return;
+  }
+  await runScheduledJob({ job: job.id, bar: Boolean(process.stdout.isTTY) });
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    // One line, no stack: our messages name a segment, a status or a setting, never a value or a key.
+    console.error(`\nsync failed: ${error instanceof Error ? error.message : String(error)}`);
+    process.exit(1);
+  });
+}
