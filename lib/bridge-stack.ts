@@ -2,15 +2,29 @@ import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import { Construct } from 'constructs';
 import * as catalogue from '../functions/catalogue';
 import { laneQueueVariable } from '../functions/core/catalogue-types';
-import { type BridgeConfig, type Catalogue, type DeploymentPlan, BridgeConfigError, deployedSettings, environmentBytes, MAX_SETTING_BYTES, ownerSettings, partnerDeployment, planDeployment } from './config';
+import {
+  type BridgeConfig,
+  type Catalogue,
+  type DeploymentPlan,
+  BridgeConfigError,
+  deployedSettings,
+  environmentBytes,
+  MAX_SETTING_BYTES,
+  ownerSettings,
+  partnerDeployment,
+  planDeployment,
+  scheduleExpression,
+} from './config';
 import { BridgeFunction, type BridgeFunctionProps, type CodeSource } from './constructs/bridge-function';
 import { DedupeTable } from './constructs/dedupe-table';
 import { DeliveryQueue } from './constructs/delivery-queue';
 import { ImportJob } from './constructs/import-job';
 import { ImportsBucket } from './constructs/imports-bucket';
 import { IngressApi } from './constructs/ingress-api';
+import { JobStateTable } from './constructs/job-state-table';
 import { Monitoring } from './constructs/monitoring';
 import { OwnerSecrets } from './constructs/owner-secrets';
+import { ScheduledJob } from './constructs/scheduled-job';
 import { applyNagSuppressions } from './nag';
 
 /**
@@ -37,8 +51,10 @@ const outputKey = (id: string): string => id.replace(/[^A-Za-z0-9]/g, '');
 /**
  * The whole bridge for one deployment: every enabled catalogue flow becomes an API route and an
  * ingress function; every queue such a flow feeds becomes a queue, its DLQ and its consumer;
- * every enabled job becomes a function started by uploads to the (one) imports bucket, with its
- * DLQ; every owner involved gets a secret; monitoring covers all of it. No flow is named here.
+ * every enabled upload job becomes a function started by uploads to the (one) imports bucket, with
+ * its DLQ; every enabled scheduled job becomes a step function looped by a Step Functions state
+ * machine that a schedule starts, with its DLQ and the (one) job state table; every owner involved
+ * gets a secret; monitoring covers all of it. No flow is named here.
  */
 export class BridgeStack extends Stack {
   /** What the configuration enabled out of the catalogue. */
@@ -46,9 +62,14 @@ export class BridgeStack extends Stack {
   readonly api: IngressApi;
   readonly queues: Map<string, DeliveryQueue>;
   readonly ingressFunctions: Map<string, BridgeFunction>;
+  /** Upload (S3) jobs. */
   readonly jobs: Map<string, ImportJob>;
-  /** Deployed when at least one job is. */
+  /** Deployed when at least one upload job is. */
   readonly imports?: ImportsBucket;
+  /** Jobs started by a schedule, run as a loop of steps. */
+  readonly scheduledJobs: Map<string, ScheduledJob>;
+  /** Deployed when at least one scheduled job is: where their runs save their progress. */
+  readonly jobState?: JobStateTable;
   readonly secrets: OwnerSecrets;
   /** Deployed when a deployed queue dedupes on an id. */
   readonly dedupe?: DedupeTable;
@@ -172,17 +193,39 @@ export class BridgeStack extends Stack {
       }
     }
 
+    this.scheduledJobs = new Map();
+    if (plan.scheduledJobs.length > 0) {
+      this.jobState = new JobStateTable(this, 'JobState');
+      const scheduledScope = new Construct(this, 'ScheduledJobs');
+      for (const definition of plan.scheduledJobs) {
+        this.scheduledJobs.set(
+          definition.id,
+          new ScheduledJob(scheduledScope, definition.id, {
+            definition,
+            schedule: scheduleExpression(config, definition),
+            // Its own partner's settings and those of every partner it also reads (their endpoints ...).
+            settings: settingsFor(definition.owner, ...(definition.alsoReads ?? [])),
+            secrets: this.secrets,
+            stateTable: this.jobState.table,
+            functionDefaults,
+          }),
+        );
+      }
+    }
+
     this.monitoring = new Monitoring(this, 'Monitoring', {
       name: config.stackName,
       api: this.api,
       flows: plan.flows,
       queues: [...this.queues.values()],
       jobs: [...this.jobs.values()],
+      scheduledJobs: [...this.scheduledJobs.values()],
       importsBucketName: this.imports?.bucket.bucketName,
       functions: [
         ...plan.flows.map((flow) => ({ label: flow.id, fn: this.ingressFunctions.get(flow.id)!.function })),
         ...[...this.queues.values()].map((queue) => ({ label: queue.definition.consumer.flowId, fn: queue.consumer.function })),
         ...[...this.jobs.values()].map((job) => ({ label: job.definition.flowId, fn: job.function.function })),
+        ...[...this.scheduledJobs.values()].map((job) => ({ label: job.definition.flowId, fn: job.function.function })),
       ],
       alarmEmail: config.alarms.email,
       oldestMessageAgeSeconds: config.alarms.oldestMessageAgeSeconds,
@@ -196,8 +239,13 @@ export class BridgeStack extends Stack {
     applyNagSuppressions(this);
   }
 
-  /** Every function of the bridge (ingress, consumers, jobs), not CDK's own deploy-time handlers. */
+  /** Every function of the bridge (ingress, consumers, upload jobs, scheduled job steps), not CDK's own deploy-time handlers. */
   get bridgeFunctions(): BridgeFunction[] {
-    return [...this.ingressFunctions.values(), ...[...this.queues.values()].map((q) => q.consumer), ...[...this.jobs.values()].map((j) => j.function)];
+    return [
+      ...this.ingressFunctions.values(),
+      ...[...this.queues.values()].map((q) => q.consumer),
+      ...[...this.jobs.values()].map((j) => j.function),
+      ...[...this.scheduledJobs.values()].map((j) => j.function),
+    ];
   }
 }

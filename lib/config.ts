@@ -2,8 +2,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod';
 import * as zm from 'zod/mini';
-import { type DeliveryQueue, type IngressFlow, type Partner, partners, type S3Job } from '../functions/catalogue';
-import { envPrefix } from '../functions/core/catalogue-types';
+import { type DeliveryQueue, type IngressFlow, type Job, type Partner, partners, type S3Job, type ScheduledJob } from '../functions/catalogue';
+import { envPrefix, isScheduledJob, isUploadJob } from '../functions/core/catalogue-types';
 import { loadSettings, settingNames } from '../functions/core/settings';
 import { callsPerRun } from '../functions/core/budget';
 
@@ -110,7 +110,7 @@ const fixedShape = {
       oldestMessageAgeSecondsByQueue: z.record(z.string(), z.int().min(60)).default({}),
     })
     .prefault({}),
-  /** The S3 bucket the S3-triggered jobs (catalogue `jobs`) read uploads from; deployed with the first such job. */
+  /** The S3 bucket the S3-triggered jobs (catalogue `uploadJobs`) read uploads from; deployed with the first such job. */
   imports: z
     .strictObject({
       /** Uploads are deleted this many days after they land (they hold user data). */
@@ -209,16 +209,21 @@ export function loadBridgeConfig(context: ContextSource, cwd = process.cwd()): B
 export interface Catalogue {
   ingressFlows: readonly IngressFlow[];
   deliveryQueues: readonly DeliveryQueue[];
-  /** Jobs started by an upload to the imports bucket. */
-  jobs: readonly S3Job[];
+  /** Every job: started by an upload to the imports bucket (S3Job) or by a schedule (ScheduledJob). */
+  jobs: readonly Job[];
 }
 
 export interface DeploymentPlan {
   flows: IngressFlow[];
   queues: DeliveryQueue[];
-  /** Jobs whose owner is enabled; the imports bucket is deployed when there is at least one. */
+  /** Upload (S3) jobs whose owner is enabled; the imports bucket is deployed when there is at least one. */
   jobs: S3Job[];
-  /** Owners whose secret is deployed: Braze plus every owner of a deployed flow, queue or job. */
+  /**
+   * Scheduled jobs whose owner is enabled (every partner they also read must be deployed too); the
+   * job state table is deployed when there is at least one.
+   */
+  scheduledJobs: ScheduledJob[];
+  /** Owners whose secret is deployed: Braze plus every owner of a deployed flow, queue or job, and every partner a scheduled job also reads. */
   owners: string[];
 }
 
@@ -228,7 +233,9 @@ export function isOwnerEnabled(config: BridgeConfig, owner: string): boolean {
 
 /**
  * Flows whose owner is enabled; the queues they feed (a queue nobody feeds is not deployed); jobs
- * whose owner is enabled; and the partners whose secrets those need.
+ * whose owner is enabled (a scheduled job also needs every partner it reads: an always-on one is,
+ * another must be enabled too); and the partners whose secrets those need. A scheduled job's
+ * schedule expression is checked here, so a bad one fails `cdk synth` naming its setting.
  */
 export function planDeployment(config: BridgeConfig, catalogue: Catalogue): DeploymentPlan {
   const flows = catalogue.ingressFlows.filter((flow) => isOwnerEnabled(config, flow.owner));
@@ -239,11 +246,87 @@ export function planDeployment(config: BridgeConfig, catalogue: Catalogue): Depl
       if (!queues.some((queue) => queue.id === id)) throw new BridgeConfigError(`flow ${flow.id} feeds unknown queue ${id}`);
     }
   }
-  const jobs = catalogue.jobs.filter((job) => isOwnerEnabled(config, job.owner));
+  const enabledJobs = catalogue.jobs.filter((job) => isOwnerEnabled(config, job.owner));
+  const jobs = enabledJobs.filter(isUploadJob);
+  const scheduledJobs = enabledJobs.filter(isScheduledJob);
   checkJobs(jobs, queues);
+  checkJobIds(enabledJobs, queues);
   for (const queue of queues) checkSchedule(config, queue);
-  const owners = [...new Set<string>([...partners.filter((p) => p.alwaysOn).map((p) => p.id), ...flows.map((f) => f.owner), ...queues.map((q) => q.owner), ...jobs.map((j) => j.owner)])];
-  return { flows, queues, jobs, owners };
+  for (const job of scheduledJobs) {
+    checkReads(config, job);
+    scheduleExpression(config, job);
+  }
+  const owners = [
+    ...new Set<string>([
+      ...partners.filter((p) => p.alwaysOn).map((p) => p.id),
+      ...flows.map((f) => f.owner),
+      ...queues.map((q) => q.owner),
+      ...jobs.map((j) => j.owner),
+      ...scheduledJobs.flatMap((j) => [j.owner, ...(j.alsoReads ?? [])]),
+    ]),
+  ];
+  return { flows, queues, jobs, scheduledJobs, owners };
+}
+
+/**
+ * A scheduled job reads the settings and outbound secret of every partner in `alsoReads`: each must
+ * be deployed with it (an always-on partner always is). One that is not enabled fails the synth,
+ * rather than the job silently not being deployed, or running without the settings its deployment
+ * must set.
+ */
+function checkReads(config: BridgeConfig, job: ScheduledJob): void {
+  for (const other of job.alsoReads ?? []) {
+    if (!partners.some((partner) => partner.id === other)) throw new BridgeConfigError(`job ${job.id} reads unknown partner ${other}`);
+    if (!isOwnerEnabled(config, other)) {
+      throw new BridgeConfigError(`${sectionOf(job.owner)}: job ${job.id} reads ${other}'s settings and secret; enable ${sectionOf(other)} too (or disable ${sectionOf(job.owner)})`);
+    }
+  }
+}
+
+/**
+ * The EventBridge schedule expression a scheduled job runs on: its `trigger.scheduleSetting` as
+ * deployed (the configuration's value, else the partner's deploy default, else its schema default),
+ * held to EventBridge's rules so a bad one fails `cdk synth` naming the setting, not the deploy:
+ * `rate(<n> minute|minutes|hour|hours|day|days)` (singular for 1) or `cron(<6 fields>)` with `?`
+ * in exactly one of day-of-month and day-of-week. Schedules run in UTC.
+ */
+export function scheduleExpression(config: BridgeConfig, job: ScheduledJob): string {
+  const name = job.trigger.scheduleSetting;
+  const at = `${sectionOf(job.owner)}.settings.${name}`;
+  const value = deployedSettings(config, job.owner)[name];
+  if (value === undefined || value.trim() === '') throw new BridgeConfigError(`${at}: is required (the schedule of job ${job.id})`);
+  const problem = scheduleProblem(value);
+  if (problem) throw new BridgeConfigError(`${at}: ${JSON.stringify(value)} is not an EventBridge schedule expression (job ${job.id}): ${problem}`);
+  // A run may last maxRunHours: a shorter rate would start the next run while one is still going.
+  const rate = /^rate\(([1-9]\d*) (minute|hour|day)s?\)$/.exec(value);
+  if (rate) {
+    const hours = Number(rate[1]) * { minute: 1 / 60, hour: 1, day: 24 }[rate[2] as 'minute' | 'hour' | 'day'];
+    if (hours <= job.maxRunHours) throw new BridgeConfigError(`${at}: ${JSON.stringify(value)} is shorter than a run may last (${job.maxRunHours} hours, job ${job.id}): runs would overlap`);
+  }
+  return value;
+}
+
+/** What is wrong with an EventBridge schedule expression, or undefined. */
+export function scheduleProblem(expression: string): string | undefined {
+  const rate = /^rate\((.*)\)$/.exec(expression);
+  if (rate) {
+    const match = /^([1-9]\d*) (minute|hour|day)(s?)$/.exec(rate[1]!);
+    if (!match) return 'rate(<value> <unit>) takes a positive whole number and minute(s), hour(s) or day(s), e.g. rate(12 hours)';
+    const singular = match[1] === '1';
+    if (singular === (match[3] === 's')) return singular ? `write rate(1 ${match[2]}), singular` : `write rate(${match[1]} ${match[2]}s), plural`;
+    return undefined;
+  }
+  const cron = /^cron\((.*)\)$/.exec(expression);
+  if (cron) {
+    const fields = cron[1]!.trim().split(/\s+/);
+    if (fields.length !== 6) return `cron(...) takes 6 fields (minutes hours day-of-month month day-of-week year), got ${fields.length}, e.g. cron(0 2 * * ? *)`;
+    const bad = fields.find((field) => !/^[0-9A-Za-z*?,/#-]+$/.test(field));
+    if (bad !== undefined) return `cron field ${JSON.stringify(bad)} holds a character EventBridge does not accept`;
+    const [, , dayOfMonth, , dayOfWeek] = fields;
+    if ((dayOfMonth === '?') === (dayOfWeek === '?')) return 'cron(...) needs ? in exactly one of day-of-month (3rd field) and day-of-week (5th field)';
+    return undefined;
+  }
+  return 'must be cron(...) or rate(...)';
 }
 
 /** Where a partner's section sits in the configuration, for messages: `braze` or `partners.seen`. */
@@ -274,9 +357,19 @@ function checkSchedule(config: BridgeConfig, queue: DeliveryQueue): void {
 }
 
 /**
- * Jobs share one bucket, so their triggers must be told apart: S3 refuses two notifications of the
- * same event whose prefix and suffix filters overlap. Alarm names are `<stack>-<queue or job>-...`,
- * so a job may not reuse a queue id.
+ * Alarm names are `<stack>-<queue or job>-...` and construct ids are job ids: a job of either kind
+ * may not reuse a queue id or another job's id.
+ */
+function checkJobIds(jobs: readonly Job[], queues: readonly DeliveryQueue[]): void {
+  jobs.forEach((job, i) => {
+    if (queues.some((queue) => queue.id === job.id)) throw new BridgeConfigError(`job ${job.id} has the id of a queue: alarm names would collide`);
+    if (jobs.slice(i + 1).some((other) => other.id === job.id)) throw new BridgeConfigError(`two jobs named ${job.id}`);
+  });
+}
+
+/**
+ * Upload jobs share one bucket, so their triggers must be told apart: S3 refuses two notifications
+ * of the same event whose prefix and suffix filters overlap.
  */
 function checkJobs(jobs: readonly S3Job[], queues: readonly DeliveryQueue[]): void {
   for (const job of jobs) {

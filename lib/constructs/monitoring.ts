@@ -12,6 +12,7 @@ import { METRICS_NAMESPACE, MetricName, SERVICE_NAME } from '../../functions/cor
 import type { DeliveryQueue } from './delivery-queue';
 import type { ImportJob } from './import-job';
 import type { IngressApi } from './ingress-api';
+import type { ScheduledJob } from './scheduled-job';
 
 export interface MonitoringProps {
   /** Prefix of the dashboard and alarm names. */
@@ -21,6 +22,8 @@ export interface MonitoringProps {
   queues: readonly DeliveryQueue[];
   /** S3-triggered jobs. */
   jobs: readonly ImportJob[];
+  /** Jobs started by a schedule (state machine + step function). */
+  scheduledJobs: readonly ScheduledJob[];
   /** The imports bucket, when jobs are deployed (named on the dashboard). */
   importsBucketName?: string;
   /** Every function, labelled, for the Lambda widgets. */
@@ -31,15 +34,17 @@ export interface MonitoringProps {
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
+/** A scheduled job's per-run totals are graphed per hour over a week: one point per run. */
+const RUN_TOTALS_PERIOD = Duration.hours(1);
 
 /** An EMF metric the functions write (namespace BrazePartnerBridge, dimensions [service, flow]). */
-export function flowMetric(metricName: MetricName, flow: string, options: { statistic?: string; label?: string } = {}): cloudwatch.Metric {
+export function flowMetric(metricName: MetricName, flow: string, options: { statistic?: string; label?: string; period?: Duration } = {}): cloudwatch.Metric {
   return new cloudwatch.Metric({
     namespace: METRICS_NAMESPACE,
     metricName,
     dimensionsMap: { service: SERVICE_NAME, flow },
     statistic: options.statistic ?? 'Sum',
-    period: FIVE_MINUTES,
+    period: options.period ?? FIVE_MINUTES,
     label: options.label,
   });
 }
@@ -48,7 +53,8 @@ export function flowMetric(metricName: MetricName, flow: string, options: { stat
  * What an operator watches: one dashboard per deployment, and alarms (to one SNS topic, with an
  * optional e-mail subscription) on everything that means records are not getting through:
  * a non-empty DLQ, a queue not draining, consumer errors and failed deliveries, API 5xx, a
- * failed import job run and a parked import.
+ * failed import job run and a parked import, a scheduled job run that failed or did not finish
+ * and a scheduled job DLQ holding anything (a failed start or a run to redrive).
  */
 export class Monitoring extends Construct {
   readonly topic: sns.Topic;
@@ -129,6 +135,33 @@ export class Monitoring extends Construct {
         metric: job.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+    }
+    for (const job of props.scheduledJobs) {
+      const id = job.definition.id;
+      const machine = job.stateMachine;
+      this.alarm(props, `${id}-run-failed`, `A ${id} run failed (its step kept failing after its retries, or answered an unknown status): see the execution, fix, redrive it (README)`, {
+        metric: machine.metricFailed({ period: FIVE_MINUTES, statistic: 'Sum' }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+      this.alarm(props, `${id}-run-unfinished`, `A ${id} run did not finish: stopped after ${job.definition.maxRunHours} h (timed out) or aborted`, {
+        metric: new cloudwatch.MathExpression({
+          expression: 'FILL(timedOut, 0) + FILL(aborted, 0)',
+          usingMetrics: { timedOut: machine.metricTimedOut({ statistic: 'Sum' }), aborted: machine.metricAborted({ statistic: 'Sum' }) },
+          label: `${id} runs timed out or aborted`,
+          period: FIVE_MINUTES,
+        }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+      this.alarm(props, `${id}-dlq-not-empty`, `A ${id} run could not start, or ended failed, timed out or aborted: its event is parked in the job DLQ (README)`, {
+        metric: job.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+        threshold: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
       });
     }
@@ -214,6 +247,61 @@ export class Monitoring extends Construct {
         graph('Import job DLQ depth (parked uploads)', props.jobs.map((job) => job.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: `${job.definition.id} DLQ`, statistic: 'Maximum' })), 6),
       );
     }
+    if (props.scheduledJobs.length > 0) this.addScheduledJobWidgets(dashboard, props.scheduledJobs);
     return dashboard;
+  }
+
+  /** Runs by outcome, the steps' Lambda view, the DLQ, and the totals each run reports. */
+  private addScheduledJobWidgets(dashboard: cloudwatch.Dashboard, jobs: readonly ScheduledJob[]) {
+    const graph = (title: string, left: cloudwatch.IMetric[], options: Partial<cloudwatch.GraphWidgetProps> = {}) =>
+      new cloudwatch.GraphWidget({ title, left, width: 6, height: 6, period: FIVE_MINUTES, ...options });
+    dashboard.addWidgets(
+      new cloudwatch.TextWidget({
+        markdown: `Scheduled jobs (UTC): ${jobs.map((job) => `${job.definition.id} \`${job.schedule}\`, runs stopped after ${job.definition.maxRunHours} h`).join('; ')}`,
+        width: 24,
+        height: 1,
+      }),
+    );
+    dashboard.addWidgets(
+      graph(
+        'Scheduled job runs: started, succeeded, failed, timed out, aborted',
+        jobs.flatMap((job) => [
+          job.stateMachine.metricStarted({ label: `${job.definition.id} started`, statistic: 'Sum' }),
+          job.stateMachine.metricSucceeded({ label: `${job.definition.id} succeeded`, statistic: 'Sum' }),
+          job.stateMachine.metricFailed({ label: `${job.definition.id} failed`, statistic: 'Sum' }),
+          job.stateMachine.metricTimedOut({ label: `${job.definition.id} timed out`, statistic: 'Sum' }),
+          job.stateMachine.metricAborted({ label: `${job.definition.id} aborted`, statistic: 'Sum' }),
+        ]),
+      ),
+      graph(
+        'Scheduled job steps: invocations and errors; longest step (ms, right)',
+        jobs.flatMap((job) => [
+          job.function.function.metricInvocations({ label: `${job.definition.id} steps`, statistic: 'Sum' }),
+          job.function.function.metricErrors({ label: `${job.definition.id} step errors`, statistic: 'Sum' }),
+        ]),
+        {
+          right: jobs.map((job) =>
+            job.function.function.metricDuration({ label: `${job.definition.id} longest step (timeout ${job.definition.timeoutSeconds * 1000} ms)`, statistic: 'Maximum' }),
+          ),
+        },
+      ),
+      graph('Scheduled job DLQ depth (failed starts, unfinished runs)', jobs.map((job) => job.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: `${job.definition.id} DLQ`, statistic: 'Maximum' }))),
+      graph(
+        'Scheduled job calls per hour',
+        jobs.map((job) => flowMetric(MetricName.DownstreamCalls, job.definition.flowId, { label: `${job.definition.flowId} ${MetricName.DownstreamCalls}`, period: RUN_TOTALS_PERIOD })),
+        { period: RUN_TOTALS_PERIOD, start: '-P7D' },
+      ),
+    );
+    const perRun = (name: MetricName, statistic = 'Sum') =>
+      jobs.map((job) => flowMetric(name, job.definition.flowId, { statistic, period: RUN_TOTALS_PERIOD, label: `${job.definition.flowId} ${name}` }));
+    dashboard.addWidgets(
+      graph('Per run: segments synced, users read (last 7 days)', [...perRun(MetricName.SyncSegments), ...perRun(MetricName.SyncUsersRead)], { width: 8, period: RUN_TOTALS_PERIOD, start: '-P7D' }),
+      graph('Per run: profiles sent and rejected (last 7 days)', [...perRun(MetricName.SyncProfilesSent), ...perRun(MetricName.SyncProfilesRejected)], {
+        width: 8,
+        period: RUN_TOTALS_PERIOD,
+        start: '-P7D',
+      }),
+      graph('Per run: duration (s, last 7 days)', perRun(MetricName.SyncRunSeconds, 'Maximum'), { width: 8, period: RUN_TOTALS_PERIOD, start: '-P7D' }),
+    );
   }
 }

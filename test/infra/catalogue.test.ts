@@ -1,13 +1,13 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import { deliveryQueues, ingressFlows, jobs, partners } from '../../functions/catalogue';
+import { deliveryQueues, ingressFlows, jobs, partners, scheduledJobs, uploadJobs } from '../../functions/catalogue';
 import { envPrefix } from '../../functions/core/catalogue-types';
-import { settingNames } from '../../functions/core/settings';
+import { loadSettings, settingNames } from '../../functions/core/settings';
 import { BridgeStack } from '../../lib/bridge-stack';
-import { parseBridgeConfig } from '../../lib/config';
+import { parseBridgeConfig, scheduleProblem } from '../../lib/config';
 
 /**
  * Walks the catalogue as a newcomer's new partner would be walked: every flow, queue and job must
@@ -16,6 +16,7 @@ import { parseBridgeConfig } from '../../lib/config';
  */
 const root = path.resolve(__dirname, '../..');
 const partnerOf = (id: string) => partners.find((partner) => partner.id === id);
+const packageScripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
 
 describe('the catalogue: every partner is complete', () => {
   it.each(partners.map((partner) => [partner.id, partner] as const))('%s: its settings are its own, named with its prefix, and hold no credential', (_id, partner) => {
@@ -67,9 +68,36 @@ describe('the catalogue: every partner is complete', () => {
   it.each(jobs.map((job) => [job.id, job] as const))('job %s: its handler and partner', (_id, job) => {
     expect(partnerOf(job.owner)?.jobs).toContain(job);
     expect(existsSync(path.join(root, job.entry))).toBe(true);
+    expect(job.entry.startsWith(`functions/${job.owner}/`)).toBe(true);
+    expect(jobs.filter((other) => other.flowId === job.flowId)).toHaveLength(1);
   });
 
-  it('imports every handler module the catalogue names, each exporting build and handler', async () => {
+  it.each(scheduledJobs.map((job) => [job.id, job] as const))('scheduled job %s: its schedule setting, the partners it reads, its run limits and local script', (_id, job) => {
+    const owner = partnerOf(job.owner)!;
+    // The schedule is a setting of its own partner, whose default is a schedule EventBridge accepts.
+    expect(settingNames(owner.settings.schema)).toContain(job.trigger.scheduleSetting);
+    const schedule = loadSettings(owner.settings.schema, owner.settings.deployDefaults ?? {})[job.trigger.scheduleSetting];
+    expect(typeof schedule).toBe('string');
+    expect([schedule, scheduleProblem(schedule as string)]).toEqual([schedule, undefined]);
+    // It reads other partners by id; their secrets carry what it calls them with.
+    for (const other of job.alsoReads ?? []) {
+      expect(partnerOf(other)).toBeDefined();
+      expect(other).not.toBe(job.owner);
+      expect(partnerOf(other)!.secret.outbound.length).toBeGreaterThan(0);
+    }
+    // Local defaults are settings of the partners it reads.
+    const readable = [job.owner, ...(job.alsoReads ?? [])].flatMap((id) => settingNames(partnerOf(id)!.settings.schema));
+    for (const name of Object.keys(job.localDefaults ?? {})) expect(readable).toContain(name);
+    // A step fits in a Lambda invocation; a run ends well within a day.
+    expect(job.timeoutSeconds).toBeGreaterThan(60);
+    expect(job.timeoutSeconds).toBeLessThanOrEqual(900);
+    expect(job.maxRunHours).toBeGreaterThan(0);
+    expect(job.maxRunHours).toBeLessThan(24);
+    // `npm run <localScript>` runs one run locally (package.json belongs to the flow's author).
+    expect(Object.keys(packageScripts)).toContain(job.localScript);
+  });
+
+  it('imports every handler module the catalogue names (scheduled job steps included), each exporting build and handler', async () => {
     const entries = [...new Set([...ingressFlows.map((f) => f.entry), ...deliveryQueues.map((q) => q.consumer.entry), ...jobs.map((j) => j.entry)])];
     for (const entry of entries) {
       const mod = (await import(path.join(root, entry))) as Record<string, unknown>;
@@ -111,15 +139,33 @@ describe('the catalogue: with every partner enabled, every flow is deployed and 
     }
   });
 
-  it('has a function, a DLQ and two alarms for every job', () => {
-    for (const job of jobs) {
+  it('has a function, a DLQ and two alarms for every upload job', () => {
+    for (const job of uploadJobs) {
       expect(stack.jobs.get(job.id)).toBeDefined();
       expect(alarmNames).toEqual(expect.arrayContaining([`CatalogueWalk-${job.id}-job-errors`, `CatalogueWalk-${job.id}-dlq-not-empty`]));
     }
   });
 
+  it('has a step function, a state machine on its schedule, a DLQ and three alarms for every scheduled job', () => {
+    expect(stack.jobState).toBeDefined();
+    for (const job of scheduledJobs) {
+      const scheduled = stack.scheduledJobs.get(job.id);
+      expect(scheduled).toBeDefined();
+      expect(scheduled!.definition).toBe(job);
+      expect(alarmNames).toEqual(
+        expect.arrayContaining([`CatalogueWalk-${job.id}-run-failed`, `CatalogueWalk-${job.id}-run-unfinished`, `CatalogueWalk-${job.id}-dlq-not-empty`]),
+      );
+    }
+    template.resourceCountIs('AWS::StepFunctions::StateMachine', scheduledJobs.length);
+  });
+
   it('has every partner secret its functions read', () => {
-    for (const owner of new Set([...ingressFlows.map((f) => f.owner), ...deliveryQueues.map((q) => q.owner), ...jobs.map((j) => j.owner)])) {
+    for (const owner of new Set([
+      ...ingressFlows.map((f) => f.owner),
+      ...deliveryQueues.map((q) => q.owner),
+      ...jobs.map((j) => j.owner),
+      ...scheduledJobs.flatMap((j) => j.alsoReads ?? []),
+    ])) {
       expect(() => stack.secrets.secretFor(owner)).not.toThrow();
     }
     for (const owner of new Set(ingressFlows.map((f) => f.owner))) expect(() => stack.secrets.inboundSecretFor(owner)).not.toThrow();

@@ -1,7 +1,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { deliveryQueues, ingressFlows, jobs, type S3Job } from '../../functions/catalogue';
+import { deliveryQueues, ingressFlows, type S3Job, type ScheduledJob, scheduledJobs, uploadJobs } from '../../functions/catalogue';
 import * as catalogue from '../../functions/catalogue';
 import { inboundSecretIdVariable, secretIdVariable } from '../../functions/core/secrets';
 import { loadSettings, settingNames } from '../../functions/core/settings';
@@ -17,6 +17,8 @@ import {
   parseBridgeConfig,
   partnerDeployment,
   planDeployment,
+  scheduleExpression,
+  scheduleProblem,
   secretIdVariableName,
 } from '../../lib/config';
 import { fullInput, fullSeenCampaigns, importedLyticsInboundSecretArn, importedSeenSecretArn, lyticsInput, minimalInput } from './stack-fixtures';
@@ -180,8 +182,9 @@ describe('deployment plan', () => {
     expect(plan.queues.map((q) => q.id).sort()).toEqual([...new Set(plan.flows.map((f) => f.queue))].sort());
     // Audience exports are backfills: they feed the bulk Braze lane, never the realtime one.
     expect(plan.queues.map((q) => q.id).sort()).toEqual(['braze-track-bulk', 'lytics-users']);
-    expect(plan.jobs.map((j) => j.id)).toEqual(jobs.filter((j) => j.owner === 'lytics').map((j) => j.id));
+    expect(plan.jobs.map((j) => j.id)).toEqual(uploadJobs.filter((j) => j.owner === 'lytics').map((j) => j.id));
     expect(plan.jobs.map((j) => j.id)).toContain('lytics-csv-import');
+    expect(plan.scheduledJobs).toEqual([]);
     expect(plan.owners.sort()).toEqual(['braze', 'lytics']);
   });
 
@@ -195,11 +198,13 @@ describe('deployment plan', () => {
 
     expect(plan.flows).toHaveLength(ingressFlows.length);
     expect(plan.queues).toHaveLength(deliveryQueues.length);
-    expect(plan.jobs).toHaveLength(jobs.length);
+    expect(plan.jobs).toHaveLength(uploadJobs.length);
+    expect(plan.scheduledJobs).toHaveLength(scheduledJobs.length);
+    expect(scheduledJobs.length).toBeGreaterThan(0);
   });
 
   describe('refuses jobs that could not share the imports bucket', () => {
-    const job = jobs[0]!;
+    const job = uploadJobs[0]!;
     const withJobs = (...extra: S3Job[]) => ({ ...catalogue, jobs: [...catalogue.jobs, ...extra] });
     const config = parseBridgeConfig(lyticsInput);
 
@@ -219,7 +224,88 @@ describe('deployment plan', () => {
       const otherPrefix = { ...job, id: 'other-prefix', trigger: { ...job.trigger, prefix: 'elsewhere/' } };
       const otherSuffix = { ...job, id: 'other-suffix', trigger: { ...job.trigger, suffix: '.json' } };
 
-      expect(planDeployment(config, withJobs(otherPrefix, otherSuffix)).jobs).toHaveLength(jobs.length + 2);
+      expect(planDeployment(config, withJobs(otherPrefix, otherSuffix)).jobs).toHaveLength(uploadJobs.length + 2);
+    });
+  });
+
+  describe('scheduled jobs', () => {
+    const sync = scheduledJobs.find((job) => job.id === 'odp-segment-sync')!;
+    const withOdp = (settings: Record<string, string> = {}, others: Record<string, { enabled: boolean }> = {}) =>
+      parseBridgeConfig({ ...minimalInput, partners: { ...others, odp: { enabled: true, settings } } });
+    const withScheduled = (...extra: ScheduledJob[]) => ({ ...catalogue, jobs: [...catalogue.jobs, ...extra] });
+
+    it('deploys a scheduled job apart from the upload jobs when its owner is on, with the secrets of every partner it reads', () => {
+      const plan = planDeployment(withOdp(), catalogue);
+
+      expect(plan.scheduledJobs.map((j) => j.id)).toEqual(['odp-segment-sync']);
+      expect(plan.jobs).toEqual([]);
+      expect(plan.owners).toEqual(expect.arrayContaining(['odp', ...(sync.alsoReads ?? [])]));
+    });
+
+    it('deploys none when its owner is off', () => {
+      expect(planDeployment(parseBridgeConfig(minimalInput), catalogue).scheduledJobs).toEqual([]);
+      expect(planDeployment(parseBridgeConfig({ ...minimalInput, partners: { odp: { enabled: false } } }), catalogue).scheduledJobs).toEqual([]);
+    });
+
+    it('requires every partner it also reads to be deployed, naming the section to enable', () => {
+      const readsLytics = { ...sync, id: 'reads-lytics', alsoReads: ['braze', 'lytics'] };
+
+      expect(() => planDeployment(withOdp(), withScheduled(readsLytics))).toThrow(BridgeConfigError);
+      expect(() => planDeployment(withOdp(), withScheduled(readsLytics))).toThrow("job reads-lytics reads lytics's settings and secret; enable partners.lytics");
+      const plan = planDeployment(withOdp({}, { lytics: { enabled: true } }), withScheduled(readsLytics));
+      expect(plan.scheduledJobs.map((j) => j.id)).toContain('reads-lytics');
+      expect(plan.owners).toContain('lytics');
+      expect(() => planDeployment(withOdp(), withScheduled({ ...sync, id: 'reads-nobody', alsoReads: ['nobody'] }))).toThrow('reads unknown partner nobody');
+    });
+
+    it('refuses a scheduled job reusing a queue or job id', () => {
+      expect(() => planDeployment(withOdp(), withScheduled({ ...sync, id: 'odp-events' }))).toThrow('id of a queue');
+      expect(() => planDeployment(withOdp(), withScheduled({ ...sync }))).toThrow('two jobs named odp-segment-sync');
+    });
+
+    it('runs on the schedule setting as deployed: the schema default, else the configured value', () => {
+      expect(scheduleExpression(withOdp(), sync)).toBe('cron(0 2 * * ? *)');
+      expect(scheduleExpression(withOdp({ ODP_SYNC_SCHEDULE: 'rate(2 days)' }), sync)).toBe('rate(2 days)');
+    });
+
+    it.each([
+      ['5 cron fields', 'cron(0 2 * * *)', 'takes 6 fields'],
+      ['7 cron fields', 'cron(0 2 * * ? * *)', 'takes 6 fields'],
+      ['both days given', 'cron(0 2 * * * *)', 'exactly one of day-of-month'],
+      ['neither day given', 'cron(0 2 ? * ? *)', 'exactly one of day-of-month'],
+      ['a character EventBridge refuses', 'cron(0 2 * * ? $)', 'holds a character'],
+      ['a rate in seconds', 'rate(30 seconds)', 'minute(s), hour(s) or day(s)'],
+      ['a rate of zero', 'rate(0 hours)', 'positive whole number'],
+      ['a plural rate of 1', 'rate(1 hours)', 'rate(1 hour), singular'],
+      ['a singular rate of 2', 'rate(2 day)', 'rate(2 days), plural'],
+      ['a rate without a value', 'rate( hours)', 'positive whole number'],
+    ])('refuses %s, naming the setting', (_name, expression, expected) => {
+      const config = withOdp({ ODP_SYNC_SCHEDULE: expression });
+
+      expect(() => planDeployment(config, catalogue)).toThrow(BridgeConfigError);
+      expect(() => planDeployment(config, catalogue)).toThrow(`partners.odp.settings.ODP_SYNC_SCHEDULE: ${JSON.stringify(expression)} is not an EventBridge schedule expression`);
+      expect(() => planDeployment(config, catalogue)).toThrow(expected);
+    });
+
+    it('refuses what is neither cron nor rate already when the configuration is read, naming the setting', () => {
+      expect(() => withOdp({ ODP_SYNC_SCHEDULE: 'at(2025-01-01T00:00:00)' })).toThrow(/partners\.odp\.settings\.ODP_SYNC_SCHEDULE/);
+      expect(scheduleProblem('at(2025-01-01T00:00:00)')).toBe('must be cron(...) or rate(...)');
+    });
+
+    it.each(['cron(0 2 * * ? *)', 'cron(15 */6 ? * MON-FRI *)', 'cron(0 3 L * ? 2030)', 'cron(0 1 ? * 2#1 *)', 'rate(1 minute)', 'rate(12 hours)', 'rate(1 day)', 'rate(7 days)'])(
+      'accepts %s',
+      (expression) => {
+        expect(scheduleProblem(expression)).toBeUndefined();
+        if (expression.startsWith('cron') || /day/.test(expression)) {
+          expect(planDeployment(withOdp({ ODP_SYNC_SCHEDULE: expression }), catalogue).scheduledJobs).toHaveLength(1);
+        }
+      },
+    );
+
+    it.each(['rate(1 minute)', 'rate(12 hours)', 'rate(20 hours)'])('refuses %s for a job whose run may last 20 hours: runs would overlap', (expression) => {
+      expect(() => planDeployment(withOdp({ ODP_SYNC_SCHEDULE: expression }), catalogue)).toThrow(
+        `partners.odp.settings.ODP_SYNC_SCHEDULE: ${JSON.stringify(expression)} is shorter than a run may last (20 hours, job odp-segment-sync): runs would overlap`,
+      );
     });
   });
 

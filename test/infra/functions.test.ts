@@ -45,8 +45,8 @@ describe.each(configurations)('functions (%s configuration)', (_name, configOf) 
   const { plan } = stack;
   const functions = bridgeFunctionResources(stack, template);
 
-  it('are one per enabled flow, queue consumer and job, and run Node.js 24 on arm64', () => {
-    expect(functions).toHaveLength(plan.flows.length + plan.queues.length + plan.jobs.length);
+  it('are one per enabled flow, queue consumer and job (upload or scheduled), and run Node.js 24 on arm64', () => {
+    expect(functions).toHaveLength(plan.flows.length + plan.queues.length + plan.jobs.length + plan.scheduledJobs.length);
     // Besides them, only CDK's deploy-time handler writing the imports bucket notifications.
     template.resourceCountIs('AWS::Lambda::Function', functions.length + (plan.jobs.length > 0 ? 1 : 0));
     for (const fn of functions) {
@@ -79,6 +79,10 @@ describe.each(configurations)('functions (%s configuration)', (_name, configOf) 
     }
     for (const job of plan.jobs) {
       const fn = functionResource(template, stack, stack.jobs.get(job.id)!.function.function);
+      expect(fn.Properties).toMatchObject({ Timeout: job.timeoutSeconds, MemorySize: job.memoryMb });
+    }
+    for (const job of plan.scheduledJobs) {
+      const fn = functionResource(template, stack, stack.scheduledJobs.get(job.id)!.function.function);
       expect(fn.Properties).toMatchObject({ Timeout: job.timeoutSeconds, MemorySize: job.memoryMb });
     }
   });
@@ -133,6 +137,22 @@ describe.each(configurations)('functions (%s configuration)', (_name, configOf) 
       });
       expect(env).not.toHaveProperty('QUEUE_URL');
       expect(env).not.toHaveProperty(inboundSecretIdVariableName(job.owner));
+    }
+  });
+
+  it('give scheduled job steps their flow id, the job state table, and the outbound secret ids and settings of their owner and every partner they also read', () => {
+    for (const job of plan.scheduledJobs) {
+      const scheduled = stack.scheduledJobs.get(job.id)!;
+      const env = functionResource(template, stack, scheduled.function.function).Properties.Environment.Variables;
+      const readers = [job.owner, ...(job.alsoReads ?? [])];
+      expect(env).toMatchObject({
+        BRIDGE_FLOW_ID: job.flowId,
+        JOB_STATE_TABLE_NAME: { Ref: idOf(stack, stack.jobState!.table) },
+        ...Object.fromEntries(readers.map((owner) => [secretIdVariableName(owner), stack.resolve(stack.secrets.secretFor(owner).secretArn)])),
+        ...Object.assign({}, ...readers.map((owner) => ownerSettings(config, owner))),
+      });
+      for (const owner of plan.owners) expect(env).not.toHaveProperty(inboundSecretIdVariableName(owner));
+      expect(env).not.toHaveProperty('QUEUE_URL');
     }
   });
 
@@ -309,8 +329,28 @@ describe.each(configurations)('least privilege (%s configuration)', (_name, conf
         expect(role.Properties.ManagedPolicyArns).toBeUndefined();
       }
     }
+    // Step Functions logging needs the CloudWatch Logs delivery actions, which take no resource ARN:
+    // on a scheduled job's state machine role, and only those.
+    const logDelivery = [
+      'logs:CreateLogDelivery',
+      'logs:DeleteLogDelivery',
+      'logs:DescribeLogGroups',
+      'logs:DescribeResourcePolicies',
+      'logs:GetLogDelivery',
+      'logs:ListLogDeliveries',
+      'logs:PutResourcePolicy',
+      'logs:UpdateLogDelivery',
+    ];
+    const stateMachineRoles = [...stack.scheduledJobs.values()].map((job) => idOf(stack, job.stateMachine.role));
     for (const policy of Object.values(template.findResources('AWS::IAM::Policy')) as Resource[]) {
-      for (const statement of policy.Properties.PolicyDocument.Statement) expect(JSON.stringify(statement.Resource)).not.toContain('"*"');
+      for (const statement of policy.Properties.PolicyDocument.Statement) {
+        if (statement.Resource === '*' && stateMachineRoles.includes(policy.Properties.Roles[0].Ref)) {
+          expect(policy.Properties.Roles).toHaveLength(1);
+          expect(actions([statement])).toEqual(logDelivery);
+          continue;
+        }
+        expect(JSON.stringify(statement.Resource)).not.toContain('"*"');
+      }
     }
   });
 
@@ -365,6 +405,11 @@ describe.each(configurations)('least privilege (%s configuration)', (_name, conf
       expect(readable).toHaveLength(1);
       for (const arn of inbound) expect(readable).not.toContain(arn);
     }
+    for (const job of plan.scheduledJobs) {
+      const readable = secretResourcesOf(stack.scheduledJobs.get(job.id)!.function.role);
+      expect(readable.sort()).toEqual([job.owner, ...(job.alsoReads ?? [])].map((owner) => JSON.stringify(secretOf(owner))).sort());
+      for (const arn of inbound) expect(readable).not.toContain(arn);
+    }
   });
 
   it('lets each consumer receive from its queue, park in its DLQ and read its owner secret, nothing more', () => {
@@ -402,15 +447,31 @@ describe.each(configurations)('least privilege (%s configuration)', (_name, conf
     }
   });
 
-  it('lets no function read another owner secret', () => {
+  it('lets each scheduled job step write its logs, get and put items of the job state table and read the secrets it reads, nothing more', () => {
+    for (const definition of plan.scheduledJobs) {
+      const job = stack.scheduledJobs.get(definition.id)!;
+      const statements = statementsOf(template, idOf(stack, job.function.role));
+      const on = (resource: unknown) => actions(statements.filter((s) => JSON.stringify(s.Resource) === JSON.stringify(resource)));
+      const readers = [definition.owner, ...(definition.alsoReads ?? [])];
+
+      expect(on({ 'Fn::GetAtt': [idOf(stack, stack.jobState!.table), 'Arn'] })).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);
+      for (const owner of readers) expect(on(secretOf(owner))).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
+      expect(on({ 'Fn::GetAtt': [idOf(stack, job.function.logGroup), 'Arn'] })).toEqual(['logs:CreateLogStream', 'logs:PutLogEvents']);
+      expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
+      expect(actions(statements)).toHaveLength(2 + 2 * readers.length + 2);
+    }
+  });
+
+  it('lets no function read another owner secret (a scheduled job: its owner and the partners it also reads)', () => {
     const owned = [
-      ...plan.flows.map((f) => ({ owner: f.owner, role: stack.ingressFunctions.get(f.id)!.role })),
-      ...plan.queues.map((q) => ({ owner: q.owner, role: stack.queues.get(q.id)!.consumer.role })),
-      ...plan.jobs.map((j) => ({ owner: j.owner, role: stack.jobs.get(j.id)!.function.role })),
+      ...plan.flows.map((f) => ({ owners: [f.owner], role: stack.ingressFunctions.get(f.id)!.role })),
+      ...plan.queues.map((q) => ({ owners: [q.owner], role: stack.queues.get(q.id)!.consumer.role })),
+      ...plan.jobs.map((j) => ({ owners: [j.owner], role: stack.jobs.get(j.id)!.function.role })),
+      ...plan.scheduledJobs.map((j) => ({ owners: [j.owner, ...(j.alsoReads ?? [])], role: stack.scheduledJobs.get(j.id)!.function.role })),
     ];
-    for (const { owner, role } of owned) {
+    for (const { owners, role } of owned) {
       const resources = statementsOf(template, idOf(stack, role)).map((s) => JSON.stringify(s.Resource));
-      for (const other of plan.owners.filter((o) => o !== owner)) {
+      for (const other of plan.owners.filter((o) => !owners.includes(o))) {
         expect(resources).not.toContain(JSON.stringify(secretOf(other)));
         if (inboundOwners.includes(other)) expect(resources).not.toContain(JSON.stringify(inboundSecretOf(other)));
       }

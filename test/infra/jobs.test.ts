@@ -1,5 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { jobs } from '../../functions/catalogue';
+import { jobs, uploadJobs } from '../../functions/catalogue';
 import { parseBridgeConfig } from '../../lib/config';
 import { JOB_RETRY_ATTEMPTS } from '../../lib/constructs/import-job';
 import { fullConfig, idOf, lyticsConfig, lyticsInput, minimalConfig, synthStack } from './stack-fixtures';
@@ -99,7 +99,7 @@ describe('imports bucket', () => {
   });
 });
 
-describe.each(jobs.map((job) => [job.id, job] as const))('job %s', (_id, definition) => {
+describe.each(uploadJobs.map((job) => [job.id, job] as const))('upload job %s', (_id, definition) => {
   const config = parseBridgeConfig({ ...lyticsInput, partners: { [definition.owner]: { enabled: true } } });
   const { stack, template } = synthStack(config);
   const job = stack.jobs.get(definition.id)!;

@@ -11,8 +11,8 @@ describe.each(configurations)('alarms (%s configuration)', (_name, configOf) => 
   const notifies = { AlarmActions: [{ Ref: topicId }], OKActions: [{ Ref: topicId }], TreatMissingData: 'notBreaching' };
   const name = config.stackName;
 
-  it('are four per deployed queue, two per deployed job and one for the API', () => {
-    expect(stack.monitoring.alarms).toHaveLength(plan.queues.length * 4 + plan.jobs.length * 2 + 1);
+  it('are four per deployed queue, two per deployed upload job, three per deployed scheduled job and one for the API', () => {
+    expect(stack.monitoring.alarms).toHaveLength(plan.queues.length * 4 + plan.jobs.length * 2 + plan.scheduledJobs.length * 3 + 1);
     template.resourceCountIs('AWS::CloudWatch::Alarm', stack.monitoring.alarms.length);
   });
 
@@ -185,6 +185,7 @@ describe.each(configurations)('dashboard (%s configuration)', (_name, configOf) 
     for (const flow of plan.flows) expect(body).toContain(flowDimension(flow.id));
     for (const queue of plan.queues) expect(body).toContain(flowDimension(queue.consumer.flowId));
     for (const job of plan.jobs) expect(body).toContain(flowDimension(job.flowId));
+    for (const job of plan.scheduledJobs) expect(body).toContain(flowDimension(job.flowId));
   });
 
   it('charts each route and each queue DLQ', () => {

@@ -52,7 +52,11 @@ describe.each(configurations)('delivery queues (%s configuration)', (_name, conf
   });
 
   it('keeps dead letters 14 days, encrypted', () => {
-    const dlqs = [...[...stack.queues.values()].map((q) => q.deadLetterQueue), ...[...stack.jobs.values()].map((j) => j.deadLetterQueue)];
+    const dlqs = [
+      ...[...stack.queues.values()].map((q) => q.deadLetterQueue),
+      ...[...stack.jobs.values()].map((j) => j.deadLetterQueue),
+      ...[...stack.scheduledJobs.values()].map((j) => j.deadLetterQueue),
+    ];
     for (const dlq of dlqs) {
       expect(template.toJSON().Resources[idOf(stack, dlq)].Properties).toEqual({ MessageRetentionPeriod: FOURTEEN_DAYS, SqsManagedSseEnabled: true });
     }
@@ -62,6 +66,7 @@ describe.each(configurations)('delivery queues (%s configuration)', (_name, conf
     const queueIds = [
       ...[...stack.queues.values()].flatMap((q) => [idOf(stack, q.queue), idOf(stack, q.deadLetterQueue)]),
       ...[...stack.jobs.values()].map((j) => idOf(stack, j.deadLetterQueue)),
+      ...[...stack.scheduledJobs.values()].map((j) => idOf(stack, j.deadLetterQueue)),
     ];
     template.resourceCountIs('AWS::SQS::Queue', queueIds.length);
     for (const queueId of queueIds) {

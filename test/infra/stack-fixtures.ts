@@ -50,7 +50,7 @@ export const fullInput: BridgeConfigInput = {
       enabled: true,
       settings: { SENDBIRD_API_URL: 'https://api-0a1b2c.notifications.sendbird.com', SENDBIRD_STATUS_EVENT_NAME: 'notification_status' },
     },
-    odp: { enabled: true, settings: { ODP_API_URL: 'https://api.eu1.odp.optimizely.com' } },
+    odp: { enabled: true, settings: { ODP_API_URL: 'https://api.eu1.odp.optimizely.com', ODP_SYNC_SCHEDULE: 'cron(30 3 * * ? *)' } },
     lytics: {
       enabled: true,
       inboundSecretArn: importedLyticsInboundSecretArn,
@@ -72,14 +72,22 @@ export const lyticsInput: BridgeConfigInput = {
   partners: { lytics: { enabled: true } },
 };
 
+/** Braze + ODP only, every ODP default: its flows, its queues and its scheduled job (segment sync), no upload job. */
+export const odpInput: BridgeConfigInput = {
+  braze: { settings: { BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com' } },
+  partners: { odp: { enabled: true } },
+};
+
 export const minimalConfig = (): BridgeConfig => parseBridgeConfig(minimalInput);
 export const fullConfig = (): BridgeConfig => parseBridgeConfig(fullInput);
 export const lyticsConfig = (): BridgeConfig => parseBridgeConfig(lyticsInput);
+export const odpConfig = (): BridgeConfig => parseBridgeConfig(odpInput);
 
 /** The configurations the suites run against, with what each enables. */
 export const configurations = [
   ['minimal (Braze + SEEN)', minimalConfig],
   ['Lytics only', lyticsConfig],
+  ['ODP only (a scheduled job, no upload job)', odpConfig],
   ['full', fullConfig],
 ] as const;
 
@@ -138,4 +146,17 @@ export function bridgeFunctionResources(stack: BridgeStack, template: Template):
 /** Logical id of an L2 construct's CloudFormation resource. */
 export function idOf(stack: BridgeStack, construct: IConstruct): string {
   return stack.getLogicalId(construct.node.defaultChild as CfnElement);
+}
+
+/** A state machine's definition as Step Functions reads it: the DefinitionString joined, its tokens (ARNs, partition) as placeholders. */
+export function stateMachineDefinition(stack: BridgeStack, template: Template, stateMachine: IConstruct): StateMachineDefinition {
+  const definition = (template.toJSON().Resources[idOf(stack, stateMachine)] as Resource).Properties.DefinitionString as string | { 'Fn::Join': [string, unknown[]] };
+  const text = typeof definition === 'string' ? definition : definition['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : '<token>')).join('');
+  return JSON.parse(text) as StateMachineDefinition;
+}
+
+export interface StateMachineDefinition {
+  StartAt: string;
+  TimeoutSeconds?: number;
+  States: Record<string, { Type: string; Next?: string; Default?: string; End?: boolean; [key: string]: any }>;
 }

@@ -4,7 +4,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import * as catalogue from '../../functions/catalogue';
 import { parseBridgeConfig } from '../../lib/config';
 import { ESM_REQUIRE_BANNER } from '../../lib/constructs/bridge-function';
-import { bridgeFunctionResources, configurations, idOf, lyticsConfig, minimalConfig, minimalInput, projectRoot, synthStack } from './stack-fixtures';
+import { bridgeFunctionResources, configurations, idOf, lyticsConfig, minimalConfig, minimalInput, projectRoot, stateMachineDefinition, synthStack } from './stack-fixtures';
 
 /**
  * The catalogue of this suite lists one more partner, `acme`, as a new partner folder would
@@ -31,7 +31,10 @@ jest.mock('../../functions/catalogue', () => {
   const acme: import('../../functions/catalogue').Partner = {
     id: 'acme',
     description: 'test partner',
-    settings: { schema: z.object({ ACME_API_URL: setting.optionalUrl() }), deployDefaults: { ACME_API_URL: 'https://api.acme.example' } },
+    settings: {
+      schema: z.object({ ACME_API_URL: setting.optionalUrl(), ACME_SYNC_SCHEDULE: setting.text('rate(6 hours)', /^(cron|rate)\(.+\)$/) }),
+      deployDefaults: { ACME_API_URL: 'https://api.acme.example' },
+    },
     secret: { inbound: true, outbound: ['api_key'] },
     // A route keyed with the partner's API key: it may read the outbound secret too.
     flows: [activation, { ...activation, id: 'acme-currents', path: '/acme/currents', auth: ['signature'] }],
@@ -60,16 +63,35 @@ jest.mock('../../functions/catalogue', () => {
         timeoutSeconds: 300,
         memoryMb: 512,
       },
+      {
+        id: 'acme-segment-sync',
+        seed: '004',
+        description: 'test scheduled job',
+        owner: 'acme',
+        // Reads Braze's settings and secret too, as a sync out of Braze would.
+        alsoReads: ['braze'],
+        entry: 'functions/lytics/csv-import.ts',
+        flowId: 'acme-segment-sync',
+        trigger: { kind: 'schedule', scheduleSetting: 'ACME_SYNC_SCHEDULE' },
+        timeoutSeconds: 600,
+        memoryMb: 256,
+        maxRunHours: 5,
+        localScript: 'sync:acme',
+      },
     ],
   };
   const partners = [...actual.partners, acme];
   const deliveryQueues = partners.flatMap((partner) => partner.queues);
+  const jobs = partners.flatMap((partner) => partner.jobs);
+  const { isScheduledJob, isUploadJob } = jest.requireActual('../../functions/core/catalogue-types') as typeof import('../../functions/core/catalogue-types');
   return {
     ...actual,
     partners,
     ingressFlows: partners.flatMap((partner) => partner.flows),
     deliveryQueues,
-    jobs: partners.flatMap((partner) => partner.jobs),
+    jobs,
+    uploadJobs: jobs.filter(isUploadJob),
+    scheduledJobs: jobs.filter(isScheduledJob),
     partnerById: (id: string) => partners.find((partner) => partner.id === id) ?? actual.partnerById(id),
     queueById: (id: string) => deliveryQueues.find((queue) => queue.id === id) ?? actual.queueById(id),
   };
@@ -93,7 +115,7 @@ describe('cdk synth with real bundling', () => {
     const { stack, bundles } = bundledHandlers(config());
     const { plan } = stack;
 
-    expect(bundles).toHaveLength(plan.flows.length + plan.queues.length + plan.jobs.length);
+    expect(bundles).toHaveLength(plan.flows.length + plan.queues.length + plan.jobs.length + plan.scheduledJobs.length);
     expect(bundles.length).toBeGreaterThanOrEqual(4);
     for (const bundle of bundles) {
       expect(bundle.handler).toBe('index.handler');
@@ -232,7 +254,7 @@ describe('a partner, its flows, queue and job added to the catalogue', () => {
     }[];
 
     expect(configurations).toHaveLength(stack.plan.jobs.length);
-    expect(stack.plan.jobs.map((j) => j.id)).toEqual([...catalogue.jobs.filter((j) => j.owner !== 'acme').map((j) => j.id), 'acme-profile-import']);
+    expect(stack.plan.jobs.map((j) => j.id)).toEqual([...catalogue.uploadJobs.filter((j) => j.owner !== 'acme').map((j) => j.id), 'acme-profile-import']);
     expect(configurations.map((c) => c.Filter.Key.FilterRules)).toContainEqual(
       expect.arrayContaining([
         { Name: 'prefix', Value: 'acme/profiles/' },
@@ -241,5 +263,49 @@ describe('a partner, its flows, queue and job added to the catalogue', () => {
     );
     template.hasOutput('ImportPrefixacmeprofileimport', { Value: { 'Fn::Join': ['', ['s3://', { Ref: Match.anyValue() }, '/acme/profiles/']] } });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'BrazePartnerBridge-acme-profile-import-dlq-not-empty' });
+  });
+});
+
+describe('a scheduled job added to the catalogue', () => {
+  const config = parseBridgeConfig({
+    ...minimalInput,
+    partners: { acme: { enabled: true, settings: { ACME_API_URL: 'https://api.eu.acme.example', ACME_SYNC_SCHEDULE: 'cron(30 4 ? * MON *)' } } },
+  });
+  const { stack, template } = synthStack(config);
+  const job = stack.scheduledJobs.get('acme-segment-sync')!;
+
+  it('is deployed from its catalogue entry: a step function, a state machine stopped after maxRunHours, its schedule, its DLQ', () => {
+    expect(stack.plan.scheduledJobs.map((j) => j.id)).toEqual(['acme-segment-sync']);
+    expect(job).toBeDefined();
+    template.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineType: 'STANDARD' });
+    expect(stateMachineDefinition(stack, template, job.stateMachine).TimeoutSeconds).toBe(5 * 3600);
+    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(30 4 ? * MON *)' });
+    template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^acme-segment-sync:'), Timeout: 600, MemorySize: 256 });
+  });
+
+  it('gets the settings and secret ids of its partner and of Braze, and the job state table', () => {
+    const env = template.toJSON().Resources[idOf(stack, job.function.function)].Properties.Environment.Variables;
+
+    expect(env).toMatchObject({
+      ACME_API_URL: 'https://api.eu.acme.example',
+      ACME_SYNC_SCHEDULE: 'cron(30 4 ? * MON *)',
+      BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com',
+      ACME_SECRET_ID: { Ref: idOf(stack, stack.secrets.secretFor('acme')) },
+      BRAZE_SECRET_ID: { Ref: idOf(stack, stack.secrets.secretFor('braze')) },
+      JOB_STATE_TABLE_NAME: { Ref: idOf(stack, stack.jobState!.table) },
+      BRIDGE_FLOW_ID: 'acme-segment-sync',
+    });
+  });
+
+  it('gets its three alarms', () => {
+    for (const alarm of ['run-failed', 'run-unfinished', 'dlq-not-empty']) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `BrazePartnerBridge-acme-segment-sync-${alarm}` });
+    }
+  });
+
+  it('falls back on its schema default schedule', () => {
+    const defaults = synthStack(parseBridgeConfig({ ...minimalInput, partners: { acme: { enabled: true } } }));
+
+    defaults.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(6 hours)' });
   });
 });
