@@ -49,6 +49,8 @@ export interface ScheduledRunOptions {
   /** Draw a progress bar (a terminal); otherwise a line per phase and every `lineEvery` calls. */
   bar?: boolean;
   lineEvery?: number;
+  /** Request bodies the sandbox keeps for GET /_sandbox/requests (the benchmark keeps few, to measure the job). */
+  sandboxBodies?: number;
   /** Test knobs. */
   http?: HttpClient;
   clock?: Clock;
@@ -90,7 +92,7 @@ export async function runScheduledJob(options: ScheduledRunOptions): Promise<Sch
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
   sampler.unref();
   try {
-    sandbox = new Sandbox(options.bar ? () => undefined : log, sandboxesOf(partners));
+    sandbox = new Sandbox(options.bar ? () => undefined : log, sandboxesOf(partners), { keepBodies: options.sandboxBodies });
     await sandbox.start();
     const sandboxed = sandboxUnsetDestinations(env, partners, sandbox);
     const config = loadConfig(env);

@@ -100,19 +100,51 @@ export async function* readExportLines(
     try {
       unzip.push(chunk, final);
     } catch (error) {
-      failure ??= new ValidationError(`the export is not a zip archive (${error instanceof Error ? error.message : 'unreadable'})`);
+      const reason = error instanceof Error ? error.message : 'unreadable';
+      failure ??= new ValidationError(
+        final && counters.entries > 0
+          ? `the export download ended before the end of its zip archive (${counters.compressedBytes} bytes read; ${reason})`
+          : `the export is not a zip archive (${reason})`,
+      );
     }
     if (failure) throw failure;
   };
 
+  // The end of a zip is its end-of-central-directory record: a download cut short lacks it, and is
+  // refused rather than read as a smaller export.
+  let tail: Uint8Array<ArrayBufferLike> = new Uint8Array(0);
   for await (const chunk of download) {
     counters.compressedBytes += chunk.length;
+    tail = keepTail(tail, chunk);
     push(chunk, false);
     yield* drain();
   }
   push(new Uint8Array(0), true);
   yield* drain();
-  if (counters.entries === 0 && counters.compressedBytes > 0) throw new ValidationError('the export is not a zip archive (no file found in it)');
+  if (!hasEndOfCentralDirectory(tail)) {
+    if (counters.compressedBytes === 0) throw new ValidationError('the export download is empty (not a zip archive)');
+    if (counters.entries === 0) throw new ValidationError('the export is not a zip archive (no file, no end of archive)');
+    throw new ValidationError(`the export download ended before the end of its zip archive (${counters.compressedBytes} bytes read)`);
+  }
+}
+
+/** End-of-central-directory record: signature PK\x05\x06, 22 bytes, then a comment of up to 65,535 bytes. */
+const EOCD_MAX_BYTES = 22 + 65_535;
+
+function keepTail(tail: Uint8Array, chunk: Uint8Array): Uint8Array {
+  if (chunk.length >= EOCD_MAX_BYTES) return chunk.slice(chunk.length - EOCD_MAX_BYTES);
+  const joined = new Uint8Array(Math.min(EOCD_MAX_BYTES, tail.length + chunk.length));
+  const fromTail = joined.length - chunk.length;
+  joined.set(tail.subarray(tail.length - fromTail), 0);
+  joined.set(chunk, fromTail);
+  return joined;
+}
+
+function hasEndOfCentralDirectory(tail: Uint8Array): boolean {
+  for (let at = tail.length - 22; at >= 0; at--) {
+    if (tail[at] === 0x50 && tail[at + 1] === 0x4b && tail[at + 2] === 0x05 && tail[at + 3] === 0x06) return true;
+  }
+  return false;
 }
 
 export function newExportCounters(): ExportReadCounters {

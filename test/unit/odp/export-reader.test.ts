@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { Zip, ZipDeflate } from 'fflate';
+import { Zip, ZipDeflate, zipSync } from 'fflate';
 import { type ExportLine, newExportCounters, readExportLines } from '../../../functions/odp/export-reader';
 import { exportZip } from '../../support/braze-export';
 
@@ -78,6 +78,22 @@ describe('readExportLines (a Braze segment export: zip of newline-delimited JSON
       [1, 0, '{"email":"b.txt-1@example.com"}'],
       [1, 2, '{"email":"b.txt-2@example.com"}'],
     ]);
+  });
+
+  it('refuses a download cut short (no end of archive), after handing out what it read, and an empty one', async () => {
+    const lines: ExportLine[] = [];
+    const cut = readExportLines(download(zip.subarray(0, Math.floor(zip.length / 2))));
+    await expect((async () => {
+      for await (const line of cut) lines.push(line);
+    })()).rejects.toThrow(/ended before the end of its zip archive/);
+    expect(lines.length).toBeGreaterThan(0);
+    expect(lines.length).toBeLessThan(users);
+    await expect(readAll(readExportLines(download(Buffer.alloc(0))))).rejects.toThrow(/empty/);
+  });
+
+  it('reads an export of an empty segment (a zip with no file) as no user', async () => {
+    const empty = Buffer.from(zipSync({}));
+    expect(await readAll(readExportLines(download(empty)))).toEqual([]);
   });
 
   it('refuses a download that is not a zip, naming it', async () => {
