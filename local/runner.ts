@@ -20,6 +20,7 @@ import { lambdaContext } from './lambda-context';
 import { EventSourcePoller, type SqsHandler } from './poller';
 import { Sandbox, sandboxesOf, sandboxUnsetDestinations } from './sandbox';
 import { laneQueueVariable } from '../functions/core/catalogue-types';
+import { createLocalRoutes, type LocalRoute } from './local-routes';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Where `npm start` keeps its queues unless DATA_DIR says otherwise (git-ignored). */
@@ -270,6 +271,8 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
     routes.push({ flow, handler: mod.build(depsFor(flow.id, { QUEUE_URL: q.url, env: { ...config.env, ...lanes } })) });
   }
 
+  // Filled once the runner object exists (below): they read its queues, SQS client and sandbox.
+  const localRoutes: LocalRoute[] = [];
   const server: Server = createServer((req, res) => {
     void serve(req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
@@ -286,6 +289,8 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
       if (!url.pathname.startsWith('/_')) log(`${req.method} ${url.pathname} ${status} ${Date.now() - started} ms${note}`);
     };
     if (req.method === 'GET' && url.pathname === '/_sandbox/requests') return send(200, sandbox.requests);
+    // Operator pages and APIs of the local run (console, DLQ admin, OpenAPI document): local/local-routes.ts.
+    for (const route of localRoutes) if (await route(req, res, url)) return;
     if (req.method === 'GET' && url.pathname === '/_health') return send(200, { ok: true });
 
     const match = routes
@@ -370,7 +375,7 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
     return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
   };
 
-  return {
+  const runner: Runner = {
     url: `http://127.0.0.1:${actualPort}`,
     port: actualPort,
     inboundToken: env.INBOUND_TOKEN,
@@ -419,4 +424,6 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
       await dynamo.stop();
     },
   };
+  localRoutes.push(...createLocalRoutes(runner));
+  return runner;
 }

@@ -13,6 +13,8 @@ export interface RecordedRequest {
   path: string;
   /** Whether a credential was presented (its value is never kept). */
   authenticated: boolean;
+  /** The request's headers, credentials masked (`Bearer ****`, `****`): what the flow would send. */
+  headers: Record<string, string>;
   /** Kept for the most recent requests only (SandboxOptions.keepBodies): absent on older ones. */
   body?: unknown;
   at: string;
@@ -114,6 +116,7 @@ export class Sandbox {
       method: req.method ?? 'GET',
       path,
       authenticated: Boolean(req.headers.authorization ?? req.headers['api-token'] ?? req.headers['x-api-key']),
+      headers: maskedHeaders(req.headers),
       body,
       at: new Date().toISOString(),
     };
@@ -156,4 +159,25 @@ export function sandboxUnsetDestinations(env: Record<string, string | undefined>
 /** Each partner's sandbox answers, by partner id. */
 export function sandboxesOf(partners: readonly Partner[]): Record<string, PartnerSandbox> {
   return Object.fromEntries(partners.flatMap((partner) => (partner.sandbox ? [[partner.id, partner.sandbox] as const] : [])));
+}
+
+/** Headers that carry a credential or a signature made with one. */
+const SECRET_HEADERS = new Set(['authorization', 'x-api-key', 'api-token', 'x-sendbird-signature', 'cookie', 'proxy-authorization']);
+/** Transport headers that say nothing about what the flow sends. */
+const TRANSPORT_HEADERS = new Set(['host', 'connection', 'content-length', 'accept-encoding', 'accept', 'accept-language', 'sec-fetch-mode', 'user-agent', 'keep-alive', 'transfer-encoding']);
+
+/** A request's headers with every credential masked (its scheme kept: `Bearer ****`, `Basic ****`). */
+export function maskedHeaders(headers: IncomingMessage['headers']): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined || TRANSPORT_HEADERS.has(name)) continue;
+    const text = Array.isArray(value) ? value.join(', ') : value;
+    if (SECRET_HEADERS.has(name)) {
+      const scheme = /^(Bearer|Basic|Token)\s/i.exec(text)?.[1];
+      out[name] = scheme ? `${scheme} ****` : '****';
+    } else {
+      out[name] = text;
+    }
+  }
+  return out;
 }

@@ -1,0 +1,7 @@
+import type { LocalRoute } from './local-routes';
+import type { Runner } from './runner';
+
+/** (to be written) */
+export function dlqRoutes(_runner: Runner): LocalRoute[] {
+  return [];
+}
