@@ -9,6 +9,7 @@ import { AUDIENCE_FIELD, audiencePayloadSchema } from './schemas';
 import { mergeAudienceRecords, splitAudienceRecords } from './transform';
 
 export const FLOW_ID = 'lytics-audiences';
+export { audiencePayloadSchema as requestSchema, audienceRecordSchema as recordSchema } from './schemas';
 
 /**
  * POST /lytics/audiences: a Lytics audience export (one record, or tens of thousands on a

@@ -6,6 +6,7 @@ import { brazeProfileSchema, type LyticsUsersMessage } from './schemas';
 import { profileToLyticsEvent } from './transform';
 
 export const FLOW_ID = 'lytics-users';
+export { brazeProfileSchema as requestSchema } from './schemas';
 
 /** POST /lytics/users: a Braze webhook's user profile, queued for the Lytics collect API. */
 export function build(deps: Deps) {

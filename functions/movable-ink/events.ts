@@ -8,6 +8,7 @@ import { movableInkSettings } from './settings';
 import { eventsToMovableInk, parseEventNames, parseIdentifyEvents, parseKeepingNumbers } from './transform';
 
 export const FLOW_ID = 'movable-ink-events';
+export { movableInkRequestSchema as requestSchema, movableInkEventSchema as recordSchema } from './schemas';
 
 /**
  * POST /movable-ink/events: a Braze webhook's events -> one queued Movable Ink request each (track,

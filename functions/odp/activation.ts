@@ -9,6 +9,7 @@ import { activationRequestSchema } from './schemas';
 import { activationToBraze } from './transform';
 
 export const FLOW_ID = 'odp-activation';
+export { activationRequestSchema as requestSchema, activationRecordSchema as recordSchema } from './schemas';
 
 /**
  * POST /optimizely/activation: ODP activation records -> Braze. `profile`: attributes on the

@@ -7,6 +7,7 @@ import { currentsBatchSchema, type OdpEventMessage } from './schemas';
 import { currentsBatchToOdp } from './transform';
 
 export const FLOW_ID = 'odp-currents';
+export { currentsBatchSchema as requestSchema, currentsEventSchema as recordSchema } from './schemas';
 
 /**
  * POST /optimizely/currents: a Braze Currents custom HTTP batch (up to 100 events) -> one queued

@@ -9,6 +9,7 @@ import { seenSettings } from './settings';
 import { callbackToTrackItems, parseCampaignConfig } from './transform';
 
 export const FLOW_ID = 'seen-callback';
+export { seenCallbackSchema as requestSchema } from './schemas';
 
 /** POST /seen/callback: SEEN "video ready" -> Braze /users/track attributes (via the braze-track queue). */
 export function build(deps: Deps) {

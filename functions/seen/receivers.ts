@@ -10,6 +10,7 @@ import { receiversToMessages } from './transform';
 
 export const FLOW_ID = 'seen-receivers';
 const pathSchema = z.object({ campaign_slug: campaignSlugSchema });
+export { seenReceiversSchema as requestSchema, pathSchema as pathParametersSchema };
 
 /**
  * POST /seen/campaigns/{campaign_slug}/receivers: a Braze webhook's receivers, queued for the

@@ -7,6 +7,7 @@ import { sendbirdSettings } from './settings';
 import { notificationToMessages } from './transform';
 
 export const FLOW_ID = 'sendbird-notifications';
+export { notificationRequestSchema as requestSchema } from './schemas';
 /** Targets per queued message: well under SQS's 256 KiB whatever the ids. */
 const MAX_TARGETS_PER_MESSAGE = 1_000;
 

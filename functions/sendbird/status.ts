@@ -12,7 +12,10 @@ import { sendbirdSettings } from './settings';
 import { statusesToTrackItems } from './transform';
 
 export const FLOW_ID = 'sendbird-status';
+export { statusRequestSchema as requestSchema, statusRecordSchema as recordSchema } from './schemas';
 
+/** The header verifySendbirdSignature reads, for the OpenAPI document (local/openapi.ts). */
+export const signatureHeader = { name: 'x-sendbird-signature', description: "Hex HMAC-SHA256 of the raw request body, keyed with the partner's API token (Sendbird's, the sendbird secret's api_token; SENDBIRD_API_TOKEN locally)." } as const;
 /** `x-sendbird-signature`: hex HMAC-SHA256 of the raw body, keyed with the Sendbird API token; compared in constant time. */
 export const verifySendbirdSignature: SignatureVerifier = async (rawBytes, headers, secrets) => {
   const given = headers['x-sendbird-signature'];
