@@ -18,7 +18,7 @@ export { statusRequestSchema as requestSchema, statusRecordSchema as recordSchem
 export const signatureHeader = { name: 'x-sendbird-signature', description: "Hex HMAC-SHA256 of the raw request body, keyed with the partner's API token (Sendbird's, the sendbird secret's api_token; SENDBIRD_API_TOKEN locally)." } as const;
 /** `x-sendbird-signature`: hex HMAC-SHA256 of the raw body, keyed with the Sendbird API token; compared in constant time. */
 export const verifySendbirdSignature: SignatureVerifier = async (rawBytes, headers, secrets) => {
-  const given = headers['x-sendbird-signature'];
+  const given = headers[signatureHeader.name];
   if (!given) return false;
   const key = (await secrets.get('sendbird')).api_token;
   if (!key) return false;
