@@ -34,7 +34,10 @@ if (runner.dataDir) {
 const backlog = (await runner.backlog()).filter((q) => q.waiting > 0 || q.parked > 0);
 if (backlog.length > 0) {
   line(`waiting from an earlier run: ${backlog.map((q) => `${q.queue} ${q.waiting} queued, ${q.parked} in its DLQ`).join('; ')}`);
-  if (backlog.some((q) => q.parked > 0)) line('  parked messages stay in their DLQ until redriven (README, "Keeping what npm start accepted")');
+  if (backlog.some((q) => q.parked > 0)) {
+    const local = runner.port === 3000 ? '--local' : `--local http://localhost:${runner.port}`;
+    line(`  parked messages stay in their DLQ until redriven: npx bridge dlq peek <queue> ${local} (why), npx bridge dlq redrive <queue> ${local}, or the console's redrive button at http://localhost:${runner.port}/`);
+  }
 }
 line();
 
