@@ -5,8 +5,8 @@
  *
  * In AWS, a queue's URL and ARN and its DLQ's are found from the stack's outputs
  * (`Delivery<id>QueueArn...`, `...DeadLetterQueueArn...`, `...DeadLetterQueueUrl...`, see
- * lib/constructs/delivery-queue.ts) when the CloudFormation client is installed; otherwise from
- * the names CloudFormation gives queues the stack does not name (`<stack>-Delivery<id>Queue<hash>-<suffix>`,
+ * lib/constructs/delivery-queue.ts); when the stack has no such outputs (an older stack,
+ * say), from the names CloudFormation gives queues the stack does not name (`<stack>-Delivery<id>Queue<hash>-<suffix>`,
  * `<stack>-Delivery<id>DeadLetterQueue<hash>-<suffix>`) with SQS ListQueues.
  */
 import {
@@ -21,6 +21,7 @@ import {
 import { deliveryQueues } from '../functions/catalogue';
 import { type PeekedMessage, peekQueue, summarise } from '../local/dlq-admin';
 import { queueById } from './catalogue-lookup';
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { type CliIo, CommandFailed, lineWriter, plural, prettyJson, UsageError } from './io';
 
 export const DEFAULT_STACK = 'BrazePartnerBridge';
@@ -98,22 +99,11 @@ interface AwsQueue {
 /** As CDK builds logical ids: the construct path without what is not a letter or digit. */
 const logicalPart = (id: string) => id.replace(/[^A-Za-z0-9]/g, '');
 
-/** DescribeStacks when @aws-sdk/client-cloudformation is installed; undefined otherwise. */
+/** The stack's outputs (DescribeStacks), by key. */
 async function cloudFormationOutputs(stack: string, region: string | undefined): Promise<Record<string, string> | undefined> {
-  // Not a dependency today: loaded only if present (a variable specifier keeps tsc from requiring it).
-  const specifier = '@aws-sdk/client-cloudformation';
-  let cfn: {
-    CloudFormationClient: new (config: { region?: string }) => { send: (command: unknown) => Promise<{ Stacks?: { Outputs?: { OutputKey?: string; OutputValue?: string }[] }[] }>; destroy: () => void };
-    DescribeStacksCommand: new (input: { StackName: string }) => unknown;
-  };
+  const client = new CloudFormationClient(region ? { region } : {});
   try {
-    cfn = (await import(specifier)) as typeof cfn;
-  } catch {
-    return undefined;
-  }
-  const client = new cfn.CloudFormationClient(region ? { region } : {});
-  try {
-    const answer = await client.send(new cfn.DescribeStacksCommand({ StackName: stack }));
+    const answer = await client.send(new DescribeStacksCommand({ StackName: stack }));
     return Object.fromEntries((answer.Stacks?.[0]?.Outputs ?? []).flatMap((o) => (o.OutputKey && o.OutputValue ? [[o.OutputKey, o.OutputValue]] : [])));
   } finally {
     client.destroy();
