@@ -11,7 +11,7 @@ import { type DeliveryQueue, deliveryQueues, type IngressFlow, ingressFlows, par
 import { type Config, loadConfig } from '../functions/core/config';
 import { createDeps, type Deps } from '../functions/core/deps';
 import { ConfigError } from '../functions/core/errors';
-import { HttpClient, type RetryPolicy } from '../functions/core/http';
+import { type AttemptInfo, HttpClient, type RetryPolicy } from '../functions/core/http';
 import type { HttpEvent, HttpResult } from '../functions/core/ingress';
 import { EnvSecretStore } from '../functions/core/secrets';
 import { loadSettings } from '../functions/core/settings';
@@ -21,12 +21,22 @@ import { EventSourcePoller, type SqsHandler } from './poller';
 import { Sandbox, sandboxesOf, sandboxUnsetDestinations } from './sandbox';
 import { laneQueueVariable } from '../functions/core/catalogue-types';
 import { createLocalRoutes, type LocalRoute } from './local-routes';
+import { type OnInvoke, reportingInvocations } from './invoke-hook';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 /** Where `npm start` keeps its queues unless DATA_DIR says otherwise (git-ignored). */
 export const DEFAULT_DATA_DIR = '.bridge-data';
 /** API Gateway's own cap on a request body. */
 const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
+/** Outbound attempts kept per destination for the console. */
+const RECENT_CALLS = 20;
+
+/** One outbound attempt, as the console shows it: the client's label (never the URL, never a header) and its answer. */
+export interface OutboundCall extends AttemptInfo {
+  /** The partner (or Braze) called: the owner of the queue whose consumer made the call. */
+  destination: string;
+  at: string;
+}
 
 export interface RunnerOptions {
   /** Environment to read (SPEC section 5 variables); defaults to process.env. */
@@ -43,6 +53,8 @@ export interface RunnerOptions {
   retryPolicy?: RetryPolicy;
   /** Test knob: false starts no poller until `startConsumers()`, so a test can fill a queue first. */
   startConsumers?: boolean;
+  /** Bench knob: told the flow and duration of every handler invocation (bench/cost.ts). */
+  onInvoke?: OnInvoke;
 }
 
 export interface RunningQueue {
@@ -78,6 +90,14 @@ export interface Runner {
   intervalSeconds: (queueId: string) => number;
   /** Starts the event-source pollers when the runner was started with `startConsumers: false`. */
   startConsumers: () => void;
+  /**
+   * What the handlers counted through `deps.metrics` since this run started (EMF metric name ->
+   * sum of values: `RecordsAccepted`, `RecordsDelivered` ...), by the `flow` the metrics carry
+   * (an ingress flow's id, a consumer's `flowId`).
+   */
+  metricCounts: (flowId: string) => Readonly<Record<string, number>>;
+  /** The last outbound attempts to a destination (at most 20, oldest first), real or sandboxed. */
+  recentCalls: (destination: string) => readonly OutboundCall[];
   stop: () => Promise<void>;
 }
 
@@ -86,8 +106,8 @@ interface HandlerModule<E, R> {
   build: (deps: Deps) => LambdaHandler<E, R>;
 }
 
-async function loadModule<E, R>(entry: string): Promise<HandlerModule<E, R>> {
-  return (await import(path.join(projectRoot, entry))) as HandlerModule<E, R>;
+async function loadModule<E, R>(entry: string, onInvoke?: OnInvoke): Promise<HandlerModule<E, R>> {
+  return reportingInvocations((await import(path.join(projectRoot, entry))) as HandlerModule<E, R>, onInvoke);
 }
 
 /** Matches `/seen/campaigns/{campaign_slug}/receivers` against a path, returning its parameters. */
@@ -159,16 +179,45 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
   const sqs = new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   started.push(() => sqs.destroy());
   const secrets = EnvSecretStore.fromConfig(config);
-  const http = new HttpClient({
-    policy: options.retryPolicy,
-    onAttempt: (a) => log(`  -> ${a.label} ${a.status ?? a.error} (attempt ${a.attempt + 1}, ${a.durationMs} ms)`),
-  });
+  // One client per destination, so that each attempt is kept under the destination it went to.
+  const recentCalls = new Map<string, OutboundCall[]>();
+  const clients = new Map<string, HttpClient>();
+  const httpFor = (destination: string): HttpClient => {
+    let client = clients.get(destination);
+    if (!client) {
+      client = new HttpClient({
+        policy: options.retryPolicy,
+        onAttempt: (a) => {
+          log(`  -> ${a.label} ${a.status ?? a.error} (attempt ${a.attempt + 1}, ${a.durationMs} ms)`);
+          const calls = recentCalls.get(destination) ?? [];
+          calls.push({ ...a, destination, at: new Date().toISOString() });
+          recentCalls.set(destination, calls.slice(-RECENT_CALLS));
+        },
+      });
+      clients.set(destination, client);
+    }
+    return client;
+  };
   // What was delivered, for the queues that dedupe on an id: the Lambdas' DynamoDB code path against
   // an embedded DynamoDB (dynalite), as fauxqs stands in for SQS.
   const dynamo = await startEmbeddedDynamo(dataPath ? path.join(dataPath, 'dedupe') : undefined);
   started.push(() => dynamo.stop());
   const dedupe = await dynamo.dedupeStore();
-  const depsFor = (flowId: string, overrides: Partial<Config>) => createDeps(flowId, { ...config, ...overrides }, { sqs, secrets, http, dedupe });
+  // The handlers' metrics, counted as they are added (for the console): flow -> metric -> sum. The
+  // Powertools Metrics object itself is untouched, so POWERTOOLS_METRICS_DISABLED still decides
+  // whether EMF lines are printed.
+  const metricCounts = new Map<string, Record<string, number>>();
+  const depsFor = (flowId: string, destination: string, overrides: Partial<Config>) => {
+    const deps = createDeps(flowId, { ...config, ...overrides }, { sqs, secrets, http: httpFor(destination), dedupe });
+    const counts: Record<string, number> = metricCounts.get(flowId) ?? {};
+    metricCounts.set(flowId, counts);
+    const addMetric = deps.metrics.addMetric.bind(deps.metrics);
+    deps.metrics.addMetric = (name, unit, value, resolution) => {
+      counts[name] = (counts[name] ?? 0) + value;
+      return addMetric(name, unit, value, resolution);
+    };
+    return deps;
+  };
   /** Seconds of a scheduled drive's interval, as its consumer will read it. */
   const intervalOf = (queue: DeliveryQueue): number => (queue.drive.kind === 'schedule' ? Number(config.env[queue.drive.intervalSetting]) : 0);
 
@@ -219,8 +268,8 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
   for (const q of queues.values()) {
     const consumer = q.definition.consumer;
     const drive = q.definition.drive;
-    const mod = await loadModule<unknown, unknown>(consumer.entry);
-    const handler = mod.build(depsFor(consumer.flowId, { QUEUE_URL: q.url, DLQ_URL: q.dlqUrl }));
+    const mod = await loadModule<unknown, unknown>(consumer.entry, options.onInvoke);
+    const handler = mod.build(depsFor(consumer.flowId, q.definition.owner, { QUEUE_URL: q.url, DLQ_URL: q.dlqUrl }));
     if (drive.kind === 'event-source') {
       const poller = new EventSourcePoller(sqs, {
         name: `${q.definition.id}-delivery`,
@@ -260,7 +309,7 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
   for (const flow of ingressFlows) {
     const q = queues.get(flow.queue);
     if (!q) throw new ConfigError(`flow ${flow.id} names unknown queue ${flow.queue}`);
-    const mod = await loadModule<HttpEvent, HttpResult>(flow.entry);
+    const mod = await loadModule<HttpEvent, HttpResult>(flow.entry, options.onInvoke);
     const lanes = Object.fromEntries(
       (flow.alsoFeeds ?? []).map((lane) => {
         const other = queues.get(lane);
@@ -268,7 +317,7 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
         return [laneQueueVariable(lane), other.url];
       }),
     );
-    routes.push({ flow, handler: mod.build(depsFor(flow.id, { QUEUE_URL: q.url, env: { ...config.env, ...lanes } })) });
+    routes.push({ flow, handler: mod.build(depsFor(flow.id, flow.owner, { QUEUE_URL: q.url, env: { ...config.env, ...lanes } })) });
   }
 
   // Filled once the runner object exists (below): they read its queues, SQS client and sandbox.
@@ -406,6 +455,8 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
       return intervalOf(q.definition);
     },
     startConsumers,
+    metricCounts: (flowId: string) => ({ ...metricCounts.get(flowId) }),
+    recentCalls: (destination: string) => [...(recentCalls.get(destination) ?? [])],
     drainNow: (queueId: string) => {
       const invoke = drains.get(queueId);
       if (!invoke) throw new Error(`${queueId} has no scheduled consumer`);

@@ -21,6 +21,7 @@ line(`inbound token: ${process.env.INBOUND_TOKEN ? '(from INBOUND_TOKEN)' : runn
 line('routes (and how each accepts the token):');
 const schemes = { bearer: 'Authorization: Bearer <token>', query: '?token=<token>', signature: 'signature header' } as const;
 for (const flow of ingressFlows) line(`  ${flow.method} ${flow.path}  (${flow.id}; ${flow.auth.map((a) => schemes[a]).join(' or ')})`);
+line(`console: http://localhost:${runner.port}/ (counts, queues, DLQs and their redrive, last requests); OpenAPI: http://localhost:${runner.port}/openapi.json`);
 line(`sandboxed destinations (recorded, listed at GET /_sandbox/requests): ${runner.sandboxed.join(', ') || 'none'}`);
 for (const queue of deliveryQueues) {
   if (queue.drive.kind === 'schedule') line(`${queue.id}: drained every ${runner.intervalSeconds(queue.id)} s (${queue.drive.intervalSetting})`);
