@@ -13,6 +13,16 @@ export interface BackfillFigure {
   peakRssMb: number;
 }
 
+/** The POST bodies of a Lytics audience backfill: `records` users, `perRequest` per request, each added to one segment. */
+export function audienceBodies(records: number, perRequest = 1_000) {
+  return Array.from({ length: Math.ceil(records / perRequest) }, (_, r) => ({
+    lytics_to_braze_audience: Array.from({ length: Math.min(perRequest, records - r * perRequest) }, (_, i) => ({
+      external_id: `bench-${r * perRequest + i}`,
+      lytics_segments: { add: ['lytics_all'] },
+    })),
+  }));
+}
+
 /**
  * A Lytics audience backfill of `records` records (one per user, `perRequest` per POST, 8 POSTs
  * in flight) through the local runner into the Braze sandbox: Braze calls made against the
@@ -23,12 +33,7 @@ export async function benchBackfill(records: number, perRequest = 1_000): Promis
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
   try {
-    const bodies = Array.from({ length: Math.ceil(records / perRequest) }, (_, r) => ({
-      lytics_to_braze_audience: Array.from({ length: Math.min(perRequest, records - r * perRequest) }, (_, i) => ({
-        external_id: `bench-${r * perRequest + i}`,
-        lytics_segments: { add: ['lytics_all'] },
-      })),
-    }));
+    const bodies = audienceBodies(records, perRequest);
     const started = performance.now();
     let next = 0;
     const sender = async () => {

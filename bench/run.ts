@@ -1,25 +1,68 @@
 import { parseArgs } from 'node:util';
 import { benchBackfill } from './backfill';
-import { measureAllBundles } from './bundles';
+import { type BundleFigure, groupsOf, measureAllBundles } from './bundles';
+import { benchCost, printCost } from './cost';
+import { LAMBDA_NODE_OPTIONS } from '../lib/constructs/bridge-function';
 import { benchCsvImport } from './csv-import';
 import { benchSegmentSync } from './segment-sync';
 
 /**
- * `npm run bench [-- --records 100000]`: the figures the README quotes. Speed and memory goals are
- * checked here, never by timed tests.
+ * `npm run bench [-- --records 100000] [--only bundles|backfill|csv|sync|cost] [--analyze]`: the
+ * figures the README quotes. Speed and memory goals are checked here, never by timed tests. The
+ * cost section takes `--callbacks`, `--callback-rate`, `--trickle`, `--braze-ms` and `--sqs-ms`.
  */
 const { values } = parseArgs({
-  options: { records: { type: 'string', default: '50000' }, rows: { type: 'string', default: '500000' }, users: { type: 'string', default: '500000' }, only: { type: 'string' } },
+  options: {
+    records: { type: 'string', default: '50000' },
+    rows: { type: 'string', default: '500000' },
+    users: { type: 'string', default: '500000' },
+    callbacks: { type: 'string', default: '3000' },
+    'callback-rate': { type: 'string', default: '50' },
+    trickle: { type: 'string', default: '100' },
+    'braze-ms': { type: 'string', default: '200' },
+    'sqs-ms': { type: 'string', default: '10' },
+    only: { type: 'string' },
+    analyze: { type: 'boolean', default: false },
+  },
 });
 const records = Number(values.records);
 const rows = Number(values.rows);
 const users = Number(values.users);
+const callbacks = Number(values.callbacks);
 console.log(`Node ${process.version}, ${process.arch}, ${(await import('node:os')).cpus().length} cores\n`);
 
 if (!values.only || values.only === 'bundles') {
-  console.log('Lambda bundles (built as the CDK app builds them; import = median of 7 fresh processes)');
-  console.log('handler'.padEnd(40), 'bundle KB'.padStart(10), 'import ms'.padStart(10));
-  for (const f of await measureAllBundles()) console.log(f.entry.padEnd(40), (f.bytes / 1024).toFixed(0).padStart(10), f.importMs.toFixed(1).padStart(10));
+  const figures = await measureAllBundles();
+  const empty = figures.find((f) => f.kind === 'empty')!;
+  const [deployedBefore, before] = figures.filter((f) => f.kind === 'reference') as [BundleFigure, BundleFigure];
+  const kb = (bytes: number) => (bytes / 1024).toFixed(1);
+  const holds = (f: BundleFigure) =>
+    groupsOf(f.packages)
+      .filter((g) => g.bytes >= 1024)
+      .map((g) => `${g.name} ${(g.bytes / 1024).toFixed(0)}`)
+      .join(', ');
+  console.log('Lambda bundles, built as the CDK app builds them (minified ESM, SDK bundled, credential chain aliased to the');
+  console.log(`environment provider, linked source map); import = median of 9 fresh processes, NODE_OPTIONS=${LAMBDA_NODE_OPTIONS || '(none)'} as deployed`);
+  console.log('(the first reference as it was deployed, with --enable-source-maps), every bundle in turn, so that all share the moment;');
+  console.log('x before = import / the first reference\'s');
+  console.log('handler'.padEnd(52), 'KB'.padStart(6), 'import ms'.padStart(10), 'x before'.padStart(9), '  what it holds (KB, esbuild metafile)');
+  for (const f of figures) {
+    console.log(f.label.padEnd(52), kb(f.bytes).padStart(6), f.importMs.toFixed(1).padStart(10), (f.importMs / deployedBefore.importMs).toFixed(2).padStart(9), ' ', holds(f));
+  }
+  const ingress = figures.filter((f) => f.kind === 'ingress');
+  const range = (xs: number[], digits: number) => `${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}`;
+  console.log(
+    `ingress: ${range(ingress.map((f) => f.bytes / 1024), 0)} KB, import ${range(ingress.map((f) => f.importMs), 0)} ms: ` +
+      `${range(ingress.map((f) => f.importMs / deployedBefore.importMs), 2)}x as deployed before, ` +
+      `${range(ingress.map((f) => f.importMs / before.importMs), 2)}x the default chain timed alike, ` +
+      `${range(ingress.map((f) => f.importMs - empty.importMs), 0)} ms above the empty handler`,
+  );
+  if (values.analyze) {
+    for (const f of figures) {
+      console.log(`\n${f.label}: ${kb(f.bytes)} KB`);
+      for (const p of f.packages) console.log(`  ${kb(p.bytes).padStart(7)}  ${p.name}`);
+    }
+  }
   console.log();
 }
 
@@ -51,4 +94,18 @@ if (!values.only || values.only === 'sync') {
     console.log(`    throughput     ${s.usersPerSecond.toFixed(0)} users/s (${s.seconds.toFixed(1)} s, the export's first check and 1 s wait included)`);
     console.log(`    peak RSS       ${s.peakRssMb.toFixed(0)} MB (the sync, dynalite, and the sandboxes generating the zip, in one process)`);
   }
+}
+
+if (!values.only || values.only === 'cost') {
+  console.log();
+  printCost(
+    await benchCost({
+      backfillRecords: records,
+      callbacks,
+      callbackRate: Number(values['callback-rate']),
+      trickle: Number(values.trickle),
+      brazeLatencyMs: Number(values['braze-ms']),
+      sqsLatencyMs: Number(values['sqs-ms']),
+    }),
+  );
 }

@@ -1,4 +1,5 @@
 import { BatchGetItemCommand, BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { awsClientConfig } from './aws-clients';
 import type { Config } from './config';
 import { ConfigError } from './errors';
 import { chunk } from './pack';
@@ -68,5 +69,5 @@ export class DynamoDedupeStore implements DedupeStore {
 export function dedupeStoreFromEnv(config: Pick<Config, 'env'>): DedupeStore {
   const table = config.env[DEDUPE_TABLE_VARIABLE];
   if (!table) throw new ConfigError(`${DEDUPE_TABLE_VARIABLE} is not set`);
-  return new DynamoDedupeStore(table);
+  return new DynamoDedupeStore(table, new DynamoDBClient(awsClientConfig(config.env)));
 }

@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import { awsClientConfig } from './aws-clients';
 import { type Clock, systemClock } from './clock';
 import { type Config, loadConfig } from './config';
 import type { DedupeStore } from './dedupe';
@@ -33,7 +34,7 @@ export interface Deps {
 
 export function createDeps(flowId: string, config: Config, overrides: Partial<Deps> = {}): Deps {
   const logger = overrides.logger ?? createLogger(config, flowId);
-  const sqs = overrides.sqs ?? new SQSClient({});
+  const sqs = overrides.sqs ?? new SQSClient(awsClientConfig(config.env));
   const clock = overrides.clock ?? systemClock;
   return {
     flowId,

@@ -1,4 +1,5 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { awsClientConfig } from './aws-clients';
 import type { Config } from './config';
 import { ConfigError } from './errors';
 
@@ -53,5 +54,5 @@ const key = (job: string, runId: string) => `job:${job}:${runId}`;
 export function jobStateStoreFromEnv(config: Pick<Config, 'env'>): JobStateStore {
   const table = config.env[JOB_STATE_TABLE_VARIABLE];
   if (!table) throw new ConfigError(`${JOB_STATE_TABLE_VARIABLE} is not set`);
-  return new DynamoJobStateStore(table);
+  return new DynamoJobStateStore(table, new DynamoDBClient(awsClientConfig(config.env)));
 }

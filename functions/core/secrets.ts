@@ -1,4 +1,5 @@
 import { SecretsProvider } from '@aws-lambda-powertools/parameters/secrets';
+import { awsClientConfig } from './aws-clients';
 import { envPrefix } from './catalogue-types';
 import type { Config } from './config';
 import { ConfigError } from './errors';
@@ -38,7 +39,7 @@ export const inboundSecretIdVariable = (owner: SecretOwner): string => `${envPre
 export class SecretsManagerStore implements SecretStore {
   constructor(
     private readonly env: Readonly<Record<string, string | undefined>>,
-    private readonly provider: SecretsProvider = new SecretsProvider(),
+    private readonly provider: SecretsProvider = new SecretsProvider({ clientConfig: awsClientConfig(env) }),
     private readonly maxAgeSeconds = 300,
   ) {}
 

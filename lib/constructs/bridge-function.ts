@@ -33,6 +33,25 @@ export interface BridgeFunctionProps {
 export const ESM_REQUIRE_BANNER = "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 /**
+ * NODE_OPTIONS of every function, none (bench/bundles.ts times the bundles with the same). Not
+ * `--enable-source-maps`: Node would read and parse each bundle's source map (about 0.5 MB) at every
+ * cold start, 15-20 ms of an ingress's 80 ms import. The functions log errors by name and message,
+ * never a stack; the maps stay in the assets (`index.mjs.map`) to read a crash's stack with. Set it
+ * here again to have Node map stacks in the logs, at that cost.
+ */
+export const LAMBDA_NODE_OPTIONS: string = '';
+
+/**
+ * Modules every bundle takes from elsewhere (esbuild `alias`; paths from the project root, where
+ * esbuild runs): the AWS SDK's default credential chain, which each client's runtimeConfig imports
+ * statically, becomes the environment provider alone (Lambda always sets the credentials there;
+ * see functions/core/lambda-credentials.ts). bench/bundles.ts builds with the same aliases.
+ */
+export const LAMBDA_BUNDLE_ALIASES: Readonly<Record<string, string>> = {
+  '@aws-sdk/credential-provider-node': './functions/core/lambda-credentials.ts',
+};
+
+/**
  * One Lambda function as every function of the bridge is built: Node.js 24 on arm64, bundled to
  * minified ESM with source maps, its own log group with a retention, and its own role that may
  * only write to that log group until the caller grants more (queue, secret).
@@ -76,7 +95,7 @@ export class BridgeFunction extends Construct {
         LOG_LEVEL: props.logLevel,
         POWERTOOLS_SERVICE_NAME: SERVICE_NAME,
         POWERTOOLS_METRICS_NAMESPACE: METRICS_NAMESPACE,
-        NODE_OPTIONS: '--enable-source-maps',
+        ...(LAMBDA_NODE_OPTIONS ? { NODE_OPTIONS: LAMBDA_NODE_OPTIONS } : {}),
         ...props.environment,
         BRIDGE_FLOW_ID: props.flowId,
       },
@@ -91,6 +110,7 @@ export class BridgeFunction extends Construct {
         sourcesContent: false,
         // The handlers are tested against the locked AWS SDK; bundle it rather than take the runtime's.
         externalModules: [],
+        esbuildArgs: { '--alias': Object.entries(LAMBDA_BUNDLE_ALIASES).map(([from, to]) => `${from}=${to}`) },
         logLevel: LogLevel.WARNING,
       },
     });
