@@ -24,8 +24,10 @@ describe('GET /_console/state', () => {
 
     const seen = await eventually(async () => {
       const s = await state();
-      return s.queues.find((q) => q.id === 'braze-track')?.delivered === 1 ? s : undefined;
-    }, 15_000, 'braze-track delivered 1');
+      const track = s.queues.find((q) => q.id === 'braze-track');
+      // Delivered is counted when the call succeeds; the message is deleted just after.
+      return track?.delivered === 1 && track.waiting === 0 ? s : undefined;
+    }, 15_000, 'braze-track delivered 1 and its message deleted');
 
     expect(seen.flows.find((f) => f.id === 'seen-callback')).toMatchObject({ route: 'POST /seen/callback', queues: ['braze-track'], accepted: 1, rejected: 1 });
     expect(seen.queues.find((q) => q.id === 'braze-track')).toMatchObject({
