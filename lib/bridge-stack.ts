@@ -16,12 +16,11 @@ import {
   scheduleExpression,
 } from './config';
 import { BridgeFunction, type BridgeFunctionProps, type CodeSource } from './constructs/bridge-function';
-import { DedupeTable } from './constructs/dedupe-table';
 import { DeliveryQueue } from './constructs/delivery-queue';
 import { ImportJob } from './constructs/import-job';
 import { ImportsBucket } from './constructs/imports-bucket';
 import { IngressApi } from './constructs/ingress-api';
-import { JobStateTable } from './constructs/job-state-table';
+import { ExpiringTable } from './constructs/expiring-table';
 import { Monitoring } from './constructs/monitoring';
 import { OwnerSecrets } from './constructs/owner-secrets';
 import { ScheduledJob } from './constructs/scheduled-job';
@@ -69,10 +68,10 @@ export class BridgeStack extends Stack {
   /** Jobs started by a schedule, run as a loop of steps. */
   readonly scheduledJobs: Map<string, ScheduledJob>;
   /** Deployed when at least one scheduled job is: where their runs save their progress. */
-  readonly jobState?: JobStateTable;
+  readonly jobState?: ExpiringTable;
   readonly secrets: OwnerSecrets;
   /** Deployed when a deployed queue dedupes on an id. */
-  readonly dedupe?: DedupeTable;
+  readonly dedupe?: ExpiringTable;
   readonly monitoring: Monitoring;
 
   constructor(scope: Construct, id: string, props: BridgeStackProps) {
@@ -109,7 +108,7 @@ export class BridgeStack extends Stack {
     });
 
     // One table for every queue that dedupes on an id, deployed only when one does.
-    this.dedupe = plan.queues.some((queue) => queue.dedupe) ? new DedupeTable(this, 'Dedupe') : undefined;
+    this.dedupe = plan.queues.some((queue) => queue.dedupe) ? new ExpiringTable(this, 'Dedupe') : undefined;
 
     this.queues = new Map();
     const queueScope = new Construct(this, 'Delivery');
@@ -195,7 +194,7 @@ export class BridgeStack extends Stack {
 
     this.scheduledJobs = new Map();
     if (plan.scheduledJobs.length > 0) {
-      this.jobState = new JobStateTable(this, 'JobState');
+      this.jobState = new ExpiringTable(this, 'JobState');
       const scheduledScope = new Construct(this, 'ScheduledJobs');
       for (const definition of plan.scheduledJobs) {
         this.scheduledJobs.set(

@@ -16,6 +16,11 @@ export const VISIBILITY_TIMEOUT_FACTOR = 6;
 export const QUEUE_RETENTION = Duration.days(14);
 export const DLQ_RETENTION = Duration.days(14);
 
+/** A dead-letter queue as every queue and job of the stack has one: 14 days, SQS-managed encryption, TLS only. */
+export function deadLetterQueue(scope: Construct, id = 'DeadLetterQueue'): sqs.Queue {
+  return new sqs.Queue(scope, id, { retentionPeriod: DLQ_RETENTION, encryption: sqs.QueueEncryption.SQS_MANAGED, enforceSSL: true });
+}
+
 export interface DeliveryQueueProps {
   definition: DeliveryQueueDefinition;
   /** Settings (non-secret environment) the consumer reads. */
@@ -50,11 +55,7 @@ export class DeliveryQueue extends Construct {
     const drive = definition.drive;
     this.definition = definition;
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      retentionPeriod: DLQ_RETENTION,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-    });
+    this.deadLetterQueue = deadLetterQueue(this);
     this.queue = new sqs.Queue(this, 'Queue', {
       visibilityTimeout: Duration.seconds(consumer.timeoutSeconds * VISIBILITY_TIMEOUT_FACTOR),
       retentionPeriod: QUEUE_RETENTION,

@@ -7,7 +7,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { S3Job } from '../../functions/catalogue';
 import { BridgeFunction, type BridgeFunctionProps } from './bridge-function';
-import { DLQ_RETENTION } from './delivery-queue';
+import { deadLetterQueue } from './delivery-queue';
 import type { OwnerSecrets } from './owner-secrets';
 
 /** Lambda retries a failed asynchronous invocation this many times before parking the event. */
@@ -45,11 +45,7 @@ export class ImportJob extends Construct {
     this.definition = definition;
     this.bucket = bucket;
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      retentionPeriod: DLQ_RETENTION,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-    });
+    this.deadLetterQueue = deadLetterQueue(this);
 
     this.function = new BridgeFunction(this, 'Function', {
       ...props.functionDefaults,

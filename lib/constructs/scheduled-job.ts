@@ -10,7 +10,7 @@ import { Construct } from 'constructs';
 import type { ScheduledJob as ScheduledJobDefinition } from '../../functions/catalogue';
 import { JOB_STATE_TABLE_VARIABLE } from '../../functions/core/job-state';
 import { BridgeFunction, type BridgeFunctionProps } from './bridge-function';
-import { DLQ_RETENTION } from './delivery-queue';
+import { deadLetterQueue } from './delivery-queue';
 import type { OwnerSecrets } from './owner-secrets';
 
 /**
@@ -93,11 +93,7 @@ export class ScheduledJob extends Construct {
     this.definition = definition;
     this.schedule = props.schedule;
 
-    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
-      retentionPeriod: DLQ_RETENTION,
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-    });
+    this.deadLetterQueue = deadLetterQueue(this);
 
     this.function = new BridgeFunction(this, 'Function', {
       ...props.functionDefaults,
