@@ -19,6 +19,7 @@ import {
   StartMessageMoveTaskCommand,
 } from '@aws-sdk/client-sqs';
 import { deliveryQueues } from '../functions/catalogue';
+import { queueDepth } from '../functions/core/queue';
 import { type PeekedMessage, peekQueue, summarise } from '../local/dlq-admin';
 import { queueById } from './catalogue-lookup';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
@@ -154,17 +155,6 @@ async function resolveAwsQueue(sqs: SQSClient, stack: string, queueId: string, o
   return { id: queueId, queueUrl, queueArn, dlqUrl, dlqArn };
 }
 
-async function awsDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
-  const answer = await sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: queueUrl,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
-    }),
-  );
-  const a = answer.Attributes ?? {};
-  return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
-}
-
 class Aws {
   readonly sqs: SQSClient;
   private outputs?: Promise<Record<string, string> | undefined>;
@@ -216,7 +206,7 @@ export async function dlqList(queueId: string | undefined, options: DlqOptions, 
           const owner = queueById(id).owner;
           const found = await aws.queue(id);
           if (!found) return { queue: id, owner, waiting: 0, parked: 0, deployed: false };
-          const [waiting, parked] = await Promise.all([awsDepth(aws.sqs, found.queueUrl), awsDepth(aws.sqs, found.dlqUrl)]);
+          const [waiting, parked] = await Promise.all([queueDepth(aws.sqs, found.queueUrl), queueDepth(aws.sqs, found.dlqUrl)]);
           return { queue: id, owner, waiting, parked, deployed: true };
         }),
       );
@@ -250,7 +240,7 @@ export async function dlqPeek(queueId: string, options: DlqOptions, io: CliIo): 
     const aws = new Aws(where.stack, options.region, io);
     try {
       const found = await aws.mustQueue(queue.id);
-      const [waiting, parked] = await Promise.all([awsDepth(aws.sqs, found.queueUrl), awsDepth(aws.sqs, found.dlqUrl)]);
+      const [waiting, parked] = await Promise.all([queueDepth(aws.sqs, found.queueUrl), queueDepth(aws.sqs, found.dlqUrl)]);
       // Long polls of 1 s: a short poll on SQS samples only some servers and may miss messages.
       const messages = parked > 0 && max > 0 ? await peekQueue(aws.sqs, found.dlqUrl, { max, bodies: options.showBodies, waitSeconds: 1 }) : [];
       answer = { queue: queue.id, owner: queue.owner, waiting, parked, ...summarise(messages), messages };

@@ -42,6 +42,8 @@ import {
   SendMessageBatchCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { chunk } from '../functions/core/pack';
+import { sqsBatches } from '../functions/core/queue';
 import type { LocalRoute } from './local-routes';
 import type { Runner } from './runner';
 
@@ -73,12 +75,6 @@ export interface PeekOptions {
   /** Seconds each receive may wait (0 on fauxqs; 1 on AWS, whose short polls sample only some servers). */
   waitSeconds?: number;
 }
-
-const entriesOf = <T>(items: readonly T[], size: number): T[][] => {
-  const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
-  return out;
-};
 
 /** `parked_reason` counts of peeked messages. */
 export function summarise(messages: readonly PeekedMessage[]): DlqSummary {
@@ -127,7 +123,7 @@ export async function peekQueue(sqs: SQSClient, queueUrl: string, options: PeekO
 
 async function makeVisible(sqs: SQSClient, queueUrl: string, messages: readonly Message[]): Promise<void> {
   const entries = messages.flatMap((m, i) => (m.ReceiptHandle ? [{ Id: String(i), ReceiptHandle: m.ReceiptHandle, VisibilityTimeout: 0 }] : []));
-  for (const batch of entriesOf(entries, 10)) await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: batch }));
+  for (const batch of chunk(entries, 10)) await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: batch }));
 }
 
 /** Bytes SQS counts for a message (body plus each attribute's name, type and value). */
@@ -137,28 +133,6 @@ function messageBytes(message: Message): number {
     bytes += Buffer.byteLength(name) + Buffer.byteLength(value.DataType ?? '') + Buffer.byteLength(value.StringValue ?? '') + (value.BinaryValue?.length ?? 0);
   }
   return bytes;
-}
-
-/** SendMessageBatch's cap on one request, entries together. */
-const MAX_BATCH_BYTES = 256 * 1024;
-
-/** Groups of at most 10 messages and MAX_BATCH_BYTES (a message alone always fits: SQS took it once). */
-function sendGroups(messages: readonly Message[]): Message[][] {
-  const groups: Message[][] = [];
-  let current: Message[] = [];
-  let bytes = 0;
-  for (const message of messages) {
-    const size = messageBytes(message);
-    if (current.length > 0 && (current.length === 10 || bytes + size > MAX_BATCH_BYTES)) {
-      groups.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(message);
-    bytes += size;
-  }
-  if (current.length > 0) groups.push(current);
-  return groups;
 }
 
 const copyAttributes = (attributes: Record<string, MessageAttributeValue> | undefined) =>
@@ -191,7 +165,7 @@ export async function moveMessages(sqs: SQSClient, fromUrl: string, toUrl: strin
     );
     const messages = received.Messages ?? [];
     if (messages.length === 0) break;
-    for (const group of sendGroups(messages)) {
+    for (const group of sqsBatches(messages, messageBytes)) {
       const sent = await sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: toUrl,

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mkdirSync } from 'node:fs';
-import { GetQueueAttributesCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
 import { type DeliveryQueue, deliveryQueues, type IngressFlow, ingressFlows, partners } from '../functions/catalogue';
@@ -13,6 +13,7 @@ import { createDeps, type Deps } from '../functions/core/deps';
 import { ConfigError } from '../functions/core/errors';
 import { type AttemptInfo, HttpClient, type RetryPolicy } from '../functions/core/http';
 import type { HttpEvent, HttpResult } from '../functions/core/ingress';
+import { queueDepth } from '../functions/core/queue';
 import { EnvSecretStore } from '../functions/core/secrets';
 import { loadSettings } from '../functions/core/settings';
 import { startEmbeddedDynamo } from './embedded-dynamodb';
@@ -412,17 +413,7 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
   });
   const actualPort = (server.address() as AddressInfo).port;
 
-  /** Visible + in flight + delayed: every message a queue holds. */
-  const depth = async (url: string) => {
-    const answer = await sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: url,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
-      }),
-    );
-    const a = answer.Attributes ?? {};
-    return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
-  };
+  const depth = (url: string) => queueDepth(sqs, url);
 
   const runner: Runner = {
     url: `http://127.0.0.1:${actualPort}`,

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { DeleteMessageBatchCommand, type Message, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, GetQueueAttributesCommand, type Message, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { PayloadTooLargeError, RetryableDeliveryError } from './errors';
 
 /** SQS caps a message, and a batch request, at 256 KiB here (kept at the classic limit on purpose). */
@@ -56,7 +56,8 @@ export class QueueSender {
       throw new PayloadTooLargeError(`message ${oversize.index} is ${oversize.bytes} bytes once queued; at most ${MAX_SQS_BATCH_BYTES}`);
     }
     const ids: string[] = [];
-    for (const batch of batchBySize(messages)) {
+    // attributes and framing: 512 bytes on top of the body
+    for (const batch of sqsBatches(messages, (message) => byteLength(message.body) + 512)) {
       ids.push(...(await this.sendBatch(queueUrl, batch)));
     }
     return ids;
@@ -101,22 +102,38 @@ export function byteLength(text: string): number {
   return Buffer.byteLength(text, 'utf8');
 }
 
-function batchBySize(messages: readonly OutgoingMessage[]): OutgoingMessage[][] {
-  const batches: OutgoingMessage[][] = [];
-  let current: OutgoingMessage[] = [];
+/**
+ * Groups for SendMessageBatch: at most 10 entries and MAX_SQS_BATCH_BYTES each, in order, by the
+ * caller's measure of an entry (a message alone always gets a group).
+ */
+export function sqsBatches<T>(items: readonly T[], bytesOf: (item: T) => number): T[][] {
+  const batches: T[][] = [];
+  let current: T[] = [];
   let size = 0;
-  for (const message of messages) {
-    const bytes = byteLength(message.body) + 512; // attributes and framing
+  for (const item of items) {
+    const bytes = bytesOf(item);
     if (current.length === MAX_SQS_BATCH_ENTRIES || (current.length > 0 && size + bytes > MAX_SQS_BATCH_BYTES)) {
       batches.push(current);
       current = [];
       size = 0;
     }
-    current.push(message);
+    current.push(item);
     size += bytes;
   }
   if (current.length > 0) batches.push(current);
   return batches;
+}
+
+/** Every message a queue holds: visible, in flight and delayed. */
+export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
+  const answer = await sqs.send(
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
+    }),
+  );
+  const a = answer.Attributes ?? {};
+  return Number(a.ApproximateNumberOfMessages ?? 0) + Number(a.ApproximateNumberOfMessagesNotVisible ?? 0) + Number(a.ApproximateNumberOfMessagesDelayed ?? 0);
 }
 
 /**
