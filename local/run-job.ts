@@ -130,7 +130,7 @@ export async function uploadFile(local: EmbeddedS3, bucket: string, key: string,
 }
 
 /** Samples RSS every few ms until stopped; returns the highest value seen. */
-function rssSampler(intervalMs = 20) {
+export function rssSampler(intervalMs = 20) {
   let peak = process.memoryUsage.rss();
   const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage.rss());

@@ -17,6 +17,7 @@ import { EnvSecretStore } from '../functions/core/secrets';
 import { loadSettings } from '../functions/core/settings';
 import { startEmbeddedDynamo } from './embedded-dynamodb';
 import { lambdaContext } from './lambda-context';
+import { rssSampler } from './run-job';
 import { Sandbox, sandboxesOf, sandboxUnsetDestinations } from './sandbox';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -88,9 +89,7 @@ export async function runScheduledJob(options: ScheduledRunOptions): Promise<Sch
   let sandbox: Sandbox | undefined;
   const dynamo = await startEmbeddedDynamo();
   let bar: SingleBar | undefined;
-  let peakRss = process.memoryUsage.rss();
-  const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage.rss())), 50);
-  sampler.unref();
+  const sampler = rssSampler(50);
   try {
     sandbox = new Sandbox(options.bar ? () => undefined : log, sandboxesOf(partners), { keepBodies: options.sandboxBodies });
     await sandbox.start();
@@ -149,7 +148,7 @@ export async function runScheduledJob(options: ScheduledRunOptions): Promise<Sch
         bar?.stop();
         bar = undefined;
         const seconds = (clock.now() - started) / 1000;
-        const figures: ScheduledRunFigures = { runId, steps, waits, summary: result.summary, seconds, peakRssMb: Math.max(peakRss, process.memoryUsage.rss()) / MB, destinations };
+        const figures: ScheduledRunFigures = { runId, steps, waits, summary: result.summary, seconds, peakRssMb: sampler.stop() / MB, destinations };
         log(`${job.id} finished in ${seconds.toFixed(1)} s (${steps} step${steps === 1 ? '' : 's'}, ${waits} wait${waits === 1 ? '' : 's'}):`);
         log(`  ${Object.entries(result.summary).map(([name, value]) => `${name} ${value.toLocaleString('en-US')}`).join(', ')}`);
         return figures;
@@ -161,7 +160,7 @@ export async function runScheduledJob(options: ScheduledRunOptions): Promise<Sch
       }
     }
   } finally {
-    clearInterval(sampler);
+    sampler.stop();
     bar?.stop();
     await sandbox?.stop();
     await dynamo.stop();

@@ -19,19 +19,10 @@ export const setting = {
   text: (fallback: string, pattern?: RegExp, message?: string) =>
     z._default(pattern ? z.string().check(z.regex(pattern, message)) : z.string().check(z.minLength(1)), fallback),
   /** Optional text that `parse` (the partner's own reader, which throws on a bad value) accepts. */
-  checkedText: (parse: (text: string) => unknown, message: string) =>
-    z.optional(
-      z.string().check(
-        z.refine((text) => {
-          try {
-            parse(text);
-            return true;
-          } catch {
-            return false;
-          }
-        }, message),
-      ),
-    ),
+  checkedText: (parse: (text: string) => unknown, message: string) => z.optional(z.string().check(z.refine((text) => accepts(parse, text), message))),
+  /** Text that `parse` accepts, `fallback` when unset. */
+  checkedTextOr: (parse: (text: string) => unknown, message: string, fallback: string) =>
+    z._default(z.string().check(z.refine((text) => accepts(parse, text), message)), fallback),
   boolean: (fallback: boolean) =>
     z._default(
       z.pipe(
@@ -41,6 +32,16 @@ export const setting = {
       fallback,
     ),
 };
+
+/** Whether `parse`, which throws on a bad value, accepts `text`. */
+function accepts(parse: (text: string) => unknown, text: string): boolean {
+  try {
+    parse(text);
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 /** The defined, non-empty variables of an environment. */
 export function definedVariables(env: Readonly<Record<string, string | undefined>>): Record<string, string> {

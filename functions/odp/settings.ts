@@ -12,10 +12,7 @@ export const odpSettings = z.object({
    * Braze segments the nightly sync exports: `all`, or ids and names separated by commas (or a JSON
    * array of them, for names holding a comma). A name or id Braze does not list selects nothing.
    */
-  ODP_SEGMENTS: z._default(
-    z.string().check(z.refine((text) => accepts(parseSegmentSelection, text), 'all, or segment ids and names separated by commas, or a JSON array of them')),
-    'all',
-  ),
+  ODP_SEGMENTS: setting.checkedTextOr(parseSegmentSelection, 'all, or segment ids and names separated by commas, or a JSON array of them', 'all'),
   /**
    * Extra fields mapped from a Braze export line to an ODP profile, as a JSON object
    * `{"<braze field>": "<odp field>"}`; a dotted name reads inside an object
@@ -33,11 +30,3 @@ export const odpSettings = z.object({
 });
 export type OdpSettings = z.infer<typeof odpSettings>;
 
-function accepts(parse: (text: string) => unknown, text: string): boolean {
-  try {
-    parse(text);
-    return true;
-  } catch {
-    return false;
-  }
-}
