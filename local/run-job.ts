@@ -10,14 +10,12 @@ import { startFauxqs } from 'fauxqs';
 import type { Context } from 'aws-lambda';
 import { partnerById, uploadJobs as jobs } from '../functions/catalogue';
 import type { JobOutcome, JobProgress } from '../functions/core/catalogue-types';
-import { loadConfig } from '../functions/core/config';
 import { createDeps, type Deps } from '../functions/core/deps';
 import { ConfigError } from '../functions/core/errors';
 import type { HttpClient } from '../functions/core/http';
 import { EnvSecretStore } from '../functions/core/secrets';
-import { loadSettings } from '../functions/core/settings';
 import { lambdaContext } from './lambda-context';
-import { Sandbox, sandboxesOf, sandboxUnsetDestinations } from './sandbox';
+import { checkedConfig, Sandbox, startSandboxFor } from './sandbox';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -162,11 +160,10 @@ export async function runJob(options: JobRunOptions): Promise<JobFigures> {
   let sandbox: Sandbox | undefined;
   let embedded: EmbeddedS3 | undefined;
   try {
-    sandbox = new Sandbox(log, sandboxesOf([partner]));
-    await sandbox.start();
-    const sandboxed = sandboxUnsetDestinations(env, [partner], sandbox).length > 0;
-    const config = loadConfig(env);
-    loadSettings(partner.settings.schema, config.env); // a bad setting fails here, naming it
+    const local = await startSandboxFor([partner], env, log);
+    sandbox = local.sandbox;
+    const sandboxed = local.sandboxed.length > 0;
+    const config = checkedConfig(env, [partner]); // a bad setting fails here, naming it
 
     embedded = await startEmbeddedS3();
     embedded.createBucket(LOCAL_BUCKET);

@@ -8,17 +8,15 @@ import { partnerById, scheduledJobs } from '../functions/catalogue';
 import type { JobStepEvent, JobStepResult, ScheduledJob } from '../functions/core/catalogue-types';
 import type { Clock } from '../functions/core/clock';
 import { systemClock } from '../functions/core/clock';
-import { loadConfig } from '../functions/core/config';
 import { createDeps, type Deps } from '../functions/core/deps';
 import { ConfigError } from '../functions/core/errors';
 import type { HttpClient } from '../functions/core/http';
 import type { JobStateStore } from '../functions/core/job-state';
 import { EnvSecretStore } from '../functions/core/secrets';
-import { loadSettings } from '../functions/core/settings';
 import { startEmbeddedDynamo } from './embedded-dynamodb';
 import { lambdaContext } from './lambda-context';
 import { rssSampler } from './run-job';
-import { Sandbox, sandboxesOf, sandboxUnsetDestinations } from './sandbox';
+import { checkedConfig, Sandbox, startSandboxFor } from './sandbox';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MB = 1024 * 1024;
@@ -91,11 +89,10 @@ export async function runScheduledJob(options: ScheduledRunOptions): Promise<Sch
   let bar: SingleBar | undefined;
   const sampler = rssSampler(50);
   try {
-    sandbox = new Sandbox(options.bar ? () => undefined : log, sandboxesOf(partners), { keepBodies: options.sandboxBodies });
-    await sandbox.start();
-    const sandboxed = sandboxUnsetDestinations(env, partners, sandbox);
-    const config = loadConfig(env);
-    for (const partner of partners) loadSettings(partner.settings.schema, config.env); // a bad setting fails here, naming it
+    const local = await startSandboxFor(partners, env, options.bar ? () => undefined : log, { keepBodies: options.sandboxBodies });
+    sandbox = local.sandbox;
+    const { sandboxed } = local;
+    const config = checkedConfig(env, partners); // a bad setting fails here, naming it
     const destinations = partners.map((p) => `${p.id}: ${sandboxed.includes(p.id) ? 'sandbox' : config.env[p.sandbox?.urlSetting ?? ''] ?? 'set'}`).join(', ');
 
     const runId = options.runId ?? `local-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;

@@ -8,18 +8,17 @@ import { SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
 import { type DeliveryQueue, deliveryQueues, type IngressFlow, ingressFlows, partners } from '../functions/catalogue';
-import { type Config, loadConfig } from '../functions/core/config';
+import type { Config } from '../functions/core/config';
 import { createDeps, type Deps } from '../functions/core/deps';
 import { ConfigError } from '../functions/core/errors';
 import { type AttemptInfo, HttpClient, type RetryPolicy } from '../functions/core/http';
 import type { HttpEvent, HttpResult } from '../functions/core/ingress';
 import { queueDepth } from '../functions/core/queue';
 import { EnvSecretStore } from '../functions/core/secrets';
-import { loadSettings } from '../functions/core/settings';
 import { startEmbeddedDynamo } from './embedded-dynamodb';
 import { lambdaContext } from './lambda-context';
 import { EventSourcePoller, type SqsHandler } from './poller';
-import { Sandbox, sandboxesOf, sandboxUnsetDestinations } from './sandbox';
+import { checkedConfig, Sandbox, startSandboxFor } from './sandbox';
 import { laneQueueVariable } from '../functions/core/catalogue-types';
 import { createLocalRoutes, type LocalRoute } from './local-routes';
 import { type OnInvoke, reportingInvocations } from './invoke-hook';
@@ -150,18 +149,15 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
   const log = options.log ?? ((line: string) => console.log(line));
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true'; // EMF lines belong in CloudWatch, not on a terminal
 
-  const sandbox = new Sandbox(log, sandboxesOf(partners));
-  await sandbox.start();
+  const { sandbox, sandboxed } = await startSandboxFor(partners, env, log);
   started.push(() => sandbox.stop());
-  const sandboxed = sandboxUnsetDestinations(env, partners, sandbox);
   env.INBOUND_TOKEN ||= randomBytes(18).toString('base64url');
   env.LOG_LEVEL ??= 'WARN';
   for (const queue of deliveryQueues) {
     if (queue.drive.kind === 'schedule') env[queue.drive.intervalSetting] ??= String(queue.drive.localIntervalSeconds);
   }
-  const config = loadConfig(env);
   // Every partner's settings, checked now: a bad value fails the start naming the variable.
-  for (const partner of partners) loadSettings(partner.settings.schema, config.env);
+  const config = checkedConfig(env, partners);
 
   // DATA_DIR keeps the queues (fauxqs's SQLite) and the dedupe table (dynalite's LevelDB), so what
   // was answered 202 survives a crash; `:memory:` keeps nothing.

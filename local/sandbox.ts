@@ -4,7 +4,9 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { envPrefix, type Partner, type PartnerSandbox } from '../functions/core/catalogue-types';
 import type { SandboxAnswer } from '../functions/core/sandbox-types';
+import { type Config, loadConfig } from '../functions/core/config';
 import { ConfigError } from '../functions/core/errors';
+import { loadSettings } from '../functions/core/settings';
 
 export interface RecordedRequest {
   /** The partner (or Braze) the request was meant for. */
@@ -154,6 +156,34 @@ export function sandboxUnsetDestinations(env: Record<string, string | undefined>
     sandboxed.push(partner.id);
   }
   return sandboxed;
+}
+
+/**
+ * Starts the sandbox of `partners` and points at it each partner whose URL `env` leaves unset
+ * (`env` is completed in place, see sandboxUnsetDestinations); returns the sandbox and the ids it
+ * stands in for. A partner with a URL but no credentials fails here, the sandbox stopped.
+ */
+export async function startSandboxFor(
+  partners: readonly Partner[],
+  env: Record<string, string | undefined>,
+  log: (line: string) => void,
+  options: SandboxOptions = {},
+): Promise<{ sandbox: Sandbox; sandboxed: string[] }> {
+  const sandbox = new Sandbox(log, sandboxesOf(partners), options);
+  await sandbox.start();
+  try {
+    return { sandbox, sandboxed: sandboxUnsetDestinations(env, partners, sandbox) };
+  } catch (error) {
+    await sandbox.stop();
+    throw error;
+  }
+}
+
+/** The configuration `env` gives, with every one of `partners`' settings checked: a bad value fails here, naming the variable. */
+export function checkedConfig(env: Readonly<Record<string, string | undefined>>, partners: readonly Partner[]): Config {
+  const config = loadConfig(env);
+  for (const partner of partners) loadSettings(partner.settings.schema, config.env);
+  return config;
 }
 
 /** Each partner's sandbox answers, by partner id. */
