@@ -19,6 +19,11 @@ export const MetricName = {
   RequestsRefused: 'RequestsRefused',
   DrainRuns: 'DrainRuns',
   IngressErrors: 'IngressErrors',
+  /**
+   * A destination refused our credentials or endpoint (401, 403, 404 on a fixed endpoint, any 3xx):
+   * nothing was parked, the messages wait; emitted by the consumer (its `flow`) with a `destination`.
+   */
+  DestinationConfigFaults: 'DestinationConfigFaults',
   /** A scheduled sync's totals, each emitted once per run (with its `flow`): segments synced, users read from the exports, profiles sent and rejected, and the run's length. */
   SyncSegments: 'SyncSegments',
   SyncUsersRead: 'SyncUsersRead',

@@ -24,6 +24,11 @@ export interface SecretStore {
   get(owner: SecretOwner): Promise<SecretValues>;
   /** The token the owner presents to us; undefined when none is configured (every request is then refused). */
   inboundToken(owner: SecretOwner): Promise<string | undefined>;
+  /**
+   * Forgets the cached outbound secret of `owner`, so the next `get` reads it afresh (Powertools
+   * `forceFetch`): a destination that refused our key may have been given a rotated one.
+   */
+  refresh(owner: SecretOwner): Promise<void>;
 }
 
 /** The variable holding an owner's outbound secret id (ARN or name) in AWS: `SEEN_SECRET_ID`. */
@@ -45,6 +50,11 @@ export class SecretsManagerStore implements SecretStore {
 
   async get(owner: SecretOwner): Promise<SecretValues> {
     return (await this.read(secretIdVariable(owner), owner)) as SecretValues;
+  }
+
+  async refresh(owner: SecretOwner): Promise<void> {
+    const id = this.env[secretIdVariable(owner)];
+    if (id) await this.provider.get(id, { transform: 'json', maxAge: this.maxAgeSeconds, forceFetch: true });
   }
 
   async inboundToken(owner: SecretOwner): Promise<string | undefined> {
@@ -82,6 +92,9 @@ export class EnvSecretStore implements SecretStore {
   async inboundToken(_owner: SecretOwner): Promise<string | undefined> {
     return this.env.INBOUND_TOKEN || undefined;
   }
+
+  /** The environment is read on every `get`: nothing is cached. */
+  async refresh(_owner: SecretOwner): Promise<void> {}
 }
 
 /** Secrets Manager wherever a secret id is configured (AWS), the environment otherwise (local). */

@@ -77,7 +77,7 @@ function consumerWith(
   const clock = new FakeClock();
   const queue = new FakeQueue();
   const config = loadConfig({ LOG_LEVEL: 'SILENT', DLQ_URL });
-  const secrets: SecretStore = { get: async () => ({}), inboundToken: async () => undefined };
+  const secrets: SecretStore = { get: async () => ({}), inboundToken: async () => undefined, refresh: async () => undefined };
   const deps: Deps = createDeps('test-delivery', config, { clock, queue, secrets, sqs: new SQSClient({ region: 'eu-west-1' }) });
   const warn = jest.spyOn(deps.logger, 'warn');
   const error = jest.spyOn(deps.logger, 'error');

@@ -76,6 +76,7 @@ function ingress() {
       throw new Error('an ingress must not read the outbound credentials');
     },
     inboundToken: async () => TOKEN,
+    refresh: async () => undefined,
   };
   const handler = createQueuedIngress(
     {

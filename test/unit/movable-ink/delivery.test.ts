@@ -21,7 +21,7 @@ const context = { getRemainingTimeInMillis: () => 30_000, awsRequestId: 'a', fun
 function deliveryWith(secret: Record<string, string>) {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const { fetch, requests } = scriptedFetch(reply(200, '{}'));
-  const secrets: SecretStore = { get: async () => secret, inboundToken: async () => undefined };
+  const secrets: SecretStore = { get: async () => secret, inboundToken: async () => undefined, refresh: async () => undefined };
   const config = loadConfig({ LOG_LEVEL: 'SILENT', MOVABLE_INK_API_URL: 'https://collector.example/behavioral/key-1', DLQ_URL: 'https://sqs.test/dlq' });
   const deps = createDeps('movable-ink-delivery', config, { secrets, dedupe: nothingDelivered, http: new HttpClient({ fetch }) });
   return { handler: build(deps), requests };
