@@ -1,5 +1,4 @@
 import { BrazeClient, type TrackItem } from '../core/braze';
-import { dedupeStoreFromEnv } from '../core/dedupe';
 import { createDeliveryConsumer, itemsPerCall, type Refusal } from '../core/delivery-consumer';
 import { type Deps, lazyHandler, requireSetting, settingsOf } from '../core/deps';
 import { queueDefinition } from '../core/flows';
@@ -35,7 +34,6 @@ export function build(deps: Deps) {
       schema: trackMessageSchema,
       weight: (message) => message.items.length,
       dedupeKey: (message) => message.dedupe,
-      dedupe: deps.dedupe ?? dedupeStoreFromEnv(deps.config),
       // Attribute updates are idempotent: such messages may be split to fill every call.
       // Events and purchases are never split, so a retried call cannot count them twice.
       split: (message, n) =>
@@ -47,7 +45,7 @@ export function build(deps: Deps) {
           : undefined,
       send: async (messages, call) => {
         const items: TrackItem[] = messages.flatMap((message) => message.items);
-        const result = await braze.track(items, call.deadline);
+        const result = await braze.track(items, { deadline: call.deadline, http: call.http });
         return refusedObjects(messages, result.errors);
       },
     },

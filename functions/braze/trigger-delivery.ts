@@ -64,7 +64,7 @@ export function build(deps: Deps) {
       send: async (messages, call) => {
         const key = await requireSecret(deps.secrets, 'braze', 'api_key');
         const { path, body } = triggerBody(messages);
-        const response = await deps.http.send(
+        const response = await call.http.send(
           { method: 'POST', url: joinUrl(endpoint, path), headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) },
           { label: `braze /${path}`, deadline: call.deadline },
         );

@@ -86,20 +86,21 @@ export class BrazeClient {
     return this.options.maxObjectsPerRequest;
   }
 
-  async track(items: readonly TrackItem[], deadline?: number): Promise<TrackResult> {
+  /** One call; `options.http` is the client the consumer handed its `send` (it holds the retry policy). */
+  async track(items: readonly TrackItem[], options: { deadline?: number; http?: HttpClient } = {}): Promise<TrackResult> {
     if (items.length === 0) return { status: 204, errors: [] };
     if (items.length > this.options.maxObjectsPerRequest) {
       throw new RangeError(`${items.length} objects exceed the ${this.options.maxObjectsPerRequest} allowed per /users/track call`);
     }
     const { body, origin } = buildTrackBody(items);
-    const response = await this.options.http.send(
+    const response = await (options.http ?? this.options.http).send(
       {
         method: 'POST',
         url: joinUrl(this.options.endpoint, 'users/track'),
         headers: { 'content-type': 'application/json', authorization: `Bearer ${await this.options.apiKey()}` },
         body: JSON.stringify(body),
       },
-      { label: 'braze /users/track', deadline },
+      { label: 'braze /users/track', deadline: options.deadline },
     );
     return { status: response.status, errors: objectErrorsFromResponse(response.text, origin) };
   }

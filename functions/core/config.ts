@@ -19,6 +19,12 @@ export const configSchema = z.object({
   /** Dead-letter queue of that queue: where records a destination refuses for good are parked. */
   DLQ_URL: optionalText,
   MAX_BODY_BYTES: positiveInt(5_000_000),
+  /**
+   * Longest wait, in seconds, between a consumer's tries of a message its destination did not take
+   * (5xx, 429, a refused key): waits double from the first up to it. 900 in AWS (README, "Faults");
+   * the local runner uses 60 so that delivery resumes within two minutes of a recovery.
+   */
+  DELIVERY_BACKOFF_MAX_SECONDS: z._default(z.coerce.number().check(z.int(), z.positive(), z.maximum(43_200)), 900),
   /** Locally: the inbound token of every partner (AWS: each partner's inbound secret). */
   INBOUND_TOKEN: optionalText,
 });

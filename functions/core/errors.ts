@@ -54,14 +54,40 @@ export class RetryableDeliveryError extends BridgeError {
   constructor(
     message: string,
     readonly status?: number,
+    options?: { cause?: unknown; retryAfterMs?: number },
+  ) {
+    super(message, options);
+    this.retryAfterMs = options?.retryAfterMs;
+  }
+
+  /** How long the destination asked us to wait (Retry-After, X-RateLimit-Reset on a 429), if it said. */
+  readonly retryAfterMs?: number;
+}
+
+/**
+ * A destination refused the records of a call for good (400, 422 and other 4xx that are about the
+ * content): retrying the same records will not help. When the call combined several records, some
+ * may be innocent: the consumer bisects it to find the refused ones.
+ */
+export class PermanentDeliveryError extends BridgeError {
+  constructor(
+    message: string,
+    readonly status?: number,
     options?: { cause?: unknown },
   ) {
     super(message, options);
   }
 }
 
-/** A downstream call was refused for good (4xx other than 408/429): retrying will not help. */
-export class PermanentDeliveryError extends BridgeError {
+/** The destination refused a call as too big (413): its halves may each be accepted. */
+export class TooLargeDeliveryError extends PermanentDeliveryError {}
+
+/**
+ * The destination refused our credentials or our endpoint (401, 403, 404 on a fixed endpoint, 405,
+ * any 3xx, which is never followed): a fault of the deployment, not of the records. Nothing is
+ * parked for it: the messages wait, the secret is read afresh, and an alarm fires.
+ */
+export class DestinationConfigError extends BridgeError {
   constructor(
     message: string,
     readonly status?: number,

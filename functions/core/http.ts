@@ -1,5 +1,5 @@
 import { type Clock, systemClock } from './clock';
-import { PermanentDeliveryError, RetryableDeliveryError } from './errors';
+import { DestinationConfigError, PermanentDeliveryError, RetryableDeliveryError, TooLargeDeliveryError } from './errors';
 
 export interface RetryPolicy {
   /** Retries after the first attempt. */
@@ -20,6 +20,12 @@ export interface HttpRequest {
   url: string;
   headers?: Record<string, string>;
   body?: string;
+  /**
+   * Whether the URL is fixed by the deployment (true, the default) or names something of the
+   * records (SEEN's campaign slug in the path): a 404 on a fixed endpoint is a configuration fault,
+   * on a record's own path it refuses that record.
+   */
+  fixedEndpoint?: boolean;
 }
 
 export interface HttpResponse {
@@ -67,6 +73,25 @@ export function joinUrl(base: string, path: string): string {
 export const isRetryableStatus = (status: number): boolean => status === 408 || status === 429 || status >= 500;
 
 /**
+ * What a destination's answer means, in one place (SPEC section 4): `delivered` (2xx; records it
+ * refused inside the body are the partner's to read), `refused` (400, 422 and other 4xx about the
+ * content), `too-big` (413: split the call), `retryable` (408, 429, 5xx; timeouts and connection
+ * errors too, which have no status), `config` (401, 403, 405, 407, 404 on a fixed endpoint, any 3xx:
+ * a key or an endpoint is wrong, the records are not).
+ */
+export type AnswerClass = 'delivered' | 'refused' | 'too-big' | 'retryable' | 'config';
+
+export function classifyAnswer(status: number, fixedEndpoint = true): AnswerClass {
+  if (status >= 200 && status < 300) return 'delivered';
+  if (status < 200 || (status >= 300 && status < 400)) return 'config';
+  if (status === 401 || status === 403 || status === 405 || status === 407) return 'config';
+  if (status === 404) return fixedEndpoint ? 'config' : 'refused';
+  if (status === 413) return 'too-big';
+  if (isRetryableStatus(status)) return 'retryable';
+  return 'refused';
+}
+
+/**
  * How long the server asked us to wait, in ms, from `Retry-After` (seconds or HTTP date)
  * or, when `useRateLimitReset`, `X-RateLimit-Reset` (epoch seconds, as Braze sends it).
  * Undefined when neither is usable.
@@ -101,7 +126,7 @@ export class HttpClient {
   private readonly onAttempt?: (info: AttemptInfo) => void;
   private readonly timeoutSignal: (ms: number) => AbortSignal;
 
-  constructor(options: HttpClientOptions = {}) {
+  constructor(private readonly options: HttpClientOptions = {}) {
     this.policy = options.policy ?? defaultRetryPolicy;
     this.clock = options.clock ?? systemClock;
     this.fetchImpl = options.fetch ?? fetch;
@@ -110,10 +135,23 @@ export class HttpClient {
     this.timeoutSignal = options.timeoutSignal ?? ((ms) => AbortSignal.timeout(ms));
   }
 
+  /** The same client (clock, fetch, attempt reporting) with another retry policy: what a consumer hands `send`. */
+  withPolicy(policy: Partial<RetryPolicy>): HttpClient {
+    return new HttpClient({ ...this.options, policy: { ...this.policy, ...policy } });
+  }
+
+  /** The policy this client keeps to. */
+  get retryPolicy(): Readonly<RetryPolicy> {
+    return this.policy;
+  }
+
   /**
-   * Sends a request; retries 408/429/5xx, network errors and timeouts with backoff and jitter,
-   * honouring Retry-After / X-RateLimit-Reset. Resolves with a 2xx/3xx response; throws
-   * PermanentDeliveryError on other 4xx and RetryableDeliveryError once retries (or the deadline) run out.
+   * Sends a request; redirects are never followed (a credential header must not leave for another
+   * host). Retries 408/429/5xx, network errors and timeouts with backoff and jitter, honouring
+   * Retry-After / X-RateLimit-Reset. Resolves with a 2xx response; throws what `classifyAnswer`
+   * says otherwise: DestinationConfigError (3xx, 401, 403, 404 on a fixed endpoint),
+   * TooLargeDeliveryError (413), PermanentDeliveryError (other 4xx), and RetryableDeliveryError
+   * (carrying the delay the server asked for) once retries (or the deadline) run out.
    * With a deadline, no attempt starts with less than MIN_ATTEMPT_MS left (the first one included:
    * it throws without calling fetch) and every attempt times out by the deadline.
    */
@@ -133,18 +171,24 @@ export class HttpClient {
           headers: request.headers,
           body: request.body,
           signal: this.timeoutSignal(Math.min(policy.timeoutMs, left)),
+          redirect: 'manual',
         });
         const text = await response.text();
         this.onAttempt?.({ label: options.label, attempt, status: response.status, durationMs: this.clock.now() - started });
-        if (response.status < 400) return { status: response.status, headers: response.headers, text };
-        if (!isRetryableStatus(response.status)) {
-          throw new PermanentDeliveryError(`${options.label} answered ${response.status}`, response.status);
+        const answer = classifyAnswer(response.status, request.fixedEndpoint ?? true);
+        const said = `${options.label} answered ${response.status}`;
+        if (answer === 'delivered') return { status: response.status, headers: response.headers, text };
+        if (answer === 'config') {
+          const why = response.status < 400 ? ': redirects are not followed' : '';
+          throw new DestinationConfigError(`${said}${why}`, response.status);
         }
-        lastError = new RetryableDeliveryError(`${options.label} answered ${response.status}`, response.status);
+        if (answer === 'too-big') throw new TooLargeDeliveryError(said, response.status);
+        if (answer === 'refused') throw new PermanentDeliveryError(said, response.status);
         // Braze sends X-RateLimit-Reset on every answer; it says when to retry only on a 429.
         requestedDelay = serverRequestedDelay(response.headers, this.clock.now(), response.status === 429);
+        lastError = new RetryableDeliveryError(said, response.status, { retryAfterMs: requestedDelay });
       } catch (error) {
-        if (error instanceof PermanentDeliveryError) throw error;
+        if (error instanceof PermanentDeliveryError || error instanceof DestinationConfigError) throw error;
         const reason = error instanceof Error ? error.name : 'unknown';
         this.onAttempt?.({ label: options.label, attempt, error: reason, durationMs: this.clock.now() - started });
         lastError = new RetryableDeliveryError(`${options.label} failed: ${reason}`, undefined, { cause: error });

@@ -9,6 +9,8 @@ const MAX_SQS_BATCH_ENTRIES = 10;
 export interface OutgoingMessage {
   body: string;
   attributes?: Record<string, string>;
+  /** Seconds before the message can be received (SQS DelaySeconds, at most 900). */
+  delaySeconds?: number;
 }
 
 /** The message attribute carrying a message's deterministic id (set by every queued ingress). */
@@ -73,6 +75,7 @@ export class QueueSender {
           Entries: pending.map(({ message, index }) => ({
             Id: String(index),
             MessageBody: message.body,
+            ...(message.delaySeconds ? { DelaySeconds: Math.min(900, Math.max(0, Math.round(message.delaySeconds))) } : {}),
             MessageAttributes: message.attributes
               ? Object.fromEntries(Object.entries(message.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]))
               : undefined,

@@ -8,6 +8,16 @@ export interface ParsedRecord<T> {
   receiveCount: number;
   /** The deterministic id the ingress gave the message (the same for a retried request's copy). */
   dedupeId?: string;
+  /** The message as received: what a wait (ChangeMessageVisibility) or a copy (SendMessage) needs. */
+  message: ReceivedMessage;
+}
+
+/** What the consumer keeps of a received SQS message, whichever drive received it. */
+export interface ReceivedMessage {
+  receiptHandle: string;
+  body: string;
+  /** Its string message attributes (the ingress's `message_id` among them). */
+  attributes: Record<string, string>;
 }
 
 /**
@@ -20,13 +30,17 @@ export function parseRecords<S extends z.ZodMiniType>(records: readonly SQSRecor
   for (const record of records) {
     const body = parseMessageBody(schema, record.body);
     if (body === undefined) invalid.push(record);
-    else
+    else {
+      const attributes: Record<string, string> = {};
+      for (const [name, value] of Object.entries(record.messageAttributes ?? {})) if (value.stringValue !== undefined) attributes[name] = value.stringValue;
       valid.push({
         messageId: record.messageId,
         body,
         receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
-        dedupeId: record.messageAttributes?.[MESSAGE_ID_ATTRIBUTE]?.stringValue,
+        dedupeId: attributes[MESSAGE_ID_ATTRIBUTE],
+        message: { receiptHandle: record.receiptHandle, body: record.body, attributes },
       });
+    }
   }
   return { valid, invalid };
 }

@@ -27,7 +27,7 @@ export function build(deps: Deps) {
       weight: (message) => message.events.length,
       send: async (messages, call) => {
         const token = await requireSecret(deps.secrets, 'lytics', 'api_token');
-        await deps.http.send(
+        await call.http.send(
           {
             method: 'POST',
             url,

@@ -1,4 +1,3 @@
-import { dedupeStoreFromEnv } from '../core/dedupe';
 import { createDeliveryConsumer } from '../core/delivery-consumer';
 import { type Deps, lazyHandler, requireSetting, settingsOf } from '../core/deps';
 import { queueDefinition } from '../core/flows';
@@ -36,12 +35,11 @@ export function build(deps: Deps) {
       schema: movableInkMessageSchema,
       weight: () => 1,
       dedupeKey: (message) => message.dedupe,
-      dedupe: deps.dedupe ?? dedupeStoreFromEnv(deps.config),
       send: async (messages, call) => {
         const { username, password } = await basicCredentials();
         const authorization = `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
         for (const message of messages) {
-          await deps.http.send(
+          await call.http.send(
             { method: 'POST', url, headers: { authorization, 'content-type': 'application/json' }, body: movableInkBody(message) },
             { label: `movable-ink ${message.call.type}`, deadline: call.deadline },
           );

@@ -14,7 +14,7 @@ export const FLOW_ID = 'seen-drain';
  * as the `seen-receivers` queue's catalogue entry says: at most
  * callsPerRun(SEEN_MAX_CALLS_PER_HOUR, SEEN_BUDGET_WINDOW_SECONDS, SEEN_DRAIN_INTERVAL_SECONDS)
  * calls per run, one campaign per call (its receivers combined up to SEEN_MAX_RECEIVERS_PER_CALL),
- * no in-process retry (every attempt spends budget).
+ * no in-process retry (the core hands `send` a client without: every attempt spends budget).
  */
 export function build(deps: Deps) {
   const settings = settingsOf(deps, seenSettings);
@@ -29,14 +29,16 @@ export function build(deps: Deps) {
       send: async (messages, call) => {
         const campaign = messages[0]!.campaign;
         const token = await requireSecret(deps.secrets, 'seen', 'api_token');
-        await deps.http.send(
+        await call.http.send(
           {
             method: 'POST',
             url: joinUrl(seenUrl, `v1/campaigns/${encodeURIComponent(campaign)}/receivers/`),
+            // The campaign slug comes from the records: a 404 refuses them (an unknown campaign), it is no fault of the endpoint.
+            fixedEndpoint: false,
             headers: { 'content-type': 'application/json', authorization: `Token ${token}` },
             body: JSON.stringify(messages.flatMap((message) => message.receivers)),
           },
-          { label: 'seen receivers', deadline: call.deadline, ...(call.retries === undefined ? {} : { policy: { retries: call.retries } }) },
+          { label: 'seen receivers', deadline: call.deadline },
         );
         return [];
       },

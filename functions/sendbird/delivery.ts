@@ -1,4 +1,3 @@
-import { dedupeStoreFromEnv } from '../core/dedupe';
 import { createDeliveryConsumer } from '../core/delivery-consumer';
 import { type Deps, lazyHandler, requireSetting, settingsOf } from '../core/deps';
 import { queueDefinition } from '../core/flows';
@@ -29,10 +28,9 @@ export function build(deps: Deps) {
       weight: (message) => message.targets.length,
       group: (message) => message.group,
       dedupeKey: (message) => message.dedupe,
-      dedupe: deps.dedupe ?? dedupeStoreFromEnv(deps.config),
       send: async (messages, call) => {
         const token = await requireSecret(deps.secrets, 'sendbird', 'api_token');
-        await deps.http.send(
+        await call.http.send(
           { method: 'POST', url, headers: { 'api-token': token, 'content-type': 'application/json' }, body: sendbirdBody(messages) },
           { label: `sendbird ${messages[0]!.mode}`, deadline: call.deadline },
         );

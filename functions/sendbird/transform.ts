@@ -53,9 +53,16 @@ export function notificationToMessages(
   const messages: NotificationMessage[] = [];
   for (let i = 0; i < targets.length; i += size) {
     const slice = targets.slice(i, i + size);
-    messages.push({ ...base, targets: slice, ...(request.id ? { dedupe: `sendbird:${request.id}:${i}` } : {}) });
+    // Per webhook id and target: a campaign's webhooks share one dispatch id, one per recipient, and
+    // every recipient must be notified; only a retry of the same webhook to the same targets is a copy.
+    messages.push({ ...base, targets: slice, ...(request.id ? { dedupe: `sendbird:${request.id}:${targetsKey(slice)}` } : {}) });
   }
   return messages;
+}
+
+/** The targets of a message as a dedupe key part: a hash, so no user id is stored in the dedupe table. */
+function targetsKey(targets: readonly string[]): string {
+  return createHash('sha256').update(targets.join('\n')).digest('hex').slice(0, 32);
 }
 
 /** The body of one Sendbird call for (parts of) messages of one group. */

@@ -1,4 +1,4 @@
-import { BatchGetItemCommand, BatchWriteItemCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { BatchWriteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { loadConfig } from '../../../functions/core/config';
 import { type DedupeStore, dedupeStoreFromEnv, DynamoDedupeStore } from '../../../functions/core/dedupe';
@@ -7,8 +7,8 @@ import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../../local/embedde
 
 const NOW = Date.UTC(2024, 0, 15, 12, 0, 0);
 
-/** The contract both stores keep: remembered keys are seen until they expire, others never. */
-function behavesAsADedupeStore(name: string, make: (now: () => number) => { store: DedupeStore; close?: () => void }) {
+/** The contract the store keeps: claim before sending, confirm once delivered, release otherwise; expired markers are ignored. */
+function behavesAsADedupeStore(name: string, make: (now: () => number) => { store: DedupeStore; close?: () => void | Promise<void> }) {
   describe(`${name} keeps the dedupe contract`, () => {
     let clock = NOW;
     let made: ReturnType<typeof make>;
@@ -16,98 +16,116 @@ function behavesAsADedupeStore(name: string, make: (now: () => number) => { stor
       clock = NOW;
       made = make(() => clock);
     });
-    afterEach(() => made.close?.());
+    afterEach(async () => made.close?.());
 
-    it('sees nothing before anything is remembered', async () => {
-      expect(await made.store.seen(['a', 'b'])).toEqual(new Set());
+    it('lets a key nobody holds be claimed', async () => {
+      const claims = await made.store.claim(['a', 'b'], 60);
+
+      expect(claims).toEqual({ claimed: new Set(['a', 'b']), delivered: new Set(), inFlight: new Set() });
     });
 
-    it('sees exactly the remembered keys', async () => {
-      await made.store.remember(['a', 'c'], 3600);
+    it('refuses a second claim of a key in flight, so two concurrent copies cannot both go', async () => {
+      const [one, two] = await Promise.all([made.store.claim(['a'], 60), made.store.claim(['a'], 60)]);
 
-      expect(await made.store.seen(['a', 'b', 'c'])).toEqual(new Set(['a', 'c']));
+      expect([...one.claimed, ...two.claimed]).toEqual(['a']);
+      expect([...one.inFlight, ...two.inFlight]).toEqual(['a']);
     });
 
-    it('forgets a key once its time to live has passed', async () => {
-      await made.store.remember(['a'], 60);
+    it('says a confirmed key was delivered, until its time to live has passed', async () => {
+      await made.store.claim(['a'], 60);
+      await made.store.confirm(['a'], 3600);
+
+      clock = NOW + 3_599_000;
+      expect((await made.store.claim(['a'], 60)).delivered).toEqual(new Set(['a']));
+      clock = NOW + 3_601_000;
+      expect((await made.store.claim(['a'], 60)).claimed).toEqual(new Set(['a']));
+    });
+
+    it('lets a released key be claimed again at once (a failed call, a parked record to redrive)', async () => {
+      await made.store.claim(['a'], 60);
+      await made.store.release(['a']);
+
+      expect((await made.store.claim(['a'], 60)).claimed).toEqual(new Set(['a']));
+    });
+
+    it('lets a claim whose holder died be taken once its in-flight marker expired', async () => {
+      await made.store.claim(['a'], 60);
 
       clock = NOW + 59_000;
-      expect(await made.store.seen(['a'])).toEqual(new Set(['a']));
+      expect((await made.store.claim(['a'], 60)).inFlight).toEqual(new Set(['a']));
       clock = NOW + 61_000;
-      expect(await made.store.seen(['a'])).toEqual(new Set());
+      expect((await made.store.claim(['a'], 60)).claimed).toEqual(new Set(['a']));
     });
   });
 }
 
-/** An in-process stand-in for the DynamoDB table, behind the real SDK client (aws-sdk-client-mock). */
-function mockedTable() {
-  const client = new DynamoDBClient({ region: 'eu-west-1' });
-  const mock = mockClient(client);
-  const items = new Map<string, string>();
-  mock.on(BatchWriteItemCommand).callsFake((input: { RequestItems: Record<string, { PutRequest: { Item: { pk: { S: string }; expires_at: { N: string } } } }[]> }) => {
-    for (const write of input.RequestItems.dedupe ?? []) items.set(write.PutRequest.Item.pk.S, write.PutRequest.Item.expires_at.N);
-    return { UnprocessedItems: {} };
-  });
-  mock.on(BatchGetItemCommand).callsFake((input: { RequestItems: Record<string, { Keys: { pk: { S: string } }[] }> }) => ({
-    Responses: {
-      dedupe: (input.RequestItems.dedupe?.Keys ?? []).flatMap((key) => (items.has(key.pk.S) ? [{ pk: { S: key.pk.S }, expires_at: { N: items.get(key.pk.S)! } }] : [])),
+let dynamo: EmbeddedDynamo | undefined;
+beforeAll(async () => {
+  dynamo = await startEmbeddedDynamo();
+  await dynamo.dedupeStore(); // creates the table
+});
+afterAll(() => dynamo?.stop());
+
+let table = 0;
+behavesAsADedupeStore('DynamoDedupeStore against the embedded DynamoDB of npm start (dynalite)', (now) => {
+  // One key space per test: keys are prefixed, the table is shared.
+  const prefix = `t${table++}:`;
+  const inner = new DynamoDedupeStore('bpb-dedupe', dynamo!.client, now);
+  const scoped = (keys: readonly string[]) => keys.map((key) => prefix + key);
+  const unscoped = (keys: Set<string>) => new Set([...keys].map((key) => key.slice(prefix.length)));
+  return {
+    store: {
+      claim: async (keys, seconds) => {
+        const claims = await inner.claim(scoped(keys), seconds);
+        return { claimed: unscoped(claims.claimed), delivered: unscoped(claims.delivered), inFlight: unscoped(claims.inFlight) };
+      },
+      confirm: (keys, ttl) => inner.confirm(scoped(keys), ttl),
+      release: (keys) => inner.release(scoped(keys)),
     },
-    UnprocessedKeys: {},
-  }));
-  return { client, mock };
-}
+  };
+});
 
-behavesAsADedupeStore('DynamoDedupeStore (SDK mocked)', (now) => ({ store: new DynamoDedupeStore('dedupe', mockedTable().client, now) }));
+describe('DynamoDedupeStore against dynalite, in bulk', () => {
+  it('claims, confirms and reads back more keys than one batch call takes', async () => {
+    const store = new DynamoDedupeStore('bpb-dedupe', dynamo!.client, () => NOW);
+    const keys = Array.from({ length: 130 }, (_, i) => `bulk-${i}`);
+    expect((await store.claim(keys, 60)).claimed.size).toBe(130);
+    await store.confirm(keys, 60);
 
-describe('DynamoDedupeStore against the embedded DynamoDB of npm start (dynalite)', () => {
-  let dynamo: EmbeddedDynamo | undefined;
-  let clock = NOW;
-  let store: DynamoDedupeStore;
-  beforeAll(async () => {
-    dynamo = await startEmbeddedDynamo();
-    await dynamo.dedupeStore(); // creates the table
-    store = new DynamoDedupeStore('bpb-dedupe', dynamo.client, () => clock);
-  });
-  afterAll(() => dynamo?.stop());
-
-  it('sees exactly what it remembered, across more keys than one batch call takes, until it expires', async () => {
-    const keys = Array.from({ length: 130 }, (_, i) => `live-${i}`);
-    await store.remember(keys, 60);
-
-    expect(await store.seen([...keys, 'never'])).toEqual(new Set(keys));
-    clock = NOW + 61_000;
-    expect(await store.seen(keys)).toEqual(new Set());
+    expect((await store.claim([...keys, 'bulk-never'], 60)).delivered).toEqual(new Set(keys));
   });
 });
 
 describe('DynamoDedupeStore', () => {
-  it('asks for at most 100 keys per BatchGetItem and writes at most 25 items per BatchWriteItem, with the TTL attribute', async () => {
-    const { client, mock } = mockedTable();
+  it('claims with a conditional write that ignores expired markers, and writes the delivered marker with the TTL attribute', async () => {
+    const client = new DynamoDBClient({ region: 'eu-west-1' });
+    const mock = mockClient(client);
+    mock.on(PutItemCommand).resolves({});
+    mock.on(BatchWriteItemCommand).resolves({ UnprocessedItems: {} });
     const store = new DynamoDedupeStore('dedupe', client, () => NOW);
-    const keys = Array.from({ length: 230 }, (_, i) => `k${i}`);
 
-    await store.remember(keys, 3600);
-    await store.seen(keys);
+    await store.claim(['k0'], 90);
+    await store.confirm(['k0'], 3600);
 
-    const writes = mock.commandCalls(BatchWriteItemCommand).map((call) => call.args[0].input.RequestItems?.dedupe?.length);
-    const gets = mock.commandCalls(BatchGetItemCommand).map((call) => call.args[0].input.RequestItems?.dedupe?.Keys?.length);
-    expect(writes).toEqual([25, 25, 25, 25, 25, 25, 25, 25, 25, 5]);
-    expect(gets).toEqual([100, 100, 30]);
+    const put = mock.commandCalls(PutItemCommand)[0]!.args[0].input;
+    expect(put.ConditionExpression).toBe('attribute_not_exists(pk) OR expires_at <= :now');
+    expect(put.Item).toEqual({ pk: { S: 'k0' }, state: { S: 'in_flight' }, expires_at: { N: String(NOW / 1000 + 90) } });
     const item = mock.commandCalls(BatchWriteItemCommand)[0]!.args[0].input.RequestItems!.dedupe![0]!.PutRequest!.Item!;
-    expect(item).toEqual({ pk: { S: 'k0' }, expires_at: { N: String(NOW / 1000 + 3600) } });
+    expect(item).toEqual({ pk: { S: 'k0' }, state: { S: 'delivered' }, expires_at: { N: String(NOW / 1000 + 3600) } });
   });
 
-  it('retries the items DynamoDB leaves unprocessed', async () => {
-    const { client, mock } = mockedTable();
+  it('writes at most 25 items per BatchWriteItem and retries the items DynamoDB leaves unprocessed', async () => {
+    const client = new DynamoDBClient({ region: 'eu-west-1' });
+    const mock = mockClient(client);
     mock
       .on(BatchWriteItemCommand)
-      .resolvesOnce({ UnprocessedItems: { dedupe: [{ PutRequest: { Item: { pk: { S: 'b' }, expires_at: { N: '1' } } } }] } })
+      .resolvesOnce({ UnprocessedItems: { dedupe: [{ DeleteRequest: { Key: { pk: { S: 'k1' } } } }] } })
       .resolves({ UnprocessedItems: {} });
 
-    await new DynamoDedupeStore('dedupe', client, () => NOW).remember(['a', 'b'], 60);
+    await new DynamoDedupeStore('dedupe', client, () => NOW).release(Array.from({ length: 30 }, (_, i) => `k${i}`));
 
-    expect(mock.commandCalls(BatchWriteItemCommand)).toHaveLength(2);
-    expect(mock.commandCalls(BatchWriteItemCommand)[1]!.args[0].input.RequestItems?.dedupe).toHaveLength(1);
+    const sizes = mock.commandCalls(BatchWriteItemCommand).map((call) => call.args[0].input.RequestItems?.dedupe?.length);
+    expect(sizes).toEqual([25, 1, 5]);
   });
 
   it('is built from DEDUPE_TABLE_NAME, and refuses to start without it, naming it', () => {

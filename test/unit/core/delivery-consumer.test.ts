@@ -1,4 +1,5 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { mockClient } from 'aws-sdk-client-mock';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { refusedObjects } from '../../../functions/braze/track-delivery';
@@ -6,12 +7,14 @@ import type { DeliveryLimits, DeliveryQueue } from '../../../functions/core/cata
 import { loadConfig } from '../../../functions/core/config';
 import { createDeliveryConsumer, type DeliverySpec, itemsPerCall, type Refusal } from '../../../functions/core/delivery-consumer';
 import { createDeps, type Deps } from '../../../functions/core/deps';
+import { DestinationConfigError, PermanentDeliveryError, RetryableDeliveryError, TooLargeDeliveryError } from '../../../functions/core/errors';
 import { type OutgoingMessage, QueueSender } from '../../../functions/core/queue';
-import type { SecretStore } from '../../../functions/core/secrets';
+import { EnvSecretStore, type SecretStore } from '../../../functions/core/secrets';
 import type { TrackMessage } from '../../../functions/core/track-queue';
 import { FakeClock, sqsRecord } from '../helpers';
 
 const DLQ_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/test-dlq';
+const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/test';
 /** Time the invocation has left; the consumer keeps a safety margin back from it. */
 const REMAINING_MS = 10_000;
 
@@ -76,9 +79,14 @@ function consumerWith(
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const clock = new FakeClock();
   const queue = new FakeQueue();
-  const config = loadConfig({ LOG_LEVEL: 'SILENT', DLQ_URL });
-  const secrets: SecretStore = { get: async () => ({}), inboundToken: async () => undefined, refresh: async () => undefined };
-  const deps: Deps = createDeps('test-delivery', config, { clock, queue, secrets, sqs: new SQSClient({ region: 'eu-west-1' }) });
+  const config = loadConfig({ LOG_LEVEL: 'SILENT', DLQ_URL, QUEUE_URL });
+  const secrets: SecretStore = new EnvSecretStore({});
+  const refreshes = jest.spyOn(secrets, 'refresh');
+  const sqs = new SQSClient({ region: 'eu-west-1' });
+  const sqsMock = mockClient(sqs);
+  sqsMock.onAnyCommand().resolves({});
+  const deps: Deps = createDeps('test-delivery', config, { clock, queue, secrets, sqs });
+  const metric = jest.spyOn(deps.metrics, 'addMetric');
   const warn = jest.spyOn(deps.logger, 'warn');
   const error = jest.spyOn(deps.logger, 'error');
   const sends: Body[][] = [];
@@ -97,14 +105,19 @@ function consumerWith(
     deps,
   );
   const handler = async (event: SQSEvent, invocation: Context) => (await consume(event, invocation)) as SQSBatchResponse;
-  return { handler, clock, queue, sends, warn, error };
+  /** The waits set through the messages' visibility: receipt handle -> seconds. */
+  const waits = () =>
+    Object.fromEntries(
+      sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand).flatMap((call) => (call.args[0].input.Entries ?? []).map((entry) => [entry.ReceiptHandle, entry.VisibilityTimeout])),
+    );
+  return { handler, clock, queue, sends, warn, error, refreshes, waits, metric };
 }
 
 const logged = (spy: jest.SpyInstance, message: string) => spy.mock.calls.filter((call) => call[0] === message);
 
 describe('createDeliveryConsumer (event source): the deadline', () => {
-  it('starts no call whose turn comes after the deadline and leaves its messages to SQS', async () => {
-    const { handler, clock, sends, warn } = consumerWith(async () => {
+  it('starts no call whose turn comes after the deadline and puts its messages back untried, spending no receive', async () => {
+    const { handler, clock, sends, warn, queue, waits } = consumerWith(async () => {
       clock.current += REMAINING_MS; // the first call takes the clock past the deadline
       return [];
     });
@@ -112,9 +125,23 @@ describe('createDeliveryConsumer (event source): the deadline', () => {
     const result = await handler(eventOf({ id: 'a', items: ['1', '2'] }, { id: 'b', items: ['3', '4'] }, { id: 'c', items: ['5'] }), context());
 
     expect(sends).toEqual([[{ id: 'a', items: ['1', '2'] }]]);
-    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'msg-b' }, { itemIdentifier: 'msg-c' }]);
-    const lateLogs = logged(warn, 'deadline reached: calls not started, messages will be redelivered');
-    expect(lateLogs).toEqual([['deadline reached: calls not started, messages will be redelivered', { calls: 2, messages: 2 }]]);
+    expect(result.batchItemFailures).toEqual([]);
+    expect(queue.sent).toEqual([{ queueUrl: QUEUE_URL, messages: [{ body: JSON.stringify({ id: 'b', items: ['3', '4'] }), attributes: {}, delaySeconds: 0 }, { body: JSON.stringify({ id: 'c', items: ['5'] }), attributes: {}, delaySeconds: 0 }] }]);
+    expect(waits()).toEqual({});
+    const lateLogs = logged(warn, 'deadline reached: calls not started, messages put back untried');
+    expect(lateLogs).toEqual([['deadline reached: calls not started, messages put back untried', { calls: 2, messages: 2 }]]);
+  });
+
+  it('leaves untried messages to SQS when they cannot be put back', async () => {
+    const { handler, clock, queue } = consumerWith(async () => {
+      clock.current += REMAINING_MS;
+      return [];
+    });
+    queue.failWith = new Error('AccessDenied');
+
+    const result = await handler(eventOf({ id: 'a', items: ['1', '2'] }, { id: 'b', items: ['3'] }), context());
+
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'msg-b' }]);
   });
 
   it('makes every call while the deadline is not reached', async () => {
@@ -127,7 +154,7 @@ describe('createDeliveryConsumer (event source): the deadline', () => {
 
     expect(sends).toHaveLength(2);
     expect(result.batchItemFailures).toEqual([]);
-    expect(logged(warn, 'deadline reached: calls not started, messages will be redelivered')).toEqual([]);
+    expect(logged(warn, 'deadline reached: calls not started, messages put back untried')).toEqual([]);
   });
 });
 
@@ -169,6 +196,102 @@ describe('createDeliveryConsumer (event source): records refused inside a succes
     const result = await handler(eventOf({ id: 'a', items: ['1'] }, { id: 'b', items: ['4'] }), context());
 
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'msg-a' }, { itemIdentifier: 'msg-b' }]);
+  });
+});
+
+describe('createDeliveryConsumer (event source): fault classes', () => {
+  const ids = (sends: Body[][]) => sends.map((bodies) => bodies.map((body) => body.id));
+
+  it('reads the secret afresh and tries once more on a configuration fault: a rotated key delivers, nothing parked', async () => {
+    let refusals = 1;
+    const { handler, sends, queue, refreshes } = consumerWith(async () => {
+      if (refusals-- > 0) throw new DestinationConfigError('test answered 401', 401);
+      return [];
+    });
+
+    const result = await handler(eventOf({ id: 'a', items: ['1'] }), context());
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(refreshes).toHaveBeenCalledWith('test');
+    expect(ids(sends)).toEqual([['a'], ['a']]);
+    expect(queue.sent).toEqual([]);
+  });
+
+  it('parks nothing when the key stays refused: the call is not retried record by record, its messages wait, the rest are put back untried', async () => {
+    const { handler, sends, queue, refreshes, waits, metric } = consumerWith(async () => {
+      throw new DestinationConfigError('test answered 403', 403);
+    });
+
+    const result = await handler(eventOf({ id: 'a', items: ['1'] }, { id: 'b', items: ['2'] }, { id: 'c', items: ['3', '4'] }), context());
+
+    expect(ids(sends)).toEqual([['a', 'b'], ['a', 'b']]);
+    expect(refreshes).toHaveBeenCalledTimes(1);
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'msg-a' }, { itemIdentifier: 'msg-b' }]);
+    expect(waits()).toEqual({ 'receipt-msg-a': 30, 'receipt-msg-b': 30 });
+    expect(queue.sent).toEqual([{ queueUrl: QUEUE_URL, messages: [{ body: JSON.stringify({ id: 'c', items: ['3', '4'] }), attributes: {}, delaySeconds: 30 }] }]);
+    expect(metric).toHaveBeenCalledWith('DestinationConfigFaults', 'Count', 1);
+  });
+
+  it('waits longer with every receive, up to DELIVERY_BACKOFF_MAX_SECONDS', async () => {
+    const { handler, waits } = consumerWith(async () => {
+      throw new RetryableDeliveryError('test answered 503', 503);
+    });
+    const records = [2, 4, 9].map((receives, i) => sqsRecord(`msg-${i}`, JSON.stringify({ id: String(i), items: ['1', '2'] }), receives));
+
+    await handler({ Records: records }, context());
+
+    // 30 s doubling per receive: 60 s after the 2nd, 240 s after the 4th, capped at 900 s.
+    expect(waits()).toEqual({ 'receipt-msg-0': 60 });
+    await handler({ Records: [records[1]!] }, context());
+    await handler({ Records: [records[2]!] }, context());
+    expect(waits()).toEqual({ 'receipt-msg-0': 60, 'receipt-msg-1': 240, 'receipt-msg-2': 900 });
+  });
+
+  it('waits for the reset a 429 names, an hour away', async () => {
+    const { handler, waits, metric } = consumerWith(async () => {
+      throw new RetryableDeliveryError('test answered 429', 429, { retryAfterMs: 3_600_000 });
+    });
+
+    const result = await handler(eventOf({ id: 'a', items: ['1'] }), context());
+
+    expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'msg-a' }]);
+    expect(waits()).toEqual({ 'receipt-msg-a': 3600 });
+    expect(metric).toHaveBeenCalledWith('DownstreamThrottled', 'Count', 1);
+  });
+
+  it('bisects a combined call refused for one bad record: only that record is parked, the others delivered', async () => {
+    const { handler, sends, queue } = consumerWith(
+      async (bodies) => {
+        if (bodies.some((body) => body.items.includes('bad'))) throw new PermanentDeliveryError('test answered 400', 400);
+        return [];
+      },
+      { limits: { itemsPerCall: 4 } },
+    );
+
+    const result = await handler(eventOf({ id: 'a', items: ['1'] }, { id: 'b', items: ['bad'] }, { id: 'c', items: ['3'] }, { id: 'd', items: ['4'] }), context());
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(ids(sends)).toEqual([['a', 'b', 'c', 'd'], ['a', 'b'], ['a'], ['b'], ['c', 'd']]);
+    expect(queue.sent).toEqual([{ queueUrl: DLQ_URL, messages: [{ body: JSON.stringify({ id: 'b', items: ['bad'] }), attributes: { parked_reason: 'test_400' } }] }]);
+  });
+
+  it('splits a call answered 413 until it fits, parking nothing, where records may be split', async () => {
+    const { handler, sends, queue } = consumerWith(
+      async (bodies) => {
+        if (bodies.reduce((n, body) => n + body.items.length, 0) > 1) throw new TooLargeDeliveryError('test answered 413', 413);
+        return [];
+      },
+      {
+        limits: { itemsPerCall: 4 },
+        spec: { split: (body, n) => [{ ...body, items: body.items.slice(0, n) }, { ...body, items: body.items.slice(n) }] },
+      },
+    );
+
+    const result = await handler(eventOf({ id: 'a', items: ['1', '2', '3'] }), context());
+
+    expect(result.batchItemFailures).toEqual([]);
+    expect(sends.filter((bodies) => bodies[0]!.items.length === 1).flatMap((bodies) => bodies[0]!.items).sort()).toEqual(['1', '2', '3']);
+    expect(queue.sent).toEqual([]);
   });
 });
 

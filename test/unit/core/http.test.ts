@@ -1,7 +1,8 @@
-import { PermanentDeliveryError, RetryableDeliveryError } from '../../../functions/core/errors';
+import { DestinationConfigError, PermanentDeliveryError, RetryableDeliveryError, TooLargeDeliveryError } from '../../../functions/core/errors';
 import {
   type AttemptInfo,
   backoffDelay,
+  classifyAnswer,
   HttpClient,
   type HttpRequest,
   isRetryableStatus,
@@ -154,7 +155,7 @@ describe('HttpClient.send', () => {
     expect(requests).toHaveLength(2);
   });
 
-  it.each([400, 401, 403, 404, 413])('throws a PermanentDeliveryError on %i without retrying', async (status) => {
+  it.each([400, 409, 422, 413])('throws a PermanentDeliveryError (the records are refused) on %i without retrying', async (status) => {
     const { client, clock, requests, attempts } = clientWith([reply(status, 'refused'), reply(200)]);
 
     const error = await rejectionOf(PermanentDeliveryError, client.send(request, { label }));
@@ -164,6 +165,74 @@ describe('HttpClient.send', () => {
     expect(requests).toHaveLength(1);
     expect(attempts).toHaveLength(1);
     expect(clock.sleeps).toEqual([]);
+  });
+
+  it.each([301, 302, 307, 308, 401, 403, 404, 405])('throws a DestinationConfigError (a key or an endpoint, not the records) on %i without retrying', async (status) => {
+    const { client, clock, requests } = clientWith([reply(status, 'no', { location: 'https://elsewhere.example/' }), reply(200)]);
+
+    const error = await rejectionOf(DestinationConfigError, client.send(request, { label }));
+
+    expect(error.status).toBe(status);
+    expect(requests).toHaveLength(1);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it('says why a redirect is a fault: it is never followed', async () => {
+    const { client } = clientWith([reply(302, '', { location: 'https://elsewhere.example/' })]);
+
+    const error = await rejectionOf(DestinationConfigError, client.send(request, { label }));
+
+    expect(error.message).toBe(`${label} answered 302: redirects are not followed`);
+  });
+
+  it('asks fetch never to follow a redirect, so no credential header leaves for another host', async () => {
+    let init: RequestInit | undefined;
+    const client = new HttpClient({
+      fetch: async (_url, given) => {
+        init = given;
+        return new Response('{}', { status: 200 });
+      },
+    });
+
+    await client.send(request, { label });
+
+    expect(init?.redirect).toBe('manual');
+  });
+
+  it('refuses the record, not the endpoint, on a 404 of a path that names a record (fixedEndpoint: false)', async () => {
+    const { client } = clientWith([reply(404)]);
+
+    const error = await rejectionOf(PermanentDeliveryError, client.send({ ...request, fixedEndpoint: false }, { label }));
+
+    expect(error).not.toBeInstanceOf(DestinationConfigError);
+    expect(error.status).toBe(404);
+  });
+
+  it('marks a 413 as too big, so the consumer splits the call', async () => {
+    const { client } = clientWith([reply(413)]);
+
+    await rejectionOf(TooLargeDeliveryError, client.send(request, { label }));
+  });
+
+  it('carries the wait a 429 asked for, once its retries are spent, for the queue to honour', async () => {
+    const { client, clock } = clientWith([reply(429, '', { 'x-ratelimit-reset': String(Math.floor(new FakeClock().now() / 1000) + 3600) })], {
+      policy: { ...policy, retries: 0 },
+    });
+
+    const error = await rejectionOf(RetryableDeliveryError, client.send(request, { label }));
+
+    expect(error.retryAfterMs).toBeGreaterThanOrEqual(3_599_000);
+    expect(error.retryAfterMs).toBeLessThanOrEqual(3_600_000);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it('keeps its clock, fetch and attempt reports when given another policy', async () => {
+    const { client, requests, attempts } = clientWith([reply(503), reply(200)]);
+
+    await rejectionOf(RetryableDeliveryError, client.withPolicy({ retries: 0 }).send(request, { label }));
+
+    expect(requests).toHaveLength(1);
+    expect(attempts).toHaveLength(1);
   });
 
   it('does not start a retry whose wait would end after the deadline', async () => {
@@ -344,6 +413,27 @@ describe('isRetryableStatus', () => {
     [422, false],
   ])('classifies %i as retryable: %p', (status, retryable) => {
     expect(isRetryableStatus(status)).toBe(retryable);
+  });
+});
+
+describe('classifyAnswer: what an answer means, in one place', () => {
+  it.each([
+    [200, true, 'delivered'],
+    [201, true, 'delivered'],
+    [207, true, 'delivered'],
+    [302, true, 'config'],
+    [401, true, 'config'],
+    [403, true, 'config'],
+    [404, true, 'config'],
+    [404, false, 'refused'],
+    [400, true, 'refused'],
+    [422, true, 'refused'],
+    [413, true, 'too-big'],
+    [408, true, 'retryable'],
+    [429, true, 'retryable'],
+    [503, true, 'retryable'],
+  ] as const)('classifies %i (fixed endpoint: %p) as %s', (status, fixed, expected) => {
+    expect(classifyAnswer(status, fixed)).toBe(expected);
   });
 });
 

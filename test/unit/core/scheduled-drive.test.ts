@@ -12,6 +12,7 @@ import type { DeliveryQueue } from '../../../functions/core/catalogue-types';
 import { loadConfig } from '../../../functions/core/config';
 import { createDeliveryConsumer, type DrainResult } from '../../../functions/core/delivery-consumer';
 import { createDeps } from '../../../functions/core/deps';
+import type { DedupeStore } from '../../../functions/core/dedupe';
 import { MESSAGE_ID_ATTRIBUTE, QueueSender } from '../../../functions/core/queue';
 import { FakeClock, sqsRecord } from '../helpers';
 
@@ -161,10 +162,15 @@ describe('the event-source drive', () => {
 });
 
 describe('a deduping queue', () => {
-  it('remembers only what the destination took, so a refused record redriven from the DLQ is not skipped as delivered', async () => {
+  it('confirms only what the destination took and releases the rest, so a refused record redriven from the DLQ is not skipped as delivered', async () => {
     process.env.POWERTOOLS_METRICS_DISABLED = 'true';
-    const remembered: string[] = [];
-    const store = { seen: async () => new Set<string>(), remember: async (keys: readonly string[]) => void remembered.push(...keys) };
+    const confirmed: string[] = [];
+    const released: string[] = [];
+    const store: DedupeStore = {
+      claim: async (keys) => ({ claimed: new Set(keys), delivered: new Set(), inFlight: new Set() }),
+      confirm: async (keys) => void confirmed.push(...keys),
+      release: async (keys) => void released.push(...keys),
+    };
     const definition = { ...queueDefinition({ kind: 'event-source', batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 1 }), dedupe: { ttlSeconds: 60 } };
     const sqs = new SQSClient({ region: 'eu-west-1' });
     mockClient(sqs).onAnyCommand().resolves({});
@@ -177,16 +183,16 @@ describe('a deduping queue', () => {
         weight: (body) => body.items.length,
         group: (body) => body.group,
         dedupeKey: (body) => `key-${body.items[0]}`,
-        dedupe: store,
         // The destination refuses the first body of the call, takes the second.
         send: async (bodies) => [{ body: bodies[0]!, reason: 'refused', records: 1, bodyIndex: 0 }],
       },
-      createDeps('test-delivery', config, { sqs, queue: new QueueSender(sqs), clock: new FakeClock() }),
+      createDeps('test-delivery', config, { sqs, queue: new QueueSender(sqs), clock: new FakeClock(), dedupe: store }),
     );
     const event = { Records: ['a', 'b'].map((id) => sqsRecord(id, JSON.stringify({ group: 'g', items: [id] }))) } as SQSEvent;
 
     await handler(event, context(30_000));
 
-    expect(remembered).toEqual(['key-b']);
+    expect(confirmed).toEqual(['key-b']);
+    expect(released).toEqual(['key-a']);
   });
 });

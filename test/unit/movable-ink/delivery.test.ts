@@ -15,13 +15,17 @@ const message: MovableInkMessage = {
   call: { type: 'track', event: 'product_viewed', timestamp: 1_701_886_845_000, timezone: 'UTC', user_id: 'u-1' },
   properties: '{"price":1.10}',
 };
-const nothingDelivered: DedupeStore = { seen: async () => new Set(), remember: async () => undefined };
+const nothingDelivered: DedupeStore = {
+  claim: async (keys) => ({ claimed: new Set(keys), delivered: new Set(), inFlight: new Set() }),
+  confirm: async () => undefined,
+  release: async () => undefined,
+};
 const context = { getRemainingTimeInMillis: () => 30_000, awsRequestId: 'a', functionName: 'f' } as unknown as Context;
 
 function deliveryWith(secret: Record<string, string>) {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const { fetch, requests } = scriptedFetch(reply(200, '{}'));
-  const secrets: SecretStore = { get: async () => secret, inboundToken: async () => undefined, refresh: async () => undefined };
+  const secrets: SecretStore = { get: async () => secret, inboundTokens: async () => [], refresh: async () => undefined };
   const config = loadConfig({ LOG_LEVEL: 'SILENT', MOVABLE_INK_API_URL: 'https://collector.example/behavioral/key-1', DLQ_URL: 'https://sqs.test/dlq' });
   const deps = createDeps('movable-ink-delivery', config, { secrets, dedupe: nothingDelivered, http: new HttpClient({ fetch }) });
   return { handler: build(deps), requests };

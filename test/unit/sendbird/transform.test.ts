@@ -26,8 +26,17 @@ describe('notificationToMessages', () => {
     const withId = notificationToMessages(parse({ template_key: 'k', targets: ['a', 'b'], id: 'd-1' }), { requestId: 'r', maxTargetsPerMessage: 1 });
     const without = notificationToMessages(parse({ template_key: 'k', recipient: 'a' }), { requestId: 'r', maxTargetsPerMessage: 1 });
 
-    expect(withId.map((m) => m.dedupe)).toEqual(['sendbird:d-1:0', 'sendbird:d-1:1']);
+    expect(withId.map((m) => m.dedupe)).toEqual([expect.stringMatching(/^sendbird:d-1:[0-9a-f]{32}$/), expect.stringMatching(/^sendbird:d-1:[0-9a-f]{32}$/)]);
+    expect(new Set(withId.map((m) => m.dedupe)).size).toBe(2);
     expect(without[0]?.dedupe).toBeUndefined();
+  });
+
+  it('keys a webhook per id and target: a dispatch id shared by webhooks to different recipients dedupes none of them, a retry to the same one is a copy', () => {
+    const keyOf = (recipient: string) => notificationToMessages(parse({ template_key: 'k', recipient, id: 'dispatch-1' }), { requestId: 'r', maxTargetsPerMessage: 100 })[0]!.dedupe;
+
+    expect(new Set([keyOf('u1'), keyOf('u2'), keyOf('u3')]).size).toBe(3);
+    expect(keyOf('u1')).toBe(keyOf('u1'));
+    expect(keyOf('u1')).not.toContain('u1');
   });
 
   it('refuses both targets and recipient, or neither, and a number recipient is kept as a string', () => {

@@ -1,0 +1,150 @@
+import { type Message, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import type { Context } from 'aws-lambda';
+import type * as z from 'zod/mini';
+import { callsPerRun } from '../budget';
+import type { ScheduleDrive } from '../catalogue-types';
+import { ConfigError } from '../errors';
+import { MetricName, MetricUnit } from '../observability';
+import { deleteMessages, MESSAGE_ID_ATTRIBUTE } from '../queue';
+import { firstCopies, type ParsedRecord, parseMessageBody } from '../sqs-batch';
+import { type ConsumerCore, deliverRecords } from './core';
+import { SAFETY_MARGIN_MS } from './event-source';
+import { copyForLater, waitThenRetry } from './settle';
+import { Verdicts } from './verdicts';
+
+/** A scheduled run stops receiving this long before its deadline, leaving time for its calls. */
+export const RECEIVE_MARGIN_MS = 10_000;
+/** Upper bound on the messages one scheduled run holds. */
+const MAX_MESSAGES_PER_RUN = 2_000;
+
+export interface DrainResult {
+  calls: number;
+  records: number;
+  budget: number;
+  /** Messages that wait for a later run (their call failed, or was not started). */
+  failedMessages: number;
+}
+
+/** A scheduled run's event (EventBridge's, or the local timer's); its content is not read. */
+export type DrainEvent = Readonly<Record<string, unknown>>;
+
+/**
+ * A scheduled run: never more than callsPerRun(calls, window, interval) calls, so no window
+ * exceeds the budget however many ingress instances fill the queue. It receives only what it can
+ * send in the same run (at most one new call per received message), long-polling so that an empty
+ * receive means an empty queue. Its HTTP client makes no in-process retry (every attempt spends
+ * budget). Messages tried and not taken wait a backoff that doubles from one interval; messages
+ * not tried (the destination turned unwell, the deadline came) go back as fresh copies and spend
+ * no receive.
+ */
+export function scheduleDrive<S extends z.ZodMiniType>(core: ConsumerCore<z.infer<S>>, schema: S, drive: ScheduleDrive, settings: Readonly<Record<string, unknown>>) {
+  type Body = z.infer<S>;
+  const { deps } = core;
+  const { config, logger, metrics, sqs } = deps;
+  const queueUrl = config.QUEUE_URL;
+  if (!queueUrl) throw new ConfigError('QUEUE_URL is not set');
+  const setting = (name: string): number => {
+    const value = Number(settings[name]);
+    if (!(value > 0)) throw new ConfigError(`${name} is not set`);
+    return value;
+  };
+  const interval = setting(drive.intervalSetting);
+  const budget = callsPerRun(setting(drive.budget.callsSetting), setting(drive.budget.windowSetting), interval);
+  if (budget < 1) {
+    throw new ConfigError(`${drive.budget.callsSetting} is too small for ${drive.intervalSetting}: a drain run would have no call to make`);
+  }
+  /** Long enough that an empty answer means an empty queue, short enough not to hold the next run back. */
+  const waitSeconds = Math.min(20, Math.max(1, Math.floor(interval / 3)));
+  const http = deps.http.withPolicy({ retries: 0 });
+  const deleteAll = (messages: readonly Message[]) => deleteMessages(sqs, queueUrl, messages);
+
+  return async (_event: DrainEvent, context: Context): Promise<DrainResult> => {
+    // getRemainingTimeInMillis already shrinks as the run goes: fix the deadline once.
+    const deadline = deps.clock.now() + context.getRemainingTimeInMillis();
+    const remaining = () => deadline - deps.clock.now();
+    // Held messages stay invisible for the whole run (plus a margin), never longer.
+    const visibilitySeconds = Math.ceil(context.getRemainingTimeInMillis() / 1000) + 5;
+    const held = new Map<string, Message>();
+    const records: ParsedRecord<Body>[] = [];
+
+    while (held.size < MAX_MESSAGES_PER_RUN && remaining() > RECEIVE_MARGIN_MS) {
+      const room = budget - core.plan(records).length;
+      if (room <= 0) break;
+      const received = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: queueUrl,
+          MaxNumberOfMessages: Math.min(10, room),
+          VisibilityTimeout: visibilitySeconds,
+          // Long-poll while nothing is held (an empty answer then means an empty queue); once the run
+          // holds messages, top up without waiting and send what it has.
+          WaitTimeSeconds: held.size > 0 ? 0 : Math.max(0, Math.min(waitSeconds, Math.floor((remaining() - RECEIVE_MARGIN_MS) / 1000))),
+          MessageSystemAttributeNames: ['ApproximateReceiveCount'],
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      const messages = received.Messages ?? [];
+      if (messages.length === 0) break;
+      const malformed: Message[] = [];
+      for (const message of messages) {
+        const body = parseMessageBody(schema, message.Body);
+        if (body === undefined || !message.MessageId) {
+          malformed.push(message);
+          continue;
+        }
+        held.set(message.MessageId, message);
+        const attributes: Record<string, string> = {};
+        for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) if (value.StringValue !== undefined) attributes[name] = value.StringValue;
+        records.push({
+          messageId: message.MessageId,
+          body,
+          receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
+          dedupeId: attributes[MESSAGE_ID_ATTRIBUTE],
+          message: { receiptHandle: message.ReceiptHandle ?? '', body: message.Body ?? '', attributes },
+        });
+      }
+      if (malformed.length > 0) {
+        logger.error('malformed messages parked', { count: malformed.length });
+        // Deleted only once parked; otherwise they come back after the visibility timeout (and
+        // reach the DLQ after maxReceiveCount), and this run goes on with the rest.
+        if (await core.deliverer.park(malformed.map((m) => m.Body ?? ''), 'malformed_message', malformed.length)) await deleteAll(malformed);
+      }
+    }
+
+    const messagesOf = (ids: readonly string[]) => ids.flatMap((id) => held.get(id) ?? []);
+    const { first, copies } = firstCopies(records);
+    if (copies.length > 0) {
+      logger.info('duplicate messages skipped', { count: copies.length });
+      await deleteAll(messagesOf(copies.map((copy) => copy.messageId)));
+    }
+    const verdicts = new Verdicts();
+    let started = 0;
+    const outcome = await deliverRecords(core, first, {
+      deadline: deadline - SAFETY_MARGIN_MS,
+      concurrency: 1,
+      call: { http },
+      verdicts,
+      // The plan is within the budget by construction; this keeps it so whatever the split.
+      mayStart: () => started++ < budget,
+    });
+
+    // Settle: done ones deleted, tried ones wait their backoff, untried ones go back as copies.
+    const byId = new Map(first.map((record) => [record.messageId, record] as const));
+    const done: string[] = [];
+    const waits: { id: string; message: ParsedRecord<Body>['message']; seconds: number }[] = [];
+    const untried: { id: string; message: ParsedRecord<Body>['message']; seconds: number }[] = [];
+    for (const record of first) {
+      const verdict = verdicts.get(record.messageId);
+      if (!verdict) continue; // no verdict: left to its visibility timeout, never dropped
+      if (verdict.kind !== 'later') done.push(record.messageId);
+      else (verdict.attempted ? waits : untried).push({ id: record.messageId, message: byId.get(record.messageId)!.message, seconds: verdict.seconds });
+    }
+    await deleteAll(messagesOf(done));
+    await waitThenRetry(sqs, queueUrl, waits, logger);
+    if (await copyForLater(deps.queue, queueUrl, untried, logger)) await deleteAll(messagesOf(untried.map((copy) => copy.id)));
+
+    const result: DrainResult = { calls: outcome.calls, records: outcome.records, budget, failedMessages: waits.length + untried.length };
+    metrics.addMetric(MetricName.DrainRuns, MetricUnit.Count, 1);
+    logger.info('drain run', { ...result, held: held.size });
+    return result;
+  };
+}
