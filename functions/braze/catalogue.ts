@@ -1,4 +1,5 @@
 import type { DeliveryQueue } from '../core/catalogue-types';
+import { DELIVERY_MAX_RECEIVE_COUNT } from '../core/delivery/backoff';
 
 /**
  * Braze's delivery lanes for /users/track. Every into-Braze flow feeds one of them: `braze-track`
@@ -24,7 +25,7 @@ const trackLane = (id: string, lane: 'realtime' | 'bulk', drive: { window: numbe
     timeoutSeconds: 60,
     memoryMb: 512,
   },
-  maxReceiveCount: 5,
+  maxReceiveCount: DELIVERY_MAX_RECEIVE_COUNT,
   // Events that carry a dedupe id (Sendbird statuses ...) reach Braze once, even when the sender retries.
   dedupe: { ttlSeconds: 48 * 3600 },
 });
@@ -41,6 +42,6 @@ export const brazeQueues: readonly DeliveryQueue[] = [
     limits: { itemsPerCall: 50, grouped: true, concurrency: 2 },
     drive: { kind: 'event-source', batchSize: 100, maxBatchingWindowSeconds: 1, maxConcurrency: 2 },
     consumer: { entry: 'functions/braze/trigger-delivery.ts', flowId: 'braze-triggers-delivery', timeoutSeconds: 60, memoryMb: 256 },
-    maxReceiveCount: 5,
+    maxReceiveCount: DELIVERY_MAX_RECEIVE_COUNT,
   },
 ];

@@ -1,4 +1,5 @@
 import type { DeliveryQueue, IngressFlow, S3Job } from '../core/catalogue-types';
+import { DELIVERY_MAX_RECEIVE_COUNT } from '../core/delivery/backoff';
 
 export const lyticsFlows: readonly IngressFlow[] = [
   {
@@ -40,7 +41,7 @@ export const lyticsQueues: readonly DeliveryQueue[] = [
     limits: { itemsPerCall: 500, itemsPerCallSetting: 'LYTICS_MAX_EVENTS_PER_REQUEST', bytesPerCall: 9 * 1024 * 1024, concurrency: 2 },
     drive: { kind: 'event-source', batchSize: 500, maxBatchingWindowSeconds: 5, maxConcurrency: 2 },
     consumer: { entry: 'functions/lytics/users-delivery.ts', flowId: 'lytics-users-delivery', timeoutSeconds: 60, memoryMb: 512 },
-    maxReceiveCount: 5,
+    maxReceiveCount: DELIVERY_MAX_RECEIVE_COUNT,
   },
 ];
 

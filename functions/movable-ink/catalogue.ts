@@ -1,4 +1,5 @@
 import type { DeliveryQueue, IngressFlow } from '../core/catalogue-types';
+import { DELIVERY_MAX_RECEIVE_COUNT } from '../core/delivery/backoff';
 
 export const movableInkFlows: readonly IngressFlow[] = [
   {
@@ -27,7 +28,7 @@ export const movableInkQueues: readonly DeliveryQueue[] = [
     limits: { itemsPerCall: 1, concurrency: 4 },
     drive: { kind: 'event-source', batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 2, maxConcurrencySetting: 'MOVABLE_INK_MAX_CONCURRENCY' },
     consumer: { entry: 'functions/movable-ink/delivery.ts', flowId: 'movable-ink-delivery', timeoutSeconds: 60, memoryMb: 256 },
-    maxReceiveCount: 5,
+    maxReceiveCount: DELIVERY_MAX_RECEIVE_COUNT,
     // Braze retries a webhook for up to 30 minutes; an event id is remembered two days.
     dedupe: { ttlSeconds: 48 * 3600 },
   },

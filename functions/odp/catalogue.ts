@@ -1,4 +1,5 @@
 import type { DeliveryQueue, IngressFlow, ScheduledJob } from '../core/catalogue-types';
+import { DELIVERY_MAX_RECEIVE_COUNT } from '../core/delivery/backoff';
 
 export const odpFlows: readonly IngressFlow[] = [
   {
@@ -41,7 +42,7 @@ export const odpQueues: readonly DeliveryQueue[] = [
     limits: { itemsPerCall: 500, itemsPerCallSetting: 'ODP_MAX_OBJECTS_PER_REQUEST', bytesPerCall: 4 * 1024 * 1024, concurrency: 2 },
     drive: { kind: 'event-source', batchSize: 500, maxBatchingWindowSeconds: 2, maxConcurrency: 2 },
     consumer: { entry: 'functions/odp/events-delivery.ts', flowId: 'odp-events-delivery', timeoutSeconds: 60, memoryMb: 512 },
-    maxReceiveCount: 5,
+    maxReceiveCount: DELIVERY_MAX_RECEIVE_COUNT,
     // Currents resends whole batches: an event id is remembered two days.
     dedupe: { ttlSeconds: 48 * 3600 },
   },

@@ -1,4 +1,5 @@
 import type { DeliveryQueue, IngressFlow } from '../core/catalogue-types';
+import { DELIVERY_MAX_RECEIVE_COUNT } from '../core/delivery/backoff';
 
 export const seenFlows: readonly IngressFlow[] = [
   {
@@ -44,7 +45,7 @@ export const seenQueues: readonly DeliveryQueue[] = [
       budget: { callsSetting: 'SEEN_MAX_CALLS_PER_HOUR', windowSetting: 'SEEN_BUDGET_WINDOW_SECONDS' },
     },
     consumer: { entry: 'functions/seen/drain.ts', flowId: 'seen-drain', timeoutSeconds: 50, memoryMb: 256 },
-    maxReceiveCount: 10,
+    maxReceiveCount: DELIVERY_MAX_RECEIVE_COUNT,
     // The drain holds a burst back by design: an hour of backlog is normal.
     oldestMessageAlarmSeconds: 3600,
   },

@@ -1,4 +1,5 @@
 import type { DeliveryQueue, IngressFlow } from '../core/catalogue-types';
+import { DELIVERY_MAX_RECEIVE_COUNT } from '../core/delivery/backoff';
 
 export const sendbirdFlows: readonly IngressFlow[] = [
   {
@@ -42,7 +43,7 @@ export const sendbirdQueues: readonly DeliveryQueue[] = [
     limits: { itemsPerCall: 1, grouped: true, concurrency: 4 },
     drive: { kind: 'event-source', batchSize: 10, maxBatchingWindowSeconds: 0, maxConcurrency: 5 },
     consumer: consumer('sendbird-realtime'),
-    maxReceiveCount: 5,
+    maxReceiveCount: DELIVERY_MAX_RECEIVE_COUNT,
     dedupe: { ttlSeconds: 48 * 3600 },
   },
   {
@@ -55,7 +56,7 @@ export const sendbirdQueues: readonly DeliveryQueue[] = [
     limits: { itemsPerCall: 10_000, itemsPerCallSetting: 'SENDBIRD_MAX_TARGETS_PER_CALL', grouped: true, bytesPerCall: 4 * 1024 * 1024, concurrency: 2 },
     drive: { kind: 'event-source', batchSize: 10_000, maxBatchingWindowSeconds: 20, maxConcurrency: 2 },
     consumer: consumer('sendbird-batch'),
-    maxReceiveCount: 5,
+    maxReceiveCount: DELIVERY_MAX_RECEIVE_COUNT,
     dedupe: { ttlSeconds: 48 * 3600 },
   },
 ];

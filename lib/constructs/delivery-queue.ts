@@ -89,9 +89,14 @@ export class DeliveryQueue extends Construct {
     for (const [name, value] of Object.entries(props.secrets.grantRead(definition.owner, fn))) fn.addEnvironment(name, value);
     // Records the destination refuses for good are parked in the DLQ by the consumer itself.
     this.deadLetterQueue.grantSendMessages(fn);
+    // Messages it could not try (its deadline, a fault of the destination) go back as fresh copies;
+    // those it tried wait their backoff through ChangeMessageVisibility, which consuming already
+    // allows (functions/core/delivery/settle.ts).
+    this.queue.grant(fn, 'sqs:SendMessage');
     if (definition.dedupe) {
       if (!props.dedupeTable) throw new Error(`${definition.id} dedupes: the stack must pass its dedupe table`);
-      props.dedupeTable.grant(fn, 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem');
+      // Claim (a conditional PutItem), read (BatchGetItem), confirm and release (BatchWriteItem).
+      props.dedupeTable.grant(fn, 'dynamodb:PutItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem');
       fn.addEnvironment(DEDUPE_TABLE_VARIABLE, props.dedupeTable.tableName);
     }
 

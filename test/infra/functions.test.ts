@@ -413,22 +413,22 @@ describe.each(configurations)('least privilege (%s configuration)', (_name, conf
     }
   });
 
-  it('lets each consumer receive from its queue, park in its DLQ and read its owner secret, nothing more', () => {
+  it('lets each consumer receive from its queue (and put untried messages back), park in its DLQ and read its owner secret, nothing more', () => {
     for (const definition of plan.queues) {
       const queue = stack.queues.get(definition.id)!;
       const statements = statementsOf(template, idOf(stack, queue.consumer.role));
       const on = (resource: unknown) => actions(statements.filter((s) => JSON.stringify(s.Resource) === JSON.stringify(resource)));
 
       expect(on({ 'Fn::GetAtt': [idOf(stack, queue.queue), 'Arn'] })).toEqual(
-        ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'].sort(),
+        ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage', 'sqs:SendMessage'].sort(),
       );
       expect(on({ 'Fn::GetAtt': [idOf(stack, queue.deadLetterQueue), 'Arn'] })).toEqual(['sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:SendMessage']);
       expect(on(secretOf(definition.owner))).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
       expect(statements.every((s) => s.Effect === 'Allow')).toBe(true);
       // A queue that dedupes may also read and write its ids in the dedupe table, nothing else there.
-      const dedupe = definition.dedupe ? ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem'] : [];
+      const dedupe = definition.dedupe ? ['dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem', 'dynamodb:PutItem'] : [];
       if (definition.dedupe) expect(on({ 'Fn::GetAtt': [idOf(stack, stack.dedupe!.table), 'Arn'] })).toEqual(dedupe);
-      expect(actions(statements)).toHaveLength(2 + 5 + 3 + 2 + dedupe.length);
+      expect(actions(statements)).toHaveLength(2 + 6 + 3 + 2 + dedupe.length);
     }
   });
 

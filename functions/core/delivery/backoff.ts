@@ -10,6 +10,17 @@
 export const FIRST_RETRY_SECONDS = 30;
 /** SQS's longest visibility timeout (12 hours): a 429 whose reset is further away waits this long, then asks again. */
 export const MAX_VISIBILITY_SECONDS = 43_200;
+/**
+ * Receives before SQS moves a delivery message to its DLQ, on every delivery queue. With the
+ * backoff above (30 s doubling to 900 s; a scheduled drain's first wait is its interval, 60 s by
+ * default), a message has waited `secondsBeforeReceive(150, ...)`, about 36 hours, when its 150th
+ * receive fails: a destination down for 24 hours parks nothing (test/unit/core/backoff.test.ts
+ * checks it for every queue). A message that crashes its consumer comes back after the queue's
+ * visibility timeout (six times the consumer's timeout) each time, so it reaches the DLQ after
+ * about 150 x 6 minutes = 15 hours.
+ */
+export const DELIVERY_MAX_RECEIVE_COUNT = 150;
+
 /** A copy of a record whose twin is being delivered by another consumer right now is looked at again after this. */
 export const IN_FLIGHT_RETRY_SECONDS = 30;
 
