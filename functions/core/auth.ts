@@ -7,6 +7,16 @@ export function safeEqual(given: string, expected: string): boolean {
   return timingSafeEqual(a, b);
 }
 
+/**
+ * Whether `given` equals one of `candidates` (a current and a previous token), comparing it with
+ * every one of them whatever the outcome, so the time taken says nothing of which one matched.
+ */
+export function matchesAny(given: string, candidates: readonly string[]): boolean {
+  let matched = false;
+  for (const candidate of candidates) matched = safeEqual(given, candidate) || matched;
+  return matched;
+}
+
 /** The token a sender presented: `Authorization: Bearer <token>`, else the `token` query parameter. */
 export function presentedToken(headers: Record<string, string | undefined>, query: Record<string, string | undefined> | undefined): string | undefined {
   const authorization = headers.authorization ?? headers.Authorization;

@@ -36,6 +36,29 @@ export interface IngressFlow {
   auth: readonly AuthScheme[];
   /** API Gateway throttling for the route (requests per second, burst). */
   throttle: { rateLimit: number; burstLimit: number };
+  /** What one request may carry (SPEC section 3); the shared ingress middleware enforces it. */
+  limits: InputLimits;
+}
+
+/**
+ * A route's input limits: more records than `maxRecords` is refused with 413, nesting deeper than
+ * `maxDepth` and an integer beyond 2^53 with 400, each naming the limit (or the field).
+ */
+export interface InputLimits {
+  /** Most records one request may carry. */
+  maxRecords: number;
+  /**
+   * The field holding the records when the body is an object (`events`, `records`); a body that is
+   * an array is its own records, any other body one record.
+   */
+  recordsField?: string;
+  /** Deepest nesting of objects and arrays the body may have: `{}` is 1 deep, `{"events": [{}]}` 3. */
+  maxDepth: number;
+  /**
+   * Where the flow reads numbers as the sender wrote them (from the raw text), so an integer beyond
+   * 2^53 is kept exactly there and not refused: `events[].properties` (indices written `[]`).
+   */
+  exactNumbersIn?: readonly string[];
 }
 
 /**

@@ -6,9 +6,10 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { type AuthScheme, type IngressFlow, laneQueueVariable } from './catalogue-types';
-import { bearerToken, queryToken, safeEqual } from './auth';
-import { AuthenticationError, BridgeError, ConfigError, PayloadTooLargeError, ValidationError } from './errors';
+import { type AuthScheme, type IngressFlow, type InputLimits, laneQueueVariable } from './catalogue-types';
+import { bearerToken, matchesAny, queryToken } from './auth';
+import { AuthenticationError, BridgeError, ConfigError, type FieldIssue, PayloadTooLargeError, ValidationError } from './errors';
+import { checkRecordLimit, parseJsonBody } from './json-input';
 import { MetricName, MetricUnit } from './observability';
 import type { Config } from './config';
 import { requireSetting } from './deps';
@@ -50,6 +51,8 @@ export interface IngressSpec<S extends z.ZodMiniType> {
   auth: readonly AuthScheme[];
   schema: S;
   maxBodyBytes: number;
+  /** The route's record and nesting limits (its catalogue entry). */
+  limits: InputLimits;
   handle: (request: IngressRequest<z.infer<S>>) => Promise<IngressOutcome>;
   /** Required when `auth` includes `signature`. */
   verifySignature?: SignatureVerifier;
@@ -67,6 +70,39 @@ export interface IngressDeps {
   metrics: Metrics;
 }
 
+/**
+ * Issues listed in one answer, at most: a body of many bad values (thousands of refused records,
+ * each with a few) must not make an answer bigger than Lambda may return (6 MB). The rest are
+ * counted in `issuesNotListed`.
+ */
+export const MAX_LISTED_ISSUES = 100;
+
+/** The first MAX_LISTED_ISSUES issues, and how many were left out. */
+function listedIssues(issues: readonly FieldIssue[]): { issues: FieldIssue[]; issuesNotListed?: number } {
+  if (issues.length <= MAX_LISTED_ISSUES) return { issues: [...issues] };
+  return { issues: issues.slice(0, MAX_LISTED_ISSUES), issuesNotListed: issues.length - MAX_LISTED_ISSUES };
+}
+
+/** Every refused record by index, with its issues until MAX_LISTED_ISSUES are listed in all. */
+function listedRejections(rejected: NonNullable<IngressOutcome['rejected']>): { rejected: IngressOutcome['rejected']; issuesNotListed?: number } {
+  let budget = MAX_LISTED_ISSUES;
+  let notListed = 0;
+  const listed = rejected.map(({ index, issues }) => {
+    const kept = issues.slice(0, Math.max(budget, 0));
+    budget -= kept.length;
+    notListed += issues.length - kept.length;
+    return { index, issues: kept };
+  });
+  return { rejected: listed, ...(notListed > 0 ? { issuesNotListed: notListed } : {}) };
+}
+
+/** What each refusal is counted as, beside RequestsRefused (the flow's alarms and dashboard read them). */
+const refusalMetric: Readonly<Record<number, MetricName>> = {
+  400: MetricName.RequestsInvalid,
+  401: MetricName.RequestsUnauthorized,
+  413: MetricName.RequestsTooLarge,
+};
+
 const json = (statusCode: number, body: unknown): HttpResult => ({
   statusCode,
   headers: { 'content-type': 'application/json' },
@@ -81,7 +117,8 @@ function normalisedHeaders(event: HttpEvent): Record<string, string | undefined>
 /**
  * The one middleware stack every ingress function shares, in this order:
  * context + logging, metrics, error handler (outermost onError), body size + raw body,
- * authentication, JSON parse, schema validation; then the flow's handler answers 202.
+ * authentication, JSON parse within the route's nesting limit (no integer beyond 2^53), record
+ * limit, schema validation; then the flow's handler answers 202.
  */
 export function createIngressHandler<S extends z.ZodMiniType>(spec: IngressSpec<S>, deps: IngressDeps) {
   const { logger, metrics, secrets } = deps;
@@ -90,14 +127,19 @@ export function createIngressHandler<S extends z.ZodMiniType>(spec: IngressSpec<
   if (accepts.has('signature') && !spec.verifySignature) throw new Error(`${spec.flowId}: the signature scheme needs a verifier`);
   const accepted = spec.auth.map((scheme) => schemeNames[scheme]).join(' or ');
 
-  /** Authenticates with the schemes the route accepts; a token sent any other way is refused, not looked at. */
+  /**
+   * Authenticates with the schemes the route accepts; a token sent any other way is refused, not
+   * looked at. A token is compared with the current and the previous inbound token (a rotation in
+   * progress); one that matches neither has them read afresh once (the store limits how often), so
+   * a token rotated a minute ago is not refused for the rest of the cache's max age.
+   */
   const authenticate = async (event: HttpEvent, headers: Record<string, string | undefined>, rawBytes: Buffer) => {
     const bearer = bearerToken(headers);
     const query = queryToken(event.queryStringParameters);
     const token = (accepts.has('bearer') ? bearer : undefined) ?? (accepts.has('query') ? query : undefined);
     if (token !== undefined) {
-      const expected = await secrets.inboundToken(spec.owner);
-      if (expected !== undefined && safeEqual(token, expected)) return;
+      if (matchesAny(token, await secrets.inboundTokens(spec.owner))) return;
+      if (matchesAny(token, await secrets.inboundTokens(spec.owner, true))) return;
     }
     if (accepts.has('signature') && (await spec.verifySignature!(rawBytes, headers, secrets))) return;
     if (token === undefined && (bearer !== undefined || query !== undefined)) {
@@ -111,6 +153,8 @@ export function createIngressHandler<S extends z.ZodMiniType>(spec: IngressSpec<
       const error = request.error;
       const status = error instanceof BridgeError && error.expose ? error.statusCode : 500;
       metrics.addMetric(status >= 500 ? MetricName.IngressErrors : MetricName.RequestsRefused, MetricUnit.Count, 1);
+      const refusal = refusalMetric[status];
+      if (refusal) metrics.addMetric(refusal, MetricUnit.Count, 1);
       if (status >= 500) {
         logger.error('ingress failed', { errorName: error?.name, errorMessage: error instanceof BridgeError ? error.message : undefined });
         request.response = json(500, { error: 'internal error, please retry' });
@@ -119,7 +163,7 @@ export function createIngressHandler<S extends z.ZodMiniType>(spec: IngressSpec<
         if (error instanceof ValidationError) metrics.addMetric(MetricName.RecordsRejected, MetricUnit.Count, 1);
         request.response = json(status, {
           error: error?.message,
-          ...(error instanceof ValidationError && error.issues.length > 0 ? { issues: error.issues } : {}),
+          ...(error instanceof ValidationError && error.issues.length > 0 ? listedIssues(error.issues) : {}),
         });
       }
     },
@@ -138,12 +182,8 @@ export function createIngressHandler<S extends z.ZodMiniType>(spec: IngressSpec<
       const headers = normalisedHeaders(event);
       await authenticate(event, headers, rawBytes);
       const raw = rawBytes.toString('utf8');
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(raw);
-      } catch (cause) {
-        throw new ValidationError('body is not valid JSON', [{ path: '(body)', message: 'not valid JSON' }], { cause });
-      }
+      const parsed = parseJsonBody(raw, spec.limits);
+      checkRecordLimit(parsed, spec.limits);
       parsedBodies.set(event, { raw, rawBytes, body: validate(spec.schema, parsed) });
     },
   };
@@ -165,7 +205,7 @@ export function createIngressHandler<S extends z.ZodMiniType>(spec: IngressSpec<
     return json(202, {
       accepted: outcome.accepted,
       ...(outcome.skipped ? { skipped: outcome.skipped } : {}),
-      ...(outcome.rejected?.length ? { rejected: outcome.rejected } : {}),
+      ...(outcome.rejected?.length ? listedRejections(outcome.rejected) : {}),
     });
   };
 
@@ -178,8 +218,8 @@ export function createIngressHandler<S extends z.ZodMiniType>(spec: IngressSpec<
 }
 
 export interface QueuedIngressSpec<S extends z.ZodMiniType> {
-  /** The flow's catalogue entry: its id, owner and accepted auth schemes. */
-  flow: Pick<IngressFlow, 'id' | 'owner' | 'auth' | 'alsoFeeds'>;
+  /** The flow's catalogue entry: its id, owner, accepted auth schemes and input limits. */
+  flow: Pick<IngressFlow, 'id' | 'owner' | 'auth' | 'alsoFeeds' | 'limits'>;
   schema: S;
   verifySignature?: SignatureVerifier;
   /**
@@ -209,6 +249,7 @@ export function createQueuedIngress<S extends z.ZodMiniType>(
       auth: spec.flow.auth,
       schema: spec.schema,
       maxBodyBytes: deps.config.MAX_BODY_BYTES,
+      limits: spec.flow.limits,
       verifySignature: spec.verifySignature,
       handle: async (request) => {
         const { messages: produced, lane, ...outcome } = spec.toMessages(request);

@@ -16,7 +16,14 @@ export const MetricName = {
   DownstreamThrottled: 'DownstreamThrottled',
   /** Records in one downstream call (Braze: objects per /users/track call). */
   RecordsPerCall: 'RecordsPerCall',
+  /** Every request an ingress refused (any 4xx); the three below count the 401s, 400s and 413s among them. */
   RequestsRefused: 'RequestsRefused',
+  /** Refused for missing or wrong credentials (401): a spike alarms (a sender with an old token, or someone guessing). */
+  RequestsUnauthorized: 'RequestsUnauthorized',
+  /** Refused as bad JSON, a schema error or past the nesting limit (400). */
+  RequestsInvalid: 'RequestsInvalid',
+  /** Refused as too big: the body, a queued message or the record limit (413). */
+  RequestsTooLarge: 'RequestsTooLarge',
   DrainRuns: 'DrainRuns',
   IngressErrors: 'IngressErrors',
   /**

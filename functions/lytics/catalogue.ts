@@ -15,6 +15,9 @@ export const lyticsFlows: readonly IngressFlow[] = [
     // Lytics is given the URL of the export webhook: it may carry the token.
     auth: ['bearer', 'query'],
     throttle: { rateLimit: 100, burstLimit: 200 },
+    // A backfill comes in requests of at most 10,000 records: every refused one is listed in the answer, which
+    // must stay far below Lambda's 6 MB; records need 5 levels (envelope, array, record, lytics_segments, add).
+    limits: { maxRecords: 10_000, recordsField: 'lytics_to_braze_audience', maxDepth: 8 },
   },
   {
     id: 'lytics-users',
@@ -28,6 +31,8 @@ export const lyticsFlows: readonly IngressFlow[] = [
     // A Braze webhook sets headers: the token stays out of URLs and access logs.
     auth: ['bearer'],
     throttle: { rateLimit: 100, burstLimit: 200 },
+    // One profile of scalar fields.
+    limits: { maxRecords: 1, maxDepth: 8 },
   },
 ];
 

@@ -2,14 +2,20 @@ import * as z from 'zod/mini';
 
 const text = z.string().check(z.trim(), z.minLength(1));
 const segmentName = z.string().check(z.trim(), z.minLength(1), z.maxLength(255));
+/**
+ * Segments one record may add (or remove). No export moves a user in or out of more at once; the
+ * bound keeps a bad record's issues few (one per item otherwise: a 5 MB body of them made a 500).
+ */
+export const MAX_SEGMENTS_PER_LIST = 500;
+const segmentList = z.optional(z.array(segmentName).check(z.maxLength(MAX_SEGMENTS_PER_LIST)));
 
 /** One record of a Lytics audience export (seed 003): a user entering and/or leaving segments. */
 export const audienceRecordSchema = z
   .object({
     external_id: text,
     lytics_segments: z.object({
-      add: z.optional(z.array(segmentName)),
-      remove: z.optional(z.array(segmentName)),
+      add: segmentList,
+      remove: segmentList,
     }),
   })
   .check(

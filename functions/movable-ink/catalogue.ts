@@ -14,6 +14,8 @@ export const movableInkFlows: readonly IngressFlow[] = [
     // A Braze webhook sets headers: the token stays out of URLs and access logs.
     auth: ['bearer'],
     throttle: { rateLimit: 50, burstLimit: 100 },
+    // The schema's 1 to 100 events; `properties` is the sender's own JSON, passed through with its digits.
+    limits: { maxRecords: 100, recordsField: 'events', maxDepth: 32, exactNumbersIn: ['events[].properties'] },
   },
 ];
 

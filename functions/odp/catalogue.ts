@@ -16,6 +16,8 @@ export const odpFlows: readonly IngressFlow[] = [
     // ODP's activation webhook sets headers.
     auth: ['bearer'],
     throttle: { rateLimit: 100, burstLimit: 200 },
+    // The schema's 10,000 records; `fields` become Braze attributes and trigger properties (nested objects allowed).
+    limits: { maxRecords: 10_000, recordsField: 'records', maxDepth: 32 },
   },
   {
     id: 'odp-currents',
@@ -29,6 +31,8 @@ export const odpFlows: readonly IngressFlow[] = [
     // Currents' custom HTTP connector sends a bearer token in the Authorization header.
     auth: ['bearer'],
     throttle: { rateLimit: 100, burstLimit: 200 },
+    // Currents sends at most 100 events per batch; their properties are the app's own JSON.
+    limits: { maxRecords: 100, recordsField: 'events', maxDepth: 32 },
   },
 ];
 

@@ -14,6 +14,8 @@ export const seenFlows: readonly IngressFlow[] = [
     // SEEN is given a URL to call back ("share your webhook URL with SEEN"): it may carry the token.
     auth: ['bearer', 'query'],
     throttle: { rateLimit: 50, burstLimit: 100 },
+    // One callback; the extra fields SEEN_CAMPAIGNS maps are values (8 leaves room for a small object).
+    limits: { maxRecords: 1, maxDepth: 8 },
   },
   {
     id: 'seen-receivers',
@@ -27,6 +29,8 @@ export const seenFlows: readonly IngressFlow[] = [
     // A Braze webhook sets headers: the token stays out of URLs and access logs.
     auth: ['bearer'],
     throttle: { rateLimit: 50, burstLimit: 100 },
+    // The schema's MAX_RECEIVERS_PER_REQUEST; receivers are flat objects whose extra fields are forwarded.
+    limits: { maxRecords: 10_000, maxDepth: 8 },
   },
 ];
 

@@ -15,6 +15,8 @@ export const sendbirdFlows: readonly IngressFlow[] = [
     alsoFeeds: ['sendbird-realtime'],
     auth: ['bearer'],
     throttle: { rateLimit: 500, burstLimit: 1000 },
+    // The schema's 10,000 targets (or one recipient); `variables` are the template's own JSON.
+    limits: { maxRecords: 10_000, recordsField: 'targets', maxDepth: 32 },
   },
   {
     id: 'sendbird-status',
@@ -28,6 +30,8 @@ export const sendbirdFlows: readonly IngressFlow[] = [
     // Sendbird signs its webhooks (x-sendbird-signature, HMAC of the raw body with the API token).
     auth: ['bearer', 'signature'],
     throttle: { rateLimit: 200, burstLimit: 400 },
+    // The schema's 1,000 statuses per array (or one).
+    limits: { maxRecords: 1_000, maxDepth: 8 },
   },
 ];
 

@@ -27,6 +27,7 @@ jest.mock('../../functions/catalogue', () => {
     queue: 'acme-events',
     auth: ['bearer'],
     throttle: { rateLimit: 20, burstLimit: 40 },
+    limits: { maxRecords: 100, recordsField: 'records', maxDepth: 8 },
   };
   const acme: import('../../functions/catalogue').Partner = {
     id: 'acme',

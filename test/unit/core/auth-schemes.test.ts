@@ -62,7 +62,7 @@ function ingress(auth: AuthScheme[], queue = new RecordingQueue()) {
   const logger = createLogger(config, 'auth-test');
   const handler = createQueuedIngress(
     {
-      flow: { id: 'auth-test', owner: 'test-partner', auth },
+      flow: { id: 'auth-test', owner: 'test-partner', auth, limits: { maxRecords: 10, recordsField: 'items', maxDepth: 4 } },
       schema: z.object({ items: z.array(z.string()) }),
       verifySignature: auth.includes('signature') ? verifier : undefined,
       toMessages: ({ body }) => ({ accepted: body.items.length, messages: body.items.map((item) => ({ body: JSON.stringify({ item }) })) }),
@@ -129,7 +129,7 @@ describe('each route accepts only the auth schemes its catalogue entry names', (
     const logger = createLogger(config, 'x');
     expect(() =>
       createQueuedIngress(
-        { flow: { id: 'x', owner: 'p', auth: ['signature'] }, schema: z.object({}), toMessages: () => ({ accepted: 0, messages: [] }) },
+        { flow: { id: 'x', owner: 'p', auth: ['signature'], limits: { maxRecords: 1, maxDepth: 4 } }, schema: z.object({}), toMessages: () => ({ accepted: 0, messages: [] }) },
         { config, logger, metrics: createMetrics('x', logger), secrets: EnvSecretStore.fromConfig(config), queue: new RecordingQueue() },
       ),
     ).toThrow('needs a verifier');

@@ -75,12 +75,12 @@ function ingress() {
     get: async () => {
       throw new Error('an ingress must not read the outbound credentials');
     },
-    inboundToken: async () => TOKEN,
+    inboundTokens: async () => [TOKEN],
     refresh: async () => undefined,
   };
   const handler = createQueuedIngress(
     {
-      flow: { id: FLOW_ID, owner: 'lytics', auth: ['bearer'] },
+      flow: { id: FLOW_ID, owner: 'lytics', auth: ['bearer'], limits: { maxRecords: 10, maxDepth: 4 } },
       schema: z.array(z.object({ id: z.string(), note: z.string() })),
       toMessages: ({ body }) => ({
         accepted: body.length,
