@@ -1,5 +1,6 @@
 import type { Partner } from '../core/catalogue-types';
 import { brazeQueues } from './catalogue';
+import { brazeDoctor } from './doctor';
 import { brazeSandboxAnswer } from './sandbox';
 import { brazeSettings } from './settings';
 
@@ -11,6 +12,7 @@ export const braze: Partner = {
   settings: { schema: brazeSettings, deployRequired: ['BRAZE_REST_ENDPOINT'] },
   secret: { inbound: false, outbound: ['api_key'] },
   sandbox: { urlSetting: 'BRAZE_REST_ENDPOINT', answer: brazeSandboxAnswer },
+  doctor: brazeDoctor,
   flows: [],
   queues: brazeQueues,
   jobs: [],

@@ -255,6 +255,43 @@ export interface PartnerSandbox {
   readBody?: (path: string, body: NodeJS.ReadableStream) => Promise<unknown> | undefined;
 }
 
+/** The request of a doctor check; `path` (query included) is joined to the URL setting's value. */
+export interface DoctorRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/** What a partner reads in an answer; `undefined` leaves it to the generic reading (core/http.ts classifyAnswer). */
+export interface DoctorVerdict {
+  result: 'ok' | 'refused' | 'cannot check';
+  why: string;
+}
+
+interface DoctorCheckBase {
+  /** What is checked, in a few words: `POST /users/track, no objects`. */
+  name: string;
+  /** The setting holding the destination's URL (never printed: a URL may carry a key). */
+  urlSetting: string;
+  /** The queues whose consumer calls this destination (AWS: their settings are read); default: the partner's queues. */
+  queues?: readonly string[];
+  /** The vendor's page, OpenAPI document or SDK the call and its answers are taken from. */
+  source: string;
+}
+
+/**
+ * One harmless authenticated call `bridge doctor` makes to a destination (`request`, `read`), or
+ * the plain reason there is none (`cannotCheck`).
+ */
+export type DoctorCheck =
+  | (DoctorCheckBase & {
+      /** From the settings the consumer reads (an environment) and the partner's outbound credentials (all set). */
+      request: (settings: Readonly<Record<string, string | undefined>>, credentials: Readonly<Record<OutboundSecretField, string>>) => DoctorRequest;
+      read?: (answer: { status: number; text: string }) => DoctorVerdict | undefined;
+    })
+  | (DoctorCheckBase & { cannotCheck: string });
+
 export interface Partner {
   /** Folder name and id: `seen`, `lytics`, `movable-ink`. Its variables are prefixed `SEEN_`, `MOVABLE_INK_`. */
   id: string;
@@ -265,6 +302,8 @@ export interface Partner {
   secret: PartnerSecret;
   /** The recorder that stands in for the partner's API locally; required when it owns a queue or job. */
   sandbox?: PartnerSandbox;
+  /** What `bridge doctor` checks of the partner's API with the configured credentials (functions/<partner>/doctor.ts). */
+  doctor?: readonly DoctorCheck[];
   flows: readonly IngressFlow[];
   queues: readonly DeliveryQueue[];
   jobs: readonly Job[];

@@ -1,5 +1,6 @@
 import type { Partner } from '../core/catalogue-types';
 import { lyticsFlows, lyticsJobs, lyticsQueues } from './catalogue';
+import { lyticsDoctor } from './doctor';
 import { lyticsSandboxAnswer, lyticsSandboxBody } from './sandbox';
 import { lyticsSettings } from './settings';
 
@@ -13,6 +14,7 @@ export const lytics: Partner = {
   },
   secret: { inbound: true, outbound: ['api_token'] },
   sandbox: { urlSetting: 'LYTICS_API_URL', otherUrlSettings: ['LYTICS_BULK_API_URL'], answer: lyticsSandboxAnswer, readBody: lyticsSandboxBody },
+  doctor: lyticsDoctor,
   flows: lyticsFlows,
   queues: lyticsQueues,
   jobs: lyticsJobs,

@@ -1,5 +1,6 @@
 import type { Partner } from '../core/catalogue-types';
 import { movableInkFlows, movableInkQueues } from './catalogue';
+import { movableInkDoctor } from './doctor';
 import { movableInkSandboxAnswer } from './sandbox';
 import { movableInkSettings } from './settings';
 
@@ -11,6 +12,7 @@ export const movableInk: Partner = {
   settings: { schema: movableInkSettings, deployRequired: ['MOVABLE_INK_API_URL'] },
   secret: { inbound: true, outbound: ['api_username', 'api_password'] },
   sandbox: { urlSetting: 'MOVABLE_INK_API_URL', answer: movableInkSandboxAnswer },
+  doctor: movableInkDoctor,
   flows: movableInkFlows,
   queues: movableInkQueues,
   jobs: [],

@@ -1,5 +1,6 @@
 import type { Partner } from '../core/catalogue-types';
 import { odpFlows, odpJobs, odpQueues } from './catalogue';
+import { odpDoctor } from './doctor';
 import { odpSandboxAnswer } from './sandbox';
 import { odpSettings } from './settings';
 
@@ -10,6 +11,7 @@ export const odp: Partner = {
   settings: { schema: odpSettings, deployDefaults: { ODP_API_URL: 'https://api.zaius.com' } },
   secret: { inbound: true, outbound: ['api_key'] },
   sandbox: { urlSetting: 'ODP_API_URL', answer: odpSandboxAnswer },
+  doctor: odpDoctor,
   flows: odpFlows,
   queues: odpQueues,
   jobs: odpJobs,

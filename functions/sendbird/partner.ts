@@ -1,5 +1,6 @@
 import type { Partner } from '../core/catalogue-types';
 import { sendbirdFlows, sendbirdQueues } from './catalogue';
+import { sendbirdDoctor } from './doctor';
 import { sendbirdSandboxAnswer } from './sandbox';
 import { sendbirdSettings } from './settings';
 
@@ -11,6 +12,7 @@ export const sendbird: Partner = {
   settings: { schema: sendbirdSettings, deployRequired: ['SENDBIRD_API_URL'] },
   secret: { inbound: true, outbound: ['api_token'] },
   sandbox: { urlSetting: 'SENDBIRD_API_URL', answer: sendbirdSandboxAnswer },
+  doctor: sendbirdDoctor,
   flows: sendbirdFlows,
   queues: sendbirdQueues,
   jobs: [],
