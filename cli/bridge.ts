@@ -8,12 +8,14 @@
  *   bridge dlq list|peek|redrive         DLQs of a deployed stack, or of npm start with --local
  *   bridge import <job> <file>           run an upload job locally
  *   bridge sync <job>                    run a scheduled job once, locally
+ *   bridge doctor                        one harmless authenticated call per destination: what works, what is refused, why
  *
  * Exit codes: 0 done; 1 the command ran and failed (a 400, a refused send, a failed import); 2 a
  * wrong command line.
  */
 import { Command, CommanderError, Option } from 'commander';
 import { dlqList, dlqPeek, dlqRedrive, type DlqOptions, DEFAULT_LOCAL_URL, DEFAULT_STACK } from './dlq';
+import { DEFAULT_DOCTOR_TIMEOUT_SECONDS, doctorCommand, type DoctorOptions } from './doctor';
 import { flowsCommand } from './flows';
 import { type CliIo, collectPairs, CommandFailed, lineWriter, processIo, UsageError, wholeNumber } from './io';
 import { importCommand, syncCommand, uploadJobOptions } from './jobs';
@@ -105,6 +107,18 @@ function program(io: CliIo): Command {
     .description('run a scheduled job once, locally, as its state machine runs it in AWS (destinations: sandbox unless their URLs are set)')
     .argument('<job>', 'scheduled job id (bridge flows)')
     .action((job: string) => syncCommand(job, io));
+
+  root
+    .command('doctor')
+    .description(
+      `one harmless authenticated call to each destination with the configured credentials, and a table of what works, what is refused and why: of a deployed stack (default ${DEFAULT_STACK}), or of npm start's environment with --local`,
+    )
+    .option('--stack <name>', `CloudFormation stack (AWS; default ${DEFAULT_STACK}): each consumer's settings and secret`)
+    .option('--region <region>', 'AWS region (default: AWS_REGION / the profile)')
+    .option('--local', 'the environment npm start reads instead of AWS (a destination with no URL set is sandboxed: nothing to check)')
+    .option('--timeout <seconds>', 'longest wait for each answer', wholeNumber('--timeout', 1, 120), DEFAULT_DOCTOR_TIMEOUT_SECONDS)
+    .option('--json', 'machine-readable output')
+    .action((options: DoctorOptions) => doctorCommand(options, io));
 
   return root;
 }
