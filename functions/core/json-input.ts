@@ -1,6 +1,6 @@
 import type { InputLimits } from './catalogue-types';
 import { type FieldIssue, PayloadTooLargeError, ValidationError } from './errors';
-import { formatPath } from './validation';
+import { formatPath, pathsInMessage } from './validation';
 
 /**
  * Reading a request body within its route's limits (SPEC section 3: a request that cannot be
@@ -115,7 +115,7 @@ export function parseJsonBody(raw: string, limits: Pick<InputLimits, 'maxDepth' 
     path: formatPath(path),
     message: 'integer beyond 2^53, which JSON numbers cannot hold exactly: send it as a string',
   }));
-  throw new ValidationError(`invalid request body: integer beyond 2^53 at ${issues.map((issue) => issue.path).join(', ')}`, issues);
+  throw new ValidationError(`invalid request body: integer beyond 2^53 at ${pathsInMessage(issues)}`, issues);
 }
 
 /** How many records a body carries: an array's items, else the items of the route's `recordsField`, else one. */

@@ -23,10 +23,20 @@ export function toFieldIssues(error: z.core.$ZodError): FieldIssue[] {
   return error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
 }
 
-/** Parses with a zod (mini) schema or throws a ValidationError naming every failing field. */
+/** Failing fields a ValidationError's message names, at most (its issues list every one). */
+export const MAX_PATHS_IN_MESSAGE = 10;
+
+/** `a, b, c`, or `a, b, ... and 12 more` past MAX_PATHS_IN_MESSAGE distinct paths. */
+export function pathsInMessage(issues: readonly FieldIssue[]): string {
+  const paths = [...new Set(issues.map((issue) => issue.path))];
+  const named = paths.slice(0, MAX_PATHS_IN_MESSAGE).join(', ');
+  return paths.length > MAX_PATHS_IN_MESSAGE ? `${named} and ${paths.length - MAX_PATHS_IN_MESSAGE} more` : named;
+}
+
+/** Parses with a zod (mini) schema or throws a ValidationError naming the failing fields. */
 export function validate<S extends z.ZodMiniType>(schema: S, input: unknown, what = 'request body'): z.infer<S> {
   const result = z.safeParse(schema, input);
   if (result.success) return result.data;
   const issues = toFieldIssues(result.error);
-  throw new ValidationError(`invalid ${what}: ${issues.map((issue) => issue.path).join(', ')}`, issues);
+  throw new ValidationError(`invalid ${what}: ${pathsInMessage(issues)}`, issues);
 }
