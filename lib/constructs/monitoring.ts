@@ -34,6 +34,14 @@ export interface MonitoringProps {
 }
 
 const FIVE_MINUTES = Duration.minutes(5);
+/**
+ * 401s of one route in 5 minutes that raise its alarm. A rotation loses none (the previous token is
+ * accepted beside the new one), and a stray request or a scanner's probe stays well below; a sender
+ * configured with a wrong or revoked token (a Braze webhook fires per user, dozens a minute in a
+ * campaign) or someone guessing tokens crosses it within minutes. A quiet sender with a wrong token
+ * (a few SEEN callbacks an hour) shows on the dashboard's refusals widget instead.
+ */
+export const UNAUTHORIZED_ALARM_THRESHOLD = 20;
 /** A scheduled job's per-run totals are graphed per hour over a week: one point per run. */
 const RUN_TOTALS_PERIOD = Duration.hours(1);
 
@@ -52,9 +60,10 @@ export function flowMetric(metricName: MetricName, flow: string, options: { stat
 /**
  * What an operator watches: one dashboard per deployment, and alarms (to one SNS topic, with an
  * optional e-mail subscription) on everything that means records are not getting through:
- * a non-empty DLQ, a queue not draining, consumer errors and failed deliveries, API 5xx, a
- * failed import job run and a parked import, a scheduled job run that failed or did not finish
- * and a scheduled job DLQ holding anything (a failed start or a run to redrive).
+ * a non-empty DLQ and records newly parked in it, a queue not draining, consumer errors and
+ * failed deliveries, a destination refusing our key or endpoint, a spike of 401s on a route, API
+ * 5xx, a failed import job run and a parked import, a scheduled job run that failed or did not
+ * finish and a scheduled job DLQ holding anything (a failed start or a run to redrive).
  */
 export class Monitoring extends Construct {
   readonly topic: sns.Topic;
@@ -93,14 +102,61 @@ export class Monitoring extends Construct {
   }
 
   private createAlarms(props: MonitoringProps) {
+    for (const flow of props.flows) {
+      this.alarm(
+        props,
+        `${flow.id}-unauthorized`,
+        `${flow.method} ${flow.path} refused ${UNAUTHORIZED_ALARM_THRESHOLD} or more requests for missing or wrong credentials (401) in 5 minutes: a sender with an old or wrong token (rotated out?), or someone guessing (README, Secrets)`,
+        {
+          metric: flowMetric(MetricName.RequestsUnauthorized, flow.id),
+          threshold: UNAUTHORIZED_ALARM_THRESHOLD,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+        },
+      );
+    }
     for (const queue of props.queues) {
       const id = queue.definition.id;
+      const consumerFlow = queue.definition.consumer.flowId;
       this.alarm(props, `${id}-dlq-not-empty`, `Records for ${queue.definition.owner} were dead-lettered: inspect, fix, redrive (README)`, {
         metric: queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
         evaluationPeriods: 1,
       });
+      // dlq-not-empty stays in ALARM while anything is parked and never fires again; this one fires
+      // for every 5 minutes in which records were newly parked. The DLQ's depth (visible + in flight,
+      // so someone reading the DLQ is no new parking) counts the messages SQS moves there after
+      // maxReceiveCount, which no metric of ours sees and NumberOfMessagesSent does not count;
+      // RecordsParked counts what the consumer parks itself (SendMessage), even in a period in which
+      // an operator redrove others out. FILL(visible, REPEAT): a DLQ that stopped reporting (SQS
+      // reports only active queues) must not look as if it had just filled.
+      this.alarm(props, `${id}-records-parked`, `Records for ${queue.definition.owner} were newly parked in the ${id} DLQ in the last 5 minutes: inspect, fix, redrive (README)`, {
+        metric: new cloudwatch.MathExpression({
+          expression: 'MAX([DIFF(FILL(visible, REPEAT) + FILL(inFlight, 0)), FILL(parked, 0)])',
+          usingMetrics: {
+            visible: queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum' }),
+            inFlight: queue.deadLetterQueue.metricApproximateNumberOfMessagesNotVisible({ statistic: 'Maximum' }),
+            parked: flowMetric(MetricName.RecordsParked, consumerFlow),
+          },
+          label: `${id} records newly parked`,
+          period: FIVE_MINUTES,
+        }),
+        threshold: 0,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+        evaluationPeriods: 1,
+      });
+      this.alarm(
+        props,
+        `${id}-destination-config-fault`,
+        `${queue.definition.owner} refuses our key or endpoint (401, 403, 404, a redirect): nothing is parked, messages wait; run \`npx bridge doctor\` (README)`,
+        {
+          metric: flowMetric(MetricName.DestinationConfigFaults, consumerFlow),
+          threshold: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+        },
+      );
       const maxAge = props.oldestMessageAgeSecondsByQueue[id] ?? queue.definition.oldestMessageAlarmSeconds ?? props.oldestMessageAgeSeconds;
       this.alarm(props, `${id}-oldest-message`, `The ${id} queue holds a message older than ${maxAge} s: delivery is stuck or slow`, {
         metric: queue.queue.metricApproximateAgeOfOldestMessage({ period: FIVE_MINUTES, statistic: 'Maximum' }),
@@ -114,7 +170,6 @@ export class Monitoring extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
       });
-      const consumerFlow = queue.definition.consumer.flowId;
       this.alarm(props, `${id}-delivery-failures`, `Calls to ${queue.definition.owner} keep failing (DeliveryFailures in 2 of 3 periods of 5 min)`, {
         metric: flowMetric(MetricName.DeliveryFailures, consumerFlow),
         threshold: 1,
@@ -205,11 +260,20 @@ export class Monitoring extends Construct {
         12,
       ),
     );
+    dashboard.addWidgets(
+      graph('Requests refused: 401 (credentials) per flow', perFlow([MetricName.RequestsUnauthorized], ingress)),
+      graph('Requests refused: 400 (invalid, too deep) per flow', perFlow([MetricName.RequestsInvalid], ingress)),
+      graph('Requests refused: 413 (too big, too many records) per flow', perFlow([MetricName.RequestsTooLarge], ingress)),
+    );
     const consumerFlows = consumers.map((c) => c.flow);
     const drainFlows = consumers.filter((c) => c.queue.definition.drive.kind === 'schedule').map((c) => c.flow);
     dashboard.addWidgets(
       graph('Records delivered per destination', perFlow([MetricName.RecordsDelivered], consumerFlows), 6),
-      graph('Parked records and delivery failures', perFlow([MetricName.RecordsParked, MetricName.DeliveryFailures], consumerFlows), 6),
+      graph(
+        'Parked records, delivery failures, key or endpoint refused',
+        perFlow([MetricName.RecordsParked, MetricName.DeliveryFailures, MetricName.DestinationConfigFaults], consumerFlows),
+        6,
+      ),
       graph('Downstream calls and throttled calls', perFlow([MetricName.DownstreamCalls, MetricName.DownstreamThrottled], consumerFlows), 6),
       graph('Records per call (avg, max)', [...perFlow([MetricName.RecordsPerCall], consumerFlows, 'Average'), ...perFlow([MetricName.RecordsPerCall], consumerFlows, 'Maximum')], 6),
     );

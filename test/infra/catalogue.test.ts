@@ -130,10 +130,10 @@ describe('the catalogue: with every partner enabled, every flow is deployed and 
     expect(routeKeys.sort()).toEqual(ingressFlows.map((flow) => `${flow.method} ${flow.path}`).sort());
   });
 
-  it('has a queue, a DLQ, a consumer and four alarms for every queue', () => {
+  it('has a queue, a DLQ, a consumer and six alarms for every queue', () => {
     for (const queue of deliveryQueues) {
       expect(stack.queues.get(queue.id)).toBeDefined();
-      for (const alarm of ['dlq-not-empty', 'oldest-message', 'consumer-errors', 'delivery-failures']) {
+      for (const alarm of ['dlq-not-empty', 'records-parked', 'oldest-message', 'consumer-errors', 'delivery-failures', 'destination-config-fault']) {
         expect(alarmNames).toContain(`CatalogueWalk-${queue.id}-${alarm}`);
       }
     }

@@ -1,6 +1,7 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import { queueById } from '../../functions/catalogue';
 import { MetricName } from '../../functions/core/observability';
+import { UNAUTHORIZED_ALARM_THRESHOLD } from '../../lib/constructs/monitoring';
 import { configurations, fullConfig, idOf, lyticsConfig, minimalConfig, synthStack } from './stack-fixtures';
 
 describe.each(configurations)('alarms (%s configuration)', (_name, configOf) => {
@@ -11,8 +12,8 @@ describe.each(configurations)('alarms (%s configuration)', (_name, configOf) => 
   const notifies = { AlarmActions: [{ Ref: topicId }], OKActions: [{ Ref: topicId }], TreatMissingData: 'notBreaching' };
   const name = config.stackName;
 
-  it('are four per deployed queue, two per deployed upload job, three per deployed scheduled job and one for the API', () => {
-    expect(stack.monitoring.alarms).toHaveLength(plan.queues.length * 4 + plan.jobs.length * 2 + plan.scheduledJobs.length * 3 + 1);
+  it('are six per deployed queue, one per route, two per deployed upload job, three per deployed scheduled job and one for the API', () => {
+    expect(stack.monitoring.alarms).toHaveLength(plan.queues.length * 6 + plan.flows.length + plan.jobs.length * 2 + plan.scheduledJobs.length * 3 + 1);
     template.resourceCountIs('AWS::CloudWatch::Alarm', stack.monitoring.alarms.length);
   });
 
@@ -26,6 +27,89 @@ describe.each(configurations)('alarms (%s configuration)', (_name, configOf) => 
         Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [idOf(stack, stack.queues.get(id)!.deadLetterQueue), 'QueueName'] } }],
         ComparisonOperator: 'GreaterThanThreshold',
         Threshold: 0,
+      });
+    }
+  });
+
+  it('fire again whenever records are newly parked in a queue DLQ, by SQS (its depth, in flight included) or by the consumer (RecordsParked)', () => {
+    for (const { id, consumer } of plan.queues) {
+      const dlq = idOf(stack, stack.queues.get(id)!.deadLetterQueue);
+      const dlqMetric = (metricName: string) =>
+        Match.objectLike({
+          MetricStat: Match.objectLike({
+            Metric: { Namespace: 'AWS/SQS', MetricName: metricName, Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [dlq, 'QueueName'] } }] },
+            Stat: 'Maximum',
+            Period: 300,
+          }),
+          ReturnData: false,
+        });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ...notifies,
+        AlarmName: `${name}-${id}-records-parked`,
+        ComparisonOperator: 'GreaterThanThreshold',
+        Threshold: 0,
+        EvaluationPeriods: 1,
+        Metrics: Match.arrayWith([
+          Match.objectLike({ Expression: 'MAX([DIFF(FILL(visible, REPEAT) + FILL(inFlight, 0)), FILL(parked, 0)])', ReturnData: true }),
+          dlqMetric('ApproximateNumberOfMessagesVisible'),
+          dlqMetric('ApproximateNumberOfMessagesNotVisible'),
+          Match.objectLike({
+            MetricStat: Match.objectLike({
+              Metric: {
+                Namespace: 'BrazePartnerBridge',
+                MetricName: MetricName.RecordsParked,
+                Dimensions: Match.arrayEquals([
+                  { Name: 'flow', Value: consumer.flowId },
+                  { Name: 'service', Value: 'braze-partner-bridge' },
+                ]),
+              },
+              Stat: 'Sum',
+              Period: 300,
+            }),
+          }),
+        ]),
+      });
+    }
+  });
+
+  it('fire when a destination refuses our key or endpoint (DestinationConfigFaults of the consumer), pointing to bridge doctor', () => {
+    for (const { id, consumer } of plan.queues) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ...notifies,
+        AlarmName: `${name}-${id}-destination-config-fault`,
+        AlarmDescription: Match.stringLikeRegexp('nothing is parked, messages wait; run `npx bridge doctor`'),
+        Namespace: 'BrazePartnerBridge',
+        MetricName: MetricName.DestinationConfigFaults,
+        Dimensions: Match.arrayEquals([
+          { Name: 'flow', Value: consumer.flowId },
+          { Name: 'service', Value: 'braze-partner-bridge' },
+        ]),
+        Statistic: 'Sum',
+        Period: 300,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+        EvaluationPeriods: 1,
+      });
+    }
+  });
+
+  it('fire on a spike of 401s on each route (RequestsUnauthorized of its flow)', () => {
+    expect(UNAUTHORIZED_ALARM_THRESHOLD).toBe(20);
+    for (const flow of plan.flows) {
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', {
+        ...notifies,
+        AlarmName: `${name}-${flow.id}-unauthorized`,
+        Namespace: 'BrazePartnerBridge',
+        MetricName: MetricName.RequestsUnauthorized,
+        Dimensions: Match.arrayEquals([
+          { Name: 'flow', Value: flow.id },
+          { Name: 'service', Value: 'braze-partner-bridge' },
+        ]),
+        Statistic: 'Sum',
+        Period: 300,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: UNAUTHORIZED_ALARM_THRESHOLD,
+        EvaluationPeriods: 1,
       });
     }
   });
