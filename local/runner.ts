@@ -203,6 +203,9 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
   const dynamo = await startEmbeddedDynamo(dataPath ? path.join(dataPath, 'dedupe') : undefined);
   started.push(() => dynamo.stop());
   const dedupe = await dynamo.dedupeStore();
+  // One process per DATA_DIR: a claim still in flight belongs to a run that died; give it up so its
+  // messages are delivered at once rather than when the claim expires.
+  if (dataPath) await dedupe.releaseAllInFlight();
   // The handlers' metrics, counted as they are added (for the console): flow -> metric -> sum. The
   // Powertools Metrics object itself is untouched, so POWERTOOLS_METRICS_DISABLED still decides
   // whether EMF lines are printed.

@@ -4,6 +4,7 @@ import {
   ConditionalCheckFailedException,
   DynamoDBClient,
   PutItemCommand,
+  ScanCommand,
 } from '@aws-sdk/client-dynamodb';
 import { awsClientConfig } from './aws-clients';
 import type { Config } from './config';
@@ -96,6 +97,33 @@ export class DynamoDedupeStore implements DedupeStore {
 
   async release(keys: readonly string[]): Promise<void> {
     await this.write(keys.map((key) => ({ DeleteRequest: { Key: { pk: { S: key } } } })));
+  }
+
+  /**
+   * Gives up every in-flight claim of the table: for a single process that owns the table (npm
+   * start, one per DATA_DIR) when it starts, since any claim still in flight then belongs to a run
+   * that died, and its messages should be delivered at once, not after the claim expires. Never
+   * in AWS, where consumers run side by side. Resolves with how many were given up.
+   */
+  async releaseAllInFlight(): Promise<number> {
+    const keys: string[] = [];
+    let start: Record<string, { S: string }> | undefined;
+    do {
+      const page = await this.client.send(
+        new ScanCommand({
+          TableName: this.tableName,
+          FilterExpression: '#state = :inFlight',
+          ExpressionAttributeNames: { '#state': 'state' },
+          ExpressionAttributeValues: { ':inFlight': { S: 'in_flight' } },
+          ProjectionExpression: 'pk',
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) if (item.pk?.S) keys.push(item.pk.S);
+      start = page.LastEvaluatedKey as typeof start;
+    } while (start);
+    await this.release(keys);
+    return keys.length;
   }
 
   /** The live (not expired) items among `keys`. */

@@ -35,7 +35,8 @@ export const quietRetryPolicy = { retries: 2, baseDelayMs: 10, maxDelayMs: 3_000
 /** The local runner as the integration tests start it: a free port, silent, fast retries. */
 export function startTestRunner(env: Record<string, string>, options: Omit<RunnerOptions, 'env'> = {}): Promise<Runner> {
   return startRunner({
-    env: { PORT: '0', LOG_LEVEL: 'SILENT', DATA_DIR: ':memory:', ...env },
+    // A destination that fails is tried again after a second, not the local runner's 30 s to 60 s.
+    env: { PORT: '0', LOG_LEVEL: 'SILENT', DATA_DIR: ':memory:', DELIVERY_BACKOFF_MAX_SECONDS: '1', ...env },
     log: () => undefined,
     retryPolicy: quietRetryPolicy,
     ...options,

@@ -86,6 +86,18 @@ behavesAsADedupeStore('DynamoDedupeStore against the embedded DynamoDB of npm st
 });
 
 describe('DynamoDedupeStore against dynalite, in bulk', () => {
+  it('gives up every in-flight claim, and only those, for a process that starts on a table a dead run left', async () => {
+    const store = new DynamoDedupeStore('bpb-dedupe', dynamo!.client, () => NOW);
+    await store.claim(['dead-1', 'dead-2', 'done-1'], 3600);
+    await store.confirm(['done-1'], 3600);
+
+    expect(await store.releaseAllInFlight()).toBeGreaterThanOrEqual(2);
+
+    const claims = await store.claim(['dead-1', 'dead-2', 'done-1'], 60);
+    expect(claims.claimed).toEqual(new Set(['dead-1', 'dead-2']));
+    expect(claims.delivered).toEqual(new Set(['done-1']));
+  });
+
   it('claims, confirms and reads back more keys than one batch call takes', async () => {
     const store = new DynamoDedupeStore('bpb-dedupe', dynamo!.client, () => NOW);
     const keys = Array.from({ length: 130 }, (_, i) => `bulk-${i}`);
