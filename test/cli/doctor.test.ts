@@ -4,6 +4,8 @@ import { CloudFormationClient, ListStackResourcesCommand } from '@aws-sdk/client
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
+import { deliveryQueues, partners } from '../../functions/catalogue';
+import { settingNames } from '../../functions/core/settings';
 import { type StubAnswer, StubServer } from '../support/stub-server';
 import { stopAll } from '../support/teardown';
 import { bridge } from './support';
@@ -56,6 +58,18 @@ function tableRow(out: string, destination: string, check: string): { result: st
   const [, , result, ...why] = line.split(/ {2,}/);
   return { result: result!, why: why.join('  ') };
 }
+
+describe("the partners' doctor checks", () => {
+  it.each(partners.map((partner) => [partner.id, partner] as const))('%s: checks its own URL setting and queues, each with a source', (_id, partner) => {
+    expect(partner.doctor?.length).toBeGreaterThan(0);
+    for (const check of partner.doctor ?? []) {
+      expect(settingNames(partner.settings.schema)).toContain(check.urlSetting);
+      for (const queue of check.queues ?? []) expect(deliveryQueues.find((q) => q.id === queue)?.owner).toBe(partner.id);
+      expect(check.source.length).toBeGreaterThan(20);
+      if ('cannotCheck' in check) expect(check.cannotCheck).toMatch(/^cannot check without sending: /);
+    }
+  });
+});
 
 describe('bridge doctor --local: one harmless call per destination of the environment npm start reads', () => {
   const braze = new StubServer(() => BRAZE_NO_OBJECTS);
