@@ -3,6 +3,7 @@ import {
   DeleteMessageBatchCommand,
   type Message,
   ReceiveMessageCommand,
+  SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -10,7 +11,8 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import type { DeliveryQueue } from '../../../functions/core/catalogue-types';
 import { loadConfig } from '../../../functions/core/config';
-import { createDeliveryConsumer, type DrainResult } from '../../../functions/core/delivery-consumer';
+import { type CallOptions, createDeliveryConsumer, type DrainResult } from '../../../functions/core/delivery-consumer';
+import { RetryableDeliveryError } from '../../../functions/core/errors';
 import { createDeps } from '../../../functions/core/deps';
 import type { DedupeStore } from '../../../functions/core/dedupe';
 import { MESSAGE_ID_ATTRIBUTE, QueueSender } from '../../../functions/core/queue';
@@ -53,12 +55,13 @@ function message(id: string, body: Body, dedupeId?: string): Message {
   };
 }
 
-function setup(queue: DeliveryQueue, settings: Record<string, unknown>, clock = new FakeClock()) {
+function setup(queue: DeliveryQueue, settings: Record<string, unknown>, clock = new FakeClock(), send?: (bodies: Body[], call: CallOptions) => Promise<[]>) {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const sqs = new SQSClient({ region: 'eu-west-1' });
   const sqsMock = mockClient(sqs);
   sqsMock.on(DeleteMessageBatchCommand).resolves({});
   sqsMock.on(ChangeMessageVisibilityBatchCommand).resolves({});
+  sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({ Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `copy-${e.Id}` })), Failed: [] }));
   const calls: Body[][] = [];
   const config = loadConfig({ LOG_LEVEL: 'SILENT', QUEUE_URL, DLQ_URL: `${QUEUE_URL}-dlq` });
   const deps = createDeps('test-delivery', config, { sqs, queue: new QueueSender(sqs), clock });
@@ -69,9 +72,9 @@ function setup(queue: DeliveryQueue, settings: Record<string, unknown>, clock = 
       schema,
       weight: (body) => body.items.length,
       group: (body) => body.group,
-      send: async (bodies) => {
+      send: async (bodies, call) => {
         calls.push(bodies);
-        return [];
+        return send ? send(bodies, call) : [];
       },
     },
     deps,
@@ -126,6 +129,38 @@ describe('the scheduled drive', () => {
     expect(calls).toEqual([[body]]);
     const deleted = sqsMock.commandCalls(DeleteMessageBatchCommand).flatMap((call) => call.args[0].input.Entries ?? []).map((e) => e.ReceiptHandle);
     expect(deleted.sort()).toEqual(['receipt-copy', 'receipt-first']);
+  });
+
+  it('hands send a client with no in-process retry: every attempt spends budget, whatever the partner writes', async () => {
+    let retries: number | undefined;
+    const { handler, sqsMock } = setup(scheduled, settings, new FakeClock(), async (_bodies, call) => {
+      retries = call.http.retryPolicy.retries;
+      return [];
+    });
+    sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [message('m', { group: 'g', items: ['a'] })] }).resolves({ Messages: [] });
+
+    await handler({}, context(50_000));
+
+    expect(retries).toBe(0);
+  });
+
+  it('lets a failed call wait one interval and puts the messages it did not try back as copies, spending no receive', async () => {
+    const { handler, sqsMock, calls } = setup(scheduled, settings, new FakeClock(), async () => {
+      throw new RetryableDeliveryError('test answered 503', 503);
+    });
+    const waiting = Array.from({ length: 3 }, (_, i) => message(`m${i}`, { group: `g${i}`, items: [`r${i}`] }));
+    sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: waiting }).resolves({ Messages: [] });
+
+    const result = (await handler({}, context(50_000))) as DrainResult;
+
+    expect(calls).toHaveLength(1);
+    expect(result).toMatchObject({ calls: 1, records: 0, failedMessages: 3 });
+    const waits = sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand).flatMap((call) => call.args[0].input.Entries ?? []);
+    expect(waits.map((entry) => [entry.ReceiptHandle, entry.VisibilityTimeout])).toEqual([['receipt-m0', 60]]);
+    const copies = sqsMock.commandCalls(SendMessageBatchCommand).flatMap((call) => call.args[0].input.Entries ?? []);
+    expect(copies.map((entry) => [JSON.parse(entry.MessageBody!).group, entry.DelaySeconds])).toEqual([['g1', 60], ['g2', 60]]);
+    const deleted = sqsMock.commandCalls(DeleteMessageBatchCommand).flatMap((call) => call.args[0].input.Entries ?? []).map((e) => e.ReceiptHandle);
+    expect(deleted.sort()).toEqual(['receipt-m1', 'receipt-m2']);
   });
 
   it('refuses a budget that leaves a run no call, naming the setting', () => {
