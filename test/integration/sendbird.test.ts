@@ -108,6 +108,15 @@ describe('sendbird-notifications and sendbird-status, through the local runner',
     expect(sendbird.requests).toHaveLength(1);
   });
 
+  it('notifies every recipient of batch webhooks that share one id (a campaign dispatch id), the first alone and the others later', async () => {
+    await post(runner, '/sendbird/notifications', webhook({ recipient: 'dispatch-user-1', id: 'dispatch-8' }));
+    await sendbird.waitForRequests(1);
+    await Promise.all(['dispatch-user-2', 'dispatch-user-3'].map((user) => post(runner, '/sendbird/notifications', webhook({ recipient: user, id: 'dispatch-8' }))));
+
+    await eventually(() => (sendbird.requests.flatMap((r) => bodyOf(r).targets).length >= 3 ? true : undefined), 10_000, 'three recipients');
+    expect(sendbird.requests.flatMap((r) => bodyOf(r).targets).sort()).toEqual(['dispatch-user-1', 'dispatch-user-2', 'dispatch-user-3']);
+  });
+
   it('refuses a webhook with neither targets nor recipient, naming the field', async () => {
     const response = await post(runner, '/sendbird/notifications', { template_key: 'x' });
 
