@@ -12,7 +12,7 @@
  * - otherwise a deployed stack (`--stack`, default BrazePartnerBridge): the environment of each
  *   destination's consumer function (CloudFormation ListStackResources, Lambda
  *   GetFunctionConfiguration) and the secret it names (Secrets Manager GetSecretValue). Credentials
- *   stay in memory; no URL is printed (Movable Ink's carries its key), only the setting's name.
+ *   stay in memory; no URL is printed (a partner may issue one with its key inside), only the setting's name.
  *
  * Redirects are never followed (`redirect: 'manual'`): a 3xx is reported, and the credential
  * never reaches the other host. Exit 0 when every check is ok, cannot be made or has nothing to
@@ -67,7 +67,7 @@ type Resolved =
       /** The settings the destination's consumer reads (an environment). */
       settings: Readonly<Record<string, string | undefined>>;
       credentials: () => Promise<Credentials>;
-      /** How to name a credential field to the operator: `BRAZE_API_KEY`, `api_key of the braze secret (BRAZE_SECRET_ID)`. */
+      /** How to name a credential field to the operator: `<PREFIX>_API_KEY`, `api_key of the <partner> secret (<PREFIX>_SECRET_ID)`. */
       credentialName: (field: OutboundSecretField) => string;
     };
 
