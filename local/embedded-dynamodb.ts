@@ -1,5 +1,5 @@
 import type { AddressInfo } from 'node:net';
-import { CreateTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DescribeTableCommand, DynamoDBClient, ResourceInUseException } from '@aws-sdk/client-dynamodb';
 import dynalite from 'dynalite';
 import { DynamoDedupeStore } from '../functions/core/dedupe';
 import { DynamoJobStateStore } from '../functions/core/job-state';
@@ -32,6 +32,16 @@ export async function startEmbeddedDynamo(dataPath?: string): Promise<EmbeddedDy
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const client = new DynamoDBClient({ endpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
   const tables = new Map<string, Promise<unknown>>();
+  // dynalite answers CreateTable with CREATING and refuses a Scan or Query of the table (not found)
+  // until it is ACTIVE, a moment later even with createTableMs 0.
+  const untilActive = async (name: string) => {
+    for (let tries = 0; tries < 500; tries++) {
+      const { Table } = await client.send(new DescribeTableCommand({ TableName: name }));
+      if (Table?.TableStatus === 'ACTIVE') return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error(`table ${name} did not become ACTIVE`);
+  };
   // Created once; one kept from an earlier run (DATA_DIR) is used as it is.
   const ensureTable = async (name: string) => {
     if (!tables.has(name)) {
@@ -48,7 +58,8 @@ export async function startEmbeddedDynamo(dataPath?: string): Promise<EmbeddedDy
           )
           .catch((error: unknown) => {
             if (!(error instanceof ResourceInUseException)) throw error;
-          }),
+          })
+          .then(() => untilActive(name)),
       );
     }
     await tables.get(name);
