@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { mkdirSync } from 'node:fs';
-import { SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, SetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
 import { type DeliveryQueue, deliveryQueues, type IngressFlow, ingressFlows, partners } from '../functions/catalogue';
@@ -21,6 +21,8 @@ import { EventSourcePoller, type SqsHandler } from './poller';
 import { checkedConfig, Sandbox, startSandboxFor } from './sandbox';
 import { laneQueueVariable } from '../functions/core/catalogue-types';
 import { createLocalRoutes, type LocalRoute } from './local-routes';
+import { lockDataDir } from './data-dir-lock';
+import { chunk } from '../functions/core/pack';
 import { type OnInvoke, reportingInvocations } from './invoke-hook';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -82,6 +84,8 @@ export interface Runner {
   dataDir?: string;
   /** Queues found in DATA_DIR at start (0 on a fresh one). */
   restoredQueues: number;
+  /** Messages an earlier run on DATA_DIR had received and not finished, made visible again at start. */
+  resumedInFlight: number;
   /** Messages (visible, in flight and delayed) a queue or its DLQ holds. */
   depth: (queueId: string, which?: 'queue' | 'dlq') => Promise<number>;
   /** Messages each queue and its DLQ hold. */
@@ -168,6 +172,9 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
   const persistent = dataDir !== ':memory:';
   const dataPath = persistent ? path.resolve(dataDir) : undefined;
   if (dataPath) mkdirSync(dataPath, { recursive: true });
+  // One run per folder (a second one is refused here, naming the folder and the holder's pid).
+  const lock = dataPath ? lockDataDir(dataPath) : undefined;
+  if (lock) started.push(() => lock.release());
   const fauxqs = await startFauxqs({
     port: 0,
     logger: false,
@@ -225,8 +232,8 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
   const intervalOf = (queue: DeliveryQueue): number => (queue.drive.kind === 'schedule' ? Number(config.env[queue.drive.intervalSetting]) : 0);
 
   /**
-   * A queue restored from DATA_DIR keeps its messages (in flight ones included, back after their
-   * visibility timeout); only its attributes are brought up to date. A new one is created.
+   * A queue restored from DATA_DIR keeps its messages; only its attributes are brought up to date
+   * (and what was in flight is made visible, below). A new one is created.
    */
   const restored: string[] = [];
   const ensureQueue = (name: string, attributes: Record<string, string>) => {
@@ -257,6 +264,28 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
   }
 
   await Promise.all(pendingAttributes);
+
+  /**
+   * What an earlier run on DATA_DIR had received and not finished (a batch being delivered, one its
+   * consumer set to back off, a DLQ peek) stays in flight until its visibility timeout: 6 minutes for
+   * Braze. The lock says that run is gone, so nobody will finish it: it is made visible again within
+   * a second and delivered. (Receiving it again counts toward maxReceiveCount, as after a Lambda
+   * crash.) One second rather than 0: fauxqs 2.4.1 fails to write a visibility of 0 to its SQLite (it
+   * sets the NOT NULL receive count to null) and answers 500, while any other value is kept.
+   */
+  let resumedInFlight = 0;
+  for (const name of restored) {
+    const held = fauxqs.inspectQueue(name);
+    for (const batch of chunk(held?.messages.inflight ?? [], 10)) {
+      const result = await sqs.send(
+        new ChangeMessageVisibilityBatchCommand({
+          QueueUrl: held?.url,
+          Entries: batch.map((m, i) => ({ Id: String(i), ReceiptHandle: m.receiptHandle, VisibilityTimeout: 1 })),
+        }),
+      );
+      resumedInFlight += result.Successful?.length ?? 0;
+    }
+  }
 
   // Consumers: event-source pollers and scheduled drains, each with its own function's deps.
   const pollers: EventSourcePoller[] = [];
@@ -429,6 +458,7 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
     sandboxed,
     dataDir: dataPath,
     restoredQueues: restored.length,
+    resumedInFlight,
     depth: (queueId: string, which: 'queue' | 'dlq' = 'queue') => {
       const q = queues.get(queueId);
       if (!q) throw new Error(`no queue ${queueId}`);
@@ -466,6 +496,7 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
       await fauxqs.stop();
       await sandbox.stop();
       await dynamo.stop();
+      lock?.release();
     },
   };
   localRoutes.push(...createLocalRoutes(runner));

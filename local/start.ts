@@ -5,12 +5,9 @@ import { type Runner, startRunner } from './runner';
 /** `npm start`: the whole bridge on http://localhost:$PORT (SPEC section 5). Ctrl-C stops it. */
 let runner: Runner;
 try {
-  // BRIDGE_LOCAL_VISIBILITY_SECONDS: how long a message a run received stays invisible (the catalogue's
-  // 6x the consumer timeout unless set), e.g. to see a crashed run's messages come back sooner.
-  const visibility = Number(process.env.BRIDGE_LOCAL_VISIBILITY_SECONDS);
-  runner = await startRunner(Number.isFinite(visibility) && visibility > 0 ? { queueOverrides: { visibilityTimeoutSeconds: visibility } } : {});
+  runner = await startRunner();
 } catch (error) {
-  // A wrong variable is the user's to fix: say which, without a stack trace.
+  // A wrong variable, or a DATA_DIR another run holds, is the user's to fix: say which, in one line.
   if (!(error instanceof ConfigError)) throw error;
   console.error(`braze-partner-bridge: ${error.message}`);
   process.exit(1);
@@ -31,6 +28,9 @@ if (runner.dataDir) {
   line(`data: ${runner.dataDir} (queues, DLQs and the dedupe table survive a restart; DATA_DIR=:memory: keeps nothing, deleting the folder starts afresh)`);
 } else {
   line('data: in memory (DATA_DIR=:memory:): what is queued ends with the process');
+}
+if (runner.resumedInFlight > 0) {
+  line(`resumed: ${runner.resumedInFlight} message(s) the previous run had received and not finished, delivered now`);
 }
 const backlog = (await runner.backlog()).filter((q) => q.waiting > 0 || q.parked > 0);
 if (backlog.length > 0) {

@@ -102,8 +102,6 @@ describe('npm start keeps what it accepted in DATA_DIR', () => {
       INBOUND_TOKEN: 'crash-token',
       BRAZE_REST_ENDPOINT: brazeUrl,
       BRAZE_API_KEY: 'braze-key',
-      // A message the killed run held comes back 3 s after its receive (6 min with the catalogue's 6x rule).
-      BRIDGE_LOCAL_VISIBILITY_SECONDS: '3',
     };
     const postJson = (url: string, route: string, body: unknown) =>
       fetch(`${url}${route}`, { method: 'POST', headers: { authorization: 'Bearer crash-token', 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -130,8 +128,11 @@ describe('npm start keeps what it accepted in DATA_DIR', () => {
     await second.ready;
     await eventually(() => (/waiting from an earlier run: .*braze-track \d+ queued/.test(second.output()) ? true : undefined), 10_000, 'the backlog line');
 
+    // What the killed run held in flight (6 min of visibility for Braze's queue) goes at once.
+    expect(second.output()).toMatch(/resumed: \d+ message\(s\) the previous run had received and not finished/);
     const attributes = () => braze.requests.flatMap((r: StubRequest) => (r.body as { attributes?: { braze_id: string }[] }).attributes ?? []);
     const events = () => braze.requests.flatMap((r: StubRequest) => (r.body as { events?: { external_id: string }[] }).events ?? []);
+    // Within seconds (30 s at most), not after the visibility timeout.
     await eventually(() => (new Set(attributes().map((a) => a.braze_id)).size >= 20 && events().length >= 10 ? true : undefined), 30_000, 'every record');
     await new Promise((resolve) => setTimeout(resolve, 1_500));
 
@@ -141,5 +142,46 @@ describe('npm start keeps what it accepted in DATA_DIR', () => {
     const exited = new Promise<number | null>((resolve) => second.child.once('exit', (code) => resolve(code)));
     second.child.kill('SIGINT');
     expect(await exited).toBe(0);
+  });
+});
+
+describe('npm start is one process per DATA_DIR', () => {
+  let dataDir = '';
+
+  beforeAll(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'bridge-lock-'));
+  });
+  afterAll(() => stopAll(() => (dataDir ? rm(dataDir, { recursive: true, force: true }) : undefined)));
+
+  it('refuses a second run on the same folder at once, in one line naming it and the first run’s pid, while the first keeps serving', async () => {
+    const first = start({ DATA_DIR: dataDir, INBOUND_TOKEN: 'lock-token' });
+    const firstUrl = await first.ready;
+
+    const second = start({ DATA_DIR: dataDir, INBOUND_TOKEN: 'lock-token' });
+    const refused = second.ready.then(() => 'came up', (error: Error) => error.message);
+    const code = await new Promise<number | null>((resolve) => second.child.once('exit', (exitCode) => resolve(exitCode)));
+
+    expect(code).toBe(1);
+    expect(await refused).toMatch(/exited with 1/);
+    const said = second.output().trim();
+    const pid = Number(/\(pid (\d+)\)/.exec(said)?.[1]);
+    expect(said).toBe(
+      `braze-partner-bridge: DATA_DIR ${dataDir} is in use by another npm start (pid ${pid}); ` +
+        'stop that one first, or give this one another DATA_DIR (DATA_DIR=:memory: keeps nothing)',
+    );
+    expect((await fetch(`${firstUrl}/_health`)).status).toBe(200);
+    // The pid named is the first run's: it ends with the first run's process group.
+    expect(() => process.kill(pid, 0)).not.toThrow();
+    const killed = new Promise((resolve) => first.child.once('exit', resolve));
+    process.kill(-first.child.pid!, 'SIGKILL');
+    await killed;
+    await eventually(() => {
+      try {
+        process.kill(pid, 0);
+        return undefined;
+      } catch {
+        return true;
+      }
+    }, 10_000, 'the named process to end');
   });
 });
