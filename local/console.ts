@@ -5,6 +5,7 @@ import { fileURLToPath } from 'node:url';
 import { ingressFlows, partners } from '../functions/catalogue';
 import { MetricName } from '../functions/core/observability';
 import type { LocalRoute } from './local-routes';
+import { fromLoopback } from './operator-guard';
 import type { OutboundCall, Runner } from './runner';
 
 /** The page's files: plain HTML, CSS and a script, served as they are (no build step). */
@@ -147,15 +148,6 @@ function bodyPreview(body: unknown): Pick<ConsoleRequest, 'body' | 'bodyChars'> 
   return text.length > BODY_PREVIEW_CHARS ? { body: text.slice(0, BODY_PREVIEW_CHARS), bodyChars: text.length } : { body: text };
 }
 
-/**
- * Only a page loaded from this machine's own name: the state holds the last request bodies, so a
- * tunnel (or a DNS-rebinding page) reaching the port gets nothing from it.
- */
-function fromLoopback(req: IncomingMessage): boolean {
-  const host = (req.headers.host ?? '').toLowerCase().replace(/:\d+$/, '');
-  return host === 'localhost' || host.endsWith('.localhost') || host === '127.0.0.1' || host === '[::1]';
-}
-
 const securityHeaders = {
   'content-security-policy':
     "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
@@ -174,6 +166,8 @@ export function consoleRoutes(runner: Runner): LocalRoute[] {
     const isState = url.pathname === '/_console/state';
     const asset = assets[url.pathname];
     if (req.method !== 'GET' || (!isState && !asset)) return false;
+    // The state holds the last request bodies: only for a page loaded from this machine's own name
+    // (the runner refuses other hosts first, for every operator route; this keeps the page safe alone).
     if (!fromLoopback(req)) {
       res.writeHead(403, { 'content-type': 'text/plain; charset=utf-8', ...securityHeaders });
       res.end('The local console answers only on localhost (http://localhost:PORT/).\n');

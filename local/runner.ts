@@ -22,6 +22,8 @@ import { checkedConfig, Sandbox, startSandboxFor } from './sandbox';
 import { laneQueueVariable } from '../functions/core/catalogue-types';
 import { createLocalRoutes, type LocalRoute } from './local-routes';
 import { lockDataDir } from './data-dir-lock';
+import { refuseOtherHosts } from './operator-guard';
+import { closeUnlessBodyRead, readBody } from './request-body';
 import { chunk } from '../functions/core/pack';
 import { type OnInvoke, reportingInvocations } from './invoke-hook';
 
@@ -355,6 +357,7 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
   // Filled once the runner object exists (below): they read its queues, SQS client and sandbox.
   const localRoutes: LocalRoute[] = [];
   const server: Server = createServer((req, res) => {
+    closeUnlessBodyRead(req, res);
     void serve(req, res).catch(() => {
       if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: 'internal error, please retry' }));
@@ -365,10 +368,13 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
     const started = Date.now();
     const url = new URL(req.url ?? '/', 'http://localhost');
     const send = (status: number, body: unknown, note = '') => {
-      res.writeHead(status, { 'content-type': 'application/json' });
+      // A 413 closes its connection whatever was read (API Gateway's answer to a body over its cap).
+      res.writeHead(status, { 'content-type': 'application/json', ...(status === 413 ? { connection: 'close' } : {}) });
       res.end(typeof body === 'string' ? body : JSON.stringify(body));
       if (!url.pathname.startsWith('/_')) log(`${req.method} ${url.pathname} ${status} ${Date.now() - started} ms${note}`);
     };
+    // The console, /_sandbox and /_dlq answer only under this machine's name (403 otherwise).
+    if (refuseOtherHosts(req, res, url)) return;
     if (req.method === 'GET' && url.pathname === '/_sandbox/requests') return send(200, sandbox.requests);
     // Operator pages and APIs of the local run (console, DLQ admin, OpenAPI document): local/local-routes.ts.
     for (const route of localRoutes) if (await route(req, res, url)) return;
@@ -379,13 +385,8 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
       .find((candidate) => candidate.params !== undefined);
     if (!match) return send(404, { message: 'Not Found' });
 
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > API_GATEWAY_MAX_BODY) return send(413, { message: 'Request Entity Too Large' });
-      chunks.push(chunk as Buffer);
-    }
+    const body = await readBody(req, API_GATEWAY_MAX_BODY);
+    if (body === undefined) return send(413, { message: 'Request Entity Too Large' });
     const headers = Object.fromEntries(
       Object.entries(req.headers).map(([k, v]) => [k.toLowerCase(), Array.isArray(v) ? v.join(',') : (v ?? '')]),
     );
@@ -398,7 +399,7 @@ async function start(options: RunnerOptions, started: (() => Promise<unknown> | 
       headers,
       queryStringParameters: url.search ? Object.fromEntries(url.searchParams) : undefined,
       pathParameters: Object.keys(match.params ?? {}).length ? match.params : undefined,
-      body: Buffer.concat(chunks).toString('utf8'),
+      body: body.toString('utf8'),
       isBase64Encoded: false,
       requestContext: {
         accountId: '000000000000',
