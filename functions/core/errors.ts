@@ -54,14 +54,17 @@ export class RetryableDeliveryError extends BridgeError {
   constructor(
     message: string,
     readonly status?: number,
-    options?: { cause?: unknown; retryAfterMs?: number },
+    options?: { cause?: unknown; retryAfterMs?: number; responseText?: string },
   ) {
     super(message, options);
     this.retryAfterMs = options?.retryAfterMs;
+    this.responseText = options?.responseText;
   }
 
   /** How long the destination asked us to wait (Retry-After, X-RateLimit-Reset on a 429), if it said. */
   readonly retryAfterMs?: number;
+  /** The destination's answer, for the partner to read (a vendor code in an error body); never logged: it may hold PII. */
+  readonly responseText?: string;
 }
 
 /**
@@ -73,10 +76,18 @@ export class PermanentDeliveryError extends BridgeError {
   constructor(
     message: string,
     readonly status?: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; responseText?: string },
   ) {
     super(message, options);
+    this.responseText = options?.responseText;
   }
+
+  /**
+   * The destination's answer, for the partner to read: a vendor may say in the body of a 400 that
+   * the fault is ours (Sendbird's code 403100, "permission denied") or which records it refused.
+   * Never logged: it may hold PII.
+   */
+  readonly responseText?: string;
 }
 
 /** The destination refused a call as too big (413): its halves may each be accepted. */
@@ -91,8 +102,12 @@ export class DestinationConfigError extends BridgeError {
   constructor(
     message: string,
     readonly status?: number,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; responseText?: string },
   ) {
     super(message, options);
+    this.responseText = options?.responseText;
   }
+
+  /** The destination's answer, for the partner to read; never logged: it may hold PII. */
+  readonly responseText?: string;
 }

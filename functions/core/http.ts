@@ -151,7 +151,8 @@ export class HttpClient {
    * Retry-After / X-RateLimit-Reset. Resolves with a 2xx response; throws what `classifyAnswer`
    * says otherwise: DestinationConfigError (3xx, 401, 403, 404 on a fixed endpoint),
    * TooLargeDeliveryError (413), PermanentDeliveryError (other 4xx), and RetryableDeliveryError
-   * (carrying the delay the server asked for) once retries (or the deadline) run out.
+   * (carrying the delay the server asked for) once retries (or the deadline) run out. An error
+   * thrown for an answer carries the answer's text as `responseText`, for the partner to read.
    * With a deadline, no attempt starts with less than MIN_ATTEMPT_MS left (the first one included:
    * it throws without calling fetch) and every attempt times out by the deadline.
    */
@@ -178,15 +179,17 @@ export class HttpClient {
         const answer = classifyAnswer(response.status, request.fixedEndpoint ?? true);
         const said = `${options.label} answered ${response.status}`;
         if (answer === 'delivered') return { status: response.status, headers: response.headers, text };
+        // The answer's text rides on the error for the partner to read (a vendor code in a 400's body).
+        const responseText = text;
         if (answer === 'config') {
           const why = response.status < 400 ? ': redirects are not followed' : '';
-          throw new DestinationConfigError(`${said}${why}`, response.status);
+          throw new DestinationConfigError(`${said}${why}`, response.status, { responseText });
         }
-        if (answer === 'too-big') throw new TooLargeDeliveryError(said, response.status);
-        if (answer === 'refused') throw new PermanentDeliveryError(said, response.status);
+        if (answer === 'too-big') throw new TooLargeDeliveryError(said, response.status, { responseText });
+        if (answer === 'refused') throw new PermanentDeliveryError(said, response.status, { responseText });
         // Braze sends X-RateLimit-Reset on every answer; it says when to retry only on a 429.
         requestedDelay = serverRequestedDelay(response.headers, this.clock.now(), response.status === 429);
-        lastError = new RetryableDeliveryError(said, response.status, { retryAfterMs: requestedDelay });
+        lastError = new RetryableDeliveryError(said, response.status, { retryAfterMs: requestedDelay, responseText });
       } catch (error) {
         if (error instanceof PermanentDeliveryError || error instanceof DestinationConfigError) throw error;
         const reason = error instanceof Error ? error.name : 'unknown';
