@@ -208,6 +208,19 @@ describe('HttpClient.send', () => {
     expect(error.status).toBe(404);
   });
 
+  it('keeps the answer text on the error it throws, for the partner to read a vendor code in a 4xx body', async () => {
+    // Sendbird answers a token without permission with a 400 whose body names code 403100 (its
+    // Notifications API error codes page): only the body tells it from a refused record.
+    const body = '{"error": true, "code": 403100, "message": "Permission denied"}';
+    const { client } = clientWith([reply(400, body), reply(401, 'bad key'), reply(503, 'busy')], { policy: { ...policy, retries: 0 } });
+
+    expect((await rejectionOf(PermanentDeliveryError, client.send(request, { label }))).responseText).toBe(body);
+    expect((await rejectionOf(DestinationConfigError, client.send(request, { label }))).responseText).toBe('bad key');
+    const retryable = await rejectionOf(RetryableDeliveryError, client.send(request, { label }));
+    expect(retryable.responseText).toBe('busy');
+    expect(retryable.message).not.toContain('busy');
+  });
+
   it('marks a 413 as too big, so the consumer splits the call', async () => {
     const { client } = clientWith([reply(413)]);
 
