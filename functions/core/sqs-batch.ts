@@ -31,18 +31,23 @@ export function parseRecords<S extends z.ZodMiniType>(records: readonly SQSRecor
     const body = parseMessageBody(schema, record.body);
     if (body === undefined) invalid.push(record);
     else {
-      const attributes: Record<string, string> = {};
-      for (const [name, value] of Object.entries(record.messageAttributes ?? {})) if (value.stringValue !== undefined) attributes[name] = value.stringValue;
-      valid.push({
-        messageId: record.messageId,
-        body,
-        receiveCount: Number(record.attributes?.ApproximateReceiveCount ?? 1),
-        dedupeId: attributes[MESSAGE_ID_ATTRIBUTE],
-        message: { receiptHandle: record.receiptHandle, body: record.body, attributes },
-      });
+      const attributes = stringAttributes(Object.entries(record.messageAttributes ?? {}).map(([name, value]) => [name, value.stringValue]));
+      valid.push(parsedRecord(record.messageId, body, record.attributes?.ApproximateReceiveCount, { receiptHandle: record.receiptHandle, body: record.body, attributes }));
     }
   }
   return { valid, invalid };
+}
+
+/** The string-valued message attributes among (name, value) pairs. */
+export function stringAttributes(pairs: readonly (readonly [string, string | undefined])[]): Record<string, string> {
+  const attributes: Record<string, string> = {};
+  for (const [name, value] of pairs) if (value !== undefined) attributes[name] = value;
+  return attributes;
+}
+
+/** A received message as the consumer holds it, whichever drive received it. */
+export function parsedRecord<T>(messageId: string, body: T, receiveCount: string | undefined, message: ReceivedMessage): ParsedRecord<T> {
+  return { messageId, body, receiveCount: Number(receiveCount ?? 1), dedupeId: message.attributes[MESSAGE_ID_ATTRIBUTE], message };
 }
 
 /** A message body as the schema's type, or undefined when it is not JSON or not of that shape. */

@@ -6,7 +6,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { SQSRecord } from 'aws-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Clock } from '../../functions/core/clock';
+import { type OutgoingMessage, QueueSender } from '../../functions/core/queue';
 
 /** A clock whose sleep returns at once, records the delay and moves `now` forward by it. */
 export class FakeClock implements Clock {
@@ -115,4 +117,16 @@ export async function rejectionOf<E extends Error>(type: abstract new (...args: 
     throw error;
   }
   throw new Error(`expected a ${type.name}`);
+}
+
+/** A queue that records what an ingress enqueues instead of calling SQS (unit tests of ingress handlers). */
+export class RecordingQueue extends QueueSender {
+  readonly sent: OutgoingMessage[] = [];
+  constructor() {
+    super(new SQSClient({ region: 'eu-west-1' }));
+  }
+  override async sendAll(_queueUrl: string, messages: readonly OutgoingMessage[]): Promise<string[]> {
+    this.sent.push(...messages);
+    return messages.map((_, i) => `mid-${i}`);
+  }
 }

@@ -10,7 +10,6 @@ import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import Ajv2020 from 'ajv/dist/2020';
 import addFormats from 'ajv-formats';
 import type { Context } from 'aws-lambda';
@@ -20,7 +19,6 @@ import { laneQueueVariable } from '../../functions/core/catalogue-types';
 import { loadConfig } from '../../functions/core/config';
 import { createDeps, type Deps } from '../../functions/core/deps';
 import type { HttpEvent, HttpResult } from '../../functions/core/ingress';
-import { type OutgoingMessage, QueueSender } from '../../functions/core/queue';
 import { EnvSecretStore } from '../../functions/core/secrets';
 import { validate } from '../../functions/core/validation';
 import { signatureHeader, verifySendbirdSignature } from '../../functions/sendbird/status';
@@ -38,7 +36,7 @@ import {
 import { openApiRoutes } from '../../local/openapi-route';
 import type { Runner } from '../../local/runner';
 import { stopAll } from '../support/teardown';
-import { FakeClock, readFixture } from './helpers';
+import { FakeClock, readFixture, RecordingQueue } from './helpers';
 
 const projectRoot = path.resolve(__dirname, '../..');
 const TOKEN = 'openapi-test-token';
@@ -229,16 +227,6 @@ describe('the OpenAPI document', () => {
   });
 
   describe('what the real handlers answer matches the documented responses', () => {
-    class RecordingQueue extends QueueSender {
-      readonly sent: OutgoingMessage[] = [];
-      constructor() {
-        super(new SQSClient({ region: 'eu-west-1' }));
-      }
-      override async sendAll(_queueUrl: string, messages: readonly OutgoingMessage[]): Promise<string[]> {
-        this.sent.push(...messages);
-        return messages.map((_, i) => `mid-${i}`);
-      }
-    }
     const context = { awsRequestId: 'aws-1', functionName: 'f', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
     const lanes = Object.fromEntries(deliveryQueues.map((queue) => [laneQueueVariable(queue.id), `https://sqs.test/${queue.id}`]));
     const config = loadConfig({ LOG_LEVEL: 'SILENT', QUEUE_URL: 'https://sqs.test/queue', INBOUND_TOKEN: TOKEN, MAX_BODY_BYTES: String(MAX_BODY_BYTES), ...lanes });

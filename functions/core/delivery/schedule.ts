@@ -5,8 +5,8 @@ import { callsPerRun } from '../budget';
 import type { ScheduleDrive } from '../catalogue-types';
 import { ConfigError } from '../errors';
 import { MetricName, MetricUnit } from '../observability';
-import { deleteMessages, MESSAGE_ID_ATTRIBUTE } from '../queue';
-import { firstCopies, type ParsedRecord, parseMessageBody } from '../sqs-batch';
+import { deleteMessages } from '../queue';
+import { firstCopies, type ParsedRecord, parsedRecord, parseMessageBody, stringAttributes } from '../sqs-batch';
 import { type ConsumerCore, deliverRecords } from './core';
 import { SAFETY_MARGIN_MS } from './event-source';
 import { copyForLater, waitThenRetry } from './settle';
@@ -92,15 +92,8 @@ export function scheduleDrive<S extends z.ZodMiniType>(core: ConsumerCore<z.infe
           continue;
         }
         held.set(message.MessageId, message);
-        const attributes: Record<string, string> = {};
-        for (const [name, value] of Object.entries(message.MessageAttributes ?? {})) if (value.StringValue !== undefined) attributes[name] = value.StringValue;
-        records.push({
-          messageId: message.MessageId,
-          body,
-          receiveCount: Number(message.Attributes?.ApproximateReceiveCount ?? 1),
-          dedupeId: attributes[MESSAGE_ID_ATTRIBUTE],
-          message: { receiptHandle: message.ReceiptHandle ?? '', body: message.Body ?? '', attributes },
-        });
+        const attributes = stringAttributes(Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue]));
+        records.push(parsedRecord(message.MessageId, body, message.Attributes?.ApproximateReceiveCount, { receiptHandle: message.ReceiptHandle ?? '', body: message.Body ?? '', attributes }));
       }
       if (malformed.length > 0) {
         logger.error('malformed messages parked', { count: malformed.length });

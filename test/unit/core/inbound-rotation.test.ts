@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { ingressFlows } from '../../../functions/catalogue';
@@ -8,8 +7,8 @@ import { laneQueueVariable } from '../../../functions/core/catalogue-types';
 import { loadConfig } from '../../../functions/core/config';
 import { createDeps, type Deps } from '../../../functions/core/deps';
 import type { HttpEvent, HttpResult } from '../../../functions/core/ingress';
-import { type OutgoingMessage, QueueSender } from '../../../functions/core/queue';
 import { SecretsManagerStore } from '../../../functions/core/secrets';
+import { RecordingQueue } from '../helpers';
 
 /**
  * The seen-callback route, as deployed: its inbound token read from Secrets Manager (the real
@@ -20,16 +19,6 @@ const flow = ingressFlows.find((f) => f.id === 'seen-callback')!;
 const body = JSON.stringify({ customer_id: '101', campaign_slug: 'spring-24', landing_page_url: 'https://seen.example/v/1', email_thumbnail_url: 'https://seen.example/t/1.jpg' });
 const context = { awsRequestId: 'aws-1', functionName: 'f', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
 
-class RecordingQueue extends QueueSender {
-  readonly sent: OutgoingMessage[] = [];
-  constructor() {
-    super(new SQSClient({ region: 'eu-west-1' }));
-  }
-  override async sendAll(_queueUrl: string, messages: readonly OutgoingMessage[]): Promise<string[]> {
-    this.sent.push(...messages);
-    return messages.map((_, i) => `mid-${i}`);
-  }
-}
 
 const client = new SecretsManagerClient({ region: 'eu-west-1' });
 const secretsMock = mockClient(client);

@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { deliveryQueues, type IngressFlow, ingressFlows } from '../../../functions/catalogue';
 import { laneQueueVariable } from '../../../functions/core/catalogue-types';
@@ -9,23 +8,13 @@ import { PayloadTooLargeError, ValidationError } from '../../../functions/core/e
 import { type HttpEvent, type HttpResult, MAX_LISTED_ISSUES } from '../../../functions/core/ingress';
 import { checkRecordLimit, nestsDeeperThan, parseJsonBody } from '../../../functions/core/json-input';
 import { MetricName } from '../../../functions/core/observability';
-import { type OutgoingMessage, QueueSender } from '../../../functions/core/queue';
 import { EnvSecretStore } from '../../../functions/core/secrets';
 import { errorThrownBy, FakeClock } from '../helpers';
+import { RecordingQueue } from '../helpers';
 
 const TOKEN = 'limits-inbound-token';
 const projectRoot = path.resolve(__dirname, '../../..');
 
-class RecordingQueue extends QueueSender {
-  readonly sent: OutgoingMessage[] = [];
-  constructor() {
-    super(new SQSClient({ region: 'eu-west-1' }));
-  }
-  override async sendAll(_queueUrl: string, messages: readonly OutgoingMessage[]): Promise<string[]> {
-    this.sent.push(...messages);
-    return messages.map((_, i) => `mid-${i}`);
-  }
-}
 
 const context = { awsRequestId: 'aws-1', functionName: 'f', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
 const lanes = Object.fromEntries(deliveryQueues.map((queue) => [laneQueueVariable(queue.id), `https://sqs.test/${queue.id}`]));
