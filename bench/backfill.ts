@@ -1,6 +1,11 @@
+import { brazeQueues } from '../functions/braze/catalogue';
 import { brazeSettings } from '../functions/braze/settings';
+import { queueDefinition } from '../functions/core/flows';
 import { loadSettings } from '../functions/core/settings';
 import { startRunner } from '../local/runner';
+
+/** The consumer of the Braze bulk lane, which Lytics audience backfills feed (its metrics carry this flow). */
+const BULK_CONSUMER_FLOW = queueDefinition(brazeQueues, 'braze-track-bulk').consumer.flowId;
 
 export interface BackfillFigure {
   records: number;
@@ -48,10 +53,9 @@ export async function benchBackfill(records: number, perRequest = 1_000): Promis
       }
     };
     await Promise.all(Array.from({ length: 8 }, sender));
-    const delivered = () =>
-      runner.sandbox.requests
-        .filter((r) => r.destination === 'braze')
-        .reduce((n, r) => n + ((r.body as { attributes?: unknown[] }).attributes?.length ?? 0), 0);
+    // Counted by the consumer itself (its RecordsDelivered metric): the sandbox keeps the bodies of
+    // its last 1,000 requests only, so counting objects in bodies failed past ~75,000 records.
+    const delivered = () => runner.metricCounts(BULK_CONSUMER_FLOW).RecordsDelivered ?? 0;
     while (delivered() < records) {
       if (performance.now() - started > 300_000) throw new Error(`only ${delivered()} of ${records} delivered after 5 minutes`);
       await new Promise((resolve) => setTimeout(resolve, 10));
