@@ -19,7 +19,7 @@ describe('lanes: a realtime record never waits behind a backfill, through the lo
   });
   afterAll(() => stopAll(() => runner?.stop(), () => braze?.stop()));
 
-  it('delivers a SEEN callback within 5 s while 40,000 Lytics audience records are still queued', async () => {
+  it('delivers a SEEN callback while the 40,000-record Lytics backfill queued before it is still being worked through', async () => {
     const backfill = Array.from({ length: 80 }, (_, r) => ({
       lytics_to_braze_audience: Array.from({ length: 500 }, (_, i) => ({ external_id: `bf-${r * 500 + i}`, lytics_segments: { add: ['lytics_all'] } })),
     }));
@@ -29,7 +29,6 @@ describe('lanes: a realtime record never waits behind a backfill, through the lo
     }
     expect(await queueDepth(runner, 'braze-track-bulk')).toBeGreaterThan(0);
 
-    const sent = Date.now();
     const response = await post(runner, '/seen/callback', { ...seedCallback, customer_id: 'realtime-1' });
     expect(response.status).toBe(202);
 
@@ -38,8 +37,8 @@ describe('lanes: a realtime record never waits behind a backfill, through the lo
       .filter((request) => request.at <= arrived.at)
       .reduce((n, request) => n + attributesOf(request).filter((a) => a.external_id?.startsWith('bf-')).length, 0);
 
-    expect(arrived.at - sent).toBeLessThan(5_000);
-    // The backfill was still being worked through: the callback went past it, not after it.
+    // No wall-clock figure here (the lane's latency is a benchmark figure, `npm run bench`): the
+    // backfill was still being worked through: the callback went past it, not after it.
     expect(backfillDeliveredBefore).toBeLessThan(40_000);
     expect(await queueDepth(runner, 'braze-track-bulk')).toBeGreaterThan(0);
   });
