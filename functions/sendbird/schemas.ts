@@ -38,7 +38,7 @@ export const notificationMessageSchema = z.object({
   flow: z.literal('sendbird-notifications'),
   requestId: z.string(),
   mode: z.enum(['realtime', 'batch']),
-  /** Webhooks with the same template, variables and push template share a group, so one call. */
+  /** Messages that may share a call (transform.ts notificationGroup): one template and push template; per-user variables or the same ones. */
   group: z.string(),
   template: z.object({ key: z.string(), variables: z.record(z.string(), z.unknown()) }),
   push_template: z.optional(z.object({ title: z.string(), body: z.string() })),
@@ -60,3 +60,71 @@ export type StatusRecord = z.infer<typeof statusRecordSchema>;
 
 /** One record or an array of them; records are validated one by one (refused by index). */
 export const statusRequestSchema = z.union([z.array(z.unknown()).check(z.minLength(1), z.maxLength(1_000)), z.record(z.string(), z.unknown())]);
+
+/**
+ * The facade of Braze's /users/track for Sendbird's Braze integration (sendbird-braze-callback):
+ * what that call may carry and what the route refuses. Braze's request body has `attributes`,
+ * `events` and `purchases` (braze.com/docs/api/endpoints/user_data/post_user_track); Sendbird's
+ * event callback sends custom events (its "Integrate with Braze" page: "the delivery and read status
+ * of a notification" as Braze custom events), so only `events` is taken.
+ */
+export const MAX_CALLBACK_EVENTS = 75;
+const userAlias = z.strictObject({ alias_name: text, alias_label: text });
+/** The identifiers of Braze's event object, one of which is required. */
+export const CALLBACK_IDENTIFIERS = ['external_id', 'user_alias', 'braze_id', 'email', 'phone'] as const;
+/**
+ * One event, as Braze's event object defines it (braze.com/docs/api/objects_filters/event_object):
+ * one of `external_id`, `user_alias`, `braze_id`, `email`, `phone`; `name`; `time` (ISO 8601 or
+ * `yyyy-MM-dd'T'HH:mm:ss:SSSZ`, forwarded as sent); `properties`; `app_id`; `_update_existing_only`.
+ * Any other key is refused: this route writes nothing but the events.
+ */
+export const callbackEventSchema = z
+  .strictObject({
+    external_id: z.optional(text),
+    user_alias: z.optional(userAlias),
+    braze_id: z.optional(text),
+    email: z.optional(text),
+    phone: z.optional(text),
+    app_id: z.optional(text),
+    name: text,
+    time: text,
+    properties: z.optional(z.record(z.string(), z.unknown())),
+    _update_existing_only: z.optional(z.boolean()),
+  })
+  .check(
+    z.refine((event) => CALLBACK_IDENTIFIERS.some((key) => event[key] !== undefined), {
+      message: 'give one of external_id, user_alias, braze_id, email or phone',
+      path: ['external_id'],
+    }),
+  );
+export type CallbackEvent = z.infer<typeof callbackEventSchema>;
+
+/** What else a /users/track body may write, refused by name: the callback only forwards events. */
+const REFUSED_WRITES: Readonly<Record<string, string>> = {
+  attributes: "attributes are refused: this route forwards only the events of Sendbird's callback",
+  purchases: "purchases are refused: this route forwards only the events of Sendbird's callback",
+};
+
+/**
+ * Braze's /users/track body with events only. Every other key is refused by its name, checked with
+ * the events (`events` is optional in the shape so a body of attributes alone is refused as such).
+ */
+export const callbackRequestSchema = z
+  .looseObject({
+    events: z.optional(z.array(callbackEventSchema).check(z.minLength(1), z.maxLength(MAX_CALLBACK_EVENTS))),
+  })
+  .check(
+    z.superRefine((body, context) => {
+      for (const key of Object.keys(body)) {
+        if (key === 'events') continue;
+        context.issues.push({
+          code: 'custom',
+          input: body[key],
+          path: [key],
+          message: REFUSED_WRITES[key] ?? "refused: this route forwards only the events of Sendbird's callback",
+        });
+      }
+      if (body.events === undefined) context.issues.push({ code: 'custom', input: undefined, path: ['events'], message: 'required: the custom events to forward' });
+    }),
+  );
+export type CallbackRequest = z.infer<typeof callbackRequestSchema>;

@@ -3,7 +3,8 @@ import * as z from 'zod/mini';
 import { EnvSecretStore } from '../../../functions/core/secrets';
 import { notificationRequestSchema } from '../../../functions/sendbird/schemas';
 import { verifySendbirdSignature } from '../../../functions/sendbird/status';
-import { notificationGroup, notificationToMessages, sendbirdBody, statusesToTrackItems } from '../../../functions/sendbird/transform';
+import { callbackRequestSchema } from '../../../functions/sendbird/schemas';
+import { callbackEventsToTrackItems, conflictingTarget, notificationGroup, notificationToMessages, sendbirdBody, statusesToTrackItems } from '../../../functions/sendbird/transform';
 
 const parse = (body: unknown) => z.parse(notificationRequestSchema, body);
 
@@ -73,6 +74,82 @@ describe('sendbirdBody', () => {
     ];
 
     expect(JSON.parse(sendbirdBody(messages))).toEqual({ mode: 'batch', template: { key: 'k', variables: { v: 1 } }, targets: ['a', 'b'], push_template: { title: 't', body: 'b' } });
+  });
+});
+
+describe('personalised batch webhooks (per-user variables)', () => {
+  const webhook = (recipient: string, variables: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
+    notificationToMessages(parse({ template_key: 'order-shipped', recipient, variables, ...extra }), { requestId: `r-${recipient}`, maxTargetsPerMessage: 1000 });
+
+  it("puts one campaign's one-user batch webhooks in one group whatever their variables", () => {
+    const groups = [webhook('u1', { order: 'A-1' }), webhook('u2', { order: 'B-2' }), webhook('u3', {})].flat().map((m) => m.group);
+
+    expect(new Set(groups).size).toBe(1);
+    expect(webhook('u1', { order: 'A-1' }, { push_template: { title: 't', body: 'b' } })[0]!.group).not.toBe(groups[0]);
+    expect(webhook('u1', { order: 'A-1' }, { template_key: 'other' })[0]!.group).not.toBe(groups[0]);
+  });
+
+  it('keeps multi-target and realtime messages grouped by their variables (a multi-target message is never repeated per user)', () => {
+    const many = (variables: Record<string, unknown>) =>
+      notificationToMessages(parse({ template_key: 'k', targets: ['a', 'b'], variables }), { requestId: 'r', maxTargetsPerMessage: 1000 })[0]!.group;
+    const realtime = (variables: Record<string, unknown>) => webhook('u1', variables, { mode: 'realtime' })[0]!.group;
+
+    expect(many({ v: 1 })).not.toBe(many({ v: 2 }));
+    expect(realtime({ v: 1 })).not.toBe(realtime({ v: 2 }));
+  });
+
+  it('writes per-user variables (template.variables.{user_id}) when the messages of a call differ', () => {
+    const messages = [webhook('u1', { order: 'A-1' }), webhook('u2', { order: 'B-2' })].flat();
+
+    expect(JSON.parse(sendbirdBody(messages))).toEqual({
+      mode: 'batch',
+      template: { key: 'order-shipped', variables: { u1: { order: 'A-1' }, u2: { order: 'B-2' } } },
+      targets: ['u1', 'u2'],
+    });
+  });
+
+  it('writes the common variables as before when they are the same (in any key order)', () => {
+    const messages = [webhook('u1', { a: 1, b: 2 }), webhook('u2', { b: 2, a: 1 })].flat();
+
+    expect(JSON.parse(sendbirdBody(messages)).template.variables).toEqual({ a: 1, b: 2 });
+  });
+
+  it('finds a target two messages give different variables (one call cannot carry both), and none otherwise', () => {
+    expect(conflictingTarget([webhook('u1', { order: 'A' }), webhook('u1', { order: 'B' }), webhook('u2', { order: 'C' })].flat())).toBe('u1');
+    expect(conflictingTarget([webhook('u1', { order: 'A' }), webhook('u1', { order: 'A' }), webhook('u2', { order: 'C' })].flat())).toBeUndefined();
+  });
+});
+
+describe("callbackEventsToTrackItems: Sendbird's Braze callback", () => {
+  const events = (body: unknown) => z.parse(callbackRequestSchema, body).events!;
+  const sent = { external_id: 'u1', name: 'order_shipped_notification', time: '2024-03-05T10:15:00.000Z', properties: { status: 'SENT', target_id: 'c-7' } };
+
+  it('forwards each event as Sendbird wrote it, as a Braze custom event', () => {
+    const [item] = callbackEventsToTrackItems(events({ events: [sent] }));
+
+    expect(item?.item).toEqual({ kind: 'events', object: sent });
+  });
+
+  it('keys an event by identifiers, name and properties: the same status again is a copy, READ after SENT is not, and no user id is in the key', () => {
+    const keyOf = (event: Record<string, unknown>) => callbackEventsToTrackItems(events({ events: [event] }))[0]!.dedupe;
+
+    expect(keyOf({ ...sent, time: '2024-03-05T10:16:00.000Z' })).toBe(keyOf(sent));
+    expect(keyOf({ ...sent, properties: { ...sent.properties, status: 'READ' } })).not.toBe(keyOf(sent));
+    expect(keyOf({ ...sent, external_id: 'u2' })).not.toBe(keyOf(sent));
+    expect(keyOf({ ...sent, name: 'other' })).not.toBe(keyOf(sent));
+    expect(keyOf(sent)).toMatch(/^sendbird-callback:[0-9a-f]{40}$/);
+  });
+
+  it('refuses attributes, purchases and any other write of /users/track, naming each', () => {
+    const result = z.safeParse(callbackRequestSchema, { events: [sent], attributes: [{ external_id: 'u1', email: 'x@example.com' }], purchases: [], partner: 'x' });
+
+    expect(result.success).toBe(false);
+    expect(result.error?.issues.map((issue) => issue.path)).toEqual([['attributes'], ['purchases'], ['partner']]);
+  });
+
+  it('refuses an event without an identifier, or with a field Braze\'s event object does not have', () => {
+    expect(z.safeParse(callbackRequestSchema, { events: [{ name: 'n', time: 't' }] }).error?.issues[0]?.path).toEqual(['events', 0, 'external_id']);
+    expect(z.safeParse(callbackRequestSchema, { events: [{ ...sent, email_subscribe: 'opted_in' }] }).success).toBe(false);
   });
 });
 
