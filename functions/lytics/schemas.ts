@@ -9,10 +9,34 @@ const segmentName = z.string().check(z.trim(), z.minLength(1), z.maxLength(255))
 export const MAX_SEGMENTS_PER_LIST = 500;
 const segmentList = z.optional(z.array(segmentName).check(z.maxLength(MAX_SEGMENTS_PER_LIST)));
 
-/** One record of a Lytics audience export (seed 003): a user entering and/or leaving segments. */
+/** A Braze id or external id Lytics may hold as a number; kept as its string form. */
+const idText = z.pipe(
+  z.union([text, z.number()]),
+  z.transform((value) => String(value)),
+);
+const userAlias = z.object({ alias_name: text, alias_label: text });
+
+/**
+ * The identifiers a record may name its user by, as Lytics' own Braze export does and as Braze's
+ * /users/track user attributes object takes them (braze.com/docs/api/objects_filters/user_attributes_object:
+ * "one of external_id, user_alias, braze_id, email or phone is required"). A record gives exactly
+ * one: with two, Braze would read the second as an attribute to write (an email overwritten).
+ */
+export const AUDIENCE_IDENTIFIERS = ['external_id', 'braze_id', 'email', 'phone', 'user_alias'] as const;
+export type AudienceIdentifier = (typeof AUDIENCE_IDENTIFIERS)[number];
+
+/**
+ * One record of a Lytics audience export: a user, named by one identifier, entering and/or leaving
+ * segments. The seed's example (`{"external_id", "lytics_segments": {"add", "remove"}}`) is one of
+ * them; what the README's Lytics webhook template writes is another.
+ */
 export const audienceRecordSchema = z
   .object({
-    external_id: text,
+    external_id: z.optional(idText),
+    braze_id: z.optional(idText),
+    email: z.optional(text),
+    phone: z.optional(text),
+    user_alias: z.optional(userAlias),
     lytics_segments: z.object({
       add: segmentList,
       remove: segmentList,
@@ -23,17 +47,29 @@ export const audienceRecordSchema = z
       message: 'lists no segment to add or remove',
       path: ['lytics_segments'],
     }),
+    z.refine((record) => AUDIENCE_IDENTIFIERS.filter((key) => record[key] !== undefined).length === 1, {
+      message: 'give exactly one of external_id, braze_id, email, phone or user_alias',
+      path: ['external_id'],
+    }),
   );
 export type AudienceRecord = z.infer<typeof audienceRecordSchema>;
 
 export const AUDIENCE_FIELD = 'lytics_to_braze_audience';
-/**
- * The envelope only: each record is validated on its own so one malformed record is refused with
- * its index while the rest of a backfill still goes through.
- */
-export const audiencePayloadSchema = z.object({
-  [AUDIENCE_FIELD]: z.array(z.unknown()).check(z.minLength(1)),
+/** The seed's envelope: `{"lytics_to_braze_audience": [record, ...]}`, its records checked one by one. */
+export const audienceEnvelopeSchema = z.object({
+  [AUDIENCE_FIELD]: z.array(audienceRecordSchema).check(z.minLength(1)),
 });
+
+/**
+ * What the route's body may be (SPEC section 2, lytics-audiences): the envelope, one record, or a
+ * JSON array of records or of envelopes (the Lytics webhook job's "Batch Events", which "send events
+ * as an array", docs.lytics.com/docs/webhooks). Each record is checked on its own (the exported
+ * `audienceItemSchema`, a record or an envelope), so one malformed record is refused with its index
+ * while the rest of a backfill still goes through.
+ */
+export const audiencePayloadSchema = z.union([z.array(z.unknown()).check(z.minLength(1)), z.record(z.string(), z.unknown())]);
+/** One item of the body (or the body itself): a record or an envelope of records. */
+export const audienceItemSchema = z.union([audienceEnvelopeSchema, audienceRecordSchema]);
 
 /**
  * A Braze webhook's user profile (seed 003 example body). `braze_id` identifies the user in

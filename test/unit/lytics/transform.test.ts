@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod/mini';
 import { audiencePayloadSchema, brazeProfileSchema, lyticsUsersMessageSchema } from '../../../functions/lytics/schemas';
-import { mergeAudienceRecords, profileToLyticsEvent, splitAudienceRecords } from '../../../functions/lytics/transform';
+import { collectRefusals, rejectedCount } from '../../../functions/lytics/users-delivery';
+import { PermanentDeliveryError } from '../../../functions/core/errors';
+import { mergeAudienceRecords, profileToLyticsEvent, splitAudienceBody, splitAudienceRecords } from '../../../functions/lytics/transform';
 
 const fixture = (name: string) => JSON.parse(readFileSync(path.join(__dirname, '../../fixtures/lytics', name), 'utf8')) as unknown;
 
@@ -10,7 +12,7 @@ describe('Lytics audience export -> Braze lytics_segments', () => {
   it('turns the seed export into one attribute object per user, users created when unknown', () => {
     const payload = z.parse(audiencePayloadSchema, fixture('audience.json'));
 
-    const { valid, rejected } = splitAudienceRecords(payload.lytics_to_braze_audience);
+    const { valid, rejected } = splitAudienceBody(payload);
     const items = mergeAudienceRecords(valid);
 
     expect(rejected).toEqual([]);
@@ -84,9 +86,101 @@ describe('Lytics audience export -> Braze lytics_segments', () => {
     expect(rejected[3]?.issues[0]?.path).toBe('lytics_to_braze_audience[4]');
   });
 
-  it('refuses an envelope without records', () => {
-    expect(z.safeParse(audiencePayloadSchema, { lytics_to_braze_audience: [] }).success).toBe(false);
-    expect(z.safeParse(audiencePayloadSchema, { audience: [{}] }).success).toBe(false);
+  it('refuses an envelope without records, and a body that is neither a record nor an envelope', () => {
+    expect(splitAudienceBody({ lytics_to_braze_audience: [] })).toEqual({
+      valid: [],
+      rejected: [{ index: 0, issues: [{ path: 'lytics_to_braze_audience', message: 'expected a non-empty array of records' }] }],
+      count: 1,
+    });
+    expect(splitAudienceBody({ audience: [{}] }).valid).toEqual([]);
+    expect(z.safeParse(audiencePayloadSchema, []).success).toBe(false);
+  });
+});
+
+describe('Lytics audience records as Lytics sends them', () => {
+  const segments = { add: ['vip'] };
+
+  it.each([
+    ['external_id', { external_id: 'e-1' }],
+    ['braze_id', { braze_id: '5e8f0a1b2c3d4e5f6a7b8c9d' }],
+    ['email', { email: 'ada@example.com' }],
+    ['phone', { phone: '+15551231234' }],
+    ['user_alias', { user_alias: { alias_name: 'lytics-42', alias_label: 'lytics_id' } }],
+  ])('carries a record named by %s to Braze under that identifier, and nothing else', (_key, identifier) => {
+    const { valid, rejected } = splitAudienceBody({ ...identifier, lytics_segments: segments });
+
+    expect(rejected).toEqual([]);
+    expect(mergeAudienceRecords(valid)).toEqual([{ kind: 'attributes', object: { ...identifier, lytics_segments: segments } }]);
+  });
+
+  it('keeps a numeric external id as its digits', () => {
+    expect(mergeAudienceRecords(splitAudienceBody({ external_id: 1234567, lytics_segments: segments }).valid)[0]?.object).toEqual({ external_id: '1234567', lytics_segments: segments });
+  });
+
+  it('refuses a record with two identifiers (Braze would write the second as an attribute), naming the field', () => {
+    const { valid, rejected } = splitAudienceBody({ external_id: 'e-1', email: 'ada@example.com', lytics_segments: segments });
+
+    expect(valid).toEqual([]);
+    expect(rejected).toEqual([{ index: 0, issues: [{ path: 'external_id', message: 'give exactly one of external_id, braze_id, email, phone or user_alias' }] }]);
+  });
+
+  it('merges per identifier: the same value under two identifiers is two users', () => {
+    const items = mergeAudienceRecords(
+      splitAudienceBody([
+        { email: 'x@example.com', lytics_segments: { add: ['a'] } },
+        { external_id: 'x@example.com', lytics_segments: { add: ['b'] } },
+        { email: 'x@example.com', lytics_segments: { remove: ['a'] } },
+      ]).valid,
+    );
+
+    expect(items.map((item) => item.object)).toEqual([
+      { email: 'x@example.com', lytics_segments: { remove: ['a'] } },
+      { external_id: 'x@example.com', lytics_segments: { add: ['b'] } },
+    ]);
+  });
+
+  it('takes one record, the envelope, or an array of records and envelopes, refused records named where they stand', () => {
+    const body = [
+      { external_id: 'r-1', lytics_segments: segments },
+      { lytics_to_braze_audience: [{ email: 'a@example.com', lytics_segments: segments }, { lytics_segments: segments }] },
+      { phone: '', lytics_segments: segments },
+    ];
+
+    const { valid, rejected, count } = splitAudienceBody(body);
+
+    expect(count).toBe(4);
+    expect(valid.map((record) => record.external_id ?? record.email)).toEqual(['r-1', 'a@example.com']);
+    expect(rejected.map((r) => [r.index, r.issues[0]?.path])).toEqual([
+      [2, '[1].lytics_to_braze_audience[1].external_id'],
+      [3, '[2].phone'],
+    ]);
+    expect(splitAudienceBody({ external_id: 'one', lytics_segments: segments }).valid).toHaveLength(1);
+  });
+});
+
+describe("Lytics collect answers: rows it says it rejected are not delivered", () => {
+  const message = (id: string) => ({ v: 1 as const, flow: 'lytics-users' as const, requestId: id, events: [{ braze_id: id }] });
+  // Lytics API reference, Data Upload: {"status": 200, "message": "success", "data": {"message_count", "rejected_count"}}.
+  const answer = (rejected: number) => JSON.stringify({ status: 200, message: 'success', data: { message_count: 2, rejected_count: rejected } });
+
+  it('reads rejected_count, and 0 from an answer that says nothing readable', () => {
+    expect(rejectedCount(answer(1))).toBe(1);
+    expect(rejectedCount('{"status":200}')).toBe(0);
+    expect(rejectedCount('not json')).toBe(0);
+  });
+
+  it('delivers a call Lytics rejected nothing of', () => {
+    expect(collectRefusals([message('a'), message('b')], answer(0))).toEqual([]);
+  });
+
+  it("parks the call's one message when Lytics rejected rows of it", () => {
+    const only = message('a');
+
+    expect(collectRefusals([only], answer(1))).toEqual([{ body: only, reason: 'lytics_rejected', records: 1, bodyIndex: 0 }]);
+  });
+
+  it('has the core bisect a combined call, since Lytics does not say which rows it rejected', () => {
+    expect(() => collectRefusals([message('a'), message('b')], answer(1))).toThrow(PermanentDeliveryError);
   });
 });
 
