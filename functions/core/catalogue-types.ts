@@ -38,6 +38,12 @@ export interface IngressFlow {
   throttle: { rateLimit: number; burstLimit: number };
   /** What one request may carry (SPEC section 3); the shared ingress middleware enforces it. */
   limits: InputLimits;
+  /**
+   * What an empty body stands for, once the sender is authenticated (Braze Currents checks a
+   * Current's credentials with an empty body: `{events: []}`, a no-op); unset: an empty body is
+   * not JSON and is refused with 400.
+   */
+  emptyBody?: unknown;
 }
 
 /**

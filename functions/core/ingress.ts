@@ -53,6 +53,8 @@ export interface IngressSpec<S extends z.ZodMiniType> {
   maxBodyBytes: number;
   /** The route's record and nesting limits (its catalogue entry). */
   limits: InputLimits;
+  /** What an empty (or blank) body stands for once authenticated (its catalogue entry's `emptyBody`); unset: 400. */
+  emptyBody?: unknown;
   handle: (request: IngressRequest<z.infer<S>>) => Promise<IngressOutcome>;
   /** Required when `auth` includes `signature`. */
   verifySignature?: SignatureVerifier;
@@ -182,7 +184,7 @@ export function createIngressHandler<S extends z.ZodMiniType>(spec: IngressSpec<
       const headers = normalisedHeaders(event);
       await authenticate(event, headers, rawBytes);
       const raw = rawBytes.toString('utf8');
-      const parsed = parseJsonBody(raw, spec.limits);
+      const parsed = spec.emptyBody !== undefined && raw.trim() === '' ? structuredClone(spec.emptyBody) : parseJsonBody(raw, spec.limits);
       checkRecordLimit(parsed, spec.limits);
       parsedBodies.set(event, { raw, rawBytes, body: validate(spec.schema, parsed) });
     },
@@ -219,7 +221,7 @@ export function createIngressHandler<S extends z.ZodMiniType>(spec: IngressSpec<
 
 export interface QueuedIngressSpec<S extends z.ZodMiniType> {
   /** The flow's catalogue entry: its id, owner, accepted auth schemes and input limits. */
-  flow: Pick<IngressFlow, 'id' | 'owner' | 'auth' | 'alsoFeeds' | 'limits'>;
+  flow: Pick<IngressFlow, 'id' | 'owner' | 'auth' | 'alsoFeeds' | 'limits' | 'emptyBody'>;
   schema: S;
   verifySignature?: SignatureVerifier;
   /**
@@ -250,6 +252,7 @@ export function createQueuedIngress<S extends z.ZodMiniType>(
       schema: spec.schema,
       maxBodyBytes: deps.config.MAX_BODY_BYTES,
       limits: spec.flow.limits,
+      emptyBody: spec.flow.emptyBody,
       verifySignature: spec.verifySignature,
       handle: async (request) => {
         const { messages: produced, lane, ...outcome } = spec.toMessages(request);

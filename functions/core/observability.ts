@@ -24,6 +24,12 @@ export const MetricName = {
   RequestsInvalid: 'RequestsInvalid',
   /** Refused as too big: the body, a queued message or the record limit (413). */
   RequestsTooLarge: 'RequestsTooLarge',
+  /**
+   * Valid records an ingress did not forward because the destination would have no identifier to
+   * file them under (a Currents event with neither an email nor the external id ODP knows): once
+   * per flow, and once per `event_type` (a dimension of its own, for the dashboard's breakdown).
+   */
+  RecordsWithoutIdentifier: 'RecordsWithoutIdentifier',
   DrainRuns: 'DrainRuns',
   IngressErrors: 'IngressErrors',
   /**

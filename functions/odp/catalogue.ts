@@ -22,7 +22,7 @@ export const odpFlows: readonly IngressFlow[] = [
   {
     id: 'odp-currents',
     seed: '004',
-    description: 'Braze Currents custom HTTP export -> ODP events (/v3/events), every field under _braze, each event id once',
+    description: 'Braze Currents custom HTTP export -> ODP events (/v3/events), every field under _braze, dated by ts, each event id once',
     owner: 'odp',
     method: 'POST',
     path: '/optimizely/currents',
@@ -31,8 +31,13 @@ export const odpFlows: readonly IngressFlow[] = [
     // Currents' custom HTTP connector sends a bearer token in the Authorization header.
     auth: ['bearer'],
     throttle: { rateLimit: 100, burstLimit: 200 },
-    // Currents sends at most 100 events per batch; their properties are the app's own JSON.
-    limits: { maxRecords: 100, recordsField: 'events', maxDepth: 32 },
+    // Braze batches 100 events by default and the batch size is configurable ("if batch size is
+    // configured for 200 events", Braze's custom Currents connector page): up to 1,000 are taken.
+    // Their properties are the app's own JSON.
+    limits: { maxRecords: 1_000, recordsField: 'events', maxDepth: 32 },
+    // Braze checks a Current's credentials with zero events or an empty body and wants a 2xx no-op
+    // (braze-inc/braze-docs _docs/_partners/isv_partners/currents_integration.md, "Payload examples").
+    emptyBody: { events: [] },
   },
 ];
 

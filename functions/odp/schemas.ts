@@ -2,25 +2,39 @@ import * as z from 'zod/mini';
 
 /**
  * One event of a Braze Currents custom HTTP export: `event_type` (`users.messages.email.Open`,
- * `users.behaviors.CustomEvent` ...), `id`, `time` (epoch seconds), `user` and `properties`; the
- * rest of the Currents schema is kept (loose objects) and forwarded under `_braze`.
+ * `users.behaviors.CustomEvent` ...), `id`, `time` (epoch seconds), `user` and `properties`
+ * (braze-inc/braze-docs _docs/_partners/isv_partners/currents_integration.md, "Payload examples");
+ * the rest of the Currents schema is kept (loose objects) and forwarded under `_braze`. Braze adds
+ * nullable fields over time ("Change resilience"): a `null` is taken as absent.
  */
 export const currentsEventSchema = z.looseObject({
   event_type: z.string().check(z.trim(), z.minLength(1)),
   id: z.string().check(z.trim(), z.minLength(1)),
   time: z.number(),
   user: z.optional(
-    z.looseObject({
-      user_id: z.optional(z.string()),
-      external_user_id: z.optional(z.string()),
-    }),
+    z.nullable(
+      z.looseObject({
+        user_id: z.optional(z.nullable(z.string())),
+        external_user_id: z.optional(z.nullable(z.string())),
+      }),
+    ),
   ),
-  properties: z.optional(z.record(z.string(), z.unknown())),
+  properties: z.optional(z.nullable(z.record(z.string(), z.unknown()))),
 });
 export type CurrentsEvent = z.infer<typeof currentsEventSchema>;
 
-/** Currents batches up to 100 events; events are validated one by one (refused by index). */
-export const currentsBatchSchema = z.object({ events: z.array(z.unknown()).check(z.minLength(1), z.maxLength(100)) });
+/**
+ * Events one Currents batch may carry: Braze batches 100 by default and the batch size is
+ * configurable ("if batch size is configured for 200 events", the connector page).
+ */
+export const MAX_CURRENTS_EVENTS = 1_000;
+
+/**
+ * A Currents batch; events are validated one by one (refused by index). Zero events (`{"events":
+ * []}`, `{}`, or an empty body: the flow's `emptyBody`) is how Braze checks a Current's
+ * credentials, a no-op answered 2xx.
+ */
+export const currentsBatchSchema = z.object({ events: z._default(z.array(z.unknown()).check(z.maxLength(MAX_CURRENTS_EVENTS)), []) });
 
 /** What ODP's /v3/events takes, one per object. */
 export const odpEventSchema = z.object({

@@ -1,11 +1,31 @@
 import * as z from 'zod/mini';
 import { setting } from '../core/settings';
+import { parseAllowedTargets } from './allowed-targets';
 import { parseFieldMappings, parseSegmentSelection } from './segment-selection';
+
+/**
+ * What an ODP identifier's name may be: lower snake case ending in one of the suffixes ODP's schema
+ * API takes for an identifier (ZaiusInc/node-sdk src/Api/Types/Schema.ts IdentifierDefinition:
+ * "_id", "_hash", "_number", "_token", "_alias", "_address" or "_key").
+ */
+export const ODP_IDENTIFIER_NAME = /^[a-z][a-z0-9_]*_(id|hash|number|token|alias|address|key)$/;
 
 /** Optimizely Data Platform's settings (SPEC sections 2 and 5), with their defaults. */
 export const odpSettings = z.object({
   /** ODP REST API base, e.g. https://api.zaius.com (US) or https://api.eu1.odp.optimizely.com; unset locally means the sandbox. */
   ODP_API_URL: setting.optionalUrl(),
+  /**
+   * The ODP identifier that receives Braze's external user id on Currents events (a custom
+   * identifier the team created in ODP, e.g. `braze_external_id`; `npx bridge setup odp` creates it
+   * or says how). Unset: the external id is not sent as an identifier, only the email is.
+   */
+  ODP_EXTERNAL_ID_IDENTIFIER: z.optional(
+    z.string().check(z.regex(ODP_IDENTIFIER_NAME, 'an ODP identifier name: lower snake case ending in _id, _hash, _number, _token, _alias, _address or _key')),
+  ),
+  /** Braze campaigns an ODP activation may trigger: ids separated by commas, or `*` for any; unset allows none. */
+  ODP_ALLOWED_CAMPAIGNS: setting.checkedText(parseAllowedTargets, 'campaign ids separated by commas, or * for any'),
+  /** Braze Canvases an ODP activation may trigger: ids separated by commas, or `*` for any; unset allows none. */
+  ODP_ALLOWED_CANVASES: setting.checkedText(parseAllowedTargets, 'Canvas ids separated by commas, or * for any'),
   /** Objects per ODP call (ODP takes up to 500). */
   ODP_MAX_OBJECTS_PER_REQUEST: z._default(z.coerce.number().check(z.int(), z.positive(), z.maximum(500)), 500),
   /**

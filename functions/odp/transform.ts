@@ -3,6 +3,7 @@ import type { TrackItem } from '../core/braze';
 import type { FieldIssue } from '../core/errors';
 import type { TriggerMessage } from '../core/track-queue';
 import { formatPath } from '../core/validation';
+import { ODP_EVENT_FIELD_TYPES, type OdpFieldType } from './event-fields';
 import { type ActivationRequest, activationRecordSchema, type CurrentsEvent, currentsEventSchema, type OdpEvent } from './schemas';
 
 /** `SoftBounce` -> `soft_bounce`, `CustomEvent` -> `custom_event`. */
@@ -24,7 +25,12 @@ const CHANNEL_TYPES: Readonly<Record<string, string>> = {
   webhook: 'webhook',
   newsfeedcard: 'news_feed_card',
   whatsapp: 'whatsapp',
+  line: 'line',
   linedot: 'line',
+  rcs: 'rcs',
+  banner: 'banner',
+  featureflag: 'feature_flag',
+  liveactivity: 'live_activity',
 };
 
 /**
@@ -35,70 +41,151 @@ const CHANNEL_TYPES: Readonly<Record<string, string>> = {
  * - `users.behaviors.CustomEvent` -> `braze_custom` / snake_case of the custom event's `name`;
  * - `users.behaviors.Purchase` -> `braze_purchase` / `purchase`;
  * - any other `users.<group>.<Name>` -> `braze_<group>` / snake_case(Name)
- *   (`users.behaviors.app.SessionStart` -> `braze_behaviors` / `session_start`).
+ *   (`users.behaviors.app.SessionStart` -> `braze_behaviors` / `session_start`);
+ * - anything else, an event type Braze adds later included, is sent generically:
+ *   `<group>.<Name>` -> `braze_<group>` / snake_case(Name) (`agentconsole.AgentExecuted` ->
+ *   `braze_agentconsole` / `agent_executed`), never refused.
  */
-export function odpTypeAndAction(event: Pick<CurrentsEvent, 'event_type' | 'properties'>): { type: string; action: string } {
+export function odpTypeAndAction(event: { event_type: string; properties?: Record<string, unknown> | null }): { type: string; action: string } {
   const parts = event.event_type.split('.');
   const last = parts.at(-1) ?? event.event_type;
   if (parts[0] === 'users' && parts[1] === 'messages' && parts.length >= 4) {
     const channel = (parts[2] ?? '').toLowerCase();
-    return { type: CHANNEL_TYPES[channel] ?? snake(parts[2] ?? 'message'), action: snake(last) };
+    return { type: CHANNEL_TYPES[channel] ?? (snake(parts[2] ?? '') || 'message'), action: snake(last) || 'event' };
   }
   if (event.event_type === 'users.behaviors.CustomEvent') {
     const name = typeof event.properties?.name === 'string' ? event.properties.name : 'custom_event';
     return { type: 'braze_custom', action: snake(name) || 'custom_event' };
   }
   if (event.event_type === 'users.behaviors.Purchase') return { type: 'braze_purchase', action: 'purchase' };
-  return { type: `braze_${snake(parts[1] ?? 'event')}`, action: snake(last) };
-}
-
-/** An ODP field value: scalars as they are, anything else as JSON text (ODP fields are scalars). */
-function scalar(value: unknown): unknown {
-  return value === null || typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? value : JSON.stringify(value);
+  const group = parts[0] === 'users' && parts.length > 2 ? parts[1] : parts.length > 1 ? parts[0] : undefined;
+  return { type: `braze_${snake(group ?? '') || 'event'}`, action: snake(last) || 'event' };
 }
 
 /**
- * A Currents event -> an ODP event. Every Braze field is under the `_braze` prefix and none
- * without it: `_braze_event_id`, `_braze_event_type`, `_braze_time`, `_braze_user_id` (the Braze
- * user id), `_braze_<property>` for each property, `_braze_user_<field>` for other user fields.
- * Identifiers: `customer_id` from the external user id, `email` from the event's email address.
+ * ODP's text limit: "Text is limited to 1024 characters" (ODP developer docs, "Objects and
+ * fields"). A longer text value is cut to its first 1,024 characters (whole characters, never half
+ * of one); an identifier that long is refused by index instead (cut, it would be another person's).
  */
-export function currentsToOdp(event: CurrentsEvent): OdpEvent {
+export const ODP_TEXT_LIMIT = 1_024;
+
+function limitText(text: string): string {
+  if (text.length <= ODP_TEXT_LIMIT) return text;
+  return Array.from(text).slice(0, ODP_TEXT_LIMIT).join('');
+}
+
+const characters = (text: string) => (text.length <= ODP_TEXT_LIMIT ? text.length : Array.from(text).length);
+
+/**
+ * A value as the field it goes to takes it: a declared `number` or `boolean` field gets only a
+ * number or a boolean (`"true"` read as true), a declared `string` field text; an undeclared field
+ * scalars as they are and objects or arrays as JSON text. Texts are kept within ODP's limit;
+ * undefined means the field is left out.
+ */
+function fieldValue(value: unknown, declared: OdpFieldType | undefined): unknown {
+  if (value === null || value === undefined) return undefined;
+  if (declared === 'number') return typeof value === 'number' && Number.isFinite(value) ? value : undefined;
+  if (declared === 'boolean') return typeof value === 'boolean' ? value : value === 'true' ? true : value === 'false' ? false : undefined;
+  if (typeof value === 'string') return limitText(value);
+  if (declared === 'string') return limitText(typeof value === 'object' ? JSON.stringify(value) : String(value));
+  if (typeof value === 'number' || typeof value === 'boolean') return value;
+  return limitText(JSON.stringify(value));
+}
+
+export interface CurrentsMapping {
+  /**
+   * The ODP identifier that receives the Braze external user id (ODP_EXTERNAL_ID_IDENTIFIER);
+   * undefined: it is not sent as an identifier.
+   */
+  externalIdIdentifier?: string;
+}
+
+/** The ODP event a Currents event becomes, or why it cannot be sent. */
+export type CurrentsOutcome =
+  | { kind: 'event'; event: OdpEvent }
+  | { kind: 'no-identifier' }
+  | { kind: 'refused'; issues: { path: PropertyKey[]; message: string }[] };
+
+const EMAIL_ADDRESS = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/**
+ * A Currents event -> an ODP event (SPEC section 2, odp-currents):
+ * - `data.ts` = the event's `time` (epoch seconds), so ODP dates the event when it happened, not
+ *   when it arrived (ZaiusInc/app-sdk src/app/lib/CampaignEvents.ts: `ts`, "the time of the
+ *   event. If left blank, the received time will be used");
+ * - every Braze field under the `_braze` prefix and none without it: `_braze_event_id`,
+ *   `_braze_event_type`, `_braze_user_id` (the Braze user id), `_braze_user_<field>` for the other
+ *   user fields, `_braze_<property>` for each property (functions/odp/event-fields.ts declares
+ *   them and their types; objects and arrays such as `custom_properties` as JSON text);
+ * - identifiers only ODP identifiers: `email` = the event's `email_address`, and the external user
+ *   id under `mapping.externalIdIdentifier`. "At minimum, events require an event type and an
+ *   identifier" (ODP developer docs, "Events"): an event left with none is not sent.
+ */
+export function currentsToOdp(event: CurrentsEvent, mapping: CurrentsMapping = {}): CurrentsOutcome {
   const { type, action } = odpTypeAndAction(event);
   const data: Record<string, unknown> = {
-    _braze_event_id: event.id,
-    _braze_event_type: event.event_type,
-    _braze_time: event.time,
+    ts: event.time,
+    _braze_event_id: limitText(event.id),
+    _braze_event_type: limitText(event.event_type),
   };
-  const { user_id: brazeId, external_user_id: externalId, ...otherUser } = event.user ?? {};
-  if (brazeId) data._braze_user_id = brazeId;
-  for (const [key, value] of Object.entries(otherUser)) data[`_braze_user_${snake(key)}`] = scalar(value);
-  for (const [key, value] of Object.entries(event.properties ?? {})) data[`_braze_${snake(key)}`] = scalar(value);
+  const put = (name: string, value: unknown) => {
+    if (name in data) return;
+    const kept = fieldValue(value, ODP_EVENT_FIELD_TYPES.get(name));
+    if (kept !== undefined) data[name] = kept;
+  };
+  const { user_id: brazeId, ...otherUser } = event.user ?? {};
+  put('_braze_user_id', brazeId);
+  for (const [key, value] of Object.entries(otherUser)) {
+    const name = snake(key);
+    if (name) put(`_braze_user_${name}`, value);
+  }
+  for (const [key, value] of Object.entries(event.properties ?? {})) {
+    const name = snake(key);
+    if (name) put(`_braze_${name}`, value);
+  }
+
   const identifiers: Record<string, string> = {};
-  if (externalId) identifiers.customer_id = externalId;
-  const email = event.properties?.email_address ?? event.properties?.email;
-  if (typeof email === 'string' && email.includes('@')) identifiers.email = email.trim().toLowerCase();
-  return { type, action, identifiers, data };
+  const issues: { path: PropertyKey[]; message: string }[] = [];
+  const identify = (name: string, value: string, path: PropertyKey[]) => {
+    if (characters(value) > ODP_TEXT_LIMIT) issues.push({ path, message: `longer than ODP's ${ODP_TEXT_LIMIT} characters: cannot identify anyone in ODP` });
+    else identifiers[name] = value;
+  };
+  const email = event.properties?.email_address;
+  if (typeof email === 'string' && EMAIL_ADDRESS.test(email.trim())) identify('email', email.trim().toLowerCase(), ['properties', 'email_address']);
+  const externalId = event.user?.external_user_id?.trim();
+  if (mapping.externalIdIdentifier && externalId) identify(mapping.externalIdIdentifier, externalId, ['user', 'external_user_id']);
+  if (issues.length > 0) return { kind: 'refused', issues };
+  if (Object.keys(identifiers).length === 0) return { kind: 'no-identifier' };
+  return { kind: 'event', event: { type, action, identifiers, data } };
 }
 
 export interface CurrentsBatch {
   events: { id: string; event: OdpEvent }[];
   rejected: { index: number; issues: FieldIssue[] }[];
+  /** Valid events not sent because ODP would have no identifier to file them under, by Braze event type. */
+  withoutIdentifier: Record<string, number>;
 }
 
-/** A Currents batch -> ODP events; an event without event_type, id or time is refused by index. */
-export function currentsBatchToOdp(input: readonly unknown[]): CurrentsBatch {
-  const events: CurrentsBatch['events'] = [];
-  const rejected: CurrentsBatch['rejected'] = [];
+/**
+ * A Currents batch -> ODP events. An event without event_type, id or time, or with an identifier
+ * past ODP's text limit, is refused by index; an event with no ODP identifier is counted by type
+ * in `withoutIdentifier` and not sent.
+ */
+export function currentsBatchToOdp(input: readonly unknown[], mapping: CurrentsMapping = {}): CurrentsBatch {
+  const batch: CurrentsBatch = { events: [], rejected: [], withoutIdentifier: {} };
   input.forEach((raw, index) => {
+    const at = (path: PropertyKey[]) => formatPath(['events', index, ...path]);
     const parsed = z.safeParse(currentsEventSchema, raw);
     if (!parsed.success) {
-      rejected.push({ index, issues: parsed.error.issues.map((issue) => ({ path: formatPath(['events', index, ...issue.path]), message: issue.message })) });
+      batch.rejected.push({ index, issues: parsed.error.issues.map((issue) => ({ path: at(issue.path), message: issue.message })) });
       return;
     }
-    events.push({ id: parsed.data.id, event: currentsToOdp(parsed.data) });
+    const outcome = currentsToOdp(parsed.data, mapping);
+    if (outcome.kind === 'refused') batch.rejected.push({ index, issues: outcome.issues.map((issue) => ({ path: at(issue.path), message: issue.message })) });
+    else if (outcome.kind === 'no-identifier') batch.withoutIdentifier[parsed.data.event_type] = (batch.withoutIdentifier[parsed.data.event_type] ?? 0) + 1;
+    else batch.events.push({ id: parsed.data.id, event: outcome.event });
   });
-  return { events, rejected };
+  return batch;
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;

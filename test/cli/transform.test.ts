@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -31,6 +31,9 @@ describe('bridge transform', () => {
 
   it('prints, per partner, the downstream requests a sample becomes, with the body and masked credentials', async () => {
     const movableInk = sample('mi.json', { events: [{ external_id: 'user-1', name: 'Product Viewed', time: new Date().toISOString(), properties: { price: 1.99 } }] });
+    // Braze's Email Open and Custom Event examples (custom Currents connector page), each with an id of its own (the page's examples share one).
+    const page = (JSON.parse(readFileSync(fixture('odp', 'currents-connector-page.json'), 'utf8')) as { events: Record<string, unknown>[] }).events;
+    const currents = sample('currents.json', { events: [page[2], page[8]].map((event, i) => ({ ...event, id: `page-example-${i}` })) });
     const sendbird = sample('sb.json', { template_key: 'order_shipped', mode: 'realtime', recipient: 'user-7', variables: { order_id: 'A1' }, id: 'd1-u7' });
     const runs = await Promise.all([
       bridge(['transform', 'seen-callback', fixture('seen', 'callback.json'), '--json'], { env }),
@@ -38,7 +41,7 @@ describe('bridge transform', () => {
       bridge(['transform', 'movable-ink-events', movableInk, '--json'], { env }),
       bridge(['transform', 'sendbird-notifications', sendbird, '--json'], { env }),
       bridge(['transform', 'lytics-users', fixture('lytics', 'profile.json'), '--json'], { env }),
-      bridge(['transform', 'odp-currents', fixture('odp', 'currents-batch.json'), '--json'], { env }),
+      bridge(['transform', 'odp-currents', currents, '--json'], { env }),
     ]);
     for (const run of runs) expect({ code: run.code, err: run.err }).toEqual({ code: 0, err: '' });
     const [seenCallback, seenReceivers, mi, sb, lytics, odp] = runs.map((run) => run.json<TransformResult>());
@@ -98,12 +101,12 @@ describe('bridge transform', () => {
       expect.objectContaining({ url: '{LYTICS_API_URL}/collect/json/braze_users', headers: expect.objectContaining({ authorization: '****' }), body: [expect.objectContaining({ braze_id: 'xxxxxx', email: 'john.smith@email.com' })] }),
     ]);
 
-    expect(odp?.answer).toEqual({ accepted: 6 });
+    // No ODP_EXTERNAL_ID_IDENTIFIER: the custom event, which has no email, is not sent (skipped).
+    expect(odp?.answer).toEqual({ accepted: 1, skipped: 1 });
     expect(odp?.requests).toHaveLength(1);
     expect(odp?.requests[0]).toMatchObject({ url: '{ODP_API_URL}/v3/events', headers: { 'x-api-key': '****' } });
-    expect((odp?.requests[0]?.body as { type: string; action: string }[]).slice(0, 2)).toEqual([
-      expect.objectContaining({ type: 'email', action: 'delivery', identifiers: { customer_id: 'user-123', email: 'ada@example.com' } }),
-      expect.objectContaining({ type: 'email', action: 'open' }),
+    expect(odp?.requests[0]?.body).toEqual([
+      expect.objectContaining({ type: 'email', action: 'open', identifiers: { email: 'test@test.com' }, data: expect.objectContaining({ ts: 1477502783 }) }),
     ]);
 
     // Nothing anywhere carries a credential: neither the user's nor the sandbox's stand-ins.

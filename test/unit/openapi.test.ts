@@ -97,7 +97,12 @@ const samples: Record<string, { good: unknown[]; bad: unknown[]; pathParameters?
     good: [{ target: 'profile', records: [{ external_id: 'u1', fields: { tier: 'gold' } }] }],
     bad: [{ target: 'segment', records: [{ external_id: 'u1' }] }, { target: 'profile', records: [{ external_id: true }] }],
   },
-  'odp-currents': { good: [readFixture('odp/currents-batch.json')], bad: [{ events: [{ event_type: 'users.behaviors.CustomEvent', time: 1 }] }] },
+  'odp-currents': {
+    // Braze's Custom Event and Purchase Event examples (custom Currents connector page; the test's body limit is 4 KB),
+    // and the zero-event batch Braze checks a Current's credentials with.
+    good: [{ events: (readFixture('odp/currents-connector-page.json') as { events: unknown[] }).events.slice(8, 10) }, { events: [] }],
+    bad: [{ events: [{ event_type: 'users.behaviors.CustomEvent', time: 1 }] }],
+  },
 };
 
 /** The records of a body, as its route checks them one by one (the open array, or the body itself). */
