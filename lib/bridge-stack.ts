@@ -107,8 +107,9 @@ export class BridgeStack extends Stack {
       }),
     });
 
-    // One table for every queue that dedupes on an id, deployed only when one does.
-    this.dedupe = plan.queues.some((queue) => queue.dedupe) ? new ExpiringTable(this, 'Dedupe') : undefined;
+    // One table for every queue that dedupes on an id, and for the call ledger of a scheduled drain
+    // (SEEN's rolling hour), deployed only when one of them is.
+    this.dedupe = plan.queues.some((queue) => queue.dedupe || queue.drive.kind === 'schedule') ? new ExpiringTable(this, 'Dedupe') : undefined;
 
     this.queues = new Map();
     const queueScope = new Construct(this, 'Delivery');

@@ -5,7 +5,6 @@ import * as zm from 'zod/mini';
 import { type DeliveryQueue, type IngressFlow, type Job, type Partner, partners, type S3Job, type ScheduledJob } from '../functions/catalogue';
 import { envPrefix, isScheduledJob, isUploadJob } from '../functions/core/catalogue-types';
 import { loadSettings, settingNames } from '../functions/core/settings';
-import { callsPerRun } from '../functions/core/budget';
 
 /**
  * Deployment configuration: which partners are on, where Braze lives, per-partner options and
@@ -336,7 +335,8 @@ export function sectionOf(owner: string): string {
 
 /**
  * A scheduled drive runs on an EventBridge rate (whole minutes), each run shorter than the
- * interval, and its budget must leave at least one call per run.
+ * interval. Any positive budget works: under one call per run, the runs share it through the call
+ * ledger (functions/core/delivery/call-ledger.ts).
  */
 function checkSchedule(config: BridgeConfig, queue: DeliveryQueue): void {
   const drive = queue.drive;
@@ -350,9 +350,6 @@ function checkSchedule(config: BridgeConfig, queue: DeliveryQueue): void {
   }
   if (queue.consumer.timeoutSeconds >= interval) {
     throw new BridgeConfigError(`${at(drive.intervalSetting)}: must be longer than the ${queue.id} consumer's timeout (${queue.consumer.timeoutSeconds} s)`);
-  }
-  if (callsPerRun(number(drive.budget.callsSetting), number(drive.budget.windowSetting), interval) < 1) {
-    throw new BridgeConfigError(`${at(drive.budget.callsSetting)}: leaves no call per drain run at ${drive.intervalSetting}=${interval}; raise it or the interval`);
   }
 }
 

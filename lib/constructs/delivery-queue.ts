@@ -28,7 +28,7 @@ export interface DeliveryQueueProps {
   /** Every setting of the owner as the consumer will see it, defaults included (a schedule's interval is one). */
   deployedSettings: Record<string, string>;
   secrets: OwnerSecrets;
-  /** The stack's dedupe table, for a queue whose catalogue entry dedupes. */
+  /** The stack's dedupe table, for a queue whose catalogue entry dedupes, or a scheduled drain's call ledger. */
   dedupeTable?: dynamodb.ITableV2;
   /** Shared function options (log level, retention, code source, project root). */
   functionDefaults: Pick<BridgeFunctionProps, 'logLevel' | 'logRetentionDays' | 'projectRoot' | 'codeSource'>;
@@ -93,8 +93,10 @@ export class DeliveryQueue extends Construct {
     // those it tried wait their backoff through ChangeMessageVisibility, which consuming already
     // allows (functions/core/delivery/settle.ts).
     this.queue.grant(fn, 'sqs:SendMessage');
-    if (definition.dedupe) {
-      if (!props.dedupeTable) throw new Error(`${definition.id} dedupes: the stack must pass its dedupe table`);
+    // A queue that dedupes keeps what it delivered there; a scheduled drain its call ledger (the
+    // rolling budget window every run shares: functions/core/delivery/call-ledger.ts).
+    if (definition.dedupe || drive.kind === 'schedule') {
+      if (!props.dedupeTable) throw new Error(`${definition.id} dedupes or keeps a call ledger: the stack must pass its dedupe table`);
       // Claim (a conditional PutItem), read (BatchGetItem), confirm and release (BatchWriteItem).
       props.dedupeTable.grant(fn, 'dynamodb:PutItem', 'dynamodb:BatchGetItem', 'dynamodb:BatchWriteItem');
       fn.addEnvironment(DEDUPE_TABLE_VARIABLE, props.dedupeTable.tableName);

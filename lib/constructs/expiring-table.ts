@@ -8,7 +8,8 @@ import { Construct } from 'constructs';
  * stack deploys two, each only when something uses it:
  * - `Dedupe`: what was delivered, for the queues whose records carry an id to dedupe on (catalogue
  *   `dedupe`), keyed `<flow>:<id>`; ids only, never payloads; losing it would at worst deliver a
- *   retried event once more;
+ *   retried event once more. It also holds the call ledger of a scheduled drain (SEEN's rolling
+ *   hour), one item per call in the window, keyed `budget:<queue>:<slot>`;
  * - `JobState`: where each run of a scheduled job (catalogue `ScheduledJob`) stopped, so the next
  *   step, or a retried one after a crash or a timeout, resumes from it; run state (ids, cursors,
  *   counts), never profiles; losing it at worst restarts a run.

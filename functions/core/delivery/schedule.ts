@@ -3,10 +3,13 @@ import type { Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { callsPerRun } from '../budget';
 import type { ScheduleDrive } from '../catalogue-types';
+import { DEDUPE_TABLE_VARIABLE, dedupeStoreFromEnv } from '../dedupe';
 import { ConfigError } from '../errors';
+import type { HttpClient } from '../http';
 import { MetricName, MetricUnit } from '../observability';
 import { deleteMessages } from '../queue';
 import { firstCopies, type ParsedRecord, parsedRecord, parseMessageBody, stringAttributes } from '../sqs-batch';
+import { CallLedger, MemoryDedupeStore, MeteredHttpClient } from './call-ledger';
 import { type ConsumerCore, deliverRecords } from './core';
 import { SAFETY_MARGIN_MS } from './event-source';
 import { copyForLater, waitThenRetry } from './settle';
@@ -29,13 +32,16 @@ export interface DrainResult {
 export type DrainEvent = Readonly<Record<string, unknown>>;
 
 /**
- * A scheduled run: never more than callsPerRun(calls, window, interval) calls, so no window
- * exceeds the budget however many ingress instances fill the queue. It receives only what it can
- * send in the same run (at most one new call per received message), long-polling so that an empty
- * receive means an empty queue. Its HTTP client makes no in-process retry (every attempt spends
- * budget). Messages tried and not taken wait a backoff that doubles from one interval; messages
- * not tried (the destination turned unwell, the deadline came) go back as fresh copies and spend
- * no receive.
+ * A scheduled run: never more than `calls` calls in any `window` (a rolling window kept in the
+ * dedupe store by a CallLedger, shared by every run whichever instance makes it, starting full),
+ * and at most max(1, callsPerRun(calls, window, interval)) of them per run, so a large budget is
+ * spread over the window and a budget under one call per run (3 an hour) carries its unused
+ * fraction to later runs. A run claims its calls first and receives only what it can send with
+ * them (at most one new call per received message), long-polling so that an empty receive means
+ * an empty queue; with no call left in the window it receives nothing. Its HTTP client spends one
+ * claimed call per request, bisected ones included, and makes no in-process retry. Messages tried
+ * and not taken wait a backoff that doubles from one interval; messages not tried (the destination
+ * turned unwell, the deadline came) go back as fresh copies and spend no receive.
  */
 export function scheduleDrive<S extends z.ZodMiniType>(core: ConsumerCore<z.infer<S>>, schema: S, drive: ScheduleDrive, settings: Readonly<Record<string, unknown>>) {
   type Body = z.infer<S>;
@@ -49,16 +55,23 @@ export function scheduleDrive<S extends z.ZodMiniType>(core: ConsumerCore<z.infe
     return value;
   };
   const interval = setting(drive.intervalSetting);
-  const budget = callsPerRun(setting(drive.budget.callsSetting), setting(drive.budget.windowSetting), interval);
-  if (budget < 1) {
-    throw new ConfigError(`${drive.budget.callsSetting} is too small for ${drive.intervalSetting}: a drain run would have no call to make`);
-  }
+  const calls = setting(drive.budget.callsSetting);
+  const windowSeconds = setting(drive.budget.windowSetting);
+  if (!Number.isInteger(calls)) throw new ConfigError(`${drive.budget.callsSetting} must be a whole number of calls`);
+  const perRun = Math.max(1, callsPerRun(calls, windowSeconds, interval));
+  const ledger = new CallLedger(ledgerStore(deps), {
+    name: core.queue.id,
+    calls,
+    windowSeconds,
+    holdSeconds: core.queue.consumer.timeoutSeconds + LEDGER_HOLD_MARGIN_SECONDS,
+  });
   /** Long enough that an empty answer means an empty queue, short enough not to hold the next run back. */
   const waitSeconds = Math.min(20, Math.max(1, Math.floor(interval / 3)));
-  const http = deps.http.withPolicy({ retries: 0 });
+  const unmetered = deps.http.withPolicy({ retries: 0 });
   const deleteAll = (messages: readonly Message[]) => deleteMessages(sqs, queueUrl, messages);
 
-  return async (_event: DrainEvent, context: Context): Promise<DrainResult> => {
+  /** One run with `budget` calls claimed, spent through `http`. */
+  const drainRun = async (context: Context, budget: number, http: HttpClient): Promise<DrainResult> => {
     // getRemainingTimeInMillis already shrinks as the run goes: fix the deadline once.
     const deadline = deps.clock.now() + context.getRemainingTimeInMillis();
     const remaining = () => deadline - deps.clock.now();
@@ -140,4 +153,43 @@ export function scheduleDrive<S extends z.ZodMiniType>(core: ConsumerCore<z.infe
     logger.info('drain run', { ...result, held: held.size });
     return result;
   };
+
+  return async (_event: DrainEvent, context: Context): Promise<DrainResult> => {
+    // The calls this run may make, claimed before anything is received.
+    const slots = await ledger.take(perRun);
+    if (slots.length === 0) {
+      logger.info('drain run: no call left in the budget window, nothing received', { calls, windowSeconds });
+      metrics.addMetric(MetricName.DrainRuns, MetricUnit.Count, 1);
+      return { calls: 0, records: 0, budget: 0, failedMessages: 0 };
+    }
+    const unspent = [...slots];
+    const http = new MeteredHttpClient(unmetered, async () => {
+      const slot = unspent.shift();
+      if (slot === undefined) return false;
+      await ledger.spend(slot);
+      return true;
+    });
+    try {
+      return await drainRun(context, slots.length, http);
+    } finally {
+      await ledger.giveBack(unspent).catch((error: unknown) => {
+        logger.warn('could not give back unused calls: they are free again once their claim expires', { count: unspent.length, errorName: error instanceof Error ? error.name : 'unknown' });
+      });
+    }
+  };
+}
+
+/** Seconds a run's claimed calls stay held beyond its timeout, should it die before giving them back. */
+const LEDGER_HOLD_MARGIN_SECONDS = 60;
+
+/**
+ * Where the call ledger is kept: the consumer's dedupe store (the local runner's embedded
+ * DynamoDB), else the stack's table (DEDUPE_TABLE_NAME, set on every scheduled consumer), else, with
+ * neither (unit tests), this process's memory.
+ */
+function ledgerStore(deps: ConsumerCore<unknown>['deps']) {
+  if (deps.dedupe) return deps.dedupe;
+  if (deps.config.env[DEDUPE_TABLE_VARIABLE]) return dedupeStoreFromEnv(deps.config);
+  deps.logger.warn(`${DEDUPE_TABLE_VARIABLE} is not set: the call budget is kept in this process only`);
+  return new MemoryDedupeStore(deps.clock);
 }
