@@ -22,15 +22,47 @@ export function brazeSandboxAnswer(request: SandboxRequest): SandboxAnswer | und
     };
   }
   const trigger = /^\/(campaigns|canvas)\/trigger\/send$/.exec(request.path);
-  if (request.method === 'POST' && trigger) {
-    const recipients = (request.body as { recipients?: unknown[] } | undefined)?.recipients?.length ?? 0;
-    return { status: 201, body: { dispatch_id: `sandbox-${Date.now()}`, message: 'success' }, summary: `${recipients} recipient(s) of a ${trigger[1]} trigger` };
-  }
+  if (request.method === 'POST' && trigger) return triggerAnswer(trigger[1] === 'canvas' ? 'canvas' : 'campaign', request);
   if (request.method === 'GET' && /^\/segments\/list(\?|$)/.test(request.path)) return segmentsAnswer(request);
   if (request.method === 'POST' && request.path === '/users/export/segment') return exportAnswer(request);
   const download = /^\/_exports\/([^/?]+)\.zip(\?|$)/.exec(request.path);
   if (request.method === 'GET' && download) return downloadAnswer(decodeURIComponent(download[1]!));
   return undefined;
+}
+
+/**
+ * Sandbox campaign and Canvas ids that stand for one Braze would not send to: the answer is the
+ * `201` with a `notice` Braze gives for a paused or archived Canvas (braze-inc/braze-docs
+ * post_send_triggered_canvases.md, "Example success response"), so `npm start` shows such a
+ * trigger parked, not delivered.
+ */
+export const SANDBOX_PAUSED_ID = 'sandbox-paused';
+export const SANDBOX_ARCHIVED_ID = 'sandbox-archived';
+
+/**
+ * /campaigns/trigger/send and /canvas/trigger/send as Braze answers them: `201 {dispatch_id,
+ * message: "success"}`; a recipient identified by `email` without `prioritization` refused with 400
+ * (Braze: "If `email` is the identifier, you must include `prioritization`"; the message wording is
+ * the sandbox's, Braze's own is not published); a paused or archived sandbox id answered with a notice.
+ */
+function triggerAnswer(kind: 'campaign' | 'canvas', request: SandboxRequest): SandboxAnswer {
+  const body = (request.body ?? {}) as { campaign_id?: unknown; canvas_id?: unknown; recipients?: unknown };
+  const recipients = Array.isArray(body.recipients) ? (body.recipients as Record<string, unknown>[]) : [];
+  const summary = `${recipients.length} recipient(s) of a ${kind} trigger`;
+  const unprioritised = recipients.findIndex((recipient) => recipient.email !== undefined && !Array.isArray(recipient.prioritization));
+  if (unprioritised !== -1) {
+    return { status: 400, body: { message: `recipients[${unprioritised}]: prioritization is required when email is the identifier` }, summary: `${summary}: email without prioritization` };
+  }
+  const id = kind === 'campaign' ? body.campaign_id : body.canvas_id;
+  const name = kind === 'campaign' ? 'campaign' : 'Canvas';
+  const dispatch = { dispatch_id: `sandbox-${Date.now()}`, message: 'success' };
+  if (id === SANDBOX_PAUSED_ID) {
+    return { status: 201, body: { notice: `The ${name} is paused. Resume the ${name} to ensure trigger requests will take effect.`, ...dispatch }, summary: `${summary}: paused, nothing sent` };
+  }
+  if (id === SANDBOX_ARCHIVED_ID) {
+    return { status: 201, body: { notice: `The ${name} is archived. Unarchive the ${name} to ensure trigger requests will take effect.`, ...dispatch }, summary: `${summary}: archived, nothing sent` };
+  }
+  return { status: 201, body: dispatch, summary };
 }
 
 /**

@@ -15,7 +15,8 @@ export const FLOW_ID = 'braze-track-delivery';
  * calls of at most BRAZE_MAX_OBJECTS_PER_REQUEST (attributes + events + purchases), filled to the
  * cap by splitting attribute-only messages; messages with events or purchases stay whole. 429/5xx
  * are retried in-process within the invocation's time, then left to SQS and the DLQ; objects Braze
- * refuses inside a success answer are parked in the DLQ with Braze's reason.
+ * refuses inside a success answer are parked in the DLQ with Braze's reason. Calls of the bulk lane
+ * carry `X-Braze-Bulk: true` (core/braze.ts); the realtime lane's do not.
  */
 export function build(deps: Deps) {
   const settings = settingsOf(deps, brazeSettings);
@@ -26,6 +27,8 @@ export function build(deps: Deps) {
     http: deps.http,
     maxObjectsPerRequest: itemsPerCall(queue.limits, settings),
   });
+  // Backfills (the bulk lane) say so to Braze: X-Braze-Bulk: true; the realtime lane never does.
+  const bulk = queue.lane === 'bulk';
 
   return createDeliveryConsumer(
     {
@@ -45,7 +48,7 @@ export function build(deps: Deps) {
           : undefined,
       send: async (messages, call) => {
         const items: TrackItem[] = messages.flatMap((message) => message.items);
-        const result = await braze.track(items, { deadline: call.deadline, http: call.http });
+        const result = await braze.track(items, { deadline: call.deadline, http: call.http, bulk });
         return refusedObjects(messages, result.errors);
       },
     },

@@ -86,8 +86,13 @@ export class BrazeClient {
     return this.options.maxObjectsPerRequest;
   }
 
-  /** One call; `options.http` is the client the consumer handed its `send` (it holds the retry policy). */
-  async track(items: readonly TrackItem[], options: { deadline?: number; http?: HttpClient } = {}): Promise<TrackResult> {
+  /**
+   * One call; `options.http` is the client the consumer handed its `send` (it holds the retry policy).
+   * `options.bulk` marks a backfill with `X-Braze-Bulk: true`, as Braze's own importer sends it
+   * (braze-inc/growth-shares-lambda-user-csv-import braze_user_csv_import/app.py; Braze's API
+   * guidance: "Add the x-braze-bulk header to bulk uploads").
+   */
+  async track(items: readonly TrackItem[], options: { deadline?: number; http?: HttpClient; bulk?: boolean } = {}): Promise<TrackResult> {
     if (items.length === 0) return { status: 204, errors: [] };
     if (items.length > this.options.maxObjectsPerRequest) {
       throw new RangeError(`${items.length} objects exceed the ${this.options.maxObjectsPerRequest} allowed per /users/track call`);
@@ -97,7 +102,7 @@ export class BrazeClient {
       {
         method: 'POST',
         url: joinUrl(this.options.endpoint, 'users/track'),
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${await this.options.apiKey()}` },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${await this.options.apiKey()}`, ...(options.bulk ? { 'x-braze-bulk': 'true' } : {}) },
         body: JSON.stringify(body),
       },
       { label: 'braze /users/track', deadline: options.deadline },

@@ -4,8 +4,10 @@ import { ValidationError } from '../core/errors';
 import { flowById } from '../core/flows';
 import { createQueuedIngress } from '../core/ingress';
 import { encodeTrackMessages, type TriggerMessage } from '../core/track-queue';
+import { allowedTargets, isAllowed } from './allowed-targets';
 import { odpFlows } from './catalogue';
 import { activationRequestSchema } from './schemas';
+import { odpSettings } from './settings';
 import { activationToBraze } from './transform';
 
 export const FLOW_ID = 'odp-activation';
@@ -14,16 +16,33 @@ export { activationRequestSchema as requestSchema, activationRecordSchema as rec
 /**
  * POST /optimizely/activation: ODP activation records -> Braze. `profile`: attributes on the
  * realtime /users/track lane; `campaign` / `canvas`: one queued recipient each on the
- * braze-triggers lane, combined there 50 per trigger call. A bad record is refused by index; an
- * unknown target or a campaign without campaign_id refuses the request, naming the field.
+ * braze-triggers lane, combined there 50 per trigger call. Only the campaigns and Canvases the
+ * deployment allows (ODP_ALLOWED_CAMPAIGNS / ODP_ALLOWED_CANVASES; unset allows none) may be
+ * triggered: any other id refuses the request with 400 naming `campaign_id` / `canvas_id`, and
+ * nothing is queued. A bad record, or one whose fields would write Braze's identifiers,
+ * subscription state or push tokens, is refused by index; an unknown target or a campaign without
+ * campaign_id refuses the request, naming the field.
  */
 export function build(deps: Deps) {
   const maxObjects = settingsOf(deps, brazeSettings).BRAZE_MAX_OBJECTS_PER_REQUEST;
+  const settings = settingsOf(deps, odpSettings);
+  const allowed = {
+    campaign: { ids: allowedTargets(settings.ODP_ALLOWED_CAMPAIGNS), field: 'campaign_id', setting: 'ODP_ALLOWED_CAMPAIGNS' },
+    canvas: { ids: allowedTargets(settings.ODP_ALLOWED_CANVASES), field: 'canvas_id', setting: 'ODP_ALLOWED_CANVASES' },
+  } as const;
   return createQueuedIngress(
     {
       flow: flowById(odpFlows, FLOW_ID),
       schema: activationRequestSchema,
       toMessages: ({ body, requestId }) => {
+        if (body.target !== 'profile') {
+          const rule = allowed[body.target];
+          const target = (body.target === 'campaign' ? body.campaign_id : body.canvas_id)!;
+          if (!isAllowed(rule.ids, target)) {
+            const message = `not a ${body.target === 'campaign' ? 'campaign' : 'Canvas'} this deployment lets ODP trigger (${rule.setting})`;
+            throw new ValidationError(`invalid request body: ${rule.field} is ${message}`, [{ path: rule.field, message }]);
+          }
+        }
         const batch = activationToBraze(body);
         const accepted = batch.attributes.length + batch.recipients.length;
         if (accepted === 0) throw new ValidationError('invalid request body: no valid record in records', batch.rejected.flatMap((r) => r.issues));

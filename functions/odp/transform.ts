@@ -189,8 +189,32 @@ export function currentsBatchToOdp(input: readonly unknown[], mapping: CurrentsM
 }
 
 const EMAIL = /^[^\s@]+@[^\s@]+$/;
-/** Attribute names Braze reserves for identifiers: an activation field may not overwrite them. */
-const RESERVED_FIELDS = new Set(['external_id', 'braze_id', 'user_alias', 'email', 'phone', '_update_existing_only']);
+
+/**
+ * User profile fields an activation's fields may never write, as trigger attributes or profile
+ * attributes (SPEC section 2, odp-activation): Braze's identifiers, subscription state and push
+ * tokens (braze-inc/braze-docs _docs/_api/objects_filters/user_attributes_object.md, "Object body"
+ * and "Braze user profile fields"). Whoever holds the ODP inbound token must not be able to
+ * re-subscribe someone, attach a device to a profile or move a profile to another identity.
+ */
+export const FORBIDDEN_FIELDS: Readonly<Record<string, string>> = {
+  external_id: 'an identifier',
+  braze_id: 'an identifier',
+  user_alias: 'an identifier',
+  alias_name: 'an identifier',
+  alias_label: 'an identifier',
+  email: 'an identifier',
+  phone: 'an identifier',
+  _update_existing_only: 'an identifier',
+  push_token_import: 'push tokens',
+  push_tokens: 'push tokens',
+  email_subscribe: 'subscription state',
+  push_subscribe: 'subscription state',
+  subscription_groups: 'subscription state',
+  email_open_tracking_disabled: 'subscription state',
+  email_click_tracking_disabled: 'subscription state',
+  marked_email_as_spam_at: 'subscription state',
+};
 
 export interface ActivationBatch {
   /** `profile`: /users/track attribute objects. */
@@ -204,7 +228,8 @@ export interface ActivationBatch {
  * ODP activation records -> Braze: for a profile update, attribute objects keyed by external_id
  * (or email where that is all there is) with the fields as attributes; for a campaign or Canvas,
  * trigger recipients whose fields become trigger / entry properties and attributes. A record with
- * no identifier, more than 20 fields, or a field named like a Braze identifier is refused by index.
+ * no identifier, more than 20 fields, or a field that would write Braze's identifiers,
+ * subscription state or push tokens (FORBIDDEN_FIELDS) is refused by index.
  */
 export function activationToBraze(request: ActivationRequest): ActivationBatch {
   const batch: ActivationBatch = { attributes: [], recipients: [], rejected: [] };
@@ -220,7 +245,8 @@ export function activationToBraze(request: ActivationRequest): ActivationBatch {
     if (!externalId && !email) issues.push({ path: at(['external_id']), message: 'a record needs external_id or email' });
     if (!externalId && email && !EMAIL.test(email)) issues.push({ path: at(['email']), message: 'not an email address' });
     for (const name of Object.keys(fields)) {
-      if (RESERVED_FIELDS.has(name)) issues.push({ path: at(['fields', name]), message: 'names a Braze identifier: not allowed as a field' });
+      const forbidden = FORBIDDEN_FIELDS[name.trim().toLowerCase()];
+      if (forbidden) issues.push({ path: at(['fields', name]), message: `writes Braze's ${forbidden}: an activation may not` });
     }
     if (issues.length > 0) {
       batch.rejected.push({ index, issues });

@@ -12,7 +12,13 @@ describe('odp-activation: ODP activations into Braze, through the local runner',
 
   beforeAll(async () => {
     runner = await startTestRunner(
-      { INBOUND_TOKEN: 'odp-inbound', BRAZE_REST_ENDPOINT: await braze.start(), BRAZE_API_KEY: 'braze-key' },
+      {
+        INBOUND_TOKEN: 'odp-inbound',
+        BRAZE_REST_ENDPOINT: await braze.start(),
+        BRAZE_API_KEY: 'braze-key',
+        ODP_ALLOWED_CAMPAIGNS: 'camp-42, camp-9, camp-429, camp-tokens',
+        ODP_ALLOWED_CANVASES: 'canvas-7,canvas-paused',
+      },
       { consumerOverrides: { maxBatchingWindowSeconds: 1 }, queueOverrides: { visibilityTimeoutSeconds: 2 } },
     );
   });
@@ -38,12 +44,70 @@ describe('odp-activation: ODP activations into Braze, through the local runner',
     expect(calls[0]?.headers.authorization).toBe('Bearer braze-key');
   });
 
-  it("triggers a Canvas with the fields as canvas_entry_properties, email-only recipients under Braze's email identifier", async () => {
+  it("triggers a Canvas with the fields as canvas_entry_properties, email-only recipients under Braze's email identifier with the prioritization Braze requires", async () => {
     await post(runner, '/optimizely/activation', { target: 'canvas', canvas_id: 'canvas-7', records: [{ email: 'Ada@Example.com', fields: { offer: 'A' } }] });
 
     await braze.waitForRequests(1);
     expect(braze.requests[0]?.path).toBe('/canvas/trigger/send');
-    expect(braze.requests[0]?.body).toEqual({ canvas_id: 'canvas-7', recipients: [{ email: 'ada@example.com', canvas_entry_properties: { offer: 'A' }, attributes: { offer: 'A' } }] });
+    expect(braze.requests[0]?.body).toEqual({
+      canvas_id: 'canvas-7',
+      recipients: [{ email: 'ada@example.com', prioritization: ['identified', 'most_recently_updated'], canvas_entry_properties: { offer: 'A' }, attributes: { offer: 'A' } }],
+    });
+  });
+
+  it('refuses a campaign or Canvas the deployment does not allow (400 naming campaign_id / canvas_id) and triggers nothing', async () => {
+    const campaign = await post(runner, '/optimizely/activation', { target: 'campaign', campaign_id: 'camp-other', records: [{ external_id: 'u1', fields: { subject: 'pay here' } }] });
+    const canvas = await post(runner, '/optimizely/activation', { target: 'canvas', canvas_id: 'canvas-other', records: [{ external_id: 'u1' }] });
+
+    expect(campaign.status).toBe(400);
+    expect(campaign.body.issues).toEqual([{ path: 'campaign_id', message: expect.stringContaining('ODP_ALLOWED_CAMPAIGNS') }]);
+    expect(canvas.status).toBe(400);
+    expect(canvas.body.issues).toEqual([{ path: 'canvas_id', message: expect.stringContaining('ODP_ALLOWED_CANVASES') }]);
+    expect(await queueDepth(runner, 'braze-triggers')).toBe(0);
+    expect(braze.requests).toHaveLength(0);
+  });
+
+  it("refuses by index a record whose fields would write Braze's push tokens, subscription state or identifiers, and triggers the others", async () => {
+    const response = await post(runner, '/optimizely/activation', {
+      target: 'campaign',
+      campaign_id: 'camp-tokens',
+      records: [
+        { external_id: 'victim', fields: { push_tokens: [{ app_id: 'app', token: 'attacker-device' }] } },
+        { external_id: 'u2', fields: { Email_Subscribe: 'opted_in' } },
+        { external_id: 'u3', fields: { tier: 'gold' } },
+      ],
+    });
+
+    expect(response.status).toBe(202);
+    expect(response.body).toMatchObject({
+      accepted: 1,
+      rejected: [
+        { index: 0, issues: [{ path: 'records[0].fields.push_tokens', message: expect.stringContaining('push tokens') }] },
+        { index: 1, issues: [{ path: 'records[1].fields.Email_Subscribe', message: expect.stringContaining('subscription state') }] },
+      ],
+    });
+    await braze.waitForRequests(1);
+    expect(recipientsOf(braze.requests)).toEqual([{ external_user_id: 'u3', trigger_properties: { tier: 'gold' }, attributes: { tier: 'gold' } }]);
+  });
+
+  it('does not count a Canvas Braze answers 201 with a notice (paused) as delivered: its recipients are parked with the reason', async () => {
+    braze.respond = (request) =>
+      (request.body as { canvas_id?: string }).canvas_id === 'canvas-paused'
+        ? { status: 201, body: { notice: 'The Canvas is paused. Resume the Canvas to ensure trigger requests will take effect.', dispatch_id: 'd-3', message: 'success' } }
+        : { status: 201, body: { dispatch_id: 'd-1', message: 'success' } };
+    // What earlier tests delivered is counted once their messages are done.
+    await eventually(async () => ((await queueDepth(runner, 'braze-triggers')) === 0 ? true : undefined), 10_000, 'earlier triggers done');
+    const delivered = runner.metricCounts('braze-triggers-delivery').RecordsDelivered ?? 0;
+
+    await post(runner, '/optimizely/activation', { target: 'canvas', canvas_id: 'canvas-paused', records: [{ external_id: 'p1' }, { external_id: 'p2' }] });
+
+    const parked = await eventually(async () => {
+      const found = (await peekDlq(runner, 'braze-triggers')).filter((m) => m.body.includes('canvas-paused'));
+      return found.length === 2 ? found : undefined;
+    }, 10_000, 'both recipients parked');
+    expect(parked.map((m) => m.attributes.parked_reason)).toEqual(['braze_trigger_notice:paused', 'braze_trigger_notice:paused']);
+    expect(parked.map((m) => JSON.parse(m.body).recipient.external_user_id).sort()).toEqual(['p1', 'p2']);
+    expect(runner.metricCounts('braze-triggers-delivery').RecordsDelivered ?? 0).toBe(delivered);
   });
 
   it('updates profiles through the /users/track lane, external_id or email as the identifier', async () => {
