@@ -13,7 +13,9 @@
  *   (`z.unknown()`) array items, or the open-object branch of a body that is one record or an array;
  * - `pathParametersSchema`: a zod object of the path parameters it validates (else: strings);
  * - `signatureHeader`: `{name, description}` of the header its signature verifier reads, required
- *   when the route accepts the `signature` scheme.
+ *   when the route accepts the `signature` scheme;
+ * - `successAnswer`: `{status, description, schema, example}` where the route answers a success
+ *   otherwise than `202 {"accepted": n}` (a facade of another API answers as that API does).
  *
  * JSON Schema comes from zod's `toJSONSchema` (draft 2020-12, OpenAPI 3.1's dialect) with
  * `io: 'input'` (what a sender may send: the input side of pipes and transforms, defaults optional)
@@ -42,6 +44,15 @@ export const DEFAULT_LOCAL_URL = 'http://localhost:3000';
 type JsonSchema = Record<string, unknown>;
 type ZodSchema = z.ZodMiniType;
 
+/** A route's answer on success where it is not `202 {"accepted": n}` (its module's `successAnswer`). */
+export interface SuccessAnswer {
+  status: number;
+  description: string;
+  /** JSON Schema of the body. */
+  schema: Record<string, unknown>;
+  example: unknown;
+}
+
 export interface SignatureHeader {
   /** Header the route's signature verifier reads, e.g. `x-<partner>-signature`. */
   name: string;
@@ -56,6 +67,7 @@ export interface IngressContract {
   recordSchema?: ZodSchema;
   pathParametersSchema?: ZodSchema;
   signatureHeader?: SignatureHeader;
+  successAnswer?: SuccessAnswer;
 }
 
 export interface OpenApiOptions {
@@ -98,7 +110,7 @@ export async function loadIngressContracts(flows: readonly IngressFlow[] = ingre
 /** Checks what a handler module exports and turns it into a contract, naming the flow and export on a miss. */
 export function contractOf(flow: IngressFlow, mod: Record<string, unknown>): IngressContract {
   const where = `${flow.id} (${flow.entry})`;
-  const { requestSchema, recordSchema, pathParametersSchema, signatureHeader } = mod;
+  const { requestSchema, recordSchema, pathParametersSchema, signatureHeader, successAnswer } = mod;
   if (!isZodSchema(requestSchema)) throw new Error(`${where}: export the schema given to createQueuedIngress as \`requestSchema\``);
   for (const [name, value] of Object.entries({ recordSchema, pathParametersSchema })) {
     if (value !== undefined && !isZodSchema(value)) throw new Error(`${where}: \`${name}\` is not a zod schema`);
@@ -113,7 +125,19 @@ export function contractOf(flow: IngressFlow, mod: Record<string, unknown>): Ing
     recordSchema: recordSchema as ZodSchema | undefined,
     pathParametersSchema: pathParametersSchema as ZodSchema | undefined,
     signatureHeader: flow.auth.includes('signature') ? (header as SignatureHeader) : undefined,
+    ...(successAnswer === undefined ? {} : { successAnswer: successAnswerOf(where, successAnswer) }),
   };
+}
+
+/** The component of a route's own success answer: `<flow id>.success`. */
+const successId = (flow: IngressFlow) => `${flow.id}.success`;
+
+function successAnswerOf(where: string, value: unknown): SuccessAnswer {
+  const answer = value as Partial<SuccessAnswer>;
+  if (typeof answer.status !== 'number' || answer.status < 200 || answer.status > 299 || typeof answer.description !== 'string' || typeof answer.schema !== 'object') {
+    throw new Error(`${where}: \`successAnswer\` must be {status (2xx), description, schema, example}`);
+  }
+  return answer as SuccessAnswer;
 }
 
 /** The document `npm run openapi` writes: the whole catalogue, package.json's name and version. */
@@ -399,7 +423,7 @@ function operation(contract: IngressContract, requestId: string, recordId: strin
     recordId
       ? `Records are checked one by one against \`${recordId}\`: a record that fails is refused by index in the 202's \`rejected\` (with the route's further checks, which its issues name) while the others are queued; 400 when none is valid.`
       : undefined,
-    `Answers 202 only once every record is durably queued; nothing of a refused request is queued.`,
+    `Answers ${contract.successAnswer?.status ?? 202} only once every record is durably queued; nothing of a refused request is queued.`,
   ].filter(Boolean);
   return {
     operationId: flow.id,
@@ -415,7 +439,9 @@ function operation(contract: IngressContract, requestId: string, recordId: strin
     },
     security: flow.auth.map((scheme) => ({ [keyOf(contract, scheme)]: [] })),
     responses: {
-      '202': { description: 'Durably queued.', content: json(ref('Accepted'), { accepted: 1 }) },
+      ...(contract.successAnswer
+        ? { [String(contract.successAnswer.status)]: { description: contract.successAnswer.description, content: json(ref(successId(flow)), contract.successAnswer.example) } }
+        : { '202': { description: 'Durably queued.', content: json(ref('Accepted'), { accepted: 1 }) } }),
       '400': {
         description: 'Bad JSON, or schema errors: `issues` names each failing field path.',
         content: json(ref('ValidationFailure'), example),
@@ -463,6 +489,8 @@ export function buildOpenApi(contracts: readonly IngressContract[], options: Ope
   }
   // Path parameters are documented on their operations; their object schemas are not components.
   for (const contract of contracts) if (contract.pathParametersSchema) delete routeSchemas[idOf.get(contract.pathParametersSchema)!];
+  // A route that answers its success otherwise (a facade) has that answer's schema as a component of its own.
+  for (const contract of contracts) if (contract.successAnswer) routeSchemas[successId(contract.flow)] = contract.successAnswer.schema;
 
   const owners = new Set(contracts.map((contract) => contract.flow.owner));
   const tags = [...owners].map((owner) => ({

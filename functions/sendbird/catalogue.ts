@@ -19,15 +19,33 @@ export const sendbirdFlows: readonly IngressFlow[] = [
     limits: { maxRecords: 10_000, recordsField: 'targets', maxDepth: 32 },
   },
   {
+    id: 'sendbird-braze-callback',
+    seed: '002',
+    description: "Sendbird's Braze integration (event callback: a notification's SENT / READ) -> the same Braze custom events, each once; nothing else",
+    owner: 'sendbird',
+    method: 'POST',
+    // Sendbird's dashboard takes a "Braze REST endpoint" and posts to <endpoint>/users/track: the
+    // endpoint set to https://<api>/sendbird/braze lands here.
+    path: '/sendbird/braze/users/track',
+    entry: 'functions/sendbird/braze-callback.ts',
+    queue: 'braze-track',
+    // Sendbird sends its "Braze REST API key" the way Braze takes it: Authorization: Bearer.
+    auth: ['bearer'],
+    throttle: { rateLimit: 200, burstLimit: 400 },
+    // A /users/track body: at most 75 events (Braze's cap per call); their properties nest.
+    limits: { maxRecords: 75, recordsField: 'events', maxDepth: 8 },
+  },
+  {
     id: 'sendbird-status',
     seed: '002',
-    description: 'Sendbird SENT / READ status -> Braze custom event, once per user, notification and status',
+    description: "Signed SENT / READ statuses from a team's own code -> Braze custom event, once per user, notification and status (Sendbird's dashboard has no such webhook: see sendbird-braze-callback)",
     owner: 'sendbird',
     method: 'POST',
     path: '/sendbird/status',
     entry: 'functions/sendbird/status.ts',
     queue: 'braze-track',
-    // Sendbird signs its webhooks (x-sendbird-signature, HMAC of the raw body with the API token).
+    // A sender holding the Sendbird API token signs (x-sendbird-signature, HMAC of the raw body, as
+    // Sendbird signs its own webhooks); one holding the inbound token sends it as Bearer.
     auth: ['bearer', 'signature'],
     throttle: { rateLimit: 200, burstLimit: 400 },
     // The schema's 1,000 statuses per array (or one).

@@ -100,31 +100,19 @@ export const callbackEventSchema = z
 export type CallbackEvent = z.infer<typeof callbackEventSchema>;
 
 /** What else a /users/track body may write, refused by name: the callback only forwards events. */
-const REFUSED_WRITES: Readonly<Record<string, string>> = {
-  attributes: "attributes are refused: this route forwards only the events of Sendbird's callback",
-  purchases: "purchases are refused: this route forwards only the events of Sendbird's callback",
-};
+const refused = (what: string) => z.optional(z.never({ error: `${what} refused: this route forwards only the events of Sendbird's callback` }));
 
 /**
- * Braze's /users/track body with events only. Every other key is refused by its name, checked with
- * the events (`events` is optional in the shape so a body of attributes alone is refused as such).
+ * Braze's /users/track body with events only: `attributes`, `purchases` and any other key are
+ * refused by their name (in JSON Schema too: `not: {}`), so nothing else that call could write
+ * reaches Braze.
  */
-export const callbackRequestSchema = z
-  .looseObject({
-    events: z.optional(z.array(callbackEventSchema).check(z.minLength(1), z.maxLength(MAX_CALLBACK_EVENTS))),
-  })
-  .check(
-    z.superRefine((body, context) => {
-      for (const key of Object.keys(body)) {
-        if (key === 'events') continue;
-        context.issues.push({
-          code: 'custom',
-          input: body[key],
-          path: [key],
-          message: REFUSED_WRITES[key] ?? "refused: this route forwards only the events of Sendbird's callback",
-        });
-      }
-      if (body.events === undefined) context.issues.push({ code: 'custom', input: undefined, path: ['events'], message: 'required: the custom events to forward' });
-    }),
-  );
+export const callbackRequestSchema = z.catchall(
+  z.object({
+    events: z.array(callbackEventSchema).check(z.minLength(1), z.maxLength(MAX_CALLBACK_EVENTS)),
+    attributes: refused('attributes are'),
+    purchases: refused('purchases are'),
+  }),
+  z.never({ error: "refused: this route forwards only the events of Sendbird's callback" }),
+);
 export type CallbackRequest = z.infer<typeof callbackRequestSchema>;

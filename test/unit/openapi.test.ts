@@ -84,13 +84,17 @@ const samples: Record<string, { good: unknown[]; bad: unknown[]; pathParameters?
     good: [{ template_key: 'welcome', targets: ['u1', 'u2'], variables: { name: 'Ada' } }, { template_key: 'welcome', mode: 'realtime', recipient: 42 }],
     bad: [{ targets: ['u1'] }, { template_key: 'welcome', mode: 'later', recipient: 'u1' }],
   },
+  'sendbird-braze-callback': {
+    good: [(readFixture('sendbird/braze-callback.json') as { body: unknown }).body],
+    bad: [{ attributes: [{ external_id: 'u1', email: 'x@example.com' }] }, { events: [{ external_id: 'u1', name: 'status' }] }],
+  },
   'sendbird-status': {
     good: [[{ user_id: 'u1', status: 'READ', notification_id: 'n1' }], { user_id: 'u1', status: 'SENT', notification_id: 7, timestamp: 1701886845000 }],
     bad: [[{ user_id: 'u1', status: 'DELIVERED', notification_id: 'n1' }], { status: 'READ' }],
   },
   'lytics-audiences': {
-    good: [readFixture('lytics/audience.json')],
-    bad: [{ lytics_to_braze_audience: [{ lytics_segments: { add: ['x'] } }] }, { lytics_to_braze_audience: [] }],
+    good: [readFixture('lytics/audience.json'), [{ email: 'a@example.com', lytics_segments: { add: ['x'] } }, readFixture('lytics/audience.json')]],
+    bad: [[{ external_id: 'u1' }], { lytics_to_braze_audience: [{ external_id: 'u1', lytics_segments: { add: [42] } }] }],
   },
   'lytics-users': { good: [readFixture('lytics/profile.json')], bad: [{ email: 'john.smith@email.com' }, { braze_id: 'x', nested: { a: 1 } }] },
   'odp-activation': {
@@ -163,7 +167,8 @@ describe('the OpenAPI document', () => {
         pathParameterNames(flow.path).map((name) => [name, 'path', true]),
       );
       expect(operation!.requestBody.content['application/json'].schema).toEqual({ $ref: `#/components/schemas/${flow.id}.request` });
-      expect(Object.keys(operation!.responses)).toEqual(['202', '400', '401', '413', '429', '5XX']);
+      const success = String(contracts.find((c) => c.flow === flow)!.successAnswer?.status ?? 202);
+      expect(Object.keys(operation!.responses)).toEqual([success, '400', '401', '413', '429', '5XX']);
       // Alternatives: one security requirement per accepted scheme.
       const schemes = (operation!.security as Record<string, string[]>[]).map((requirement) => Object.keys(requirement));
       expect(schemes.every((keys) => keys.length === 1)).toBe(true);
@@ -267,8 +272,11 @@ describe('the OpenAPI document', () => {
         const { good, bad } = samples[contract.flow.id]!;
         for (const body of good) {
           const answer = await post(JSON.stringify(body));
-          expect({ flow: contract.flow.id, status: answer.status }).toEqual({ flow: contract.flow.id, status: 202 });
-          expect(conforms('Accepted', answer.body)).toMatchObject({ valid: true });
+          // A facade (Sendbird's Braze callback) answers as the API it stands in for, as its module documents.
+          const success = contract.successAnswer;
+          expect({ flow: contract.flow.id, status: answer.status }).toEqual({ flow: contract.flow.id, status: success?.status ?? 202 });
+          if (success) expect({ body: answer.body, valid: schemaOf(`${contract.flow.id}.success`)(answer.body) }).toMatchObject({ valid: true });
+          else expect(conforms('Accepted', answer.body)).toMatchObject({ valid: true });
         }
         for (const body of bad) {
           const answer = await post(JSON.stringify(body));
