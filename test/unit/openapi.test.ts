@@ -373,6 +373,21 @@ describe('the OpenAPI document', () => {
       expect(check({ hooks: [{ tree: { name: 'root' } }] })).toBe(false);
     });
 
+    it("documents a facade's own success answer (status, schema as a component, example) in place of the 202", () => {
+      const flow: IngressFlow = { ...ingressFlows[0]!, id: 'acme-facade', path: '/acme/facade', owner: 'acme', auth: ['bearer'] };
+      const successAnswer = { status: 201, description: 'As the stood-in API answers.', schema: { type: 'object', required: ['ok'], properties: { ok: { const: true } } }, example: { ok: true } };
+
+      const made = buildOpenApi([contractOf(flow, { requestSchema: z.object({ a: z.string() }), successAnswer })], { title: 'made-up', version: '9.9.9' });
+
+      expect(validateOpenApi(made)).toMatchObject({ valid: true });
+      const responses = (made.paths['/acme/facade']!.post as { responses: Record<string, unknown> }).responses;
+      expect(Object.keys(responses)[0]).toBe('201');
+      expect(responses['202']).toBeUndefined();
+      expect(schemaValidator(made)('acme-facade.success')({ ok: true })).toBe(true);
+      expect(schemaValidator(made)('acme-facade.success')({ ok: false })).toBe(false);
+      expect(() => contractOf(flow, { requestSchema: z.object({}), successAnswer: { ...successAnswer, status: 302 } })).toThrow(/successAnswer/);
+    });
+
     it('refuses a route module that does not export what the document needs, naming it', () => {
       const flow = { ...ingressFlows[0]!, auth: ['signature'] as const };
       expect(() => contractOf(ingressFlows[0]!, {})).toThrow(/export the schema given to createQueuedIngress as `requestSchema`/);
