@@ -113,3 +113,33 @@ describe('Sendbird answers on the batch lane: a campaign combined into one call,
     expect(await peekDlq(runner, 'sendbird-batch')).toHaveLength(1);
   });
 });
+
+describe('two webhooks giving one user different variables, through the local runner', () => {
+  const sendbird = scriptedSendbird({});
+  let runner: Runner;
+
+  beforeAll(async () => {
+    runner = await startTestRunner(env(await sendbird.start()), { startConsumers: false, consumerOverrides: { maxBatchingWindowSeconds: 1 } });
+  });
+  afterAll(() => stopAll(() => runner?.stop(), () => sendbird.stop()));
+
+  it('sends them in separate calls (per-user variables hold one set per user), parking nothing', async () => {
+    await post(runner, '/sendbird/notifications', webhook('twice', { variables: { order: 'first' } }));
+    await post(runner, '/sendbird/notifications', webhook('twice', { variables: { order: 'second' } }));
+    await post(runner, '/sendbird/notifications', webhook('other'));
+
+    runner.startConsumers();
+    await eventually(() => (sendbird.requests.flatMap((r) => bodyOf(r).targets).length >= 3 ? true : undefined), 15_000, 'three targets');
+    await eventually(async () => ((await queueDepth(runner, 'sendbird-batch')) === 0 ? true : undefined), 10_000, 'queue drained');
+
+    const orders = sendbird.requests
+      .filter((r) => bodyOf(r).targets.includes('twice'))
+      .map((r) => {
+        const { targets, template } = bodyOf(r);
+        return (targets.length > 1 ? (template.variables.twice as { order: string }) : (template.variables as { order: string })).order;
+      });
+    expect(orders.sort()).toEqual(['first', 'second']);
+    expect(sendbird.requests.every((r) => new Set(bodyOf(r).targets).size === bodyOf(r).targets.length)).toBe(true);
+    expect(await peekDlq(runner, 'sendbird-batch')).toEqual([]);
+  });
+});
