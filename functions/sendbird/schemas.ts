@@ -99,13 +99,17 @@ export const callbackEventSchema = z
   );
 export type CallbackEvent = z.infer<typeof callbackEventSchema>;
 
-/** What else a /users/track body may write, refused by name: the callback only forwards events. */
-const refused = (what: string) => z.optional(z.never({ error: `${what} refused: this route forwards only the events of Sendbird's callback` }));
+/**
+ * What else a /users/track body may write, refused by name: the callback only forwards events. An
+ * empty array writes nothing and is let through (a client may send every array of the body).
+ */
+const refused = (what: string) =>
+  z.optional(z.array(z.unknown()).check(z.maxLength(0, { error: `${what} refused: this route forwards only the events of Sendbird's callback` })));
 
 /**
- * Braze's /users/track body with events only: `attributes`, `purchases` and any other key are
- * refused by their name (in JSON Schema too: `not: {}`), so nothing else that call could write
- * reaches Braze.
+ * Braze's /users/track body with events only: `attributes` and `purchases` (unless empty) and any
+ * other key are refused by their name (in JSON Schema too: `maxItems: 0`, `not: {}`), so nothing
+ * else that call could write reaches Braze.
  */
 export const callbackRequestSchema = z.catchall(
   z.object({

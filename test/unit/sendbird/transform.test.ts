@@ -141,7 +141,7 @@ describe("callbackEventsToTrackItems: Sendbird's Braze callback", () => {
   });
 
   it('refuses attributes, purchases and any other write of /users/track, naming each', () => {
-    const result = z.safeParse(callbackRequestSchema, { events: [sent], attributes: [{ external_id: 'u1', email: 'x@example.com' }], purchases: [], partner: 'x' });
+    const result = z.safeParse(callbackRequestSchema, { events: [sent], attributes: [{ external_id: 'u1', email: 'x@example.com' }], purchases: [{ external_id: 'u1', product_id: 'p' }], partner: 'x' });
 
     expect(result.success).toBe(false);
     expect(result.error?.issues.map((issue) => [issue.path, issue.message])).toEqual([
@@ -149,6 +149,10 @@ describe("callbackEventsToTrackItems: Sendbird's Braze callback", () => {
       [['purchases'], expect.stringMatching(/^purchases are refused/)],
       [[], expect.stringContaining('"partner"')],
     ]);
+  });
+
+  it('lets empty attributes and purchases arrays through: they write nothing', () => {
+    expect(z.parse(callbackRequestSchema, { events: [sent], attributes: [], purchases: [] }).events).toEqual([sent]);
   });
 
   it('refuses an event without an identifier, or with a field Braze\'s event object does not have', () => {
