@@ -9,6 +9,7 @@
  *   bridge import <job> <file>           run an upload job locally
  *   bridge sync <job>                    run a scheduled job once, locally
  *   bridge doctor                        one harmless authenticated call per destination: what works, what is refused, why
+ *   bridge setup <partner>               create what the partner's flows need at the destination (idempotent), or say what to create by hand
  *
  * Exit codes: 0 done; 1 the command ran and failed (a 400, a refused send, a failed import); 2 a
  * wrong command line.
@@ -20,6 +21,7 @@ import { flowsCommand } from './flows';
 import { type CliIo, collectPairs, CommandFailed, lineWriter, processIo, UsageError, wholeNumber } from './io';
 import { importCommand, syncCommand, uploadJobOptions } from './jobs';
 import { DEFAULT_BRIDGE_URL, sendCommand } from './send';
+import { partnersWithSetup, setupCommand, type SetupOptions } from './setup';
 import { transformCommand } from './transform';
 
 export type { CliIo } from './io';
@@ -119,6 +121,19 @@ function program(io: CliIo): Command {
     .option('--timeout <seconds>', 'longest wait for each answer', wholeNumber('--timeout', 1, 120), DEFAULT_DOCTOR_TIMEOUT_SECONDS)
     .option('--json', 'machine-readable output')
     .action((options: DoctorOptions) => doctorCommand(options, io));
+
+  root
+    .command('setup')
+    .description(
+      `create, idempotently, what a partner's flows need at the destination (its schema fields, identifiers ...), or print exactly what to create by hand: with a deployed stack's settings and secret (default ${DEFAULT_STACK}), or npm start's environment with --local (its sandbox when the URL is unset)`,
+    )
+    .argument('<partner>', `the partner: ${partnersWithSetup().join(', ')}`)
+    .option('--stack <name>', `CloudFormation stack (AWS; default ${DEFAULT_STACK}): the consumer's settings and secret`)
+    .option('--region <region>', 'AWS region (default: AWS_REGION / the profile)')
+    .option('--local', "the environment npm start reads instead of AWS (with the destination's URL unset, npm start's sandbox answers)")
+    .option('--timeout <seconds>', 'longest wait for each answer', wholeNumber('--timeout', 1, 120), DEFAULT_DOCTOR_TIMEOUT_SECONDS)
+    .option('--json', 'machine-readable output')
+    .action((partner: string, options: SetupOptions) => setupCommand(partner, options, io));
 
   return root;
 }

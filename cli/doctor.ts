@@ -57,10 +57,10 @@ export interface DoctorRow {
   source: string;
 }
 
-type Credentials = Partial<Record<OutboundSecretField, string>>;
+export type Credentials = Partial<Record<OutboundSecretField, string>>;
 
 /** A check's destination as the target configures it, or why there is nothing to call. */
-type Resolved =
+export type Resolved =
   | { kind: 'skip'; result: DoctorResult; why: string }
   | {
       kind: 'configured';
@@ -71,23 +71,24 @@ type Resolved =
       credentialName: (field: OutboundSecretField) => string;
     };
 
-interface Target {
+/** Where a destination's settings and credentials come from (`bridge doctor`, `bridge setup`). */
+export interface Target {
   /** What the table is about, in a few words. */
   title: string;
   json: Record<string, unknown>;
-  resolve(partner: Partner, check: DoctorCheck): Promise<Resolved>;
+  resolve(partner: Partner, check: Pick<DoctorCheck, 'urlSetting' | 'queues'>): Promise<Resolved>;
   close(): void;
 }
 
 /** A fault of the configuration found before any call (an unreadable secret): said with names, never values. */
-class ConfigurationFault extends Error {}
+export class ConfigurationFault extends Error {}
 
 const skip = (result: DoctorResult, why: string): Resolved => ({ kind: 'skip', result, why });
 
 // ---- where the settings come from ----
 
 /** npm start's configuration: the environment, checked as npm start checks it. */
-function localTarget(env: Readonly<Record<string, string | undefined>>): Target {
+export function localTarget(env: Readonly<Record<string, string | undefined>>): Target {
   const config = checkedConfig(env, partners);
   const store = new EnvSecretStore(config.env);
   return {
@@ -112,7 +113,7 @@ function localTarget(env: Readonly<Record<string, string | undefined>>): Target 
 }
 
 /** A deployed stack: each destination's consumer function's environment and the secret it names. */
-async function awsTarget(stack: string, region: string | undefined): Promise<Target> {
+export async function awsTarget(stack: string, region: string | undefined): Promise<Target> {
   const clientConfig = region ? { region } : {};
   const cloudFormation = new CloudFormationClient(clientConfig);
   const lambda = new LambdaClient(clientConfig);
@@ -227,7 +228,7 @@ function networkFault(error: unknown, timeoutSeconds: number): string {
   return code ?? (error instanceof Error ? error.message : String(error));
 }
 
-async function call(url: string, request: DoctorRequest, timeoutSeconds: number): Promise<Answer | { fault: string }> {
+export async function call(url: string, request: DoctorRequest, timeoutSeconds: number): Promise<Answer | { fault: string }> {
   try {
     const response = await fetch(url, {
       method: request.method,
@@ -319,7 +320,7 @@ async function runCheck(partner: Partner, check: DoctorCheck, target: Target, ti
 // ---- the command ----
 
 /** Every credential value replaced by ****, wherever a destination's answer might have echoed one. */
-function redactor(values: ReadonlySet<string>): (text: string) => string {
+export function redactor(values: ReadonlySet<string>): (text: string) => string {
   const secrets = [...values].filter((value) => value.length >= 4).sort((a, b) => b.length - a.length);
   return (text) => secrets.reduce((out, secret) => out.split(secret).join('****'), text);
 }

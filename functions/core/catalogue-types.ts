@@ -298,6 +298,52 @@ export type DoctorCheck =
     })
   | (DoctorCheckBase & { cannotCheck: string });
 
+/** One call `bridge setup` makes for a partner; `path` (query included) is joined to the URL setting's value. */
+export interface SetupRequest {
+  method: 'GET' | 'POST';
+  path: string;
+  headers: Record<string, string>;
+  body?: string;
+}
+
+/**
+ * What one step of a set-up came to: `created`, `exists` (nothing to do: the set-up is
+ * idempotent), `manual` (the API cannot do it: `why` says exactly what to create, and where),
+ * `failed` (refused or unreachable: `why` says why), `skipped` (not asked for by the settings).
+ */
+export interface SetupStep {
+  item: string;
+  result: 'created' | 'exists' | 'manual' | 'failed' | 'skipped';
+  why: string;
+}
+
+export interface SetupContext {
+  /** The settings the partner's consumer reads (an environment). */
+  settings: Readonly<Record<string, string | undefined>>;
+  credentials: Readonly<Record<OutboundSecretField, string>>;
+  /** One call, redirects never followed; rejects (the message says why, never the URL) when nothing answered. */
+  call: (request: SetupRequest) => Promise<{ status: number; text: string }>;
+  /** Waits between calls, to keep to the destination's rate. */
+  wait: (ms: number) => Promise<void>;
+}
+
+/**
+ * What `bridge setup <partner>` does for a partner: what the flows need to exist at the
+ * destination before they can deliver (ODP: the event fields the Currents mapping writes, the
+ * external id identifier), created through its API where it allows, said exactly where it does not.
+ */
+export interface PartnerSetup {
+  /** What is set up, in a few words. */
+  description: string;
+  /** The setting holding the destination's URL (never printed: a URL may carry a key). */
+  urlSetting: string;
+  /** The queues whose consumer calls this destination (AWS: their settings and secret are read); default: the partner's queues. */
+  queues?: readonly string[];
+  /** The vendor's page, OpenAPI document or SDK the calls and their answers are taken from. */
+  source: string;
+  run: (context: SetupContext) => Promise<SetupStep[]>;
+}
+
 export interface Partner {
   /** Folder name and id: `seen`, `lytics`, `movable-ink`. Its variables are prefixed `SEEN_`, `MOVABLE_INK_`. */
   id: string;
@@ -310,6 +356,8 @@ export interface Partner {
   sandbox?: PartnerSandbox;
   /** What `bridge doctor` checks of the partner's API with the configured credentials (functions/<partner>/doctor.ts). */
   doctor?: readonly DoctorCheck[];
+  /** What `bridge setup <partner>` creates at the destination (functions/<partner>/setup.ts). */
+  setup?: PartnerSetup;
   flows: readonly IngressFlow[];
   queues: readonly DeliveryQueue[];
   jobs: readonly Job[];

@@ -3,6 +3,7 @@ import { odpFlows, odpJobs, odpQueues } from './catalogue';
 import { odpDoctor } from './doctor';
 import { odpSandboxAnswer } from './sandbox';
 import { odpSettings } from './settings';
+import { odpSetup } from './setup';
 
 /** Optimizely Data Platform (seed 004). */
 export const odp: Partner = {
@@ -12,6 +13,7 @@ export const odp: Partner = {
   secret: { inbound: true, outbound: ['api_key'] },
   sandbox: { urlSetting: 'ODP_API_URL', answer: odpSandboxAnswer },
   doctor: odpDoctor,
+  setup: odpSetup,
   flows: odpFlows,
   queues: odpQueues,
   jobs: odpJobs,
