@@ -261,6 +261,24 @@ export class Monitoring extends Construct {
       ),
     );
     dashboard.addWidgets(
+      new cloudwatch.GraphWidget({
+        title: 'Records not sent: no identifier the destination knows (per flow; per event type, right)',
+        left: perFlow([MetricName.RecordsWithoutIdentifier], ingress),
+        right: [
+          // The ingress also writes the count per `event_type` (e.g. users.messages.pushnotification.Send), one metric each.
+          new cloudwatch.MathExpression({
+            expression: `SEARCH('{${METRICS_NAMESPACE},event_type,flow,service} MetricName="${MetricName.RecordsWithoutIdentifier}"', 'Sum', ${FIVE_MINUTES.toSeconds()})`,
+            label: 'per event type',
+            period: FIVE_MINUTES,
+            usingMetrics: {},
+          }),
+        ],
+        width: 24,
+        height: 6,
+        period: FIVE_MINUTES,
+      }),
+    );
+    dashboard.addWidgets(
       graph('Requests refused: 401 (credentials) per flow', perFlow([MetricName.RequestsUnauthorized], ingress)),
       graph('Requests refused: 400 (invalid, too deep) per flow', perFlow([MetricName.RequestsInvalid], ingress)),
       graph('Requests refused: 413 (too big, too many records) per flow', perFlow([MetricName.RequestsTooLarge], ingress)),

@@ -248,6 +248,14 @@ describe('dashboard', () => {
     for (const name of Object.values(MetricName)) expect(full).toContain(`\\"BrazePartnerBridge\\",\\"${name}\\"`);
   });
 
+  it('charts the records an ingress did not send for want of an identifier, per flow and per event type (a SEARCH of the event_type dimension)', () => {
+    const full = JSON.stringify(synthStack(fullConfig()).template.findResources('AWS::CloudWatch::Dashboard'));
+
+    expect(full).toContain('Records not sent: no identifier the destination knows');
+    expect(full).toContain(`\\"BrazePartnerBridge\\",\\"${MetricName.RecordsWithoutIdentifier}\\",\\"flow\\",\\"odp-currents\\"`);
+    expect(full).toContain(`SEARCH('{BrazePartnerBridge,event_type,flow,service} MetricName=\\\\\\"${MetricName.RecordsWithoutIdentifier}\\\\\\"', 'Sum', 300)`);
+  });
+
   it('charts queue depth, oldest message age and DLQ depth', () => {
     expect(body).toContain('ApproximateNumberOfMessagesVisible');
     expect(body).toContain('ApproximateAgeOfOldestMessage');
