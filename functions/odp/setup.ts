@@ -110,28 +110,35 @@ export async function runOdpSetup(context: SetupContext, fields: readonly OdpEve
   const present = fields.length - missing.length;
   if (present > 0) steps.push({ item: `${present} event field${present === 1 ? '' : 's'}`, result: 'exists', why: `already on ODP's events object (of the ${fields.length} the Currents mapping writes)` });
   let stopped: string | undefined;
+  const created: string[] = [];
+  const problems: SetupStep[] = [];
   for (const field of missing) {
     const item = `event field ${field.name} (${field.type})`;
     if (stopped) {
-      steps.push({ item, result: 'manual', why: `not tried (${stopped}): ${BY_HAND_FIELD}` });
+      problems.push({ item, result: 'manual', why: `not tried (${stopped}): ${BY_HAND_FIELD}` });
       continue;
     }
     await context.wait(SCHEMA_CALL_SPACING_MS);
     try {
-      const created = await context.call({ method: 'POST', path: 'v3/schema/objects/events/fields', headers, body: JSON.stringify(field) });
-      const kind = classifyAnswer(created.status);
-      if (kind === 'delivered') steps.push({ item, result: 'created', why: `${created.status}: created on ODP's events object` });
-      else if (created.status === 400 && alreadyUsed(created.text, 'name')) steps.push({ item, result: 'exists', why: 'ODP says the name is already used' });
-      else if (kind === 'refused') steps.push({ item, result: 'manual', why: `ODP refused it, ${reasonOf(created.status, created.text)}: ${BY_HAND_FIELD}` });
+      const answerOf = await context.call({ method: 'POST', path: 'v3/schema/objects/events/fields', headers, body: JSON.stringify(field) });
+      const kind = classifyAnswer(answerOf.status);
+      if (kind === 'delivered') created.push(field.name);
+      else if (answerOf.status === 400 && alreadyUsed(answerOf.text, 'name')) problems.push({ item, result: 'exists', why: 'ODP says the name is already used' });
+      else if (kind === 'refused') problems.push({ item, result: 'manual', why: `ODP refused it, ${reasonOf(answerOf.status, answerOf.text)}: ${BY_HAND_FIELD}` });
       else {
-        stopped = refusalWhy(created.status, created.text);
-        steps.push({ item, result: 'failed', why: stopped });
+        stopped = refusalWhy(answerOf.status, answerOf.text);
+        problems.push({ item, result: 'failed', why: stopped });
       }
     } catch (error) {
       stopped = `${(error as Error).message}: check ODP_API_URL and the network`;
-      steps.push({ item, result: 'failed', why: stopped });
+      problems.push({ item, result: 'failed', why: stopped });
     }
   }
+  if (created.length > 0) {
+    const names = created.length <= 3 ? created.join(', ') : `${created.slice(0, 3).join(', ')} and ${created.length - 3} more`;
+    steps.push({ item: `${created.length} event field${created.length === 1 ? '' : 's'}`, result: 'created', why: `created on ODP's events object: ${names}` });
+  }
+  steps.push(...problems);
 
   // The identifier that receives Braze's external user id.
   const identifier = context.settings.ODP_EXTERNAL_ID_IDENTIFIER;

@@ -88,7 +88,10 @@ describe('bridge setup odp --local: the event fields and the external id identif
     expect(first.code).toBe(0);
     expect(first.out).toContain('bridge setup odp: the local configuration');
     expect(stepRow(first.out, '1 event field')).toEqual({ result: 'exists', why: expect.stringContaining(`of the ${ODP_EVENT_FIELDS.length}`) });
-    expect(stepRow(first.out, 'event field _braze_price (number)')).toEqual({ result: 'created', why: "200: created on ODP's events object" });
+    expect(stepRow(first.out, `${ODP_EVENT_FIELDS.length - 1} event fields`)).toEqual({
+      result: 'created',
+      why: `created on ODP's events object: _braze_event_type, _braze_user_id, _braze_user_device_id and ${ODP_EVENT_FIELDS.length - 4} more`,
+    });
     expect(stepRow(first.out, 'identifier braze_external_id').result).toBe('created');
     const fieldPosts = odp.posts('/v3/schema/objects/events/fields');
     expect(fieldPosts).toHaveLength(ODP_EVENT_FIELDS.length - 1);
@@ -158,7 +161,7 @@ describe('bridge setup odp --local: the event fields and the external id identif
     );
 
     expect(steps).toEqual([
-      { item: 'event field _braze_extra_one (string)', result: 'created', why: "200: created on ODP's events object" },
+      { item: '1 event field', result: 'created', why: "created on ODP's events object: _braze_extra_one" },
       { item: 'event field _braze_extra_two (string)', result: 'manual', why: expect.stringContaining('400 (name: must start with a letter): create it in ODP') },
       { item: 'external id identifier', result: 'skipped', why: expect.stringContaining('ODP_EXTERNAL_ID_IDENTIFIER is not set') },
     ]);
@@ -192,8 +195,10 @@ describe('bridge setup odp --local with ODP_API_URL unset: npm start’s sandbox
     const result = run.json<{ sandboxed: boolean; target: string; steps: { item: string; result: string }[] }>();
     expect(result.sandboxed).toBe(true);
     expect(result.target).toContain('ODP_API_URL is not set');
-    expect(result.steps.filter((step) => step.result === 'created')).toHaveLength(ODP_EVENT_FIELDS.length + 1);
-    expect(result.steps.at(-1)).toEqual({ item: 'identifier braze_external_id', result: 'created', why: expect.any(String) });
+    expect(result.steps).toEqual([
+      { item: `${ODP_EVENT_FIELDS.length} event fields`, result: 'created', why: expect.stringContaining("created on ODP's events object: _braze_event_id, ") },
+      { item: 'identifier braze_external_id', result: 'created', why: expect.any(String) },
+    ]);
   });
 });
 
