@@ -31,7 +31,11 @@ describe('deployment configuration', () => {
 
     expect(config.stackName).toBe('BrazePartnerBridge');
     expect(partnerDeployment(config, 'braze')).toEqual({ enabled: true, settings: { BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com' } });
-    expect(deployedSettings(config, 'braze')).toEqual({ BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com', BRAZE_MAX_OBJECTS_PER_REQUEST: '75' });
+    expect(deployedSettings(config, 'braze')).toEqual({
+      BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com',
+      BRAZE_MAX_OBJECTS_PER_REQUEST: '75',
+      BRAZE_EMAIL_PRIORITIZATION: '["identified","most_recently_updated"]',
+    });
     expect(partnerDeployment(config, 'seen')).toEqual({ enabled: true, settings: {} });
     expect(deployedSettings(config, 'seen')).toMatchObject({ SEEN_API_URL: 'https://api.seen.io', SEEN_MAX_CALLS_PER_HOUR: '1000', SEEN_DRAIN_INTERVAL_SECONDS: '60' });
     expect(config.api.throttle).toEqual({ rateLimit: 200, burstLimit: 400 });
