@@ -34,14 +34,16 @@ export type DrainEvent = Readonly<Record<string, unknown>>;
 /**
  * A scheduled run: never more than `calls` calls in any `window` (a rolling window kept in the
  * dedupe store by a CallLedger, shared by every run whichever instance makes it, starting full),
- * and at most max(1, callsPerRun(calls, window, interval)) of them per run, so a large budget is
- * spread over the window and a budget under one call per run (3 an hour) carries its unused
- * fraction to later runs. A run claims its calls first and receives only what it can send with
- * them (at most one new call per received message), long-polling so that an empty receive means
- * an empty queue; with no call left in the window it receives nothing. Its HTTP client spends one
- * claimed call per request, bisected ones included, and makes no in-process retry. Messages tried
- * and not taken wait a backoff that doubles from one interval; messages not tried (the destination
- * turned unwell, the deadline came) go back as fresh copies and spend no receive.
+ * and at most max(1, callsPerRun(calls, window, interval)) planned calls per run, so a large
+ * budget is spread over the window and a budget under one call per run (3 an hour) carries its
+ * unused fraction to later runs. A run claims its calls first and receives only what it can send
+ * with them (at most one new call per received message), long-polling so that an empty receive
+ * means an empty queue; with no call left in the window it receives nothing. Its HTTP client
+ * spends one call per request and makes no in-process retry: a planned call spends one of the
+ * claimed calls; the halves of a refused call being bisected take more from the window once the
+ * run's share is spent, never more than it holds. Messages tried and not taken wait a backoff
+ * that doubles from one interval; messages not tried (the destination turned unwell, the deadline
+ * came) go back as fresh copies and spend no receive.
  */
 export function scheduleDrive<S extends z.ZodMiniType>(core: ConsumerCore<z.infer<S>>, schema: S, drive: ScheduleDrive, settings: Readonly<Record<string, unknown>>) {
   type Body = z.infer<S>;
@@ -163,8 +165,10 @@ export function scheduleDrive<S extends z.ZodMiniType>(core: ConsumerCore<z.infe
       return { calls: 0, records: 0, budget: 0, failedMessages: 0 };
     }
     const unspent = [...slots];
+    // Planned calls spend the slots claimed for them; the halves of a refused call that is being
+    // bisected may go beyond the run's share, never beyond the window's budget.
     const http = new MeteredHttpClient(unmetered, async () => {
-      const slot = unspent.shift();
+      const slot = unspent.shift() ?? (await ledger.take(1))[0];
       if (slot === undefined) return false;
       await ledger.spend(slot);
       return true;
