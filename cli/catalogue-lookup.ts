@@ -62,7 +62,7 @@ export function tokenScheme(flow: IngressFlow): Exclude<AuthScheme, 'signature'>
   return scheme;
 }
 
-export const authLabels: Record<AuthScheme, string> = { bearer: 'Authorization: Bearer', query: '?token=', signature: 'signature' };
+export const authLabels: Record<AuthScheme, string> = { bearer: 'Authorization: Bearer', query: '?token=', basic: 'Authorization: Basic', signature: 'signature' };
 
 /** Every queue a flow's requests may land on: its queue and the lanes it also feeds. */
 export function queuesOf(flow: IngressFlow): string[] {

@@ -379,6 +379,13 @@ function securitySchemes(contracts: readonly IngressContract[]): { schemes: Reco
         "The partner's shared inbound token: `Authorization: Bearer <token>`, compared in constant time. Locally, the token `npm start` prints (or INBOUND_TOKEN); in AWS, the partner's inbound secret.",
     };
   }
+  if (used.has('basic')) {
+    schemes.basic = {
+      type: 'http',
+      scheme: 'basic',
+      description: 'The same inbound token as the password of `Authorization: Basic base64(user:token)` (any user name), only on routes whose sender offers Basic auth alone.',
+    };
+  }
   if (used.has('query')) {
     schemes.query = {
       type: 'apiKey',
@@ -411,6 +418,7 @@ function badRequestExample(schema: ZodSchema): { error: string; issues: FieldIss
 const AUTH_TEXT: Record<AuthScheme, string> = {
   bearer: '`Authorization: Bearer <token>`',
   query: '`?token=<token>`',
+  basic: '`Authorization: Basic` (the token as the password)',
   signature: 'a signature header',
 };
 

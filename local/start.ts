@@ -16,7 +16,7 @@ const line = (text = '') => console.log(text);
 line(`braze-partner-bridge listening on http://localhost:${runner.port}`);
 line(`inbound token: ${process.env.INBOUND_TOKEN ? '(from INBOUND_TOKEN)' : runner.inboundToken}`);
 line('routes (and how each accepts the token):');
-const schemes = { bearer: 'Authorization: Bearer <token>', query: '?token=<token>', signature: 'signature header' } as const;
+const schemes = { bearer: 'Authorization: Bearer <token>', query: '?token=<token>', basic: 'Basic auth, the token as password', signature: 'signature header' } as const;
 for (const flow of ingressFlows) line(`  ${flow.method} ${flow.path}  (${flow.id}; ${flow.auth.map((a) => schemes[a]).join(' or ')})`);
 line(`console: http://localhost:${runner.port}/ (counts, queues, DLQs and their redrive, last requests); OpenAPI: http://localhost:${runner.port}/openapi.json`);
 line(`sandboxed destinations (recorded, listed at GET /_sandbox/requests): ${runner.sandboxed.join(', ') || 'none'}`);

@@ -32,6 +32,19 @@ export function bearerToken(headers: Record<string, string | undefined>): string
   return authorization?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim() || undefined;
 }
 
+/**
+ * The password of an `Authorization: Basic base64(user:password)` header, if any (the user name is
+ * not read): for senders that offer Basic auth only, the inbound token goes there.
+ */
+export function basicPassword(headers: Record<string, string | undefined>): string | undefined {
+  const authorization = headers.authorization ?? headers.Authorization;
+  const encoded = authorization?.match(/^Basic\s+([A-Za-z0-9+/=_-]+)\s*$/i)?.[1];
+  if (encoded === undefined) return undefined;
+  const decoded = Buffer.from(encoded, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  return colon < 0 ? undefined : decoded.slice(colon + 1) || undefined;
+}
+
 /** The `token` query parameter, if any (for senders that can only set a URL). */
 export function queryToken(query: Record<string, string | undefined> | undefined): string | undefined {
   return query?.token || undefined;

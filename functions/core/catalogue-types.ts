@@ -8,10 +8,12 @@ import type { SettingsSchema } from './settings';
 
 /**
  * How a sender may authenticate on a route. `bearer`: `Authorization: Bearer <inbound token>`;
- * `query`: `?token=<inbound token>`, for senders that can only set a URL; `signature`: an HMAC of
- * the raw body, checked by the flow's own verifier (it may read the partner's outbound secret).
+ * `query`: `?token=<inbound token>`, for senders that can only set a URL; `basic`:
+ * `Authorization: Basic` with the inbound token as the password (any user name), for senders that
+ * offer only Basic auth (SEEN's callbacks); `signature`: an HMAC of the raw body, checked by the
+ * flow's own verifier (it may read the partner's outbound secret).
  */
-export type AuthScheme = 'bearer' | 'query' | 'signature';
+export type AuthScheme = 'bearer' | 'query' | 'basic' | 'signature';
 
 export interface IngressFlow {
   id: string;
@@ -102,7 +104,9 @@ export interface EventSourceDrive {
 
 /**
  * A schedule drives the consumer, which receives from its queue itself: for budgets below one
- * call per second. Each run makes at most callsPerRun(calls, window, interval) calls.
+ * call per second. No window of `window` seconds holds more than `calls` calls (a call ledger in
+ * the dedupe table that every run shares: delivery/call-ledger.ts), and each run plans at most
+ * max(1, callsPerRun(calls, window, interval)) of them: any positive budget works.
  */
 export interface ScheduleDrive {
   kind: 'schedule';

@@ -7,7 +7,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import { type AuthScheme, type IngressFlow, type InputLimits, laneQueueVariable } from './catalogue-types';
-import { bearerToken, matchesAny, queryToken } from './auth';
+import { basicPassword, bearerToken, matchesAny, queryToken } from './auth';
 import { AuthenticationError, BridgeError, ConfigError, type FieldIssue, PayloadTooLargeError, ValidationError } from './errors';
 import { checkRecordLimit, parseJsonBody } from './json-input';
 import { MetricName, MetricUnit } from './observability';
@@ -63,6 +63,7 @@ export interface IngressSpec<S extends z.ZodMiniType> {
 const schemeNames: Record<AuthScheme, string> = {
   bearer: 'an Authorization: Bearer header',
   query: 'the token query parameter',
+  basic: 'an Authorization: Basic header (the token as the password)',
   signature: 'a signature header',
 };
 
@@ -137,14 +138,15 @@ export function createIngressHandler<S extends z.ZodMiniType>(spec: IngressSpec<
    */
   const authenticate = async (event: HttpEvent, headers: Record<string, string | undefined>, rawBytes: Buffer) => {
     const bearer = bearerToken(headers);
+    const basic = basicPassword(headers);
     const query = queryToken(event.queryStringParameters);
-    const token = (accepts.has('bearer') ? bearer : undefined) ?? (accepts.has('query') ? query : undefined);
+    const token = (accepts.has('bearer') ? bearer : undefined) ?? (accepts.has('basic') ? basic : undefined) ?? (accepts.has('query') ? query : undefined);
     if (token !== undefined) {
       if (matchesAny(token, await secrets.inboundTokens(spec.owner))) return;
       if (matchesAny(token, await secrets.inboundTokens(spec.owner, true))) return;
     }
     if (accepts.has('signature') && (await spec.verifySignature!(rawBytes, headers, secrets))) return;
-    if (token === undefined && (bearer !== undefined || query !== undefined)) {
+    if (token === undefined && (bearer !== undefined || basic !== undefined || query !== undefined)) {
       throw new AuthenticationError(`this route takes its credentials in ${accepted}`);
     }
     throw new AuthenticationError(token ? 'invalid credentials' : 'missing credentials');

@@ -175,8 +175,8 @@ describe('the OpenAPI document', () => {
       const accepted = schemes.map(([key]) => document.components.securitySchemes[key!]);
       expect(accepted).toEqual(
         flow.auth.map((scheme) =>
-          scheme === 'bearer'
-            ? expect.objectContaining({ type: 'http', scheme: 'bearer' })
+          scheme === 'bearer' || scheme === 'basic'
+            ? expect.objectContaining({ type: 'http', scheme })
             : scheme === 'query'
               ? expect.objectContaining({ type: 'apiKey', in: 'query', name: 'token' })
               : expect.objectContaining({ type: 'apiKey', in: 'header', name: contracts.find((c) => c.flow === flow)!.signatureHeader!.name }),
