@@ -49,7 +49,8 @@ function partnerSchema(partner: Partner) {
       .default({})
       .superRefine((settings, ctx) => {
         for (const [name, value] of Object.entries(settings)) {
-          if (/(TOKEN|_KEY|PASSWORD|SECRET|USERNAME)/.test(name)) {
+          // A token endpoint's URL (SEEN_OAUTH_TOKEN_URL) is a setting; a token is not.
+          if (/(TOKEN(?!_URL$)|_KEY|PASSWORD|SECRET|USERNAME)/.test(name)) {
             ctx.addIssue({ code: 'custom', path: [name], message: 'credentials belong in the partner secret, not in settings' });
           } else if (!names.has(name)) {
             ctx.addIssue({ code: 'custom', path: [name], message: `not a ${partner.id} setting (known: ${[...names].join(', ')})` });

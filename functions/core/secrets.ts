@@ -18,6 +18,9 @@ export interface SecretValues {
   api_token?: string;
   api_username?: string;
   api_password?: string;
+  /** OAuth2 client credentials, where a partner offers them beside a token (SEEN API 2.0). */
+  oauth_client_id?: string;
+  oauth_client_secret?: string;
 }
 
 export interface SecretStore {
@@ -169,7 +172,8 @@ export class SecretsManagerStore implements SecretStore {
 
 /**
  * Local run and tests: the SPEC section 5 variables, by convention `<PREFIX>_API_KEY`,
- * `<PREFIX>_API_TOKEN`, `<PREFIX>_API_USERNAME`, `<PREFIX>_API_PASSWORD`, and one `INBOUND_TOKEN`
+ * `<PREFIX>_API_TOKEN`, `<PREFIX>_API_USERNAME`, `<PREFIX>_API_PASSWORD` (and
+ * `<PREFIX>_OAUTH_CLIENT_ID` / `<PREFIX>_OAUTH_CLIENT_SECRET` where OAuth2 is offered), and one `INBOUND_TOKEN`
  * (optionally with `INBOUND_TOKEN_PREVIOUS`, to try a rotation) for every partner.
  */
 export class EnvSecretStore implements SecretStore {
@@ -182,7 +186,14 @@ export class EnvSecretStore implements SecretStore {
   async get(owner: SecretOwner): Promise<SecretValues> {
     const prefix = envPrefix(owner);
     const pick = (name: string) => this.env[`${prefix}_${name}`] || undefined;
-    return { api_key: pick('API_KEY'), api_token: pick('API_TOKEN'), api_username: pick('API_USERNAME'), api_password: pick('API_PASSWORD') };
+    return {
+      api_key: pick('API_KEY'),
+      api_token: pick('API_TOKEN'),
+      api_username: pick('API_USERNAME'),
+      api_password: pick('API_PASSWORD'),
+      oauth_client_id: pick('OAUTH_CLIENT_ID'),
+      oauth_client_secret: pick('OAUTH_CLIENT_SECRET'),
+    };
   }
 
   /** `INBOUND_TOKEN`, and `INBOUND_TOKEN_PREVIOUS` beside it while a sender still has the old one. */

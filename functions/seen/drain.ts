@@ -10,11 +10,14 @@ import { seenSettings } from './settings';
 export const FLOW_ID = 'seen-drain';
 
 /**
- * The SEEN delivery: the generic consumer on a schedule (EventBridge in AWS, a timer locally),
- * as the `seen-receivers` queue's catalogue entry says: at most
- * callsPerRun(SEEN_MAX_CALLS_PER_HOUR, SEEN_BUDGET_WINDOW_SECONDS, SEEN_DRAIN_INTERVAL_SECONDS)
- * calls per run, one campaign per call (its receivers combined up to SEEN_MAX_RECEIVERS_PER_CALL),
- * no in-process retry (the core hands `send` a client without: every attempt spends budget).
+ * The SEEN legacy delivery (docs.seen.io, SEEN API 1.0 Legacy: `POST /v1/campaigns/{slug}/receivers/`,
+ * `Authorization: Token`, an array of receivers): the generic consumer on a schedule (EventBridge
+ * in AWS, a timer locally), as the `seen-receivers` queue's catalogue entry says: at most
+ * SEEN_MAX_CALLS_PER_HOUR calls in any SEEN_BUDGET_WINDOW_SECONDS, counted in the call ledger every
+ * run shares (core/delivery/call-ledger.ts), and at most max(1, callsPerRun(...)) per run; one
+ * campaign per call, its receivers (one per queue message) combined up to SEEN_MAX_RECEIVERS_PER_CALL.
+ * The core hands `send` a client that spends one call of the budget per request and never retries
+ * in-process; a combined call SEEN refuses is bisected until the refused receiver parks alone.
  */
 export function build(deps: Deps) {
   const settings = settingsOf(deps, seenSettings);

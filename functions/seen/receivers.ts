@@ -1,33 +1,53 @@
 import * as z from 'zod/mini';
 import { type Deps, lazyHandler, settingsOf } from '../core/deps';
+import { ValidationError } from '../core/errors';
 import { flowById } from '../core/flows';
 import { createQueuedIngress } from '../core/ingress';
-import { validate } from '../core/validation';
-import { seenFlows } from './catalogue';
-import { campaignSlugSchema, seenReceiversSchema } from './schemas';
+import { pathsInMessage, validate } from '../core/validation';
+import { SEEN_DATA_QUEUE, seenFlows } from './catalogue';
+import { campaignSlugSchema, seenReceiversRequestSchema } from './schemas';
 import { seenSettings } from './settings';
-import { receiversToMessages } from './transform';
+import { parseProjects, projectEndpoint, receiversToMessages } from './transform';
 
 export const FLOW_ID = 'seen-receivers';
 const pathSchema = z.object({ campaign_slug: campaignSlugSchema });
-export { seenReceiversSchema as requestSchema, pathSchema as pathParametersSchema };
+export { seenReceiversRequestSchema as requestSchema, seenAnyReceiverSchema as recordSchema } from './schemas';
+export { pathSchema as pathParametersSchema };
 
 /**
- * POST /seen/campaigns/{campaign_slug}/receivers: a Braze webhook's receivers, queued for the
- * SEEN drain, which combines a campaign's receivers and keeps to SEEN's hourly call budget.
+ * POST /seen/campaigns/{campaign_slug}/receivers: a Braze webhook's receivers (one or an array),
+ * one queue message each, checked one by one (a bad one is refused by index; 400 when none is
+ * valid). SEEN_API_VERSION picks the lane: 1, the `seen-receivers` queue, drained on a schedule
+ * within the hourly budget of the legacy API; 2, the `seen-data` queue, one SEEN 2.0 request per
+ * receiver to the data URL SEEN_PROJECTS maps the campaign to (a campaign with no project is
+ * refused here, naming campaign_slug).
  */
 export function build(deps: Deps) {
-  const maxPerCall = settingsOf(deps, seenSettings).SEEN_MAX_RECEIVERS_PER_CALL;
+  const settings = settingsOf(deps, seenSettings);
+  const version = settings.SEEN_API_VERSION;
+  const projects = parseProjects(settings.SEEN_PROJECTS);
   return createQueuedIngress(
     {
       flow: flowById(seenFlows, FLOW_ID),
-      schema: seenReceiversSchema,
+      schema: seenReceiversRequestSchema,
       toMessages: ({ body, pathParameters, requestId }) => {
         const { campaign_slug: campaign } = validate(pathSchema, pathParameters, 'path');
-        const messages = receiversToMessages(campaign, body, maxPerCall, requestId);
+        if (version === 2 && !projectEndpoint(campaign, { projects, apiUrl: settings.SEEN_API_URL })) {
+          throw new ValidationError('invalid path: campaign_slug', [
+            { path: 'campaign_slug', message: 'no SEEN project for this campaign: map it to its data URL in SEEN_PROJECTS' },
+          ]);
+        }
+        const batch = receiversToMessages(body, { version, campaign, requestId });
+        const messages = version === 2 ? batch.data : batch.legacy;
+        if (messages.length === 0) {
+          const issues = batch.rejected.flatMap((r) => r.issues);
+          throw new ValidationError(`invalid request body: no valid receiver: ${pathsInMessage(issues)}`, issues);
+        }
         return {
-          accepted: body.length,
+          accepted: messages.length,
+          rejected: batch.rejected,
           messages: messages.map((message) => ({ body: JSON.stringify(message), attributes: { flow: FLOW_ID, campaign } })),
+          ...(version === 2 ? { lane: SEEN_DATA_QUEUE } : {}),
         };
       },
     },

@@ -129,7 +129,7 @@ describe('bridge transform', () => {
   it('reads the sample from standard input with -, and prints readable text without --json', async () => {
     const run = await bridge(['transform', 'seen-receivers', '-'], {
       env,
-      stdin: Readable.from([JSON.stringify([{ customer_id: 'c-1', email: 'a@example.com' }])]),
+      stdin: Readable.from([JSON.stringify([{ customer_id: 'c-1', first_name: 'Ada', email: 'a@example.com' }])]),
     });
 
     expect(run.code).toBe(0);

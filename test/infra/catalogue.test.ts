@@ -23,7 +23,8 @@ describe('the catalogue: every partner is complete', () => {
     const names = settingNames(partner.settings.schema);
     for (const name of names) {
       expect(name.startsWith(`${envPrefix(partner.id)}_`)).toBe(true);
-      expect(name).not.toMatch(/TOKEN|_KEY|PASSWORD|SECRET|USERNAME/);
+      // A token endpoint's URL (SEEN_OAUTH_TOKEN_URL) is a setting; a token is not.
+      expect(name).not.toMatch(/TOKEN(?!_URL$)|_KEY|PASSWORD|SECRET|USERNAME/);
     }
     for (const name of [...Object.keys(partner.settings.deployDefaults ?? {}), ...(partner.settings.deployRequired ?? [])]) expect(names).toContain(name);
   });

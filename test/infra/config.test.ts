@@ -92,6 +92,14 @@ describe('deployment configuration', () => {
     expect(() => parseBridgeConfig({ ...minimalInput, partners })).toThrow(expected);
   });
 
+  it("takes a token endpoint's URL as a setting (SEEN_OAUTH_TOKEN_URL), never a token (SEEN_OAUTH_CLIENT_SECRET)", () => {
+    const withSeen = (settings: Record<string, string>) => parseBridgeConfig({ ...minimalInput, partners: { seen: { enabled: true, settings } } });
+
+    expect(deployedSettings(withSeen({ SEEN_OAUTH_TOKEN_URL: 'https://next.seen.io/oauth2/token' }), 'seen').SEEN_OAUTH_TOKEN_URL).toBe('https://next.seen.io/oauth2/token');
+    expect(() => withSeen({ SEEN_OAUTH_CLIENT_SECRET: 'abc' })).toThrow('partners.seen.settings.SEEN_OAUTH_CLIENT_SECRET: credentials belong in the partner secret');
+    expect(() => withSeen({ SEEN_OAUTH_TOKEN_URL: 'http://next.seen.io/oauth2/token' })).toThrow('must be an https:// URL');
+  });
+
   it.each(['mailchimp', 'seeen'])('refuses a %s section: only partners of the catalogue exist', (id) => {
     const error = (() => {
       try {
@@ -166,7 +174,7 @@ describe('deployment plan', () => {
     const plan = planDeployment(parseBridgeConfig(minimalInput), catalogue);
 
     expect(plan.flows.map((f) => f.id)).toEqual(ingressFlows.filter((f) => f.owner === 'seen').map((f) => f.id));
-    expect(plan.queues.map((q) => q.id).sort()).toEqual(['braze-track', 'seen-receivers']);
+    expect(plan.queues.map((q) => q.id).sort()).toEqual(['braze-track', 'seen-data', 'seen-receivers']);
     expect(plan.owners.sort()).toEqual(['braze', 'seen']);
   });
 
@@ -320,7 +328,6 @@ describe('deployment plan', () => {
       ['an interval that is not whole minutes', { SEEN_DRAIN_INTERVAL_SECONDS: 90 }, 'partners.seen.settings.SEEN_DRAIN_INTERVAL_SECONDS: must be a multiple of 60'],
       ['an interval under a minute', { SEEN_DRAIN_INTERVAL_SECONDS: 30 }, 'partners.seen.settings.SEEN_DRAIN_INTERVAL_SECONDS'],
       ['an interval over an hour', { SEEN_DRAIN_INTERVAL_SECONDS: 7200 }, 'partners.seen.settings.SEEN_DRAIN_INTERVAL_SECONDS'],
-      ['a call budget too small for one call per run', { SEEN_MAX_CALLS_PER_HOUR: 10 }, 'partners.seen.settings.SEEN_MAX_CALLS_PER_HOUR: leaves no call per drain run'],
     ])('with %s, naming the setting', (_name, settings, expected) => {
       const config = withSeen(settings);
 
@@ -330,6 +337,10 @@ describe('deployment plan', () => {
 
     it('but accepts a slower drain with a budget that leaves a call per run', () => {
       expect(() => planDeployment(withSeen({ SEEN_DRAIN_INTERVAL_SECONDS: 600, SEEN_MAX_CALLS_PER_HOUR: 10 }), catalogue)).not.toThrow();
+    });
+
+    it('and a budget under one call per run (3 an hour at a run a minute): the runs share it through the call ledger', () => {
+      expect(() => planDeployment(withSeen({ SEEN_DRAIN_INTERVAL_SECONDS: 60, SEEN_MAX_CALLS_PER_HOUR: 3 }), catalogue)).not.toThrow();
     });
   });
 

@@ -53,11 +53,17 @@ function start(env: Record<string, string>): { child: ChildProcess; output: () =
 }
 
 describe('npm start', () => {
-  it('refuses a setting that leaves the SEEN drain no call to make, naming it', async () => {
-    const app = start({ SEEN_MAX_CALLS_PER_HOUR: '10' });
+  it('refuses a setting it cannot read, naming it', async () => {
+    const app = start({ SEEN_API_VERSION: '3' });
 
-    await expect(app.ready).rejects.toThrow(/exited with 1[\s\S]*SEEN_MAX_CALLS_PER_HOUR/);
+    await expect(app.ready).rejects.toThrow(/exited with 1[\s\S]*SEEN_API_VERSION/);
     expect(app.output()).not.toContain('    at ');
+  });
+
+  it('starts with a SEEN budget under one call per drain run (3 an hour, a run every 10 s): the runs share it', async () => {
+    const app = start({ SEEN_MAX_CALLS_PER_HOUR: '3' });
+
+    await expect(app.ready).resolves.toMatch(/^http:\/\/localhost:\d+$/);
   });
 
   it('serves the routes on the embedded default, records sandbox calls, and stops cleanly on Ctrl-C', async () => {

@@ -7,7 +7,7 @@ import { peekDlq, post, queueDepth, startTestRunner } from '../support/runner-he
 
 const seedCallback = JSON.parse(readFileSync(path.join(__dirname, '../fixtures/seen/callback.json'), 'utf8')) as Record<string, unknown>;
 
-function callback(customerId: string, overrides: Record<string, unknown> = {}) {
+function callback(customerId: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return { ...seedCallback, customer_id: customerId, ...overrides };
 }
 
@@ -63,13 +63,47 @@ describe('SEEN callback to Braze /users/track, through the local runner', () => 
     expect(braze.requests).toHaveLength(0);
   });
 
-  it('answers 400 naming each missing field and enqueues nothing', async () => {
+  it('answers 400 naming the missing user id and enqueues nothing', async () => {
     const response = await post(runner, '/seen/callback', { landing_page_url: 'x' });
 
     expect(response.status).toBe(400);
     const paths = (response.body.issues as { path: string }[]).map((issue) => issue.path);
-    expect(paths).toEqual(expect.arrayContaining(['customer_id', 'campaign_slug']));
+    expect(paths).toEqual(['customer_id']);
     expect(await queueDepth(runner, 'braze-track')).toBe(0);
+  });
+
+  it('takes a callback without campaign_slug, mapping the default attributes', async () => {
+    const { campaign_slug: _dropped, ...withoutSlug } = callback('no-slug');
+
+    expect((await post(runner, '/seen/callback', withoutSlug)).status).toBe(202);
+
+    await braze.waitForRequests(1);
+    expect(braze.requests[0]?.body).toEqual({
+      attributes: [{ braze_id: 'no-slug', _update_existing_only: true, landing_page_url: seedCallback.landing_page_url, email_thumbnail_url: seedCallback.email_thumbnail_url }],
+    });
+  });
+
+  it('refuses a link that is not https, naming the field, and enqueues nothing', async () => {
+    const response = await post(runner, '/seen/callback', callback('plain-http', { email_thumbnail_url: 'http://motions.seen.io/t.jpg' }));
+
+    expect(response.status).toBe(400);
+    expect(response.body.issues).toEqual([{ path: 'email_thumbnail_url', message: 'a link must be https' }]);
+    expect(await queueDepth(runner, 'braze-track')).toBe(0);
+  });
+
+  it('accepts Authorization: Basic with the inbound token as the password, as SEEN offers, and refuses another password', async () => {
+    const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
+    const send = (authorization: string) =>
+      fetch(`${runner.url}/seen/callback`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify(callback('basic-1')) });
+
+    const accepted = await send(basic('seen', 'seen-inbound-test-token'));
+    const refused = await send(basic('seen', 'not-the-token'));
+
+    expect(accepted.status).toBe(202);
+    expect(refused.status).toBe(401);
+    expect(await refused.text()).not.toContain('seen-inbound-test-token');
+    await braze.waitForRequests(1);
+    expect(braze.requests).toHaveLength(1);
   });
 
   it('answers 400 when a field the campaign maps is missing', async () => {
@@ -155,6 +189,40 @@ describe('SEEN callback to Braze /users/track, through the local runner', () => 
     expect(attempts.filter((id) => id === 'refused-1')).toHaveLength(1);
   });
 
+});
+
+describe('SEEN API 2.0 callbacks (a Journey webhook node), through the local runner', () => {
+  const braze = new StubServer(() => ({ status: 201, body: { message: 'success' } }));
+  const webhookNode = (JSON.parse(readFileSync(path.join(__dirname, '../fixtures/seen/webhook-node-callback.json'), 'utf8')) as { body: Record<string, unknown> }).body;
+  let runner: Runner;
+
+  beforeAll(async () => {
+    runner = await startTestRunner(
+      { INBOUND_TOKEN: 'seen-inbound-test-token', BRAZE_REST_ENDPOINT: await braze.start(), BRAZE_API_KEY: 'braze-test-key', SEEN_API_VERSION: '2', SEEN_ALLOWED_URL_HOSTS: '*.seen.io' },
+      { consumerOverrides: { maxBatchingWindowSeconds: 0.1 } },
+    );
+  });
+  afterAll(() => stopAll(() => runner?.stop(), () => braze?.stop()));
+  beforeEach(() => {
+    braze.requests.length = 0;
+  });
+
+  it('writes the id, player_url and email_thumbnail_url Braze asks the webhook node for', async () => {
+    expect(await post(runner, '/seen/callback', webhookNode)).toEqual({ status: 202, body: { accepted: 1 } });
+
+    await braze.waitForRequests(1);
+    expect(braze.requests[0]?.body).toEqual({
+      attributes: [{ braze_id: '101', _update_existing_only: true, player_url: webhookNode.player_url, email_thumbnail_url: webhookNode.email_thumbnail_url }],
+    });
+  });
+
+  it('refuses a link to a host SEEN_ALLOWED_URL_HOSTS does not list, naming the field', async () => {
+    const response = await post(runner, '/seen/callback', { ...webhookNode, player_url: 'https://player.evil.example/v/1' });
+
+    expect(response.status).toBe(400);
+    expect(response.body.issues).toEqual([{ path: 'player_url', message: 'its host is not in SEEN_ALLOWED_URL_HOSTS' }]);
+    expect(await queueDepth(runner, 'braze-track')).toBe(0);
+  });
 });
 
 describe('a Braze outage, through the local runner', () => {

@@ -90,6 +90,8 @@ describe('partner settings (loadSettings with a partner schema)', () => {
   it('applies the documented defaults to an empty environment', () => {
     expect(loadSettings(brazeSettings, {})).toEqual({ BRAZE_MAX_OBJECTS_PER_REQUEST: 75, BRAZE_EMAIL_PRIORITIZATION: '["identified","most_recently_updated"]' });
     expect(loadSettings(seenSettings, {})).toEqual({
+      SEEN_API_VERSION: 1,
+      SEEN_MAX_REQUESTS_PER_10S: 100,
       SEEN_MAX_CALLS_PER_HOUR: 1000,
       SEEN_BUDGET_WINDOW_SECONDS: 3600,
       SEEN_DRAIN_INTERVAL_SECONDS: 60,

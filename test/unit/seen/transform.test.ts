@@ -1,8 +1,17 @@
 import { callsPerRun } from '../../../functions/core/budget';
 import { ConfigError, ValidationError } from '../../../functions/core/errors';
 import { validate } from '../../../functions/core/validation';
-import { type SeenCallback, seenCallbackSchema, seenQueueMessageSchema, seenReceiversSchema } from '../../../functions/seen/schemas';
-import { callbackToTrackItems, DEFAULT_ATTRIBUTE_MAP, parseCampaignConfig, receiversToMessages } from '../../../functions/seen/transform';
+import { type SeenCallback, seenCallbackSchema, seenDataMessageSchema, seenQueueMessageSchema } from '../../../functions/seen/schemas';
+import {
+  callbackToTrackItems,
+  DEFAULT_ATTRIBUTE_MAP,
+  hostAllowed,
+  parseAllowedHosts,
+  parseCampaignConfig,
+  parseProjects,
+  projectEndpoint,
+  receiversToMessages,
+} from '../../../functions/seen/transform';
 import { errorThrownBy, readFixture } from '../helpers';
 
 /** The seed's callback example, as the ingress sees it once validated. */
@@ -148,36 +157,146 @@ describe('parseCampaignConfig', () => {
   });
 });
 
+describe('callbackToTrackItems, SEEN API 2.0 and links', () => {
+  const webhookNode = () => validate(seenCallbackSchema, (readFixture('seen/webhook-node-callback.json') as { body: unknown }).body);
+
+  it("reads a 2.0 webhook node's id as customer_id and maps player_url and email_thumbnail_url by default", () => {
+    const callback = webhookNode();
+
+    expect(callbackToTrackItems(callback, {}, { version: 2 })).toStrictEqual([
+      {
+        kind: 'attributes',
+        object: { braze_id: '101', _update_existing_only: true, player_url: callback.player_url, email_thumbnail_url: callback.email_thumbnail_url },
+      },
+    ]);
+  });
+
+  it('keeps the legacy defaults with version 1, so a 2.0 callback missing landing_page_url is refused naming it', () => {
+    const error = errorThrownBy(ValidationError, () => callbackToTrackItems(webhookNode(), {}, { version: 1 }));
+
+    expect(error.issues.map((issue) => issue.path)).toEqual(['landing_page_url']);
+  });
+
+  it('still maps per campaign with SEEN_CAMPAIGNS when the 2.0 callback names its campaign', () => {
+    const config = parseCampaignConfig(JSON.stringify({ campaigns: { spring: { attributes: { player_url: 'spring_player' } } } }));
+
+    const [item] = callbackToTrackItems(validate(seenCallbackSchema, { id: 7, campaign_slug: 'spring', player_url: 'https://player.seen.io/v/x' }), config, { version: 2 });
+
+    expect(item?.object).toEqual({ braze_id: '7', _update_existing_only: true, spring_player: 'https://player.seen.io/v/x' });
+  });
+
+  it("refuses a link with a scheme other than https, naming the field; keeps SEEN's scheme-less example as sent", () => {
+    for (const link of ['http://player.seen.io/v/x', 'javascript:alert(1)', 'data:text/html,hi']) {
+      const error = errorThrownBy(ValidationError, () => callbackToTrackItems(withFields({ landing_page_url: link }), {}));
+      expect(error.issues).toEqual([{ path: 'landing_page_url', message: 'a link must be https' }]);
+    }
+    expect(callbackToTrackItems(seedCallback(), {})[0]?.object.landing_page_url).toBe('your.subdomain.com/v/12345');
+  });
+
+  it('refuses a link to a host SEEN_ALLOWED_URL_HOSTS does not list, with or without a scheme', () => {
+    const allowedHosts = parseAllowedHosts('*.seen.io, your.subdomain.com');
+
+    expect(callbackToTrackItems(seedCallback(), {}, { allowedHosts })).toHaveLength(1);
+    const error = errorThrownBy(ValidationError, () =>
+      callbackToTrackItems(withFields({ landing_page_url: 'evil.example/v/1', email_thumbnail_url: 'https://seen.io.evil.example/t.jpg' }), {}, { allowedHosts }),
+    );
+    expect(error.issues.map((issue) => [issue.path, issue.message])).toEqual([
+      ['landing_page_url', 'its host is not in SEEN_ALLOWED_URL_HOSTS'],
+      ['email_thumbnail_url', 'its host is not in SEEN_ALLOWED_URL_HOSTS'],
+    ]);
+  });
+});
+
+describe('SEEN_ALLOWED_URL_HOSTS', () => {
+  it('is any host when unset or blank', () => {
+    expect(parseAllowedHosts(undefined)).toBeUndefined();
+    expect(parseAllowedHosts('  ')).toBeUndefined();
+  });
+
+  it('matches a *. wildcard on any subdomain, never the bare domain or a look-alike', () => {
+    const allowed = parseAllowedHosts('*.seen.io')!;
+
+    expect(hostAllowed('motions.seen.io', allowed)).toBe(true);
+    expect(hostAllowed('a.b.SEEN.io', allowed)).toBe(true);
+    expect(hostAllowed('seen.io', allowed)).toBe(false);
+    expect(hostAllowed('notseen.io', allowed)).toBe(false);
+  });
+
+  it('refuses an entry that is not a host, naming the setting', () => {
+    expect(() => parseAllowedHosts('seen.io, https://x.example')).toThrow(/SEEN_ALLOWED_URL_HOSTS/);
+  });
+});
+
+describe('projectEndpoint (SEEN 2.0 data and token URLs)', () => {
+  const projects = parseProjects(JSON.stringify({ onboarding: 'https://next.seen.io/v1/projects/p-1/data' }));
+
+  it("posts to the campaign's data URL and asks tokens of that origin's /oauth2/token", () => {
+    expect(projectEndpoint('onboarding', { projects, apiUrl: 'https://api.seen.io' })).toEqual({
+      dataUrl: 'https://next.seen.io/v1/projects/p-1/data',
+      tokenUrl: 'https://next.seen.io/oauth2/token',
+    });
+  });
+
+  it('uses SEEN_OAUTH_TOKEN_URL when it is set', () => {
+    expect(projectEndpoint('onboarding', { projects, tokenUrl: 'https://auth.example/token' })?.tokenUrl).toBe('https://auth.example/token');
+  });
+
+  it('has no endpoint for a campaign the map leaves out, nor for any with no map in a deployment', () => {
+    expect(projectEndpoint('winback', { projects })).toBeUndefined();
+    expect(projectEndpoint('onboarding', { apiUrl: 'https://api.seen.io' })).toBeUndefined();
+  });
+
+  it("makes every slug a project of its own under a local SEEN_API_URL (npm start's sandbox), token beside it", () => {
+    expect(projectEndpoint('winback', { apiUrl: 'http://127.0.0.1:4010/seen' })).toEqual({
+      dataUrl: 'http://127.0.0.1:4010/seen/v1/projects/winback/data',
+      tokenUrl: 'http://127.0.0.1:4010/seen/oauth2/token',
+    });
+  });
+
+  it('refuses a SEEN_PROJECTS that is not JSON or not a map of http(s) URLs, naming it', () => {
+    expect(() => parseProjects('{onboarding: x}')).toThrow(/SEEN_PROJECTS is not valid JSON/);
+    expect(() => parseProjects('{"onboarding": "next.seen.io/v1/projects/p/data"}')).toThrow(/SEEN_PROJECTS/);
+  });
+});
+
 describe('receiversToMessages', () => {
-  const receivers = (count: number) => validate(seenReceiversSchema, Array.from({ length: count }, (_, i) => ({ customer_id: `c${i}`, email: `u${i}@example.com` })));
+  const seedBody = () => readFixture('seen/receivers.json') as Record<string, unknown>[];
+  const legacy = (body: unknown) => receiversToMessages(body, { version: 1, campaign: 'onboarding', requestId: 'req-1' });
+  const data = (body: unknown) => receiversToMessages(body, { version: 2, campaign: 'onboarding', requestId: 'req-2' });
 
-  it('turns the seed webhook body into one queue message for its campaign', () => {
-    const body = validate(seenReceiversSchema, readFixture('seen/receivers.json'));
+  it('turns the seed webhook body into one legacy queue message per receiver, in order, each a valid message', () => {
+    const batch = legacy(seedBody());
 
-    const messages = receiversToMessages('onboarding', body, 100, 'req-1');
-
-    expect(messages).toEqual([{ v: 1, flow: 'seen-receivers', requestId: 'req-1', campaign: 'onboarding', receivers: body }]);
+    expect(batch.rejected).toEqual([]);
+    expect(batch.data).toEqual([]);
+    expect(batch.legacy.map((message) => message.receivers)).toEqual(seedBody().map((receiver) => [receiver]));
+    for (const message of batch.legacy) expect(validate(seenQueueMessageSchema, message)).toEqual(message);
   });
 
-  it('splits 250 receivers at 100 per call into 100, 100 and 50, in order, each a valid queue message', () => {
-    const list = receivers(250);
+  it('refuses a receiver without first_name by its index and keeps the good one', () => {
+    const batch = legacy([{ customer_id: 'ok', first_name: 'Ada' }, { customer_id: 'nameless', email: 'x@example.com' }]);
 
-    const messages = receiversToMessages('winback', list, 100, 'req-2');
-
-    expect(messages.map((message) => message.receivers.length)).toEqual([100, 100, 50]);
-    expect(messages.flatMap((message) => message.receivers)).toEqual(list);
-    for (const message of messages) expect(validate(seenQueueMessageSchema, message)).toEqual(message);
+    expect(batch.legacy.map((message) => message.receivers[0]?.customer_id)).toEqual(['ok']);
+    expect(batch.rejected).toEqual([{ index: 1, issues: [expect.objectContaining({ path: '[1].first_name' })] }]);
   });
 
-  it('keeps exactly one call worth of receivers in one message', () => {
-    expect(receiversToMessages('winback', receivers(100), 100, 'req-3')).toHaveLength(1);
+  it('names the field alone when the body is one receiver', () => {
+    expect(legacy({ customer_id: 'c1' }).rejected).toEqual([{ index: 0, issues: [expect.objectContaining({ path: 'first_name' })] }]);
   });
 
-  it('makes 10,000 receivers into 100 messages of 100', () => {
-    const messages = receiversToMessages('winback', receivers(10_000), 100, 'req-4');
+  it('makes each 2.0 receiver one data item with id as a string and the other fields as sent', () => {
+    const batch = data([{ id: 42, first_name: 'Ada', score: 1.5, tags: ['a'] }, { customer_id: 'c-7', first_name: 'Grace' }, { first_name: 'nobody' }]);
 
-    expect(messages).toHaveLength(100);
-    expect(messages.every((message) => message.receivers.length === 100 && message.campaign === 'winback')).toBe(true);
+    expect(batch.data.map((message) => message.item)).toEqual([
+      { id: '42', first_name: 'Ada', score: 1.5, tags: ['a'] },
+      { id: 'c-7', first_name: 'Grace' },
+    ]);
+    expect(batch.rejected).toEqual([{ index: 2, issues: [expect.objectContaining({ path: '[2].id' })] }]);
+    for (const message of batch.data) expect(validate(seenDataMessageSchema, message)).toEqual(message);
+  });
+
+  it('keeps customer_id beside an id, as sent', () => {
+    expect(data({ id: 'x', customer_id: 9 }).data[0]?.item).toEqual({ id: 'x', customer_id: 9 });
   });
 });
 
@@ -186,7 +305,7 @@ describe('callsPerRun', () => {
     expect(callsPerRun(1000, 3600, 60)).toBe(16);
   });
 
-  it('allows no call when the budget is too small for the interval', () => {
+  it('allows no call per run when the budget is under one per run (the drain then makes one a run, within the call ledger)', () => {
     expect(callsPerRun(10, 3600, 60)).toBe(0);
   });
 
