@@ -215,7 +215,7 @@ function drainOver(env: Record<string, string>, answer: (receivers: { customer_i
 }
 
 describe('the SEEN drain and its hourly budget', () => {
-  it('sends exactly 3 calls in an hour of fake time with SEEN_MAX_CALLS_PER_HOUR=3 and a 10 s drain, the first 3 at once, the others as the hour allows', async () => {
+  it('sends exactly 3 calls in an hour of fake time with SEEN_MAX_CALLS_PER_HOUR=3 and a 10 s drain: the first 3 at the first three runs, the others as the hour allows', async () => {
     const drain = drainOver({ SEEN_MAX_CALLS_PER_HOUR: '3', SEEN_DRAIN_INTERVAL_SECONDS: '10' }, () => 201);
     const start = drain.clock.now();
     for (const campaign of ['a', 'b', 'c', 'd', 'e']) drain.receiver(campaign, `${campaign}-1`);
