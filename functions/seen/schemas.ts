@@ -135,10 +135,18 @@ export const seenCampaignConfigSchema = z.object({
 });
 export type SeenCampaignConfig = z.infer<typeof seenCampaignConfigSchema>;
 
-/** SEEN_PROJECTS: campaign slug -> the project's data endpoint URL (SEEN's Run tab), http(s) only. */
+/**
+ * SEEN_PROJECTS: campaign slug -> the project's data endpoint URL (SEEN's Run tab). https, since a
+ * token goes with every request; plain http only to this machine (a stub, npm start's sandbox).
+ */
 export const seenProjectsSchema = z.record(
   campaignSlugSchema,
-  z.string().check(z.refine((value) => /^https?:$/.test(safeUrl(value)?.protocol ?? ''), 'not an http(s) URL')),
+  z.string().check(
+    z.refine((value) => {
+      const url = safeUrl(value);
+      return url?.protocol === 'https:' || (url?.protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname));
+    }, 'not an https URL (plain http only to 127.0.0.1 or localhost)'),
+  ),
 );
 export type SeenProjects = z.infer<typeof seenProjectsSchema>;
 

@@ -9,7 +9,7 @@ const campaignsJson = setting.checkedText(
 
 const projectsJson = setting.checkedText(
   parseProjects,
-  'not a valid SEEN project map: JSON {"<campaign_slug>": "<the project\'s data endpoint URL, from SEEN\'s Run tab>"} with slugs of letters, digits, - or _ and http(s) URLs',
+  'not a valid SEEN project map: JSON {"<campaign_slug>": "<the project\'s data endpoint URL, from SEEN\'s Run tab>"} with slugs of letters, digits, - or _ and https URLs',
 );
 
 const allowedHosts = setting.checkedText(parseAllowedHosts, 'not a comma list of host names or *.domain wildcards, e.g. player.seen.io,*.seen.io');

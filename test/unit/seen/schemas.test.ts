@@ -140,9 +140,11 @@ describe('seenProjectsSchema (SEEN_PROJECTS)', () => {
     expect(validate(seenProjectsSchema, projects)).toEqual(projects);
   });
 
-  it('refuses a slug that could not be one and a URL that is not http(s)', () => {
+  it('refuses a slug that could not be one, and a URL that is not https (the token goes with every request) unless it is this machine', () => {
     expect(() => validate(seenProjectsSchema, { '../x': 'https://next.seen.io/v1/projects/a/data' })).toThrow(ValidationError);
     expect(failingPaths(() => validate(seenProjectsSchema, { onboarding: 'ftp://next.seen.io/data' }))).toEqual(['onboarding']);
+    expect(failingPaths(() => validate(seenProjectsSchema, { onboarding: 'http://next.seen.io/v1/projects/a/data' }))).toEqual(['onboarding']);
+    expect(validate(seenProjectsSchema, { onboarding: 'http://127.0.0.1:4010/v1/projects/a/data' })).toEqual({ onboarding: 'http://127.0.0.1:4010/v1/projects/a/data' });
   });
 });
 

@@ -253,7 +253,7 @@ describe('projectEndpoint (SEEN 2.0 data and token URLs)', () => {
     });
   });
 
-  it('refuses a SEEN_PROJECTS that is not JSON or not a map of http(s) URLs, naming it', () => {
+  it('refuses a SEEN_PROJECTS that is not JSON or not a map of https URLs, naming it', () => {
     expect(() => parseProjects('{onboarding: x}')).toThrow(/SEEN_PROJECTS is not valid JSON/);
     expect(() => parseProjects('{"onboarding": "next.seen.io/v1/projects/p/data"}')).toThrow(/SEEN_PROJECTS/);
   });
