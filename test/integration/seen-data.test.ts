@@ -20,6 +20,15 @@ function seen2(): StubServer {
   });
 }
 
+/** The settings of a SEEN 2.0 deployment whose one project (`onboarding`) lives on `url`. */
+const version2 = (url: string) => ({
+  INBOUND_TOKEN: 'seen-inbound',
+  SEEN_API_VERSION: '2',
+  SEEN_API_URL: url,
+  SEEN_PROJECTS: JSON.stringify({ onboarding: `${url}${DATA_PATH}` }),
+  SEEN_API_TOKEN: 'seen-api-token',
+});
+
 const dataRequests = (stub: StubServer) => stub.requests.filter((request) => request.path === DATA_PATH);
 const bodies = (requests: StubRequest[]) => requests.map((request) => request.body as Record<string, unknown>);
 
@@ -30,11 +39,7 @@ describe('Braze webhook receivers to SEEN API 2.0, through the local runner', ()
   beforeAll(async () => {
     const url = await seen.start();
     runner = await startTestRunner({
-      INBOUND_TOKEN: 'seen-inbound',
-      SEEN_API_VERSION: '2',
-      SEEN_API_URL: url,
-      SEEN_PROJECTS: JSON.stringify({ onboarding: `${url}${DATA_PATH}` }),
-      SEEN_API_TOKEN: 'seen-api-token',
+      ...version2(url),
     });
   });
   afterAll(() => stopAll(() => runner?.stop(), () => seen?.stop()));
@@ -85,11 +90,7 @@ describe('SEEN API 2.0 with OAuth2 client credentials, through the local runner'
   beforeAll(async () => {
     const url = await seen.start();
     runner = await startTestRunner({
-      INBOUND_TOKEN: 'seen-inbound',
-      SEEN_API_VERSION: '2',
-      SEEN_API_URL: url,
-      SEEN_PROJECTS: JSON.stringify({ onboarding: `${url}${DATA_PATH}` }),
-      SEEN_API_TOKEN: 'seen-api-token',
+      ...version2(url),
       SEEN_OAUTH_CLIENT_ID: 'client-1',
       SEEN_OAUTH_CLIENT_SECRET: 'client-secret-shh',
     });

@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { SQSRecord } from 'aws-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Clock } from '../../functions/core/clock';
+import type { HttpEvent } from '../../functions/core/ingress';
 import { type OutgoingMessage, QueueSender } from '../../functions/core/queue';
 
 /** A clock whose sleep returns at once, records the delay and moves `now` forward by it. */
@@ -129,4 +130,37 @@ export class RecordingQueue extends QueueSender {
     this.sent.push(...messages);
     return messages.map((_, i) => `mid-${i}`);
   }
+}
+
+/** Everything written to stdout and stderr (the Powertools logger's lines) while `run` runs. */
+export async function logsOf(run: () => Promise<unknown>): Promise<string> {
+  const lines: string[] = [];
+  const keep = (chunk: unknown) => {
+    lines.push(String(chunk));
+    return true;
+  };
+  const out = jest.spyOn(process.stdout, 'write').mockImplementation(keep);
+  const err = jest.spyOn(process.stderr, 'write').mockImplementation(keep);
+  try {
+    await run();
+  } finally {
+    out.mockRestore();
+    err.mockRestore();
+  }
+  return lines.join('');
+}
+
+/** An API Gateway (HTTP API) event for a flow's route, as the ingress handlers receive it. */
+export function routeEvent(flow: { method: string; path: string }, request: { body: string; token: string; pathParameters?: Record<string, string> }): HttpEvent {
+  return {
+    version: '2.0',
+    routeKey: `${flow.method} ${flow.path}`,
+    rawPath: flow.path,
+    rawQueryString: '',
+    headers: { authorization: `Bearer ${request.token}` },
+    ...(request.pathParameters ? { pathParameters: request.pathParameters } : {}),
+    body: request.body,
+    isBase64Encoded: false,
+    requestContext: { requestId: 'req-1', http: { method: flow.method, path: flow.path } },
+  } as unknown as HttpEvent;
 }

@@ -1,4 +1,3 @@
-import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { basicPassword } from '../../../functions/core/auth';
@@ -6,25 +5,13 @@ import type { AuthScheme } from '../../../functions/core/catalogue-types';
 import { loadConfig } from '../../../functions/core/config';
 import { createQueuedIngress, type HttpEvent } from '../../../functions/core/ingress';
 import { createLogger, createMetrics } from '../../../functions/core/observability';
-import { type OutgoingMessage, QueueSender } from '../../../functions/core/queue';
 import { EnvSecretStore } from '../../../functions/core/secrets';
+import { RecordingQueue } from '../helpers';
 
 const TOKEN = 'inbound-token-basic';
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 const context = { awsRequestId: 'aws-1', functionName: 'f', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
 
-class RecordingQueue extends QueueSender {
-  readonly sent: OutgoingMessage[] = [];
-
-  constructor() {
-    super(new SQSClient({ region: 'eu-west-1' }));
-  }
-
-  override async sendAll(_queueUrl: string, messages: readonly OutgoingMessage[]): Promise<string[]> {
-    this.sent.push(...messages);
-    return messages.map((_, i) => `mid-${i}`);
-  }
-}
 
 function route(auth: AuthScheme[]) {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';

@@ -8,7 +8,7 @@ import { loadConfig } from '../../../functions/core/config';
 import { createDeps, type Deps } from '../../../functions/core/deps';
 import type { HttpEvent, HttpResult } from '../../../functions/core/ingress';
 import { SecretsManagerStore } from '../../../functions/core/secrets';
-import { RecordingQueue } from '../helpers';
+import { logsOf, RecordingQueue, routeEvent } from '../helpers';
 
 /**
  * The seen-callback route, as deployed: its inbound token read from Secrets Manager (the real
@@ -47,38 +47,12 @@ async function route() {
   const mod = (await import(path.join(__dirname, '../../..', flow.entry))) as { build: (deps: Deps) => (event: HttpEvent, context: Context) => Promise<HttpResult> };
   const handler = mod.build(createDeps(flow.id, config, { queue, secrets: new SecretsManagerStore(config.env, client, 300) }));
   return async (token: string) => {
-    const event = {
-      version: '2.0',
-      routeKey: `${flow.method} ${flow.path}`,
-      rawPath: flow.path,
-      rawQueryString: '',
-      headers: { authorization: `Bearer ${token}` },
-      body,
-      isBase64Encoded: false,
-      requestContext: { requestId: 'req-1', http: { method: flow.method, path: flow.path } },
-    } as unknown as HttpEvent;
+    const event = routeEvent(flow, { body, token });
     const result = await handler(event, context);
     return { status: result.statusCode, body: result.body ?? '' };
   };
 }
 
-/** Everything written to stdout and stderr (the Powertools logger's lines) while `run` runs. */
-async function logsOf(run: () => Promise<unknown>): Promise<string> {
-  const lines: string[] = [];
-  const keep = (chunk: unknown) => {
-    lines.push(String(chunk));
-    return true;
-  };
-  const out = jest.spyOn(process.stdout, 'write').mockImplementation(keep);
-  const err = jest.spyOn(process.stderr, 'write').mockImplementation(keep);
-  try {
-    await run();
-  } finally {
-    out.mockRestore();
-    err.mockRestore();
-  }
-  return lines.join('');
-}
 
 describe('a rotated inbound token', () => {
   it('accepts the new token (AWSCURRENT) and the old one (AWSPREVIOUS), and refuses a third', async () => {

@@ -9,8 +9,7 @@ import { type HttpEvent, type HttpResult, MAX_LISTED_ISSUES } from '../../../fun
 import { checkRecordLimit, nestsDeeperThan, parseJsonBody } from '../../../functions/core/json-input';
 import { MetricName } from '../../../functions/core/observability';
 import { EnvSecretStore } from '../../../functions/core/secrets';
-import { errorThrownBy, FakeClock } from '../helpers';
-import { RecordingQueue } from '../helpers';
+import { errorThrownBy, FakeClock, RecordingQueue, routeEvent } from '../helpers';
 
 const TOKEN = 'limits-inbound-token';
 const projectRoot = path.resolve(__dirname, '../../..');
@@ -36,17 +35,7 @@ async function routeOf(flow: IngressFlow) {
   });
   const handler = mod.build(deps);
   const post = async (body: string, token = TOKEN) => {
-    const event = {
-      version: '2.0',
-      routeKey: `${flow.method} ${flow.path}`,
-      rawPath: flow.path,
-      rawQueryString: '',
-      headers: { authorization: `Bearer ${token}` },
-      pathParameters: pathParameters[flow.id] ?? {},
-      body,
-      isBase64Encoded: false,
-      requestContext: { requestId: 'req-1', http: { method: flow.method, path: flow.path } },
-    } as unknown as HttpEvent;
+    const event = routeEvent(flow, { body, token, pathParameters: pathParameters[flow.id] ?? {} });
     const result = await handler(event, context);
     return { status: result.statusCode, body: JSON.parse(result.body ?? 'null') as Record<string, unknown>, bytes: (result.body ?? '').length };
   };

@@ -10,7 +10,7 @@ import { EnvSecretStore } from '../../../functions/core/secrets';
 import { build } from '../../../functions/seen/data';
 import { SEEN_RATE_WINDOW_MS } from '../../../functions/seen/rate';
 import type { SeenDataMessage } from '../../../functions/seen/schemas';
-import { FakeClock, readFixture, sqsRecord } from '../helpers';
+import { FakeClock, logsOf, readFixture, sqsRecord } from '../helpers';
 
 const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/seen-data';
 const DLQ_URL = `${QUEUE_URL}-dlq`;
@@ -162,22 +162,11 @@ describe('SEEN 2.0 OAuth2 client credentials', () => {
   });
 
   it('writes neither the client secret nor a token in any log line', async () => {
-    const lines: string[] = [];
-    const keep = (chunk: unknown) => {
-      lines.push(String(chunk));
-      return true;
-    };
-    const out = jest.spyOn(process.stdout, 'write').mockImplementation(keep);
-    const err = jest.spyOn(process.stderr, 'write').mockImplementation(keep);
-    try {
+    const logs = await logsOf(async () => {
       const seen = consumer({ ...oauth, LOG_LEVEL: 'DEBUG' }, (request) => (request.url === TOKEN_URL ? json(200, tokenAnswer) : json(401, {})));
       await seen.invoke(eventOf([{ id: 'a' }]));
-    } finally {
-      out.mockRestore();
-      err.mockRestore();
-    }
+    });
 
-    const logs = lines.join('');
     expect(logs).toContain('seen');
     for (const secret of ['client-secret-shh', tokenAnswer.access_token, 'unused-token']) expect(logs).not.toContain(secret);
   });
