@@ -1,7 +1,9 @@
 import { DynamoDBClient, GetItemCommand, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import * as z from 'zod/mini';
 import { awsClientConfig } from './aws-clients';
 import type { Config } from './config';
-import { ConfigError } from './errors';
+import { BridgeError, ConfigError } from './errors';
+import { formatPath } from './validation';
 
 /**
  * Where a scheduled job's run saves how far it got, so that the next step (or a retried one, after
@@ -56,3 +58,33 @@ export function jobStateStoreFromEnv(config: Pick<Config, 'env'>): JobStateStore
   if (!table) throw new ConfigError(`${JOB_STATE_TABLE_VARIABLE} is not set`);
   return new DynamoJobStateStore(table, new DynamoDBClient(awsClientConfig(config.env)));
 }
+
+/** A run's saved state this code cannot read: saved by another version of the state, or malformed. */
+export class JobStateError extends BridgeError {}
+
+/**
+ * A run's state, checked before anything uses it: a state saved with another `version` (a redrive
+ * after a deploy that changed the state) fails naming both versions, and a malformed one naming its
+ * first bad field, so a step fails at its start instead of halfway through the work. Messages name
+ * versions and fields, never values (a state may hold a presigned URL). Undefined for a new run.
+ */
+export async function loadCheckedState<S extends z.ZodMiniType<{ version: number }>>(
+  store: JobStateStore,
+  job: string,
+  runId: string,
+  expected: { version: number; schema: S },
+): Promise<z.infer<S> | undefined> {
+  const saved = await store.load<unknown>(job, runId);
+  if (saved === undefined) return undefined;
+  const where = `job state of ${job} run ${runId}`;
+  const version = typeof saved === 'object' && saved !== null ? (saved as { version?: unknown }).version : undefined;
+  if (version !== expected.version) {
+    throw new JobStateError(`${where}: saved as version ${describeVersion(version)}, this code reads version ${expected.version}; start a new run`);
+  }
+  const parsed = z.safeParse(expected.schema, saved);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new JobStateError(`${where} (version ${expected.version}): field ${formatPath(issue.path)}: ${issue.message}`);
+}
+
+const describeVersion = (version: unknown): string => (typeof version === 'number' ? String(version) : version === undefined ? '(none)' : `(a ${typeof version})`);

@@ -1,12 +1,10 @@
+import type { BrazeSegment } from '../braze/export-client';
 import { ConfigError } from '../core/errors';
+
+export type { BrazeSegment };
 
 /** Which Braze segments the sync exports: every one, or those whose id or name is listed. */
 export type SegmentSelection = { kind: 'all' } | { kind: 'listed'; wanted: readonly string[] };
-
-export interface BrazeSegment {
-  id: string;
-  name: string;
-}
 
 /** `all`, `id1, Name two`, or `["Name, with comma", "id3"]`. An empty list selects nothing. */
 export function parseSegmentSelection(text: string): SegmentSelection {
