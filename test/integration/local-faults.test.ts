@@ -118,12 +118,15 @@ describe('npm start answers before reading a body, and closes that connection', 
     const body = JSON.stringify(seedCallback);
     const head = `POST /seen/callback HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer conn-token\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
 
-    // Two seconds is plenty for a close that would follow the answer at once; the keep-alive lasts 75 s.
-    const { response, closedByServer } = await rawExchange(runner.port, head, body, 2_000);
+    // A second request behind it on the same socket, asking to close: its answer shows the first left the connection open.
+    const last = head.replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n');
+    const { response, closedByServer } = await rawExchange(runner.port, head, `${body}${last}${body}`);
 
-    expect(response).toMatch(/^HTTP\/1\.1 202 /);
-    expect(response.toLowerCase()).not.toContain('connection: close');
-    expect(closedByServer).toBe(false);
+    const [first, second] = response.split(/(?=HTTP\/1\.1 )/);
+    expect(first).toMatch(/^HTTP\/1\.1 202 /);
+    expect(first!.toLowerCase()).not.toContain('connection: close');
+    expect(second).toMatch(/^HTTP\/1\.1 202 /);
+    expect(closedByServer).toBe(true);
   });
 });
 

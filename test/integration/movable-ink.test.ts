@@ -81,8 +81,8 @@ describe('movable-ink-events, through the local runner', () => {
     expect(mixed.status).toBe(202);
     expect(mixed.body).toMatchObject({ accepted: 1, rejected: [{ index: 0, issues: [expect.objectContaining({ path: 'events[0].external_id' })] }] });
     expect(none.status).toBe(400);
-    await movableInk.waitForRequests(1);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The queue holds a message until its request is answered: once empty, every request has come.
+    await eventually(async () => ((await queueDepth(runner, 'movable-ink')) === 0 ? true : undefined), 10_000, 'queue drained');
     expect(movableInk.requests).toHaveLength(1);
   });
 
@@ -92,9 +92,8 @@ describe('movable-ink-events, through the local runner', () => {
     await post(runner, '/movable-ink/events', productViewed({ id: 'evt-429' }));
 
     await movableInk.waitForRequests(2);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await eventually(async () => ((await queueDepth(runner, 'movable-ink')) === 0 ? true : undefined), 10_000, 'queue drained');
     expect(movableInk.requests.map((r) => (r.body as { event: string }).event)).toEqual(['product_viewed', 'product_viewed']);
-    expect(await queueDepth(runner, 'movable-ink')).toBe(0);
   });
 
   it('does not send an event twice when Braze retries the webhook with the same event id', async () => {
@@ -151,8 +150,7 @@ describe('Movable Ink known users only, through the local runner', () => {
     const response = await post(runner, '/movable-ink/events', { events: [{ email: 'anon@example.com', name: 'Product Viewed' }, productViewed().events[0]] });
 
     expect(response).toEqual({ status: 202, body: { accepted: 1, skipped: 1 } });
-    await movableInk.waitForRequests(1);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await eventually(async () => ((await queueDepth(runner, 'movable-ink')) === 0 ? true : undefined), 10_000, 'queue drained');
     expect(movableInk.requests.map((r) => (r.body as { user_id?: string }).user_id)).toEqual(['user-1']);
   });
 });

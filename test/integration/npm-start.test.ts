@@ -76,11 +76,10 @@ describe('npm start', () => {
       body: JSON.stringify([{ customer_id: 'c-1', first_name: 'Ada', email: 'ada@example.com' }]),
     });
     expect(accepted.status).toBe(202);
-    let recorded: { destination: string; path: string }[] = [];
-    for (let i = 0; i < 150 && recorded.length === 0; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      recorded = (await (await fetch(`${url}/_sandbox/requests`)).json()) as typeof recorded;
-    }
+    const recorded = await eventually(async () => {
+      const requests = (await (await fetch(`${url}/_sandbox/requests`)).json()) as { destination: string; path: string }[];
+      return requests.length > 0 ? requests : undefined;
+    }, 15_000, 'a sandbox request');
     expect(recorded).toEqual([expect.objectContaining({ destination: 'seen', path: '/v1/campaigns/onboarding/receivers/' })]);
 
     const exited = new Promise<number | null>((resolve) => app.child.once('exit', (code) => resolve(code)));
@@ -131,7 +130,7 @@ describe('npm start keeps what it accepted in DATA_DIR', () => {
     braze.requests.length = 0;
     braze.respond = () => ({ status: 201, body: { message: 'success' } });
     const second = start(env);
-    await second.ready;
+    const secondUrl = await second.ready;
     await eventually(() => (/waiting from an earlier run: .*braze-track \d+ queued/.test(second.output()) ? true : undefined), 10_000, 'the backlog line');
 
     // What the killed run held in flight (6 min of visibility for Braze's queue) goes at once.
@@ -140,7 +139,11 @@ describe('npm start keeps what it accepted in DATA_DIR', () => {
     const events = () => braze.requests.flatMap((r: StubRequest) => (r.body as { events?: { external_id: string }[] }).events ?? []);
     // Within seconds (30 s at most), not after the visibility timeout.
     await eventually(() => (new Set(attributes().map((a) => a.braze_id)).size >= 20 && events().length >= 10 ? true : undefined), 30_000, 'every record');
-    await new Promise((resolve) => setTimeout(resolve, 1_500));
+    // A queue holds each message until Braze has taken it: with every queue empty, nothing more can come.
+    await eventually(async () => {
+      const { queues } = (await (await fetch(`${secondUrl}/_dlq?max=0`)).json()) as { queues: { waiting: number }[] };
+      return queues.every((q) => q.waiting === 0) ? true : undefined;
+    }, 15_000, 'every queue drained');
 
     expect(new Set(attributes().map((a) => a.braze_id))).toEqual(new Set(callbacks));
     expect(events().map((e) => e.external_id).sort()).toEqual(statuses.map((s) => s.user_id).sort());

@@ -155,7 +155,8 @@ describe('odp-activation: ODP activations into Braze, through the local runner',
     await post(runner, '/optimizely/activation', { target: 'campaign', campaign_id: 'camp-429', records: [{ external_id: 'x' }] });
 
     await braze.waitForRequests(2);
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    // The queue holds the trigger until Braze has taken it: once empty, no third request can come.
+    await eventually(async () => ((await queueDepth(runner, 'braze-triggers')) === 0 ? true : undefined), 10_000, 'queue drained');
     expect(braze.requests.map((r) => r.path)).toEqual(['/campaigns/trigger/send', '/campaigns/trigger/send']);
   });
 });

@@ -180,8 +180,13 @@ describe('sendbird-notifications and sendbird-status, through the local runner',
       expect((await postSigned(body, sign(body, 'another-token'))).status).toBe(401);
       expect((await postSigned(body, undefined)).status).toBe(401);
       expect((await postSigned(`${body} `, sign(body))).status).toBe(401);
-      await new Promise((resolve) => setTimeout(resolve, 1_000));
-      expect(events()).toEqual([]);
+      // A signed status sent after them: once it reaches Braze, anything they had queued would have too.
+      const marker = JSON.stringify({ user_id: 'user-marker', status: 'SENT', notification_id: 'n-marker' });
+      expect((await postSigned(marker, sign(marker))).status).toBe(202);
+      await eventually(() => (events().length >= 1 ? true : undefined), 10_000, 'the marker event');
+      await eventually(async () => ((await queueDepth(runner, 'braze-track')) === 0 ? true : undefined), 10_000, 'queue drained');
+
+      expect(events().map((e) => e.external_id)).toEqual(['user-marker']);
     });
 
     it('accepts READ before SENT: each is its own event, whatever the order', async () => {
