@@ -84,7 +84,8 @@ export async function loadCheckedState<S extends z.ZodMiniType<{ version: number
   const parsed = z.safeParse(expected.schema, saved);
   if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0]!;
-  throw new JobStateError(`${where} (version ${expected.version}): field ${formatPath(issue.path)}: ${issue.message}`);
+  const at = issue.path.length > 0 ? `field ${formatPath(issue.path)}` : 'the state';
+  throw new JobStateError(`${where} (version ${expected.version}): ${at}: ${issue.message}`);
 }
 
 const describeVersion = (version: unknown): string => (typeof version === 'number' ? String(version) : version === undefined ? '(none)' : `(a ${typeof version})`);
