@@ -1,6 +1,5 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import vm from 'node:vm';
+import { readmeBlock } from './readme';
 
 /** The marker the README puts before the Lytics webhook template it ships. */
 const MARKER = '<!-- lytics-webhook-template: js1';
@@ -11,12 +10,7 @@ const MARKER = '<!-- lytics-webhook-template: js1';
  * request body), in a context of its own.
  */
 export function readmeLyticsTemplate(): (data: unknown) => unknown {
-  const readme = readFileSync(path.join(__dirname, '../../README.md'), 'utf8');
-  const at = readme.indexOf(MARKER);
-  if (at < 0) throw new Error('README.md has no Lytics webhook template marker');
-  const block = /```js\n([\s\S]*?)\n\s*```/.exec(readme.slice(at));
-  if (!block) throw new Error('no ```js block after the Lytics webhook template marker');
-  const code = block[1]!.replace(/^ {5}/gm, '');
+  const code = readmeBlock(MARKER, 'js');
   const context = vm.createContext({});
   vm.runInContext(code, context, { filename: 'README.md (Lytics webhook template)', timeout: 1_000 });
   const template = (context as { template?: unknown }).template;

@@ -1,26 +1,36 @@
 import { createHash } from 'node:crypto';
 import { eventsToMovableInk, movableInkBody, parseIdentifyEvents, parseKeepingNumbers } from '../../../functions/movable-ink/transform';
+import { readmeBlock } from '../../support/readme';
 
 /**
- * The README's webhook template, as Braze renders it for an anonymous user (empty external_id and
- * time_zone, time from `'now' | date: '%s'`): the bridge must accept exactly that.
+ * What Braze puts for each Liquid output of the template, for an anonymous user (empty external_id
+ * and time_zone, time from `'now' | date: '%s'`). An output the README adds that is not here fails
+ * the test, so the list grows with the template.
  */
-const rendered = `{"events": [{
-  "id": "6a1f0c3e-dispatch-5f2b",
-  "name": "Product Viewed",
-  "time": "1701886845",
-  "external_id": "",
-  "email": "Shopper@Example.com",
-  "time_zone": "",
-  "properties": {
-    "id": "56544",
-    "title": "All-Purpose Cleaning Wipes",
-    "price": 1.99
-  }
-}]}`;
+const anonymousUser: Record<string, string> = {
+  'campaign.${dispatch_id}': '6a1f0c3e-dispatch',
+  '${braze_id}': '5f2b',
+  "'now' | date: '%s'": '1701886845',
+  '${user_id}': '',
+  '${email_address}': 'Shopper@Example.com',
+  '${time_zone}': '',
+  'event_properties.${id}': '56544',
+  'event_properties.${title}': 'All-Purpose Cleaning Wipes',
+  'event_properties.${price} | default: 0': '1.99',
+};
+
+/** The README's webhook body with each `{{ output }}` replaced as Braze renders it. */
+function renderReadmeTemplate(values: Record<string, string>): string {
+  return readmeBlock('**Braze webhook to Movable Ink**', 'liquid').replace(/\{\{\s*(.*?)\s*\}\}(?!\})/g, (_all, output: string) => {
+    const value = values[output];
+    if (value === undefined) throw new Error(`the README's template has {{${output}}}, which this test does not render`);
+    return value;
+  });
+}
 
 describe("the README's Braze webhook template", () => {
   it('is accepted as rendered for an anonymous user: time in seconds, empty ids and zone count as absent', () => {
+    const rendered = renderReadmeTemplate(anonymousUser);
     const parsed = JSON.parse(rendered) as { events: unknown[] };
 
     const batch = eventsToMovableInk(
