@@ -3,10 +3,10 @@
  * default) or of a running `npm start` (`--local [url]`, through the DLQ admin API of
  * local/dlq-admin.ts). Queues are named by their catalogue id.
  *
- * In AWS, a queue's URL and ARN and its DLQ's are found from the stack's outputs
- * (`Delivery<id>QueueArn...`, `...DeadLetterQueueArn...`, `...DeadLetterQueueUrl...`, see
- * lib/constructs/delivery-queue.ts); when the stack has no such outputs (an older stack,
- * say), from the names CloudFormation gives queues the stack does not name (`<stack>-Delivery<id>Queue<hash>-<suffix>`,
+ * In AWS, a queue's URL and ARN and its DLQ's are read from the stack's outputs by their stable
+ * names (`DeliveryQueue<id>Url`, `...Arn`, `...DlqUrl`, `...DlqArn`: lib/stack-outputs.ts); when
+ * the stack has no such outputs (one deployed before they had these names, say), from the names
+ * CloudFormation gives queues the stack does not name (`<stack>-Delivery<id>Queue<hash>-<suffix>`,
  * `<stack>-Delivery<id>DeadLetterQueue<hash>-<suffix>`) with SQS ListQueues.
  */
 import {
@@ -21,6 +21,7 @@ import {
 import { deliveryQueues } from '../functions/catalogue';
 import { queueDepth } from '../functions/core/queue';
 import { type PeekedMessage, peekQueue, summarise } from '../local/dlq-admin';
+import { DELIVERY_QUEUE_OUTPUT_PREFIX, deliveryQueueOutputs, outputKeyPart } from '../lib/stack-outputs';
 import { queueById } from './catalogue-lookup';
 import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { type CliIo, CommandFailed, lineWriter, plural, prettyJson, UsageError } from './io';
@@ -97,8 +98,6 @@ interface AwsQueue {
   dlqArn: string;
 }
 
-/** As CDK builds logical ids: the construct path without what is not a letter or digit. */
-const logicalPart = (id: string) => id.replace(/[^A-Za-z0-9]/g, '');
 
 /** The stack's outputs (DescribeStacks), by key. */
 async function cloudFormationOutputs(stack: string, region: string | undefined): Promise<Record<string, string> | undefined> {
@@ -140,19 +139,21 @@ async function queueByPrefix(sqs: SQSClient, prefix: string): Promise<string | u
 
 /** The deployed queue and DLQ of a catalogue queue; undefined when the stack has none. */
 async function resolveAwsQueue(sqs: SQSClient, stack: string, queueId: string, outputs: Record<string, string> | undefined): Promise<AwsQueue | undefined> {
-  const part = `Delivery${logicalPart(queueId)}`;
-  if (outputs) {
-    const output = (name: string) => Object.entries(outputs).find(([key]) => new RegExp(`^${part}${name}[0-9A-F]{8}$`).test(key))?.[1];
-    const queueArn = output('QueueArn');
-    const dlqArn = output('DeadLetterQueueArn');
-    const dlqUrl = output('DeadLetterQueueUrl');
-    if (!queueArn || !dlqArn) return undefined;
-    return { id: queueId, queueArn, dlqArn, queueUrl: await urlOfArn(sqs, queueArn), dlqUrl: dlqUrl ?? (await urlOfArn(sqs, dlqArn)) };
+  const names = deliveryQueueOutputs(queueId);
+  const queueArn = outputs?.[names.queueArn];
+  const dlqArn = outputs?.[names.dlqArn];
+  if (queueArn && dlqArn) {
+    const [queueUrl, dlqUrl] = await Promise.all([outputs?.[names.queueUrl] ?? urlOfArn(sqs, queueArn), outputs?.[names.dlqUrl] ?? urlOfArn(sqs, dlqArn)]);
+    return { id: queueId, queueArn, dlqArn, queueUrl, dlqUrl };
   }
+  // A stack that publishes these names does so for every queue it has: this one it does not have.
+  if (outputs && Object.keys(outputs).some((key) => key.startsWith(DELIVERY_QUEUE_OUTPUT_PREFIX))) return undefined;
+  // CloudFormation names a queue the stack does not name after its construct path: `Delivery` + the id's letters and digits.
+  const part = `Delivery${outputKeyPart(queueId)}`;
   const [queueUrl, dlqUrl] = await Promise.all([queueByPrefix(sqs, `${stack}-${part}Queue`), queueByPrefix(sqs, `${stack}-${part}DeadLetterQueue`)]);
   if (!queueUrl || !dlqUrl) return undefined;
-  const [queueArn, dlqArn] = await Promise.all([arnOf(sqs, queueUrl), arnOf(sqs, dlqUrl)]);
-  return { id: queueId, queueUrl, queueArn, dlqUrl, dlqArn };
+  const [foundQueueArn, foundDlqArn] = await Promise.all([arnOf(sqs, queueUrl), arnOf(sqs, dlqUrl)]);
+  return { id: queueId, queueUrl, queueArn: foundQueueArn, dlqUrl, dlqArn: foundDlqArn };
 }
 
 class Aws {

@@ -7,6 +7,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { DeliveryQueue as DeliveryQueueDefinition } from '../../functions/catalogue';
 import { DEDUPE_TABLE_VARIABLE } from '../../functions/core/dedupe';
+import { deliveryQueueOutputs } from '../stack-outputs';
 import { BridgeFunction, type BridgeFunctionProps } from './bridge-function';
 import type { OwnerSecrets } from './owner-secrets';
 
@@ -64,9 +65,12 @@ export class DeliveryQueue extends Construct {
       deadLetterQueue: { queue: this.deadLetterQueue, maxReceiveCount: definition.maxReceiveCount },
     });
 
-    new CfnOutput(this, 'QueueArn', { value: this.queue.queueArn, description: `${definition.id} delivery queue` });
-    new CfnOutput(this, 'DeadLetterQueueArn', { value: this.deadLetterQueue.queueArn, description: `${definition.id} DLQ (redrive source)` });
-    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl, description: `${definition.id} DLQ` });
+    // Stable output keys (lib/stack-outputs.ts): `npx bridge dlq` and operators read them by name.
+    const outputs = deliveryQueueOutputs(definition.id);
+    new CfnOutput(this, 'QueueUrl', { key: outputs.queueUrl, value: this.queue.queueUrl, description: `${definition.id} delivery queue` });
+    new CfnOutput(this, 'QueueArn', { key: outputs.queueArn, value: this.queue.queueArn, description: `${definition.id} delivery queue (redrive destination)` });
+    new CfnOutput(this, 'DeadLetterQueueArn', { key: outputs.dlqArn, value: this.deadLetterQueue.queueArn, description: `${definition.id} DLQ (redrive source)` });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { key: outputs.dlqUrl, value: this.deadLetterQueue.queueUrl, description: `${definition.id} DLQ` });
 
     const intervalSeconds = drive.kind === 'schedule' ? scheduleInterval(definition, props.deployedSettings) : undefined;
 

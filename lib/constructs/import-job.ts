@@ -6,6 +6,7 @@ import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { S3Job } from '../../functions/catalogue';
+import { importJobOutputs } from '../stack-outputs';
 import { BridgeFunction, type BridgeFunctionProps } from './bridge-function';
 import { deadLetterQueue } from './delivery-queue';
 import type { OwnerSecrets } from './owner-secrets';
@@ -68,8 +69,10 @@ export class ImportJob extends Construct {
     });
     bucket.addEventNotification(s3.EventType.OBJECT_CREATED, new s3n.LambdaDestination(fn), { prefix, suffix });
 
-    new CfnOutput(this, 'FunctionName', { value: fn.functionName, description: `${definition.id} job function (re-run a parked import with lambda invoke)` });
-    new CfnOutput(this, 'DeadLetterQueueUrl', { value: this.deadLetterQueue.queueUrl, description: `${definition.id}: failed imports, parked` });
-    new CfnOutput(this, 'DeadLetterQueueArn', { value: this.deadLetterQueue.queueArn, description: `${definition.id}: failed imports, parked` });
+    // Stable output keys (lib/stack-outputs.ts), read by name.
+    const outputs = importJobOutputs(definition.id);
+    new CfnOutput(this, 'FunctionName', { key: outputs.functionName, value: fn.functionName, description: `${definition.id} job function (re-run a parked import with lambda invoke)` });
+    new CfnOutput(this, 'DeadLetterQueueUrl', { key: outputs.dlqUrl, value: this.deadLetterQueue.queueUrl, description: `${definition.id}: failed imports, parked` });
+    new CfnOutput(this, 'DeadLetterQueueArn', { key: outputs.dlqArn, value: this.deadLetterQueue.queueArn, description: `${definition.id}: failed imports, parked` });
   }
 }

@@ -61,15 +61,15 @@ describe('bridge dlq against a deployed stack', () => {
     expect(run.out).toContain('movable-ink: moved 3 messages from its DLQ back to the queue');
   });
 
-  it('reads the ARNs from the stack outputs when it can, and exits 1 when the move task fails', async () => {
-    sqs.on(GetQueueUrlCommand, { QueueName: QUEUE, QueueOwnerAWSAccountId: account }).resolves({ QueueUrl: sqsUrl(QUEUE) });
+  it('reads the queues from the stack outputs by their stable names, and exits 1 when the move task fails', async () => {
     sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'task-2' });
     sqs.on(ListMessageMoveTasksCommand).resolves({ Results: [{ TaskHandle: 'task-2', Status: 'FAILED', FailureReason: 'AccessDenied', ApproximateNumberOfMessagesMoved: 0 }] });
     const outputs = {
-      DeliverymovableinkQueueArnE6224730: sqsArn(QUEUE),
-      DeliverymovableinkDeadLetterQueueArn79802E0E: sqsArn(DLQ),
-      DeliverymovableinkDeadLetterQueueUrl37E146D0: sqsUrl(DLQ),
-      DeliverybrazetrackQueueArn11111111: sqsArn('other'),
+      DeliveryQueuemovableinkUrl: sqsUrl(QUEUE),
+      DeliveryQueuemovableinkArn: sqsArn(QUEUE),
+      DeliveryQueuemovableinkDlqUrl: sqsUrl(DLQ),
+      DeliveryQueuemovableinkDlqArn: sqsArn(DLQ),
+      DeliveryQueuebrazetrackArn: sqsArn('other'),
     };
 
     const run = await bridge(['dlq', 'redrive', 'movable-ink', '--region', region], { sleep: noWait, stackOutputs: async (stack) => (stack === 'BrazePartnerBridge' ? outputs : undefined) });
@@ -77,7 +77,46 @@ describe('bridge dlq against a deployed stack', () => {
     expect(run.code).toBe(1);
     expect(run.err).toContain('redrive failed: AccessDenied');
     expect(sqs.commandCalls(ListQueuesCommand)).toHaveLength(0);
+    expect(sqs.commandCalls(GetQueueUrlCommand)).toHaveLength(0);
     expect(sqs.commandCalls(StartMessageMoveTaskCommand)[0]?.args[0].input).toEqual({ SourceArn: sqsArn(DLQ), DestinationArn: sqsArn(QUEUE) });
+  });
+
+  it('finds the queue URLs from the ARNs when the stack outputs only those', async () => {
+    sqs.on(GetQueueUrlCommand, { QueueName: QUEUE, QueueOwnerAWSAccountId: account }).resolves({ QueueUrl: sqsUrl(QUEUE) });
+    sqs.on(GetQueueUrlCommand, { QueueName: DLQ, QueueOwnerAWSAccountId: account }).resolves({ QueueUrl: sqsUrl(DLQ) });
+    depths({ [sqsUrl(QUEUE)]: '2', [sqsUrl(DLQ)]: '7' });
+    const outputs = { DeliveryQueuemovableinkArn: sqsArn(QUEUE), DeliveryQueuemovableinkDlqArn: sqsArn(DLQ) };
+
+    const run = await bridge(['dlq', 'list', 'movable-ink', '--region', region, '--json'], { stackOutputs: async () => outputs });
+
+    expect(run.code).toBe(0);
+    expect(run.json<{ queues: unknown[] }>().queues).toEqual([expect.objectContaining({ queue: 'movable-ink', waiting: 2, parked: 7, deployed: true })]);
+    expect(sqs.commandCalls(ListQueuesCommand)).toHaveLength(0);
+  });
+
+  it('takes a queue the stable names leave out as not deployed, without searching SQS', async () => {
+    const outputs = { DeliveryQueuebrazetrackArn: sqsArn('other'), DeliveryQueuebrazetrackDlqArn: sqsArn('other-dlq') };
+
+    const run = await bridge(['dlq', 'list', 'movable-ink', '--region', region, '--json'], { stackOutputs: async () => outputs });
+
+    expect(run.code).toBe(0);
+    expect(run.json<{ queues: unknown[] }>().queues).toEqual([expect.objectContaining({ queue: 'movable-ink', deployed: false })]);
+    expect(sqs.commandCalls(ListQueuesCommand)).toHaveLength(0);
+  });
+
+  it('finds the queues of a stack deployed before the stable names by the names CloudFormation gave them', async () => {
+    depths({ [sqsUrl(QUEUE)]: '1', [sqsUrl(DLQ)]: '3' });
+    // The outputs such a stack has: keys carrying the construct path's hash, which the CLI no longer reads.
+    const outputs = { DeliverymovableinkQueueArnE6224730: sqsArn(QUEUE), DeliverymovableinkDeadLetterQueueArn79802E0E: sqsArn(DLQ) };
+
+    const run = await bridge(['dlq', 'list', 'movable-ink', '--stack', 'Bridge', '--region', region, '--json'], { stackOutputs: async () => outputs });
+
+    expect(run.code).toBe(0);
+    expect(run.json<{ queues: unknown[] }>().queues).toEqual([expect.objectContaining({ queue: 'movable-ink', waiting: 1, parked: 3, deployed: true })]);
+    expect(sqs.commandCalls(ListQueuesCommand).map((call) => call.args[0].input.QueueNamePrefix).sort()).toEqual([
+      'Bridge-DeliverymovableinkDeadLetterQueue',
+      'Bridge-DeliverymovableinkQueue',
+    ]);
   });
 
   it('peeks: reasons counted, bodies hidden, and the messages made visible again', async () => {

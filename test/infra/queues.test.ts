@@ -80,6 +80,20 @@ describe.each(configurations)('delivery queues (%s configuration)', (_name, conf
       });
     }
   });
+
+  it('outputs each queue and its DLQ under stable names built from the catalogue id (what bridge dlq reads), with no hash', () => {
+    for (const [id, queue] of stack.queues) {
+      const key = id.replace(/[^A-Za-z0-9]/g, '');
+      const queueId = idOf(stack, queue.queue);
+      const dlqId = idOf(stack, queue.deadLetterQueue);
+
+      template.hasOutput(`DeliveryQueue${key}Url`, { Value: { Ref: queueId } });
+      template.hasOutput(`DeliveryQueue${key}Arn`, { Value: { 'Fn::GetAtt': [queueId, 'Arn'] } });
+      template.hasOutput(`DeliveryQueue${key}DlqUrl`, { Value: { Ref: dlqId } });
+      template.hasOutput(`DeliveryQueue${key}DlqArn`, { Value: { 'Fn::GetAtt': [dlqId, 'Arn'] } });
+    }
+    expect(Object.keys(template.toJSON().Outputs).filter((key) => key.startsWith('DeliveryQueue'))).toHaveLength(4 * stack.queues.size);
+  });
 });
 
 describe.each(configurations)('event-source consumers (%s configuration)', (_name, configOf) => {
