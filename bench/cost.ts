@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { deliveryQueues, ingressFlows, jobs } from '../functions/catalogue';
 import { INGRESS_MEMORY_MB } from '../lib/bridge-stack';
-import { type Runner, type RunnerOptions, startRunner } from '../local/runner';
+import { type Runner, type RunnerHooks, startRunner } from '../local/runner';
 import { StubServer } from '../test/support/stub-server';
 import { audienceBodies } from './backfill';
 import { countingLogBytes, InvocationMeter, SqsMeter } from './meter';
@@ -109,7 +109,7 @@ async function measure(
   options: Required<CostOptions>,
   records: number,
   drive: (runner: Runner, delivered: () => number) => Promise<Sent[]>,
-  runnerOptions: Partial<RunnerOptions> = {},
+  hooks: RunnerHooks = {},
 ): Promise<Measured> {
   const braze = new StubServer(() => ({ status: 201, body: { message: 'success' }, delayMs: options.brazeLatencyMs }));
   const brazeUrl = await braze.start();
@@ -121,14 +121,18 @@ async function measure(
   let sqs: SqsMeter | undefined;
   try {
     const { result, ...logs } = await countingLogBytes(async () => {
-      const runner = await startRunner({
-        env: { ...process.env, PORT: '0', LOG_LEVEL: 'INFO', DATA_DIR: ':memory:', BRAZE_REST_ENDPOINT: brazeUrl, BRAZE_API_KEY: 'bench' },
-        log: () => undefined,
-        onInvoke: invocations.onInvoke,
-        // The SEEN drain runs on its schedule whatever arrives: a fixed cost, not a per-record one.
-        schedules: false,
-        ...runnerOptions,
-      });
+      const runner = await startRunner(
+        {
+          env: { ...process.env, PORT: '0', LOG_LEVEL: 'INFO', DATA_DIR: ':memory:', BRAZE_REST_ENDPOINT: brazeUrl, BRAZE_API_KEY: 'bench' },
+          log: () => undefined,
+        },
+        {
+          onInvoke: invocations.onInvoke,
+          // The SEEN drain runs on its schedule whatever arrives: a fixed cost, not a per-record one.
+          schedules: false,
+          ...hooks,
+        },
+      );
       try {
         sqs = new SqsMeter(runner.sqs, options.sqsLatencyMs);
         // A long poll already waiting went out before the meter was on the client's stack: let it end.

@@ -85,18 +85,19 @@ export async function transform(flowId: string, file: string, options: Transform
   const body = await readSample(file, io);
   const verbose = lineWriter(io.err);
 
-  const runner = await startRunner({
-    env: sandboxOnlyEnv(io.env ?? process.env),
-    log: options.verbose ? (line) => verbose(line) : () => undefined,
-    // Scheduled consumers run when the sample is queued (drainNow), not on their timer.
-    schedules: false,
-    // The sample is queued whole before any consumer receives, so a short window gathers all of
-    // it into one batch as the catalogue's longer window would.
-    startConsumers: false,
-    consumerOverrides: { maxBatchingWindowSeconds: 1 },
-    // A failed call's messages come back in seconds, not after 6x the consumer timeout.
-    queueOverrides: { visibilityTimeoutSeconds: 5 },
-  });
+  const runner = await startRunner(
+    { env: sandboxOnlyEnv(io.env ?? process.env), log: options.verbose ? (line) => verbose(line) : () => undefined },
+    {
+      // Scheduled consumers run when the sample is queued (drainNow), not on their timer.
+      schedules: false,
+      // The sample is queued whole before any consumer receives, so a short window gathers all of
+      // it into one batch as the catalogue's longer window would.
+      startConsumers: false,
+      consumerOverrides: { maxBatchingWindowSeconds: 1 },
+      // A failed call's messages come back in seconds, not after 6x the consumer timeout.
+      queueOverrides: { visibilityTimeoutSeconds: 5 },
+    },
+  );
   try {
     const before = runner.sandbox.requests.length;
     const target = new URL(path, runner.url);

@@ -4,9 +4,13 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ingressFlows, partners } from '../functions/catalogue';
 import { MetricName } from '../functions/core/observability';
-import type { LocalRoute } from './local-routes';
+import type { LocalRoute } from './gateway';
 import { fromLoopback } from './operator-guard';
-import type { OutboundCall, Runner } from './runner';
+import type { OutboundCall } from './outbound';
+import type { RunnerState } from './runner';
+
+/** What the console reads: metric counts, queues and their depths, recent calls, the sandbox's requests. */
+export type ConsoleView = Pick<RunnerState, 'metricCounts' | 'backlog' | 'queues' | 'dataDir' | 'sandbox' | 'sandboxed' | 'recentCalls'>;
 
 /** The page's files: plain HTML, CSS and a script, served as they are (no build step). */
 const assetsDir = path.join(path.dirname(fileURLToPath(import.meta.url)), 'console');
@@ -92,7 +96,7 @@ export interface ConsoleState {
 }
 
 /** What the page shows, read from the runner: its metric counts, its queues' depths, its recent calls and sandbox requests. */
-export async function consoleState(runner: Runner): Promise<ConsoleState> {
+export async function consoleState(runner: ConsoleView): Promise<ConsoleState> {
   const count = (flowId: string, name: MetricName) => runner.metricCounts(flowId)[name] ?? 0;
   const flows = ingressFlows.map((flow) => ({
     id: flow.id,
@@ -123,7 +127,7 @@ export async function consoleState(runner: Runner): Promise<ConsoleState> {
   return { at: new Date().toISOString(), dataDir: runner.dataDir ?? null, flows, queues, destinations: destinations(runner) };
 }
 
-function destinations(runner: Runner): ConsoleDestination[] {
+function destinations(runner: ConsoleView): ConsoleDestination[] {
   const ids = partners.filter((partner) => partner.sandbox || partner.queues.length > 0).map((partner) => partner.id);
   // One pass from the newest request back, keeping the last few of each destination.
   const requests = new Map<string, ConsoleRequest[]>(ids.map((id) => [id, []]));
@@ -161,7 +165,7 @@ const securityHeaders = {
  * every second and shows, per flow, what was accepted and rejected, per queue its depth, DLQ
  * depth, delivered and parked counts and a redrive button, and the last requests per destination.
  */
-export function consoleRoutes(runner: Runner): LocalRoute[] {
+export function consoleRoutes(runner: ConsoleView): LocalRoute[] {
   const route: LocalRoute = async (req: IncomingMessage, res: ServerResponse, url: URL) => {
     const isState = url.pathname === '/_console/state';
     const asset = assets[url.pathname];

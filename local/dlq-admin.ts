@@ -44,8 +44,11 @@ import {
 } from '@aws-sdk/client-sqs';
 import { chunk } from '../functions/core/pack';
 import { sqsBatches } from '../functions/core/queue';
-import type { LocalRoute } from './local-routes';
-import type { Runner } from './runner';
+import type { LocalRoute } from './gateway';
+import type { RunnerState } from './runner';
+
+/** What the DLQ admin API reads and moves: the queues, their depths, the SQS client. */
+export type DlqView = Pick<RunnerState, 'queues' | 'depth' | 'sqs'>;
 
 /** The message attribute a consumer parks a message with. */
 export const PARKED_REASON_ATTRIBUTE = 'parked_reason';
@@ -211,7 +214,7 @@ function sameOrigin(req: IncomingMessage): boolean {
 }
 
 /** The DLQ admin routes (see the top of this file). */
-export function dlqRoutes(runner: Runner): LocalRoute[] {
+export function dlqRoutes(runner: DlqView): LocalRoute[] {
   const queueIds = () => [...runner.queues.keys()];
   const summaryOf = async (queueId: string, peek: PeekOptions) => {
     const q = runner.queues.get(queueId)!;

@@ -1,17 +1,20 @@
-import type { LocalRoute } from './local-routes';
+import type { LocalRoute } from './gateway';
 import { generateOpenApi, serialise } from './openapi';
-import type { Runner } from './runner';
+import type { RunnerState } from './runner';
+
+/** What the OpenAPI route reads: the port and the settings (MAX_BODY_BYTES). */
+export type OpenApiView = Pick<RunnerState, 'port' | 'config'>;
 
 /**
  * `GET /openapi.json`: the OpenAPI 3.1 document of every catalogue route (local/openapi.ts), its
  * first server this run's URL and its 413 this run's MAX_BODY_BYTES. Otherwise the same document
  * `npm run openapi` writes to openapi.json. Built on the first request, then kept.
  */
-export function openApiRoutes(runner: Runner): LocalRoute[] {
+export function openApiRoutes(view: OpenApiView): LocalRoute[] {
   let document: Promise<string> | undefined;
   const route: LocalRoute = async (req, res, url) => {
     if (url.pathname !== '/openapi.json' || (req.method !== 'GET' && req.method !== 'HEAD')) return false;
-    document ??= generateOpenApi({ localUrl: `http://localhost:${runner.port}`, maxBodyBytes: runner.config.MAX_BODY_BYTES }).then(serialise);
+    document ??= generateOpenApi({ localUrl: `http://localhost:${view.port}`, maxBodyBytes: view.config.MAX_BODY_BYTES }).then(serialise);
     let body: string;
     try {
       body = await document;

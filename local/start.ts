@@ -1,11 +1,12 @@
 import { deliveryQueues, ingressFlows } from '../functions/catalogue';
 import { ConfigError } from '../functions/core/errors';
+import { operatorRoutes } from './operator-routes';
 import { type Runner, startRunner } from './runner';
 
 /** `npm start`: the whole bridge on http://localhost:$PORT (SPEC section 5). Ctrl-C stops it. */
 let runner: Runner;
 try {
-  runner = await startRunner();
+  runner = await startRunner({ operatorRoutes });
 } catch (error) {
   // A wrong variable, or a DATA_DIR another run holds, is the user's to fix: say which, in one line.
   if (!(error instanceof ConfigError)) throw error;

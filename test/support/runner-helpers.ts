@@ -1,5 +1,6 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
-import { type Runner, type RunnerOptions, startRunner } from '../../local/runner';
+import { operatorRoutes } from '../../local/operator-routes';
+import { type Runner, type RunnerHooks, startRunner } from '../../local/runner';
 
 /** Visible + in-flight + delayed messages of a runner queue (or its DLQ). */
 export function queueDepth(runner: Runner, queueId: string, which: 'queue' | 'dlq' = 'queue'): Promise<number> {
@@ -32,13 +33,15 @@ export async function post(runner: Runner, path: string, body: unknown, token: s
 /** Outbound retries fast enough for tests (the Lambdas' own policy waits up to 20 s). */
 export const quietRetryPolicy = { retries: 2, baseDelayMs: 10, maxDelayMs: 3_000, timeoutMs: 2_000 };
 
-/** The local runner as the integration tests start it: a free port, silent, fast retries. */
-export function startTestRunner(env: Record<string, string>, options: Omit<RunnerOptions, 'env'> = {}): Promise<Runner> {
-  return startRunner({
-    // A destination that fails is tried again after a second, not the local runner's 30 s to 60 s.
-    env: { PORT: '0', LOG_LEVEL: 'SILENT', DATA_DIR: ':memory:', DELIVERY_BACKOFF_MAX_SECONDS: '1', ...env },
-    log: () => undefined,
-    retryPolicy: quietRetryPolicy,
-    ...options,
-  });
+/** The local runner as the integration tests start it: a free port, silent, the operator routes, fast retries. */
+export function startTestRunner(env: Record<string, string>, hooks: RunnerHooks = {}): Promise<Runner> {
+  return startRunner(
+    {
+      // A destination that fails is tried again after a second, not the local runner's 30 s to 60 s.
+      env: { PORT: '0', LOG_LEVEL: 'SILENT', DATA_DIR: ':memory:', DELIVERY_BACKOFF_MAX_SECONDS: '1', ...env },
+      log: () => undefined,
+      operatorRoutes,
+    },
+    { retryPolicy: quietRetryPolicy, ...hooks },
+  );
 }
