@@ -465,12 +465,17 @@ function operation(contract: IngressContract, requestId: string, recordId: strin
   };
 }
 
-/** The document, from routes whose modules are already loaded (pure: no I/O). */
-export function buildOpenApi(contracts: readonly IngressContract[], options: OpenApiOptions): OpenApiDocument {
-  const maxBodyBytes = options.maxBodyBytes ?? z.parse(configSchema, {}).MAX_BODY_BYTES;
-  const { schemas: routeSchemas, idOf } = componentSchemas(contracts);
-  const { schemes, keyOf } = securitySchemes(contracts);
-
+/**
+ * Each route's operation under its path. A route with a record schema gets its own copy of its
+ * request schema (in `routeSchemas`), with its records filled in.
+ */
+function routePaths(
+  contracts: readonly IngressContract[],
+  routeSchemas: Record<string, JsonSchema>,
+  idOf: Map<ZodSchema, string>,
+  keyOf: (c: IngressContract, s: AuthScheme) => string,
+  maxBodyBytes: number,
+): OpenApiDocument['paths'] {
   const paths: OpenApiDocument['paths'] = {};
   for (const contract of contracts) {
     const { flow } = contract;
@@ -495,6 +500,15 @@ export function buildOpenApi(contracts: readonly IngressContract[], options: Ope
     const method = flow.method.toLowerCase();
     paths[flow.path] = { ...paths[flow.path], [method]: operation(contract, requestId, recordId, parameters, keyOf, maxBodyBytes) };
   }
+  return paths;
+}
+
+/** The document, from routes whose modules are already loaded (pure: no I/O). */
+export function buildOpenApi(contracts: readonly IngressContract[], options: OpenApiOptions): OpenApiDocument {
+  const maxBodyBytes = options.maxBodyBytes ?? z.parse(configSchema, {}).MAX_BODY_BYTES;
+  const { schemas: routeSchemas, idOf } = componentSchemas(contracts);
+  const { schemes, keyOf } = securitySchemes(contracts);
+  const paths = routePaths(contracts, routeSchemas, idOf, keyOf, maxBodyBytes);
   // Path parameters are documented on their operations; their object schemas are not components.
   for (const contract of contracts) if (contract.pathParametersSchema) delete routeSchemas[idOf.get(contract.pathParametersSchema)!];
   // A route that answers its success otherwise (a facade) has that answer's schema as a component of its own.
