@@ -196,18 +196,7 @@ export async function runJob(options: JobRunOptions): Promise<JobFigures> {
         peakRss = sampler.stop();
       });
     const seconds = (performance.now() - started) / 1000;
-    const rows = outcomes.reduce((n, i) => n + i.rows, 0);
-    const figures: JobFigures = {
-      rows,
-      requests: outcomes.reduce((n, i) => n + i.requests, 0),
-      rejected: outcomes.reduce((n, i) => n + i.rejected, 0),
-      seconds,
-      rowsPerSecond: seconds > 0 ? rows / seconds : rows,
-      fileMb: fileBytes / MB,
-      peakRssMb: peakRss / MB,
-      rssBeforeMb: rssBefore / MB,
-      destination,
-    };
+    const figures = jobFigures(outcomes, { seconds, fileBytes, peakRss, rssBefore, destination });
     log(
       `imported ${plural(figures.rows, 'row')} in ${plural(figures.requests, 'request')} (${figures.rejected} rejected by ${partner.id}) ` +
         `in ${seconds.toFixed(1)} s, ${Math.round(figures.rowsPerSecond).toLocaleString('en-US')} rows/s; ` +
@@ -219,6 +208,25 @@ export async function runJob(options: JobRunOptions): Promise<JobFigures> {
     await embedded?.stop();
     await sandbox?.stop();
   }
+}
+
+/** A run's figures from the outcomes of the files it imported, its time, its file and its memory. */
+function jobFigures(
+  outcomes: readonly { rows: number; requests: number; rejected: number }[],
+  run: { seconds: number; fileBytes: number; peakRss: number; rssBefore: number; destination: string },
+): JobFigures {
+  const rows = outcomes.reduce((n, i) => n + i.rows, 0);
+  return {
+    rows,
+    requests: outcomes.reduce((n, i) => n + i.requests, 0),
+    rejected: outcomes.reduce((n, i) => n + i.rejected, 0),
+    seconds: run.seconds,
+    rowsPerSecond: run.seconds > 0 ? rows / run.seconds : rows,
+    fileMb: run.fileBytes / MB,
+    peakRssMb: run.peakRss / MB,
+    rssBeforeMb: run.rssBefore / MB,
+    destination: run.destination,
+  };
 }
 
 async function main(): Promise<void> {
