@@ -82,6 +82,17 @@ function setup(queue: DeliveryQueue, settings: Record<string, unknown>, clock = 
   return { handler, sqsMock, calls };
 }
 
+/** Makes the mocked queue hand out `waiting` in order, as many as each receive asks; resolves how many were received. */
+function serve(sqsMock: ReturnType<typeof mockClient>, waiting: readonly Message[]): () => number {
+  let next = 0;
+  sqsMock.on(ReceiveMessageCommand).callsFake((input: { MaxNumberOfMessages: number }) => {
+    const batch = waiting.slice(next, next + input.MaxNumberOfMessages);
+    next += batch.length;
+    return { Messages: batch };
+  });
+  return () => next;
+}
+
 describe('the scheduled drive', () => {
   // 120 calls per 600 s window, a run every 60 s: 120 / (10 + 2) = 10 calls per run.
   const settings = { TEST_INTERVAL: 60, TEST_CALLS: 120, TEST_WINDOW: 600 };
@@ -100,19 +111,14 @@ describe('the scheduled drive', () => {
   it('makes at most its per-run share of the budget, one group per call, and leaves the rest queued', async () => {
     const { handler, sqsMock, calls } = setup(scheduled, settings);
     const waiting = Array.from({ length: 30 }, (_, i) => message(`m${i}`, { group: `g${i}`, items: [`r${i}`] }));
-    let next = 0;
-    sqsMock.on(ReceiveMessageCommand).callsFake((input: { MaxNumberOfMessages: number }) => {
-      const batch = waiting.slice(next, next + input.MaxNumberOfMessages);
-      next += batch.length;
-      return { Messages: batch };
-    });
+    const received = serve(sqsMock, waiting);
 
     const result = (await handler({}, context(50_000))) as DrainResult;
 
     expect(result).toMatchObject({ calls: 10, budget: 10, failedMessages: 0 });
     expect(calls).toHaveLength(10);
     expect(calls.every((call) => new Set(call.map((body) => body.group)).size === 1)).toBe(true);
-    expect(next).toBe(10); // received only what it could send
+    expect(received()).toBe(10); // received only what it could send
     // Long-polls while it holds nothing; tops up without waiting once it holds messages.
     const waits = sqsMock.commandCalls(ReceiveMessageCommand).map((call) => call.args[0].input.WaitTimeSeconds);
     expect(waits[0]).toBe(20);
@@ -166,18 +172,13 @@ describe('the scheduled drive', () => {
   it('takes a budget under one call per run (10 an hour, a run a minute) and makes one call a run (the hour is kept by the call ledger: call-ledger.test.ts)', async () => {
     const { handler, sqsMock, calls } = setup(scheduled, { TEST_INTERVAL: 60, TEST_CALLS: 10, TEST_WINDOW: 3600 });
     const waiting = Array.from({ length: 3 }, (_, i) => message(`m${i}`, { group: `g${i}`, items: [`r${i}`] }));
-    let next = 0;
-    sqsMock.on(ReceiveMessageCommand).callsFake((input: { MaxNumberOfMessages: number }) => {
-      const batch = waiting.slice(next, next + input.MaxNumberOfMessages);
-      next += batch.length;
-      return { Messages: batch };
-    });
+    const received = serve(sqsMock, waiting);
 
     const result = (await handler({}, context(50_000))) as DrainResult;
 
     expect(result).toMatchObject({ calls: 1, budget: 1 });
     expect(calls).toHaveLength(1);
-    expect(next).toBe(1);
+    expect(received()).toBe(1);
   });
 });
 
