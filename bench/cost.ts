@@ -3,7 +3,7 @@ import path from 'node:path';
 import { deliveryQueues, ingressFlows, jobs } from '../functions/catalogue';
 import { INGRESS_MEMORY_MB } from '../lib/bridge-stack';
 import { type Runner, type RunnerHooks, startRunner } from '../local/runner';
-import { StubServer } from '../test/support/stub-server';
+import { StubServer } from './support/stub-server';
 import { audienceBodies } from './backfill';
 import { countingLogBytes, InvocationMeter, SqsMeter } from './meter';
 import { HTTP_API_BILLING_CHUNK_BYTES, type Price, prices, PRICES_AS_OF, PRICES_REGION } from './prices';

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { runJob } from '../local/run-job';
-import { writeExportCsv } from '../test/support/csv';
+import { writeExportCsv } from './support/csv';
 
 export interface CsvImportFigure {
   rows: number;

@@ -11,7 +11,7 @@ import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
 import type { Runner } from '../../local/runner';
 import { post, queueDepth, startTestRunner } from '../support/runner-helpers';
-import { StubServer } from '../support/stub-server';
+import { StubServer } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 
 const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';

@@ -6,7 +6,7 @@ import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-sec
 import { mockClient } from 'aws-sdk-client-mock';
 import { deliveryQueues, partners } from '../../functions/catalogue';
 import { settingNames } from '../../functions/core/settings';
-import { type StubAnswer, StubServer } from '../support/stub-server';
+import { type StubAnswer, StubServer } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 import { bridge } from './support';
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Runner } from '../../local/runner';
 import { startTestRunner } from '../support/runner-helpers';
-import { eventually, StubServer } from '../support/stub-server';
+import { eventually, StubServer } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 import { bridge } from './support';
 

@@ -5,7 +5,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { ODP_EVENT_FIELDS } from '../../functions/odp/event-fields';
 import { resetOdpSandboxSchema } from '../../functions/odp/sandbox';
 import { SCHEMA_CALL_SPACING_MS } from '../../functions/odp/setup';
-import { type StubAnswer, type StubRequest, StubServer } from '../support/stub-server';
+import { type StubAnswer, type StubRequest, StubServer } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 import { bridge } from './support';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { ConsoleState } from '../../local/console';
 import type { Runner } from '../../local/runner';
 import { post, startTestRunner } from '../support/runner-helpers';
-import { eventually } from '../support/stub-server';
+import { eventually } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 
 const callback = JSON.parse(readFileSync(path.join(__dirname, '../fixtures/seen/callback.json'), 'utf8')) as Record<string, unknown>;

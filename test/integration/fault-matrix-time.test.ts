@@ -15,7 +15,7 @@ import { HttpClient } from '../../functions/core/http';
 import { EnvSecretStore } from '../../functions/core/secrets';
 import { MESSAGE_ID_ATTRIBUTE } from '../../functions/core/queue';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../local/embedded-dynamodb';
-import { StubServer } from '../support/stub-server';
+import { StubServer } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 import { FakeClock, sqsRecord } from '../unit/helpers';
 

@@ -5,7 +5,7 @@
  */
 import type { Runner } from '../../local/runner';
 import { peekDlq, post, queueDepth, startTestRunner } from '../support/runner-helpers';
-import { eventually, StubServer } from '../support/stub-server';
+import { eventually, StubServer } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 
 const callback = (customerId: string) => ({

@@ -11,7 +11,7 @@ import { EnvSecretStore } from '../../functions/core/secrets';
 import { build, CsvFormatError, FLOW_ID, type ObjectImport } from '../../functions/lytics/csv-import';
 import { type EmbeddedS3, runJob, s3ObjectCreatedEvent, startEmbeddedS3, uploadFile } from '../../local/run-job';
 import { lambdaContext } from '../../local/lambda-context';
-import { EXPORT_COLUMNS, exportRow, writeExportCsv } from '../support/csv';
+import { EXPORT_COLUMNS, exportRow, writeExportCsv } from '../../bench/support/csv';
 import { LyticsBulkStub } from '../support/lytics-bulk-stub';
 import { stopAll } from '../support/teardown';
 

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { Runner } from '../../local/runner';
 import { peekDlq, post, queueDepth, startTestRunner } from '../support/runner-helpers';
 import { stopAll } from '../support/teardown';
-import { eventually, StubServer } from '../support/stub-server';
+import { eventually, StubServer } from '../../bench/support/stub-server';
 
 const fixture = (name: string) => JSON.parse(readFileSync(path.join(__dirname, '../fixtures/lytics', name), 'utf8')) as Record<string, unknown>;
 type Attribute = { external_id: string; lytics_segments: { add?: string[]; remove?: string[] } };

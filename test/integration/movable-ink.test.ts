@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Runner } from '../../local/runner';
 import { peekDlq, post, queueDepth, startTestRunner } from '../support/runner-helpers';
-import { eventually, StubServer } from '../support/stub-server';
+import { eventually, StubServer } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 
 const USERNAME = 'mi-user';

@@ -1,6 +1,6 @@
 import type { Runner } from '../../local/runner';
 import { peekDlq, post, queueDepth, startTestRunner } from '../support/runner-helpers';
-import { eventually, type StubRequest, StubServer } from '../support/stub-server';
+import { eventually, type StubRequest, StubServer } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 
 type Recipient = { external_user_id?: string; email?: string; trigger_properties?: Record<string, unknown>; canvas_entry_properties?: Record<string, unknown>; attributes: Record<string, unknown> };

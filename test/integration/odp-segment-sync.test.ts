@@ -17,7 +17,7 @@ import { build, FLOW_ID, type SyncState } from '../../functions/odp/segment-sync
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../local/embedded-dynamodb';
 import { runScheduledJob } from '../../local/run-scheduled-job';
 import { exportZip } from '../support/braze-export';
-import { StubServer } from '../support/stub-server';
+import { StubServer } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 import { FakeClock } from '../unit/helpers';
 

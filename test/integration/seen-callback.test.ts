@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Runner } from '../../local/runner';
 import { stopAll } from '../support/teardown';
-import { eventually, StubServer } from '../support/stub-server';
+import { eventually, StubServer } from '../../bench/support/stub-server';
 import { peekDlq, post, queueDepth, startTestRunner } from '../support/runner-helpers';
 
 const seedCallback = JSON.parse(readFileSync(path.join(__dirname, '../fixtures/seen/callback.json'), 'utf8')) as Record<string, unknown>;

@@ -1,6 +1,6 @@
 import type { Runner } from '../../local/runner';
 import { stopAll } from '../support/teardown';
-import { eventually, type StubRequest, StubServer } from '../support/stub-server';
+import { eventually, type StubRequest, StubServer } from '../../bench/support/stub-server';
 import { post, queueDepth, startTestRunner } from '../support/runner-helpers';
 
 const DATA_PATH = '/v1/projects/p-onboarding/data';

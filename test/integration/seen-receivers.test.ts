@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Runner } from '../../local/runner';
 import { stopAll } from '../support/teardown';
-import { eventually, StubServer, type StubRequest } from '../support/stub-server';
+import { eventually, StubServer, type StubRequest } from '../../bench/support/stub-server';
 import { peekDlq, post, queueDepth, startTestRunner } from '../support/runner-helpers';
 
 type Receiver = { customer_id: string; first_name?: string; email?: string };

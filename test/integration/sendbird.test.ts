@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { Runner } from '../../local/runner';
 import { peekDlq, post, queueDepth, startTestRunner } from '../support/runner-helpers';
-import { eventually, type StubRequest, StubServer } from '../support/stub-server';
+import { eventually, type StubRequest, StubServer } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 
 const API_TOKEN = 'sendbird-api-token-9';

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parse } from 'csv-parse';
-import { exportRow, indexOfExternalId } from './csv';
+import { exportRow, indexOfExternalId } from '../../bench/support/csv';
 
 export interface BulkAttempt {
   path: string;
