@@ -6,10 +6,10 @@ import { build, type Metafile } from 'esbuild';
 import { deliveryQueues, ingressFlows, jobs } from '../functions/catalogue';
 import { ESM_REQUIRE_BANNER, LAMBDA_BUNDLE_ALIASES, LAMBDA_NODE_OPTIONS } from '../lib/constructs/bridge-function';
 
-export type BundleKind = 'empty' | 'reference' | 'ingress' | 'consumer' | 'job';
+type BundleKind = 'empty' | 'reference' | 'ingress' | 'consumer' | 'job';
 
 /** The functions' NODE_OPTIONS before LAMBDA_NODE_OPTIONS (source maps parsed at every cold start). */
-export const SOURCE_MAPS_NODE_OPTIONS = '--enable-source-maps';
+const SOURCE_MAPS_NODE_OPTIONS = '--enable-source-maps';
 
 export interface PackageBytes {
   /** An npm package (`@aws-sdk/client-sqs`), or a folder of ours (`functions/core`). */
@@ -41,16 +41,19 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const outDir = path.join(root, '.bench');
 
 /** The floor every figure is read against: a handler that imports nothing, built and timed the same way. */
-export const EMPTY_HANDLER = 'bench/empty-handler.ts';
+const EMPTY_HANDLER = 'bench/empty-handler.ts';
 /** The reference: this ingress built as before the aliases (the SDK's default credential chain bundled). */
-export const REFERENCE_INGRESS = 'functions/seen/callback.ts';
+const REFERENCE_INGRESS = 'functions/seen/callback.ts';
 
 /**
  * Bundles a handler exactly as the CDK app does (lib/constructs/bridge-function.ts: ESM, minified,
  * SDK bundled, the same banner and aliases, a linked source map without sources), with esbuild's
  * metafile. `write: false` only measures.
  */
-export async function buildLikeLambda(entry: string, options: { aliases?: Readonly<Record<string, string>>; write?: boolean; name?: string } = {}): Promise<BuiltBundle> {
+export async function buildLikeLambda(
+  entry: string,
+  options: { aliases?: Readonly<Record<string, string>>; write?: boolean; name?: string } = {},
+): Promise<BuiltBundle> {
   const outfile = path.join(outDir, `${options.name ?? entry.replace(/[/.]/g, '_')}.mjs`);
   if (options.write !== false) mkdirSync(outDir, { recursive: true });
   const result = await build({
@@ -77,7 +80,7 @@ export async function buildLikeLambda(entry: string, options: { aliases?: Readon
 }
 
 /** The package (or folder of ours) an esbuild input belongs to. */
-export function packageOf(input: string): string {
+function packageOf(input: string): string {
   const at = input.lastIndexOf('node_modules/');
   if (at < 0) return input.split('/').slice(0, 2).join('/');
   const parts = input.slice(at + 'node_modules/'.length).split('/');
@@ -97,8 +100,9 @@ export function packagesOf(metafile: Metafile): PackageBytes[] {
 }
 
 /** The groups the README table uses. */
-export function groupOf(name: string): string {
-  if (/^@aws-sdk\/(credential-provider-(?!env$)|nested-clients$|token-providers$)|^@smithy\/credential-provider-imds$/.test(name)) return 'SDK credential chain';
+function groupOf(name: string): string {
+  if (/^@aws-sdk\/(credential-provider-(?!env$)|nested-clients$|token-providers$)|^@smithy\/credential-provider-imds$/.test(name))
+    return 'SDK credential chain';
   if (name.startsWith('@aws-sdk/client-')) return name.slice('@aws-sdk/'.length);
   if (name.startsWith('@aws-sdk/') || name.startsWith('@smithy/')) return 'SDK core';
   if (name.startsWith('@aws-lambda-powertools/') || name === '@aws/lambda-invoke-store' || name === '@middy/core') return 'Powertools + middy';
@@ -118,7 +122,7 @@ export function groupsOf(packages: readonly PackageBytes[]): PackageBytes[] {
  * default), `runs` times each, round-robin (so a busy moment of the machine falls on every bundle
  * alike); medians.
  */
-export function timeImports(bundles: readonly { outfile: string; nodeOptions?: string }[], runs = 9): number[] {
+function timeImports(bundles: readonly { outfile: string; nodeOptions?: string }[], runs = 9): number[] {
   const times = bundles.map(() => [] as number[]);
   for (let run = 0; run < runs; run++) {
     bundles.forEach(({ outfile, nodeOptions = LAMBDA_NODE_OPTIONS }, i) => {
@@ -151,7 +155,13 @@ export async function measureAllBundles(runs = 9): Promise<BundleFigure[]> {
       name: 'reference-default-credential-chain',
       nodeOptions: SOURCE_MAPS_NODE_OPTIONS,
     },
-    { entry: REFERENCE_INGRESS, kind: 'reference', label: `${short(REFERENCE_INGRESS)} before: default chain`, aliases: {}, name: 'reference-default-credential-chain' },
+    {
+      entry: REFERENCE_INGRESS,
+      kind: 'reference',
+      label: `${short(REFERENCE_INGRESS)} before: default chain`,
+      aliases: {},
+      name: 'reference-default-credential-chain',
+    },
     ...[...kinds].map(([entry, kind]) => ({ entry, kind, label: short(entry) })),
   ];
   const built: BuiltBundle[] = [];

@@ -3,10 +3,10 @@ import path from 'node:path';
 import { deliveryQueues, ingressFlows, jobs } from '../functions/catalogue';
 import { INGRESS_MEMORY_MB } from '../lib/bridge-stack';
 import { type Runner, type RunnerHooks, startRunner } from '../local/runner';
-import { StubServer } from './support/stub-server';
 import { audienceBodies } from './backfill';
 import { countingLogBytes, InvocationMeter, SqsMeter } from './meter';
-import { HTTP_API_BILLING_CHUNK_BYTES, type Price, prices, PRICES_AS_OF, PRICES_REGION } from './prices';
+import { HTTP_API_BILLING_CHUNK_BYTES, PRICES_AS_OF, PRICES_REGION, type Price, prices } from './prices';
+import { StubServer } from './support/stub-server';
 
 /**
  * What a million records would cost in AWS, measured through the local runner: the same handler
@@ -29,7 +29,7 @@ export interface CostOptions {
   sqsLatencyMs?: number;
 }
 
-export interface CostLine {
+interface CostLine {
   item: string;
   /** Per 1,000,000 records. */
   count: number;
@@ -203,7 +203,9 @@ function priced(m: Measured, title: string, how: string): ScenarioCost {
     .sort(([a], [b]) => a.localeCompare(b))
     .map(([command, c]) => {
       const name = command.replace(/Command$/, '');
-      return command === 'ReceiveMessageCommand' ? `${name} ${c.requests - c.empty} (+${c.empty} empty, left out)` : `${name} ${c.requests}${c.billed > c.requests ? ` (${c.billed} billed)` : ''}`;
+      return command === 'ReceiveMessageCommand'
+        ? `${name} ${c.requests - c.empty} (+${c.empty} empty, left out)`
+        : `${name} ${c.requests}${c.billed > c.requests ? ` (${c.billed} billed)` : ''}`;
     })
     .join(', ');
   line('SQS requests (64 KB units)', m.sqs.billedPerRecordTraffic(), prices.sqsStandardRequest, sqsDetail);
@@ -225,9 +227,19 @@ function priced(m: Measured, title: string, how: string): ScenarioCost {
     `${(logBytes / invocations).toFixed(0)} bytes an invocation: ${m.logs.lines} log + ${m.logs.metricLines} EMF lines measured, ${m.brazeCalls} downstream-call lines and Lambda's own lines estimated`,
   );
 
-  line('Data transfer out (GB)', m.bytesOut / 1024 ** 3, prices.dataTransferOutGb, `${(m.bytesOut / m.records).toFixed(0)} bytes a record: answers to the senders, calls to Braze`);
+  line(
+    'Data transfer out (GB)',
+    m.bytesOut / 1024 ** 3,
+    prices.dataTransferOutGb,
+    `${(m.bytesOut / m.records).toFixed(0)} bytes a record: answers to the senders, calls to Braze`,
+  );
   line('Secrets Manager GetSecretValue', 0, prices.secretsManagerApiCall, 'cached 5 min per execution environment: a few an hour, not per record (left out)');
-  line('Braze /users/track calls', m.brazeCalls, undefined, `${(m.brazeObjects / m.brazeCalls).toFixed(1)} objects a call; priced by the Braze contract, not AWS`);
+  line(
+    'Braze /users/track calls',
+    m.brazeCalls,
+    undefined,
+    `${(m.brazeObjects / m.brazeCalls).toFixed(1)} objects a call; priced by the Braze contract, not AWS`,
+  );
   return { title, how, records: m.records, seconds: m.seconds, lines, totalUsd: lines.reduce((n, l) => n + l.usd, 0) };
 }
 
@@ -247,7 +259,11 @@ export async function benchCost(input: CostOptions): Promise<ScenarioCost[]> {
     return sizes;
   });
   scenarios.push(
-    priced(backfill, 'Lytics audience backfill', `${options.backfillRecords.toLocaleString('en-US')} records in POSTs of 1,000, 8 at a time, into the bulk lane; ${setting}`),
+    priced(
+      backfill,
+      'Lytics audience backfill',
+      `${options.backfillRecords.toLocaleString('en-US')} records in POSTs of 1,000, 8 at a time, into the bulk lane; ${setting}`,
+    ),
   );
 
   const realtime = await measure(options, options.callbacks, async (runner) => {
@@ -260,7 +276,11 @@ export async function benchCost(input: CostOptions): Promise<ScenarioCost[]> {
     return Promise.all(sent);
   });
   scenarios.push(
-    priced(realtime, 'SEEN callbacks, a busy campaign', `${options.callbacks.toLocaleString('en-US')} callbacks, ${options.callbackRate} a second, into the realtime lane (1 s window); ${setting}`),
+    priced(
+      realtime,
+      'SEEN callbacks, a busy campaign',
+      `${options.callbacks.toLocaleString('en-US')} callbacks, ${options.callbackRate} a second, into the realtime lane (1 s window); ${setting}`,
+    ),
   );
 
   // One at a time, each delivered before the next is sent: every callback an invocation and a
@@ -294,7 +314,9 @@ const unitPrice = (price?: Price) => {
 const count = (n: number) => (n >= 100 ? Math.round(n).toLocaleString('en-US') : n.toFixed(n >= 1 ? 1 : 3));
 
 export function printCost(scenarios: readonly ScenarioCost[]): void {
-  console.log(`Cost per 1,000,000 records in AWS (${PRICES_REGION} list prices as of ${PRICES_AS_OF}, bench/prices.ts; no free tier), measured through the local runner`);
+  console.log(
+    `Cost per 1,000,000 records in AWS (${PRICES_REGION} list prices as of ${PRICES_AS_OF}, bench/prices.ts; no free tier), measured through the local runner`,
+  );
   for (const s of scenarios) {
     console.log(`\n  ${s.title}: ${s.how} (${s.seconds.toFixed(1)} s)`);
     console.log(`  ${'item'.padEnd(32)} ${'per 1M records'.padStart(15)} ${'unit price'.padStart(16)} ${'cost'.padStart(9)}   how counted`);

@@ -89,7 +89,9 @@ export class InvocationMeter {
  * Bytes of the JSON lines the handlers' Powertools logger and metrics write to stdout (what Lambda
  * sends to CloudWatch Logs) while `capture` runs; those lines are swallowed, anything else passes.
  */
-export async function countingLogBytes<T>(capture: () => Promise<T>): Promise<{ result: T; lines: number; bytes: number; metricLines: number; metricBytes: number }> {
+export async function countingLogBytes<T>(
+  capture: () => Promise<T>,
+): Promise<{ result: T; lines: number; bytes: number; metricLines: number; metricBytes: number }> {
   const write = process.stdout.write.bind(process.stdout);
   let lines = 0;
   let bytes = 0;

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
+import { LAMBDA_NODE_OPTIONS } from '../lib/constructs/bridge-function';
 import { benchBackfill } from './backfill';
 import { type BundleFigure, groupsOf, measureAllBundles } from './bundles';
 import { benchCost, printCost } from './cost';
-import { LAMBDA_NODE_OPTIONS } from '../lib/constructs/bridge-function';
 import { benchCsvImport } from './csv-import';
 import { benchSegmentSync } from './segment-sync';
 
@@ -44,18 +44,40 @@ if (!values.only || values.only === 'bundles') {
   console.log('Lambda bundles, built as the CDK app builds them (minified ESM, SDK bundled, credential chain aliased to the');
   console.log(`environment provider, linked source map); import = median of 9 fresh processes, NODE_OPTIONS=${LAMBDA_NODE_OPTIONS || '(none)'} as deployed`);
   console.log('(the first reference as it was deployed, with --enable-source-maps), every bundle in turn, so that all share the moment;');
-  console.log('x before = import / the first reference\'s');
+  console.log("x before = import / the first reference's");
   console.log('handler'.padEnd(52), 'KB'.padStart(6), 'import ms'.padStart(10), 'x before'.padStart(9), '  what it holds (KB, esbuild metafile)');
   for (const f of figures) {
-    console.log(f.label.padEnd(52), kb(f.bytes).padStart(6), f.importMs.toFixed(1).padStart(10), (f.importMs / deployedBefore.importMs).toFixed(2).padStart(9), ' ', holds(f));
+    console.log(
+      f.label.padEnd(52),
+      kb(f.bytes).padStart(6),
+      f.importMs.toFixed(1).padStart(10),
+      (f.importMs / deployedBefore.importMs).toFixed(2).padStart(9),
+      ' ',
+      holds(f),
+    );
   }
   const ingress = figures.filter((f) => f.kind === 'ingress');
   const range = (xs: number[], digits: number) => `${Math.min(...xs).toFixed(digits)}-${Math.max(...xs).toFixed(digits)}`;
   console.log(
-    `ingress: ${range(ingress.map((f) => f.bytes / 1024), 0)} KB, import ${range(ingress.map((f) => f.importMs), 0)} ms: ` +
-      `${range(ingress.map((f) => f.importMs / deployedBefore.importMs), 2)}x as deployed before, ` +
-      `${range(ingress.map((f) => f.importMs / before.importMs), 2)}x the default chain timed alike, ` +
-      `${range(ingress.map((f) => f.importMs - empty.importMs), 0)} ms above the empty handler`,
+    `ingress: ${range(
+      ingress.map((f) => f.bytes / 1024),
+      0,
+    )} KB, import ${range(
+      ingress.map((f) => f.importMs),
+      0,
+    )} ms: ` +
+      `${range(
+        ingress.map((f) => f.importMs / deployedBefore.importMs),
+        2,
+      )}x as deployed before, ` +
+      `${range(
+        ingress.map((f) => f.importMs / before.importMs),
+        2,
+      )}x the default chain timed alike, ` +
+      `${range(
+        ingress.map((f) => f.importMs - empty.importMs),
+        0,
+      )} ms above the empty handler`,
   );
   if (values.analyze) {
     for (const f of figures) {

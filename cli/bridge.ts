@@ -15,13 +15,13 @@
  * wrong command line.
  */
 import { Command, CommanderError, Option } from 'commander';
-import { dlqList, dlqPeek, dlqRedrive, type DlqOptions, DEFAULT_LOCAL_URL, DEFAULT_STACK } from './dlq';
-import { DEFAULT_DOCTOR_TIMEOUT_SECONDS, doctorCommand, type DoctorOptions } from './doctor';
+import { DEFAULT_LOCAL_URL, DEFAULT_STACK, type DlqOptions, dlqList, dlqPeek, dlqRedrive } from './dlq';
+import { DEFAULT_DOCTOR_TIMEOUT_SECONDS, type DoctorOptions, doctorCommand } from './doctor';
 import { flowsCommand } from './flows';
-import { type CliIo, collectPairs, CommandFailed, lineWriter, processIo, UsageError, wholeNumber } from './io';
+import { type CliIo, CommandFailed, collectPairs, lineWriter, processIo, UsageError, wholeNumber } from './io';
 import { importCommand, syncCommand, uploadJobOptions } from './jobs';
 import { DEFAULT_BRIDGE_URL, sendCommand } from './send';
-import { partnersWithSetup, setupCommand, type SetupOptions } from './setup';
+import { partnersWithSetup, type SetupOptions, setupCommand } from './setup';
 import { transformCommand } from './transform';
 
 export type { CliIo } from './io';
@@ -47,7 +47,9 @@ function program(io: CliIo): Command {
 
   root
     .command('transform')
-    .description('dry run: print the exact downstream requests (method, URL, headers with secrets masked, body) a sample becomes, or the 400 issues; only loopback, every destination sandboxed')
+    .description(
+      'dry run: print the exact downstream requests (method, URL, headers with secrets masked, body) a sample becomes, or the 400 issues; only loopback, every destination sandboxed',
+    )
     .argument('<flow>', 'flow id (bridge flows)')
     .argument('<file>', 'the sample request body, - for standard input')
     .option('--param <name=value>', 'a path parameter of the route (repeatable); one not given is filled with its own name', collectPairs)

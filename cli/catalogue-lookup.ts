@@ -21,13 +21,19 @@ export function queueById(id: string): DeliveryQueue {
 
 export function uploadJobById(id: string): S3Job {
   const job = uploadJobs.find((candidate) => candidate.id === id);
-  if (!job) throw new UsageError(`no upload job ${id} in the catalogue (upload jobs: ${uploadJobs.map((j) => j.id).join(', ') || 'none'}; scheduled jobs run with bridge sync)`);
+  if (!job)
+    throw new UsageError(
+      `no upload job ${id} in the catalogue (upload jobs: ${uploadJobs.map((j) => j.id).join(', ') || 'none'}; scheduled jobs run with bridge sync)`,
+    );
   return job;
 }
 
 export function scheduledJobById(id: string): ScheduledJob {
   const job = scheduledJobs.find((candidate) => candidate.id === id);
-  if (!job) throw new UsageError(`no scheduled job ${id} in the catalogue (scheduled jobs: ${scheduledJobs.map((j) => j.id).join(', ') || 'none'}; upload jobs run with bridge import)`);
+  if (!job)
+    throw new UsageError(
+      `no scheduled job ${id} in the catalogue (scheduled jobs: ${scheduledJobs.map((j) => j.id).join(', ') || 'none'}; upload jobs run with bridge import)`,
+    );
   return job;
 }
 
@@ -44,7 +50,9 @@ export function fillPath(flow: IngressFlow, given: Record<string, string>, place
   const names = pathParameters(flow);
   const unknown = Object.keys(given).filter((name) => !names.includes(name));
   if (unknown.length > 0) {
-    throw new UsageError(`${flow.id} (${flow.path}) has ${names.length ? `path parameters ${names.join(', ')}` : 'no path parameter'}; not ${unknown.join(', ')}`);
+    throw new UsageError(
+      `${flow.id} (${flow.path}) has ${names.length ? `path parameters ${names.join(', ')}` : 'no path parameter'}; not ${unknown.join(', ')}`,
+    );
   }
   return flow.path.replace(/\{([^}]+)\}/g, (_whole, name: string) => {
     const value = given[name];
@@ -62,7 +70,12 @@ export function tokenScheme(flow: IngressFlow): Exclude<AuthScheme, 'signature'>
   return scheme;
 }
 
-export const authLabels: Record<AuthScheme, string> = { bearer: 'Authorization: Bearer', query: '?token=', basic: 'Authorization: Basic', signature: 'signature' };
+export const authLabels: Record<AuthScheme, string> = {
+  bearer: 'Authorization: Bearer',
+  query: '?token=',
+  basic: 'Authorization: Basic',
+  signature: 'signature',
+};
 
 /** Every queue a flow's requests may land on: its queue and the lanes it also feeds. */
 export function queuesOf(flow: IngressFlow): string[] {

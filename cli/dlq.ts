@@ -9,6 +9,8 @@
  * CloudFormation gives queues the stack does not name (`<stack>-Delivery<id>Queue<hash>-<suffix>`,
  * `<stack>-Delivery<id>DeadLetterQueue<hash>-<suffix>`) with SQS ListQueues.
  */
+
+import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import {
   GetQueueAttributesCommand,
   GetQueueUrlCommand,
@@ -20,10 +22,9 @@ import {
 } from '@aws-sdk/client-sqs';
 import { deliveryQueues } from '../functions/catalogue';
 import { queueDepth } from '../functions/core/queue';
-import { type PeekedMessage, peekQueue, summarise } from '../local/dlq-admin';
 import { DELIVERY_QUEUE_OUTPUT_PREFIX, deliveryQueueOutputs, outputKeyPart } from '../lib/stack-outputs';
+import { type PeekedMessage, peekQueue, summarise } from '../local/dlq-admin';
 import { queueById } from './catalogue-lookup';
-import { CloudFormationClient, DescribeStacksCommand } from '@aws-sdk/client-cloudformation';
 import { type CliIo, CommandFailed, lineWriter, plural, prettyJson, UsageError } from './io';
 
 export const DEFAULT_STACK = 'BrazePartnerBridge';
@@ -97,7 +98,6 @@ interface AwsQueue {
   dlqUrl: string;
   dlqArn: string;
 }
-
 
 /** The stack's outputs (DescribeStacks), by key. */
 async function cloudFormationOutputs(stack: string, region: string | undefined): Promise<Record<string, string> | undefined> {
@@ -251,7 +251,9 @@ export async function dlqPeek(queueId: string, options: DlqOptions, io: CliIo): 
   }
   const line = lineWriter(io.out);
   if (options.json) return line(prettyJson({ target: where, ...answer }));
-  line(`${answer.queue}: ${plural(answer.parked, 'message')} in its DLQ, ${answer.waiting} waiting in the queue; read ${answer.sampled ?? answer.messages.length}`);
+  line(
+    `${answer.queue}: ${plural(answer.parked, 'message')} in its DLQ, ${answer.waiting} waiting in the queue; read ${answer.sampled ?? answer.messages.length}`,
+  );
   for (const [reason, count] of Object.entries(answer.reasons ?? {}).sort((a, b) => b[1] - a[1])) line(`  ${String(count).padStart(6)}  ${reason}`);
   if (answer.messages.length > 0) {
     line('messages:');
@@ -298,7 +300,8 @@ export async function dlqRedrive(queueId: string, options: DlqOptions, io: CliIo
     const moved = task?.ApproximateNumberOfMessagesMoved ?? 0;
     if (options.json) line(prettyJson({ target: where, queue: queue.id, status: task?.Status, moved, failureReason: task?.FailureReason }));
     else if (task?.Status === 'COMPLETED') line(`${queue.id}: moved ${plural(moved, 'message')} from its DLQ back to the queue`);
-    if (task?.Status !== 'COMPLETED') throw new CommandFailed(`redrive ${task?.Status?.toLowerCase() ?? 'ended'}${task?.FailureReason ? `: ${task.FailureReason}` : ''}`);
+    if (task?.Status !== 'COMPLETED')
+      throw new CommandFailed(`redrive ${task?.Status?.toLowerCase() ?? 'ended'}${task?.FailureReason ? `: ${task.FailureReason}` : ''}`);
   } finally {
     aws.destroy();
   }

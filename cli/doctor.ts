@@ -40,12 +40,12 @@ export interface DoctorOptions {
   timeout?: number;
 }
 
-export type DoctorResult = 'ok' | 'refused' | 'unreachable' | 'misconfigured' | 'cannot check' | 'sandboxed' | 'not deployed';
+type DoctorResult = 'ok' | 'refused' | 'unreachable' | 'misconfigured' | 'cannot check' | 'sandboxed' | 'not deployed';
 
 /** Results that make `doctor` exit 1. */
 const FAILING: ReadonlySet<DoctorResult> = new Set(['refused', 'unreachable', 'misconfigured']);
 
-export interface DoctorRow {
+interface DoctorRow {
   destination: string;
   check: string;
   result: DoctorResult;
@@ -60,7 +60,7 @@ export interface DoctorRow {
 export type Credentials = Partial<Record<OutboundSecretField, string>>;
 
 /** A check's destination as the target configures it, or why there is nothing to call. */
-export type Resolved =
+type Resolved =
   | { kind: 'skip'; result: DoctorResult; why: string }
   | {
       kind: 'configured';
@@ -272,7 +272,10 @@ function genericVerdict(answer: Answer, urlSetting: string, credentialNames: str
       return { result: 'ok', why: `the credentials were accepted (${status})` };
     case 'config':
       if (status >= 300 && status < 400) {
-        return { result: 'refused', why: `${status} redirect to ${answer.redirect}, not followed (a credential must not leave for it): check ${urlSetting} (https, the current host)` };
+        return {
+          result: 'refused',
+          why: `${status} redirect to ${answer.redirect}, not followed (a credential must not leave for it): check ${urlSetting} (https, the current host)`,
+        };
       }
       if (status === 401) return { result: 'refused', why: `401: the key was rejected${said}: check ${credentialNames}` };
       if (status === 403) return { result: 'refused', why: `403: the key lacks a permission this call needs${said}: check its permissions` };
@@ -356,6 +359,8 @@ export async function doctorCommand(options: DoctorOptions, io: CliIo): Promise<
     line(`${rows.length} checks: ${[...counts].map(([result, count]) => `${count} ${result}`).join(', ')}`);
   }
   if (failing.length > 0) {
-    throw new CommandFailed(`${failing.length} of ${rows.length} checks ${failing.length === 1 ? 'is' : 'are'} refused, unreachable or misconfigured: ${[...new Set(failing.map((row) => row.destination))].join(', ')}`);
+    throw new CommandFailed(
+      `${failing.length} of ${rows.length} checks ${failing.length === 1 ? 'is' : 'are'} refused, unreachable or misconfigured: ${[...new Set(failing.map((row) => row.destination))].join(', ')}`,
+    );
   }
 }

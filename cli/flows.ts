@@ -23,11 +23,16 @@ export function flowsCommand(options: { json?: boolean }, io: CliIo): void {
           id: job.id,
           owner: job.owner,
           trigger: `upload ${job.trigger.prefix}*${job.trigger.suffix}`,
-          command: `bridge import ${job.id} <file>${Object.keys(job.localOptions ?? {}).map((name) => ` [--${name} <value>]`).join('')}`,
+          command: `bridge import ${job.id} <file>${Object.keys(job.localOptions ?? {})
+            .map((name) => ` [--${name} <value>]`)
+            .join('')}`,
           description: job.description,
         },
   );
-  if (options.json) return line(prettyJson({ flows, queues, jobs: jobList }));
+  if (options.json) {
+    line(prettyJson({ flows, queues, jobs: jobList }));
+    return;
+  }
 
   const pad = (values: string[]) => Math.max(...values.map((v) => v.length));
   const idWidth = pad(flows.map((f) => f.id));
@@ -39,7 +44,10 @@ export function flowsCommand(options: { json?: boolean }, io: CliIo): void {
   }
   line('queues (bridge dlq list|peek|redrive <queue>):');
   const queueWidth = pad(queues.map((q) => q.id));
-  for (const q of queues) line(`  ${q.id.padEnd(queueWidth)}  to ${q.destination}, ${q.lane}, ${q.drive === 'schedule' ? 'scheduled drain' : 'event source'}, DLQ after ${q.maxReceiveCount} receives`);
+  for (const q of queues)
+    line(
+      `  ${q.id.padEnd(queueWidth)}  to ${q.destination}, ${q.lane}, ${q.drive === 'schedule' ? 'scheduled drain' : 'event source'}, DLQ after ${q.maxReceiveCount} receives`,
+    );
   if (jobList.length > 0) {
     line('jobs:');
     const jobWidth = pad(jobList.map((j) => j.id));

@@ -49,7 +49,10 @@ export class CommandFailed extends Error {
   }
 }
 
-export const lineWriter = (write: (text: string) => void) => (text = '') => write(`${text}\n`);
+export const lineWriter =
+  (write: (text: string) => void) =>
+  (text = '') =>
+    write(`${text}\n`);
 
 export const plural = (count: number, noun: string) => `${count.toLocaleString('en-US')} ${noun}${count === 1 ? '' : 's'}`;
 

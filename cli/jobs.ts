@@ -30,7 +30,14 @@ export async function importCommand(jobId: string, file: string, values: Record<
     if (typeof value !== 'string') continue;
     const name = option.long!.slice(2);
     const variable = job.localOptions?.[name];
-    if (!variable) throw new UsageError(`${job.id} has no --${name} option (its options: ${Object.keys(job.localOptions ?? {}).map((n) => `--${n}`).join(', ') || 'none'})`);
+    if (!variable)
+      throw new UsageError(
+        `${job.id} has no --${name} option (its options: ${
+          Object.keys(job.localOptions ?? {})
+            .map((n) => `--${n}`)
+            .join(', ') || 'none'
+        })`,
+      );
     env[variable] = value;
   }
   const line = lineWriter(io.out);

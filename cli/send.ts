@@ -39,7 +39,9 @@ export async function sendCommand(flowId: string, file: string, options: SendOpt
     response = await fetch(target, { method: flow.method, headers, body });
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code;
-    throw new CommandFailed(`${flow.method} ${printable} failed: ${cause ?? (error instanceof Error ? error.message : String(error))} (is the bridge running?)`);
+    throw new CommandFailed(
+      `${flow.method} ${printable} failed: ${cause ?? (error instanceof Error ? error.message : String(error))} (is the bridge running?)`,
+    );
   }
   const text = await response.text();
   let answer: unknown = text;

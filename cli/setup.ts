@@ -17,8 +17,8 @@ import { partners } from '../functions/catalogue';
 import type { OutboundSecretField, SetupStep } from '../functions/core/catalogue-types';
 import { joinUrl } from '../functions/core/http';
 import { type Sandbox, startSandboxFor } from '../local/sandbox';
-import { awsTarget, ConfigurationFault, type Credentials, call, DEFAULT_DOCTOR_TIMEOUT_SECONDS, localTarget, redactor, type Target } from './doctor';
 import { DEFAULT_STACK } from './dlq';
+import { awsTarget, ConfigurationFault, type Credentials, call, DEFAULT_DOCTOR_TIMEOUT_SECONDS, localTarget, redactor, type Target } from './doctor';
 import { type CliIo, CommandFailed, lineWriter, prettyJson, UsageError } from './io';
 
 export interface SetupOptions {
@@ -106,6 +106,8 @@ export async function setupCommand(partnerId: string, options: SetupOptions, io:
     line(`${steps.length} steps: ${[...counts].map(([result, count]) => `${count} ${result}`).join(', ')}`);
   }
   if (unfinished.length > 0) {
-    throw new CommandFailed(`${unfinished.length} of ${steps.length} steps ${unfinished.length === 1 ? 'is' : 'are'} not done: ${unfinished.some((step) => step.result === 'manual') ? 'create by hand what the table says, or ' : ''}fix what it names and run bridge setup ${partner.id} again`);
+    throw new CommandFailed(
+      `${unfinished.length} of ${steps.length} steps ${unfinished.length === 1 ? 'is' : 'are'} not done: ${unfinished.some((step) => step.result === 'manual') ? 'create by hand what the table says, or ' : ''}fix what it names and run bridge setup ${partner.id} again`,
+    );
   }
 }

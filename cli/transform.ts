@@ -20,7 +20,7 @@ export interface TransformOptions {
   verbose?: boolean;
 }
 
-export interface DownstreamRequest {
+interface DownstreamRequest {
   /** The destination (a partner id of the catalogue) the request was for. */
   destination: string;
   method: string;
@@ -47,7 +47,7 @@ export interface TransformResult {
 }
 
 /** The user's environment with every destination URL and outbound credential removed: all sandbox. */
-export function sandboxOnlyEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
+function sandboxOnlyEnv(env: Record<string, string | undefined>): Record<string, string | undefined> {
   const out = { ...env };
   for (const partner of partners) {
     if (!partner.sandbox) continue;
@@ -77,7 +77,7 @@ async function settle(runner: Runner, timeoutMs: number): Promise<{ queue: strin
   }
 }
 
-export async function transform(flowId: string, file: string, options: TransformOptions, io: CliIo): Promise<TransformResult> {
+async function transform(flowId: string, file: string, options: TransformOptions, io: CliIo): Promise<TransformResult> {
   const flow = flowById(flowId);
   const notes: string[] = [];
   const path = fillPath(flow, options.param ?? {}, true, notes);
@@ -171,10 +171,15 @@ export async function transformCommand(flowId: string, file: string, options: Tr
     }
     for (const parked of result.parked) {
       line();
-      line(`parked in the ${parked.queue} DLQ: ${parked.count} (${Object.entries(parked.reasons).map(([reason, n]) => `${reason} ${n}`).join(', ')})`);
+      line(
+        `parked in the ${parked.queue} DLQ: ${parked.count} (${Object.entries(parked.reasons)
+          .map(([reason, n]) => `${reason} ${n}`)
+          .join(', ')})`,
+      );
     }
     for (const left of result.unfinished) line(`still queued in ${left.queue} after the wait: ${left.waiting}`);
   }
   if (refused) throw new CommandFailed('', 1);
-  if (result.parked.length > 0 || result.unfinished.length > 0) throw new CommandFailed('the sample was accepted but not all of it was delivered (see above)', 1);
+  if (result.parked.length > 0 || result.unfinished.length > 0)
+    throw new CommandFailed('the sample was accepted but not all of it was delivered (see above)', 1);
 }

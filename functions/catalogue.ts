@@ -6,7 +6,16 @@
  * drives the same consumers and stands in for each partner's API with its sandbox answers.
  */
 import { braze } from './braze/partner';
-import { type DeliveryQueue, type IngressFlow, isScheduledJob, isUploadJob, type Job, type Partner, type S3Job, type ScheduledJob } from './core/catalogue-types';
+import {
+  type DeliveryQueue,
+  type IngressFlow,
+  isScheduledJob,
+  isUploadJob,
+  type Job,
+  type Partner,
+  type S3Job,
+  type ScheduledJob,
+} from './core/catalogue-types';
 import { lytics } from './lytics/partner';
 import { movableInk } from './movable-ink/partner';
 import { odp } from './odp/partner';

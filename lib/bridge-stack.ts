@@ -4,9 +4,9 @@ import * as catalogue from '../functions/catalogue';
 import { laneQueueVariable } from '../functions/core/catalogue-types';
 import {
   type BridgeConfig,
+  BridgeConfigError,
   type Catalogue,
   type DeploymentPlan,
-  BridgeConfigError,
   deployedSettings,
   environmentBytes,
   MAX_SETTING_BYTES,
@@ -17,10 +17,10 @@ import {
 } from './config';
 import { BridgeFunction, type BridgeFunctionProps, type CodeSource } from './constructs/bridge-function';
 import { DeliveryQueue } from './constructs/delivery-queue';
+import { ExpiringTable } from './constructs/expiring-table';
 import { ImportJob } from './constructs/import-job';
 import { ImportsBucket } from './constructs/imports-bucket';
 import { IngressApi } from './constructs/ingress-api';
-import { ExpiringTable } from './constructs/expiring-table';
 import { Monitoring } from './constructs/monitoring';
 import { OwnerSecrets } from './constructs/owner-secrets';
 import { ScheduledJob } from './constructs/scheduled-job';
@@ -92,7 +92,9 @@ export class BridgeStack extends Stack {
       const settings = Object.assign({}, ...[...new Set(owners)].map((owner) => ownerSettings(config, owner))) as Record<string, string>;
       const size = environmentBytes(settings);
       if (size > MAX_SETTING_BYTES) {
-        throw new BridgeConfigError(`settings of ${[...new Set(owners)].join(' + ')} take ${size} bytes of one function's environment (at most ${MAX_SETTING_BYTES})`);
+        throw new BridgeConfigError(
+          `settings of ${[...new Set(owners)].join(' + ')} take ${size} bytes of one function's environment (at most ${MAX_SETTING_BYTES})`,
+        );
       }
       return settings;
     };

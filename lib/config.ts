@@ -76,7 +76,10 @@ function partnerSchema(partner: Partner) {
   };
   return partner.alwaysOn
     ? z.strictObject(base).superRefine(required).prefault({})
-    : z.strictObject({ enabled: z.boolean().default(false), ...base }).superRefine(required).optional();
+    : z
+        .strictObject({ enabled: z.boolean().default(false), ...base })
+        .superRefine(required)
+        .optional();
 }
 
 const alwaysOn = partners.filter((partner) => partner.alwaysOn);
@@ -88,14 +91,18 @@ const fixedShape = {
     .regex(/^[A-Za-z][A-Za-z0-9-]{0,63}$/, 'letters, digits and hyphens, starting with a letter')
     .default('BrazePartnerBridge'),
   /** Account and region; default: the CLI's (CDK_DEFAULT_ACCOUNT / CDK_DEFAULT_REGION). */
-  account: z.string().regex(/^\d{12}$/).optional(),
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d$/).optional(),
+  account: z
+    .string()
+    .regex(/^\d{12}$/)
+    .optional(),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/)
+    .optional(),
   api: z
     .strictObject({
       /** Stage-wide default throttle; each route also has its catalogue throttle. */
-      throttle: z
-        .strictObject({ rateLimit: z.number().positive().default(200), burstLimit: z.int().positive().default(400) })
-        .prefault({}),
+      throttle: z.strictObject({ rateLimit: z.number().positive().default(200), burstLimit: z.int().positive().default(400) }).prefault({}),
       /** Optional custom domain; the certificate must be in the stack's region. */
       domain: z.strictObject({ name: z.string().regex(/^([a-z0-9-]+\.)+[a-z]{2,}$/), certificateArn: z.string().startsWith('arn:') }).optional(),
     })
@@ -135,7 +142,7 @@ const fixedShape = {
  * until `enabled: true`. Both come from the catalogue: a new partner's section exists as soon as
  * its folder is listed there.
  */
-export const bridgeConfigSchema = z.strictObject({
+const bridgeConfigSchema = z.strictObject({
   ...fixedShape,
   ...Object.fromEntries(alwaysOn.map((partner) => [partner.id, partnerSchema(partner)])),
   partners: z.strictObject(Object.fromEntries(optional.map((partner) => [partner.id, partnerSchema(partner)]))).prefault({}),
@@ -149,7 +156,7 @@ export interface PartnerDeployment {
   settings: Record<string, unknown>;
 }
 type SettingInput = string | number | boolean | Record<string, unknown> | unknown[];
-export interface PartnerDeploymentInput {
+interface PartnerDeploymentInput {
   enabled?: boolean;
   secretArn?: string;
   inboundSecretArn?: string;
@@ -278,7 +285,9 @@ function checkReads(config: BridgeConfig, job: ScheduledJob): void {
   for (const other of job.alsoReads ?? []) {
     if (!partners.some((partner) => partner.id === other)) throw new BridgeConfigError(`job ${job.id} reads unknown partner ${other}`);
     if (!isOwnerEnabled(config, other)) {
-      throw new BridgeConfigError(`${sectionOf(job.owner)}: job ${job.id} reads ${other}'s settings and secret; enable ${sectionOf(other)} too (or disable ${sectionOf(job.owner)})`);
+      throw new BridgeConfigError(
+        `${sectionOf(job.owner)}: job ${job.id} reads ${other}'s settings and secret; enable ${sectionOf(other)} too (or disable ${sectionOf(job.owner)})`,
+      );
     }
   }
 }
@@ -301,7 +310,10 @@ export function scheduleExpression(config: BridgeConfig, job: ScheduledJob): str
   const rate = /^rate\(([1-9]\d*) (minute|hour|day)s?\)$/.exec(value);
   if (rate) {
     const hours = Number(rate[1]) * { minute: 1 / 60, hour: 1, day: 24 }[rate[2] as 'minute' | 'hour' | 'day'];
-    if (hours <= job.maxRunHours) throw new BridgeConfigError(`${at}: ${JSON.stringify(value)} is shorter than a run may last (${job.maxRunHours} hours, job ${job.id}): runs would overlap`);
+    if (hours <= job.maxRunHours)
+      throw new BridgeConfigError(
+        `${at}: ${JSON.stringify(value)} is shorter than a run may last (${job.maxRunHours} hours, job ${job.id}): runs would overlap`,
+      );
   }
   return value;
 }
@@ -319,7 +331,8 @@ export function scheduleProblem(expression: string): string | undefined {
   const cron = /^cron\((.*)\)$/.exec(expression);
   if (cron) {
     const fields = cron[1]!.trim().split(/\s+/);
-    if (fields.length !== 6) return `cron(...) takes 6 fields (minutes hours day-of-month month day-of-week year), got ${fields.length}, e.g. cron(0 2 * * ? *)`;
+    if (fields.length !== 6)
+      return `cron(...) takes 6 fields (minutes hours day-of-month month day-of-week year), got ${fields.length}, e.g. cron(0 2 * * ? *)`;
     const bad = fields.find((field) => !/^[0-9A-Za-z*?,/#-]+$/.test(field));
     if (bad !== undefined) return `cron field ${JSON.stringify(bad)} holds a character EventBridge does not accept`;
     const [, , dayOfMonth, , dayOfWeek] = fields;
@@ -330,7 +343,7 @@ export function scheduleProblem(expression: string): string | undefined {
 }
 
 /** Where a partner's section sits in the configuration, for messages: `braze` or `partners.seen`. */
-export function sectionOf(owner: string): string {
+function sectionOf(owner: string): string {
   return partners.find((partner) => partner.id === owner)?.alwaysOn ? owner : `partners.${owner}`;
 }
 
@@ -373,9 +386,12 @@ function checkJobs(jobs: readonly S3Job[], queues: readonly DeliveryQueue[]): vo
   for (const job of jobs) {
     const { prefix, suffix } = job.trigger;
     if (!/^[A-Za-z0-9!_.*'()-]+(\/[A-Za-z0-9!_.*'()-]+)*\/$/.test(prefix)) {
-      throw new BridgeConfigError(`job ${job.id}: trigger prefix ${JSON.stringify(prefix)} must be a folder such as "imports/" (safe characters, ending in "/")`);
+      throw new BridgeConfigError(
+        `job ${job.id}: trigger prefix ${JSON.stringify(prefix)} must be a folder such as "imports/" (safe characters, ending in "/")`,
+      );
     }
-    if (suffix !== '' && !/^[A-Za-z0-9!_.*'()-]+$/.test(suffix)) throw new BridgeConfigError(`job ${job.id}: trigger suffix ${JSON.stringify(suffix)} is not a plain file ending`);
+    if (suffix !== '' && !/^[A-Za-z0-9!_.*'()-]+$/.test(suffix))
+      throw new BridgeConfigError(`job ${job.id}: trigger suffix ${JSON.stringify(suffix)} is not a plain file ending`);
     if (queues.some((queue) => queue.id === job.id)) throw new BridgeConfigError(`job ${job.id} has the id of a queue: alarm names would collide`);
   }
   jobs.forEach((a, i) => {
@@ -384,7 +400,9 @@ function checkJobs(jobs: readonly S3Job[], queues: readonly DeliveryQueue[]): vo
       const prefixesOverlap = a.trigger.prefix.startsWith(b.trigger.prefix) || b.trigger.prefix.startsWith(a.trigger.prefix);
       const suffixesOverlap = a.trigger.suffix.endsWith(b.trigger.suffix) || b.trigger.suffix.endsWith(a.trigger.suffix);
       if (prefixesOverlap && suffixesOverlap) {
-        throw new BridgeConfigError(`jobs ${a.id} and ${b.id} would both be started by the same uploads (${a.trigger.prefix}*${a.trigger.suffix}, ${b.trigger.prefix}*${b.trigger.suffix})`);
+        throw new BridgeConfigError(
+          `jobs ${a.id} and ${b.id} would both be started by the same uploads (${a.trigger.prefix}*${a.trigger.suffix}, ${b.trigger.prefix}*${b.trigger.suffix})`,
+        );
       }
     }
   });

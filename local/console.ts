@@ -28,7 +28,7 @@ const LAST_PER_DESTINATION = 5;
 const BODY_PREVIEW_CHARS = 4_000;
 
 /** A flow's route and what it counted since the run started. */
-export interface ConsoleFlow {
+interface ConsoleFlow {
   id: string;
   owner: string;
   route: string;
@@ -41,7 +41,7 @@ export interface ConsoleFlow {
 }
 
 /** A delivery queue: what it holds now and what its consumer counted since the run started. */
-export interface ConsoleQueue {
+interface ConsoleQueue {
   id: string;
   /** The destination its consumer calls. */
   owner: string;
@@ -64,7 +64,7 @@ export interface ConsoleQueue {
 }
 
 /** A request the sandbox received, as GET /_sandbox/requests has it (credentials masked), its body as text. */
-export interface ConsoleRequest {
+interface ConsoleRequest {
   method: string;
   path: string;
   headers: Record<string, string>;
@@ -75,7 +75,7 @@ export interface ConsoleRequest {
   at: string;
 }
 
-export interface ConsoleDestination {
+interface ConsoleDestination {
   id: string;
   /** True: the built-in sandbox stands in for it (its requests are listed); false: real HTTP (label and status only). */
   sandboxed: boolean;
@@ -96,7 +96,7 @@ export interface ConsoleState {
 }
 
 /** What the page shows, read from the runner: its metric counts, its queues' depths, its recent calls and sandbox requests. */
-export async function consoleState(runner: ConsoleView): Promise<ConsoleState> {
+async function consoleState(runner: ConsoleView): Promise<ConsoleState> {
   const count = (flowId: string, name: MetricName) => runner.metricCounts(flowId)[name] ?? 0;
   const flows = ingressFlows.map((flow) => ({
     id: flow.id,

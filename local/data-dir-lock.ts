@@ -4,9 +4,9 @@ import { DatabaseSync } from 'node:sqlite';
 import { ConfigError } from '../functions/core/errors';
 
 /** The file whose lock is held (an empty SQLite database; kept in the folder between runs). */
-export const LOCK_FILE = 'npm-start.lock';
+const LOCK_FILE = 'npm-start.lock';
 /** The pid of the run holding the lock, for the message a second run prints (information only). */
-export const PID_FILE = 'npm-start.pid';
+const PID_FILE = 'npm-start.pid';
 
 /** SQLite's SQLITE_BUSY and SQLITE_LOCKED: another connection holds the lock. */
 const BUSY_CODES = new Set([5, 6]);

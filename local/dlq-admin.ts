@@ -51,9 +51,9 @@ import type { RunnerState } from './runner';
 export type DlqView = Pick<RunnerState, 'queues' | 'depth' | 'sqs'>;
 
 /** The message attribute a consumer parks a message with. */
-export const PARKED_REASON_ATTRIBUTE = 'parked_reason';
+const PARKED_REASON_ATTRIBUTE = 'parked_reason';
 /** The reason counted for a message SQS moved itself after maxReceiveCount receives. */
-export const MAX_RECEIVES_REASON = 'max_receives';
+const MAX_RECEIVES_REASON = 'max_receives';
 
 export interface PeekedMessage {
   messageId: string;
@@ -143,7 +143,11 @@ const copyAttributes = (attributes: Record<string, MessageAttributeValue> | unde
     ? Object.fromEntries(
         Object.entries(attributes).map(([name, value]) => [
           name,
-          { DataType: value.DataType, ...(value.StringValue !== undefined ? { StringValue: value.StringValue } : {}), ...(value.BinaryValue !== undefined ? { BinaryValue: value.BinaryValue } : {}) },
+          {
+            DataType: value.DataType,
+            ...(value.StringValue !== undefined ? { StringValue: value.StringValue } : {}),
+            ...(value.BinaryValue !== undefined ? { BinaryValue: value.BinaryValue } : {}),
+          },
         ]),
       )
     : undefined;
@@ -153,7 +157,7 @@ const copyAttributes = (attributes: Record<string, MessageAttributeValue> | unde
  * is deleted from the source only once the destination has it (at least once, never lost).
  * Stops at the first batch the destination refused part of (what it refused stays in the source).
  */
-export async function moveMessages(sqs: SQSClient, fromUrl: string, toUrl: string, limit: number): Promise<{ moved: number; refused: number }> {
+async function moveMessages(sqs: SQSClient, fromUrl: string, toUrl: string, limit: number): Promise<{ moved: number; refused: number }> {
   let moved = 0;
   let refused = 0;
   while (moved < limit) {
@@ -182,7 +186,11 @@ export async function moveMessages(sqs: SQSClient, fromUrl: string, toUrl: strin
         moved += done.length;
       }
       // What the destination refused goes back to the source at once, for a later redrive.
-      await makeVisible(sqs, fromUrl, group.filter((m) => !done.includes(m)));
+      await makeVisible(
+        sqs,
+        fromUrl,
+        group.filter((m) => !done.includes(m)),
+      );
     }
     if (refused > 0) break;
   }
@@ -229,12 +237,17 @@ export function dlqRoutes(runner: DlqView): LocalRoute[] {
     const queueId = rawQueue ? decodeURIComponent(rawQueue) : undefined;
 
     if (queueId === undefined) {
-      if (req.method !== 'GET') return (sendJson(res, 405, { error: 'GET /_dlq lists the queues' }), true);
+      if (req.method !== 'GET') {
+        sendJson(res, 405, { error: 'GET /_dlq lists the queues' });
+        return true;
+      }
       const max = maxParameter(url, 100, 1_000);
-      const queues = await Promise.all(queueIds().map(async (id) => {
-        const { messages: _messages, ...summary } = await summaryOf(id, { max });
-        return summary;
-      }));
+      const queues = await Promise.all(
+        queueIds().map(async (id) => {
+          const { messages: _messages, ...summary } = await summaryOf(id, { max });
+          return summary;
+        }),
+      );
       sendJson(res, 200, { queues });
       return true;
     }
@@ -247,8 +260,14 @@ export function dlqRoutes(runner: DlqView): LocalRoute[] {
       return true;
     }
     if (action === 'redrive' && rest.length === 0) {
-      if (req.method !== 'POST') return (sendJson(res, 405, { error: `POST /_dlq/${queueId}/redrive` }), true);
-      if (!sameOrigin(req)) return (sendJson(res, 403, { error: 'redrive from another origin refused' }), true);
+      if (req.method !== 'POST') {
+        sendJson(res, 405, { error: `POST /_dlq/${queueId}/redrive` });
+        return true;
+      }
+      if (!sameOrigin(req)) {
+        sendJson(res, 403, { error: 'redrive from another origin refused' });
+        return true;
+      }
       const q = runner.queues.get(queueId)!;
       const parked = await runner.depth(queueId, 'dlq');
       const { moved, refused } = parked > 0 ? await moveMessages(runner.sqs, q.dlqUrl, q.url, parked) : { moved: 0, refused: 0 };

@@ -14,8 +14,8 @@ export interface EmbeddedDynamo {
   stop: () => Promise<void>;
 }
 
-export const LOCAL_DEDUPE_TABLE = 'bpb-dedupe';
-export const LOCAL_JOB_STATE_TABLE = 'bpb-job-state';
+const LOCAL_DEDUPE_TABLE = 'bpb-dedupe';
+const LOCAL_JOB_STATE_TABLE = 'bpb-job-state';
 
 /**
  * dynalite (a DynamoDB implementation on LevelDB, in memory here) on a free loopback port, with a

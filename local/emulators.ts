@@ -8,7 +8,7 @@ import { lockDataDir } from './data-dir-lock';
 import { startEmbeddedDynamo } from './embedded-dynamodb';
 
 /** Where `npm start` keeps its queues unless DATA_DIR says otherwise (git-ignored). */
-export const DEFAULT_DATA_DIR = '.bridge-data';
+const DEFAULT_DATA_DIR = '.bridge-data';
 
 export type Fauxqs = Awaited<ReturnType<typeof startFauxqs>>;
 

@@ -136,7 +136,13 @@ function httpEvent(req: IncomingMessage, url: URL, body: Buffer, flow: IngressFl
       apiId: 'local',
       domainName: 'localhost',
       domainPrefix: 'localhost',
-      http: { method: req.method ?? 'POST', path: url.pathname, protocol: 'HTTP/1.1', sourceIp: req.socket.remoteAddress ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      http: {
+        method: req.method ?? 'POST',
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: req.socket.remoteAddress ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
       requestId: randomUUID(),
       routeKey,
       stage: '$default',
@@ -147,7 +153,7 @@ function httpEvent(req: IncomingMessage, url: URL, body: Buffer, flow: IngressFl
 }
 
 /** Matches `/seen/campaigns/{campaign_slug}/receivers` against a path, returning its parameters. */
-export function matchRoute(template: string, actual: string): Record<string, string> | undefined {
+function matchRoute(template: string, actual: string): Record<string, string> | undefined {
   const want = template.split('/');
   const got = actual.split('/');
   if (want.length !== got.length) return undefined;

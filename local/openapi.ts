@@ -29,23 +29,23 @@ import { fileURLToPath } from 'node:url';
 import * as z from 'zod/mini';
 import { type AuthScheme, type IngressFlow, ingressFlows, type Partner, partners } from '../functions/catalogue';
 import { configSchema } from '../functions/core/config';
-import { MAX_SQS_BATCH_BYTES } from '../functions/core/queue';
 import { type FieldIssue, ValidationError } from '../functions/core/errors';
+import { MAX_SQS_BATCH_BYTES } from '../functions/core/queue';
 import { formatPath, validate } from '../functions/core/validation';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Where `npm run openapi` writes the document (repository root). */
 export const OPENAPI_FILE = path.join(projectRoot, 'openapi.json');
-export const OPENAPI_VERSION = '3.1.1';
+const OPENAPI_VERSION = '3.1.1';
 /** The local server of the written document (`npm start` on its default PORT). */
-export const DEFAULT_LOCAL_URL = 'http://localhost:3000';
+const DEFAULT_LOCAL_URL = 'http://localhost:3000';
 
 type JsonSchema = Record<string, unknown>;
 type ZodSchema = z.ZodMiniType;
 
 /** A route's answer on success where it is not `202 {"accepted": n}` (its module's `successAnswer`). */
-export interface SuccessAnswer {
+interface SuccessAnswer {
   status: number;
   description: string;
   /** JSON Schema of the body. */
@@ -53,7 +53,7 @@ export interface SuccessAnswer {
   example: unknown;
 }
 
-export interface SignatureHeader {
+interface SignatureHeader {
   /** Header the route's signature verifier reads, e.g. `x-<partner>-signature`. */
   name: string;
   /** What it carries and how it is computed. */
@@ -134,7 +134,13 @@ const successId = (flow: IngressFlow) => `${flow.id}.success`;
 
 function successAnswerOf(where: string, value: unknown): SuccessAnswer {
   const answer = value as Partial<SuccessAnswer>;
-  if (typeof answer.status !== 'number' || answer.status < 200 || answer.status > 299 || typeof answer.description !== 'string' || typeof answer.schema !== 'object') {
+  if (
+    typeof answer.status !== 'number' ||
+    answer.status < 200 ||
+    answer.status > 299 ||
+    typeof answer.description !== 'string' ||
+    typeof answer.schema !== 'object'
+  ) {
     throw new Error(`${where}: \`successAnswer\` must be {status (2xx), description, schema, example}`);
   }
   return answer as SuccessAnswer;
@@ -196,7 +202,10 @@ function componentRef(ref: string): string {
 }
 
 function rewriteRefs(node: unknown): void {
-  if (Array.isArray(node)) return node.forEach(rewriteRefs);
+  if (Array.isArray(node)) {
+    for (const item of node) rewriteRefs(item);
+    return;
+  }
   if (typeof node !== 'object' || node === null) return;
   const object = node as JsonSchema;
   if (typeof object.$ref === 'string') object.$ref = componentRef(object.$ref);
@@ -286,8 +295,7 @@ export function pathParameterNames(routePath: string): string[] {
   return [...routePath.matchAll(/\{([^}]+)\}/g)].map((match) => match[1] as string);
 }
 
-const FIELD_PATH =
-  'The failing field: keys joined with `.`, array indexes as `[i]`, e.g. `[0].email` or `events[3].name`; `(body)` for the body as a whole.';
+const FIELD_PATH = 'The failing field: keys joined with `.`, array indexes as `[i]`, e.g. `[0].email` or `events[3].name`; `(body)` for the body as a whole.';
 
 /** Shapes every route answers with (functions/core/ingress.ts, errors.ts, validation.ts). */
 function contractSchemas(): Record<string, JsonSchema> {
@@ -352,8 +360,7 @@ const ref = (name: string) => ({ $ref: `${SCHEMA_REF}${name}` });
 function contractResponses(maxBodyBytes: number): Record<string, JsonSchema> {
   return {
     Unauthorized: {
-      description:
-        'Missing or wrong credentials, or a token sent in a way this route does not accept (the message says which it accepts). Nothing is queued.',
+      description: 'Missing or wrong credentials, or a token sent in a way this route does not accept (the message says which it accepts). Nothing is queued.',
       content: json(ref('Error'), { error: 'missing credentials' }),
     },
     PayloadTooLarge: {
@@ -368,7 +375,10 @@ function contractResponses(maxBodyBytes: number): Record<string, JsonSchema> {
   };
 }
 
-function securitySchemes(contracts: readonly IngressContract[]): { schemes: Record<string, JsonSchema>; keyOf: (contract: IngressContract, scheme: AuthScheme) => string } {
+function securitySchemes(contracts: readonly IngressContract[]): {
+  schemes: Record<string, JsonSchema>;
+  keyOf: (contract: IngressContract, scheme: AuthScheme) => string;
+} {
   const schemes: Record<string, JsonSchema> = {};
   const used = new Set(contracts.flatMap((contract) => contract.flow.auth));
   if (used.has('bearer')) {
@@ -383,7 +393,8 @@ function securitySchemes(contracts: readonly IngressContract[]): { schemes: Reco
     schemes.basic = {
       type: 'http',
       scheme: 'basic',
-      description: 'The same inbound token as the password of `Authorization: Basic base64(user:token)` (any user name), only on routes whose sender offers Basic auth alone.',
+      description:
+        'The same inbound token as the password of `Authorization: Basic base64(user:token)` (any user name), only on routes whose sender offers Basic auth alone.',
     };
   }
   if (used.has('query')) {
@@ -422,7 +433,14 @@ const AUTH_TEXT: Record<AuthScheme, string> = {
   signature: 'a signature header',
 };
 
-function operation(contract: IngressContract, requestId: string, recordId: string | undefined, parameters: JsonSchema[], keyOf: (c: IngressContract, s: AuthScheme) => string, maxBodyBytes: number): JsonSchema {
+function operation(
+  contract: IngressContract,
+  requestId: string,
+  recordId: string | undefined,
+  parameters: JsonSchema[],
+  keyOf: (c: IngressContract, s: AuthScheme) => string,
+  maxBodyBytes: number,
+): JsonSchema {
   const { flow } = contract;
   const auth = flow.auth.map((scheme) => (scheme === 'signature' ? `\`${contract.signatureHeader!.name}\`` : AUTH_TEXT[scheme]));
   const example = badRequestExample(contract.requestSchema);
@@ -448,7 +466,12 @@ function operation(contract: IngressContract, requestId: string, recordId: strin
     security: flow.auth.map((scheme) => ({ [keyOf(contract, scheme)]: [] })),
     responses: {
       ...(contract.successAnswer
-        ? { [String(contract.successAnswer.status)]: { description: contract.successAnswer.description, content: json(ref(successId(flow)), contract.successAnswer.example) } }
+        ? {
+            [String(contract.successAnswer.status)]: {
+              description: contract.successAnswer.description,
+              content: json(ref(successId(flow)), contract.successAnswer.example),
+            },
+          }
         : { '202': { description: 'Durably queued.', content: json(ref('Accepted'), { accepted: 1 }) } }),
       '400': {
         description: 'Bad JSON, or schema errors: `issues` names each failing field path.',
@@ -528,7 +551,7 @@ export function buildOpenApi(contracts: readonly IngressContract[], options: Ope
       description: [
         'The inbound routes of the bridge: partner callbacks and webhooks. Each route authenticates the sender, validates the JSON body (a 400 names each failing field path), queues its records durably and answers `202 {"accepted": n}` once they are all queued; delivery to the destination happens after, within its rate limits.',
         'Every route answers 202 (queued), 400 (bad JSON or schema errors, `issues` naming each field), 401 (missing or wrong credentials), 413 (body over the size limit), 5xx (our own fault, without internals: retry; a retry never delivers a record twice).',
-        "Generated from the catalogue and from the zod schemas the routes validate with (`npm run openapi`; served by `npm start` at /openapi.json): do not edit by hand. Schemas describe what a sender may send (zod input side). Checks JSON Schema cannot express are named in the description of the schema they belong to: refinements (\"Also refused, by checks JSON Schema does not express\", with the message a sender gets), and strings trimmed before their length is checked. Ids accepted as a string or a number are kept as strings; defaults are applied after validation.",
+        'Generated from the catalogue and from the zod schemas the routes validate with (`npm run openapi`; served by `npm start` at /openapi.json): do not edit by hand. Schemas describe what a sender may send (zod input side). Checks JSON Schema cannot express are named in the description of the schema they belong to: refinements ("Also refused, by checks JSON Schema does not express", with the message a sender gets), and strings trimmed before their length is checked. Ids accepted as a string or a number are kept as strings; defaults are applied after validation.',
       ].join('\n\n'),
     },
     servers: [

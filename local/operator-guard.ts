@@ -17,7 +17,7 @@ export function fromLoopback(req: IncomingMessage): boolean {
  * `/openapi.json` (public by design, served to any origin). The partners' routes never start with
  * `/_` and answer under any Host, as behind API Gateway.
  */
-export function isOperatorPath(pathname: string): boolean {
+function isOperatorPath(pathname: string): boolean {
   return pathname === '/' || (pathname.startsWith('/_') && pathname !== '/_health');
 }
 

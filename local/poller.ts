@@ -4,7 +4,7 @@ import type { ConsumerFunction, EventSourceDrive } from '../functions/core/catal
 import { deleteMessages } from '../functions/core/queue';
 import { lambdaContext } from './lambda-context';
 
-export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | void>;
+export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
 
 export interface PollerOptions {
   name: string;

@@ -35,7 +35,11 @@ export function readBody(req: IncomingMessage, limit: number): Promise<Buffer | 
     const onData = (chunk: Buffer) => {
       size += chunk.length;
       if (size <= limit) chunks.push(chunk);
-      else if (size > 2 * limit) settle(() => (req.pause(), resolve(undefined)));
+      else if (size > 2 * limit)
+        settle(() => {
+          req.pause();
+          resolve(undefined);
+        });
     };
     const onEnd = () => settle(() => resolve(size > limit ? undefined : Buffer.concat(chunks)));
     const onError = (error: Error) => settle(() => reject(error));

@@ -5,17 +5,16 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { S3Event } from 'aws-lambda';
+import type { Context, S3Event } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
-import type { Context } from 'aws-lambda';
-import { partnerById, uploadJobs as jobs } from '../functions/catalogue';
+import { uploadJobs as jobs, partnerById } from '../functions/catalogue';
 import type { JobOutcome, JobProgress } from '../functions/core/catalogue-types';
 import { createDeps, type Deps } from '../functions/core/deps';
 import { ConfigError } from '../functions/core/errors';
 import type { HttpClient } from '../functions/core/http';
 import { EnvSecretStore } from '../functions/core/secrets';
 import { lambdaContext } from './lambda-context';
-import { checkedConfig, Sandbox, startSandboxFor } from './sandbox';
+import { checkedConfig, type Sandbox, startSandboxFor } from './sandbox';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -59,8 +58,18 @@ export interface JobFigures {
 }
 
 /** An S3 `ObjectCreated:Put` event as AWS delivers it to Lambda: the key URL-encoded, `+` for spaces. */
-export function s3ObjectCreatedEvent(bucket: string, key: string, size: number, eTag = '', region = 'us-east-1', configurationId = 'bridge-upload-job'): S3Event {
-  const encodedKey = key.split('/').map((part) => encodeURIComponent(part).replace(/%20/g, '+')).join('/');
+export function s3ObjectCreatedEvent(
+  bucket: string,
+  key: string,
+  size: number,
+  eTag = '',
+  region = 'us-east-1',
+  configurationId = 'bridge-upload-job',
+): S3Event {
+  const encodedKey = key
+    .split('/')
+    .map((part) => encodeURIComponent(part).replace(/%20/g, '+'))
+    .join('/');
   return {
     Records: [
       {
@@ -187,7 +196,10 @@ export async function runJob(options: JobRunOptions): Promise<JobFigures> {
     const sampler = rssSampler();
     const started = performance.now();
     let peakRss = rssBefore;
-    const outcomes = await handler(s3ObjectCreatedEvent(LOCAL_BUCKET, key, fileBytes, eTag, 'us-east-1', job.id), lambdaContext(job.flowId, job.timeoutSeconds, job.memoryMb))
+    const outcomes = await handler(
+      s3ObjectCreatedEvent(LOCAL_BUCKET, key, fileBytes, eTag, 'us-east-1', job.id),
+      lambdaContext(job.flowId, job.timeoutSeconds, job.memoryMb),
+    )
       .catch((error: unknown) => {
         log(`stopped after ${plural(sent.rows, 'row')} sent in ${plural(sent.requests, 'request')}`);
         throw error;
@@ -246,7 +258,9 @@ async function main(): Promise<void> {
     console.log(`usage: npm run job -- <${jobs.map((j) => j.id).join('|')}> <file>${extra.map((name) => ` [--${name} <value>]`).join('')}`);
     if (job) {
       const partner = partnerById(job.owner);
-      console.log(`${job.id}: ${job.description}. ${partner.id}: the built-in sandbox unless ${partner.sandbox?.urlSetting ?? 'its URL'} and its credentials are set.`);
+      console.log(
+        `${job.id}: ${job.description}. ${partner.id}: the built-in sandbox unless ${partner.sandbox?.urlSetting ?? 'its URL'} and its credentials are set.`,
+      );
     }
     process.exitCode = values.help ? 0 : 2;
     return;

@@ -6,8 +6,7 @@ import type { Context } from 'aws-lambda';
 import { SingleBar } from 'cli-progress';
 import { partnerById, scheduledJobs } from '../functions/catalogue';
 import type { JobStepEvent, JobStepResult, ScheduledJob } from '../functions/core/catalogue-types';
-import type { Clock } from '../functions/core/clock';
-import { systemClock } from '../functions/core/clock';
+import { type Clock, systemClock } from '../functions/core/clock';
 import { createDeps, type Deps } from '../functions/core/deps';
 import { ConfigError } from '../functions/core/errors';
 import type { HttpClient } from '../functions/core/http';
@@ -16,7 +15,7 @@ import { EnvSecretStore } from '../functions/core/secrets';
 import { startEmbeddedDynamo } from './embedded-dynamodb';
 import { lambdaContext } from './lambda-context';
 import { rssSampler } from './run-job';
-import { checkedConfig, Sandbox, startSandboxFor } from './sandbox';
+import { checkedConfig, type Sandbox, startSandboxFor } from './sandbox';
 
 const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const MB = 1024 * 1024;
@@ -36,7 +35,10 @@ export interface StepProgress {
 
 /** A scheduled job's module: `build(deps, options)` returns the step handler. */
 interface StepModule {
-  build: (deps: Deps, options: { store?: JobStateStore; onProgress?: (progress: StepProgress) => void }) => (event: JobStepEvent, context: Context) => Promise<JobStepResult>;
+  build: (
+    deps: Deps,
+    options: { store?: JobStateStore; onProgress?: (progress: StepProgress) => void },
+  ) => (event: JobStepEvent, context: Context) => Promise<JobStepResult>;
 }
 
 export interface ScheduledRunOptions {
@@ -93,7 +95,9 @@ export async function runScheduledJob(options: ScheduledRunOptions): Promise<Sch
     sandbox = local.sandbox;
     const { sandboxed } = local;
     const config = checkedConfig(env, partners); // a bad setting fails here, naming it
-    const destinations = partners.map((p) => `${p.id}: ${sandboxed.includes(p.id) ? 'sandbox' : config.env[p.sandbox?.urlSetting ?? ''] ?? 'set'}`).join(', ');
+    const destinations = partners
+      .map((p) => `${p.id}: ${sandboxed.includes(p.id) ? 'sandbox' : (config.env[p.sandbox?.urlSetting ?? ''] ?? 'set')}`)
+      .join(', ');
 
     const runId = options.runId ?? `local-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomUUID().slice(0, 8)}`;
     log(`running ${job.id} (run ${runId}); ${destinations}`);
@@ -121,7 +125,13 @@ export async function runScheduledJob(options: ScheduledRunOptions): Promise<Sch
       if (bar) {
         bar.setTotal(Math.max(1, p.segmentCount ?? 1));
         const done = p.phase === 'done' ? (p.segmentCount ?? 1) : Math.max(0, (p.segmentNumber ?? 1) - 1);
-        bar.update(done, { segment: p.segmentName ?? '', phase: p.phase, sent: sent.toLocaleString('en-US'), read: (p.usersRead ?? 0).toLocaleString('en-US'), rate: rate(sent).toLocaleString('en-US') });
+        bar.update(done, {
+          segment: p.segmentName ?? '',
+          phase: p.phase,
+          sent: sent.toLocaleString('en-US'),
+          read: (p.usersRead ?? 0).toLocaleString('en-US'),
+          rate: rate(sent).toLocaleString('en-US'),
+        });
         return;
       }
       const calls = p.requests ?? 0;
@@ -130,7 +140,9 @@ export async function runScheduledJob(options: ScheduledRunOptions): Promise<Sch
         lastPhase = key;
         lastLineAt = calls;
         const segment = p.segmentCount ? ` segment ${p.segmentNumber}/${p.segmentCount}${p.segmentName ? ` (${p.segmentName})` : ''}` : '';
-        log(`  ${p.phase}${segment}: ${sent.toLocaleString('en-US')} profiles sent in ${calls.toLocaleString('en-US')} calls, ${(p.usersRead ?? 0).toLocaleString('en-US')} users read`);
+        log(
+          `  ${p.phase}${segment}: ${sent.toLocaleString('en-US')} profiles sent in ${calls.toLocaleString('en-US')} calls, ${(p.usersRead ?? 0).toLocaleString('en-US')} users read`,
+        );
       }
     };
 
@@ -147,7 +159,11 @@ export async function runScheduledJob(options: ScheduledRunOptions): Promise<Sch
         const seconds = (clock.now() - started) / 1000;
         const figures: ScheduledRunFigures = { runId, steps, waits, summary: result.summary, seconds, peakRssMb: sampler.stop() / MB, destinations };
         log(`${job.id} finished in ${seconds.toFixed(1)} s (${steps} step${steps === 1 ? '' : 's'}, ${waits} wait${waits === 1 ? '' : 's'}):`);
-        log(`  ${Object.entries(result.summary).map(([name, value]) => `${name} ${value.toLocaleString('en-US')}`).join(', ')}`);
+        log(
+          `  ${Object.entries(result.summary)
+            .map(([name, value]) => `${name} ${value.toLocaleString('en-US')}`)
+            .join(', ')}`,
+        );
         return figures;
       }
       if (result.status === 'wait') {
@@ -168,7 +184,9 @@ async function main(): Promise<void> {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
   const job = scheduledJobs.find((candidate) => candidate.id === positionals[0]);
   if (!job || values.help || positionals.length > 1) {
-    console.log(`usage: tsx local/run-scheduled-job.ts <${scheduledJobs.map((j) => j.id).join('|')}>   (npm run ${scheduledJobs.map((j) => j.localScript).join(', npm run ')})`);
+    console.log(
+      `usage: tsx local/run-scheduled-job.ts <${scheduledJobs.map((j) => j.id).join('|')}>   (npm run ${scheduledJobs.map((j) => j.localScript).join(', npm run ')})`,
+    );
     for (const known of scheduledJobs) console.log(`${known.id}: ${known.description}`);
     process.exitCode = values.help ? 0 : 2;
     return;

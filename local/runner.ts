@@ -16,10 +16,6 @@ import { type OutboundCall, OutboundCalls } from './outbound';
 import { openQueues, type QueueOverrides, type Queues, type RunningQueue } from './queues';
 import { checkedConfig, type Sandbox, startSandboxFor } from './sandbox';
 
-export { DEFAULT_DATA_DIR } from './emulators';
-export type { OutboundCall } from './outbound';
-export type { RunningQueue } from './queues';
-
 /** What `npm start` sets: where its settings come from, where its lines go, which operator routes it serves. */
 export interface RunnerOptions {
   /** Environment to read (SPEC section 5 variables); defaults to process.env. */

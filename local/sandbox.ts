@@ -3,9 +3,9 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { envPrefix, type Partner, type PartnerSandbox } from '../functions/core/catalogue-types';
-import type { SandboxAnswer } from '../functions/core/sandbox-types';
 import { type Config, loadConfig } from '../functions/core/config';
 import { ConfigError } from '../functions/core/errors';
+import type { SandboxAnswer } from '../functions/core/sandbox-types';
 import { loadSettings } from '../functions/core/settings';
 
 export interface RecordedRequest {
@@ -140,7 +140,7 @@ export class Sandbox {
  * and returns their ids; a partner with a URL set must have its real credentials set too
  * (SPEC section 5 names: `<PREFIX>_API_TOKEN` ...).
  */
-export function sandboxUnsetDestinations(env: Record<string, string | undefined>, partners: readonly Partner[], sandbox: Pick<Sandbox, 'url'>): string[] {
+function sandboxUnsetDestinations(env: Record<string, string | undefined>, partners: readonly Partner[], sandbox: Pick<Sandbox, 'url'>): string[] {
   const sandboxed: string[] = [];
   for (const partner of partners) {
     if (!partner.sandbox) continue;
@@ -187,17 +187,28 @@ export function checkedConfig(env: Readonly<Record<string, string | undefined>>,
 }
 
 /** Each partner's sandbox answers, by partner id. */
-export function sandboxesOf(partners: readonly Partner[]): Record<string, PartnerSandbox> {
+function sandboxesOf(partners: readonly Partner[]): Record<string, PartnerSandbox> {
   return Object.fromEntries(partners.flatMap((partner) => (partner.sandbox ? [[partner.id, partner.sandbox] as const] : [])));
 }
 
 /** Headers that carry a credential or a signature made with one. */
 const SECRET_HEADERS = new Set(['authorization', 'x-api-key', 'api-token', 'x-sendbird-signature', 'cookie', 'proxy-authorization']);
 /** Transport headers that say nothing about what the flow sends. */
-const TRANSPORT_HEADERS = new Set(['host', 'connection', 'content-length', 'accept-encoding', 'accept', 'accept-language', 'sec-fetch-mode', 'user-agent', 'keep-alive', 'transfer-encoding']);
+const TRANSPORT_HEADERS = new Set([
+  'host',
+  'connection',
+  'content-length',
+  'accept-encoding',
+  'accept',
+  'accept-language',
+  'sec-fetch-mode',
+  'user-agent',
+  'keep-alive',
+  'transfer-encoding',
+]);
 
 /** A request's headers with every credential masked (its scheme kept: `Bearer ****`, `Basic ****`). */
-export function maskedHeaders(headers: IncomingMessage['headers']): Record<string, string> {
+function maskedHeaders(headers: IncomingMessage['headers']): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || TRANSPORT_HEADERS.has(name)) continue;

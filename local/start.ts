@@ -17,9 +17,16 @@ const line = (text = '') => console.log(text);
 line(`braze-partner-bridge listening on http://localhost:${runner.port}`);
 line(`inbound token: ${process.env.INBOUND_TOKEN ? '(from INBOUND_TOKEN)' : runner.inboundToken}`);
 line('routes (and how each accepts the token):');
-const schemes = { bearer: 'Authorization: Bearer <token>', query: '?token=<token>', basic: 'Basic auth, the token as password', signature: 'signature header' } as const;
+const schemes = {
+  bearer: 'Authorization: Bearer <token>',
+  query: '?token=<token>',
+  basic: 'Basic auth, the token as password',
+  signature: 'signature header',
+} as const;
 for (const flow of ingressFlows) line(`  ${flow.method} ${flow.path}  (${flow.id}; ${flow.auth.map((a) => schemes[a]).join(' or ')})`);
-line(`console: http://localhost:${runner.port}/ (counts, queues, DLQs and their redrive, last requests); OpenAPI: http://localhost:${runner.port}/openapi.json`);
+line(
+  `console: http://localhost:${runner.port}/ (counts, queues, DLQs and their redrive, last requests); OpenAPI: http://localhost:${runner.port}/openapi.json`,
+);
 line(`sandboxed destinations (recorded, listed at GET /_sandbox/requests): ${runner.sandboxed.join(', ') || 'none'}`);
 for (const queue of deliveryQueues) {
   if (queue.drive.kind === 'schedule') line(`${queue.id}: drained every ${runner.intervalSeconds(queue.id)} s (${queue.drive.intervalSetting})`);
@@ -38,7 +45,9 @@ if (backlog.length > 0) {
   line(`waiting from an earlier run: ${backlog.map((q) => `${q.queue} ${q.waiting} queued, ${q.parked} in its DLQ`).join('; ')}`);
   if (backlog.some((q) => q.parked > 0)) {
     const local = runner.port === 3000 ? '--local' : `--local http://localhost:${runner.port}`;
-    line(`  parked messages stay in their DLQ until redriven: npx bridge dlq peek <queue> ${local} (why), npx bridge dlq redrive <queue> ${local}, or the console's redrive button at http://localhost:${runner.port}/`);
+    line(
+      `  parked messages stay in their DLQ until redriven: npx bridge dlq peek <queue> ${local} (why), npx bridge dlq redrive <queue> ${local}, or the console's redrive button at http://localhost:${runner.port}/`,
+    );
   }
 }
 line();
@@ -47,7 +56,9 @@ let stopping = false;
 const shutdown = async (signal: string) => {
   if (stopping) return;
   stopping = true;
-  line(`\n${signal}: stopping (in-flight batches finish or go back to their queue${runner.dataDir ? `; the queues stay in ${runner.dataDir}` : ', queues are in memory and end with the process'})`);
+  line(
+    `\n${signal}: stopping (in-flight batches finish or go back to their queue${runner.dataDir ? `; the queues stay in ${runner.dataDir}` : ', queues are in memory and end with the process'})`,
+  );
   await runner.stop();
   process.exit(0);
 };

@@ -26,7 +26,7 @@ export const EXPORT_COLUMNS = [
 ] as const;
 
 /** The external_id of generated row `index` (0-based): `u-0000042`. Tests map it back with indexOfExternalId. */
-export const externalIdOf = (index: number): string => `u-${String(index).padStart(7, '0')}`;
+const externalIdOf = (index: number): string => `u-${String(index).padStart(7, '0')}`;
 export function indexOfExternalId(externalId: string): number | undefined {
   const match = /^u-(\d{7})$/.exec(externalId);
   return match ? Number(match[1]) : undefined;

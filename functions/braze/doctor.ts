@@ -23,7 +23,7 @@ function messageOf(text: string): string | undefined {
 }
 
 /** A 400 is "key works" only when Braze says the body had no objects; any other 400 is not that answer. */
-export function readTrackAnswer(answer: { status: number; text: string }): DoctorVerdict | undefined {
+function readTrackAnswer(answer: { status: number; text: string }): DoctorVerdict | undefined {
   if (answer.status !== 400) return undefined;
   const message = messageOf(answer.text);
   if (message && NO_OBJECTS_MESSAGE.test(message)) {
@@ -38,7 +38,8 @@ export const brazeDoctor: readonly DoctorCheck[] = [
     urlSetting: 'BRAZE_REST_ENDPOINT',
     queues: ['braze-track', 'braze-track-bulk'],
     // An empty body writes nothing: Braze refuses it with 400 after authenticating the key.
-    source: "Braze API errors and responses (braze-inc/braze-docs _docs/_api/errors.md); the no-objects 400 message as in segmentio/action-destinations' Braze tests",
+    source:
+      "Braze API errors and responses (braze-inc/braze-docs _docs/_api/errors.md); the no-objects 400 message as in segmentio/action-destinations' Braze tests",
     request: (_settings, credentials) => ({
       method: 'POST',
       path: 'users/track',
@@ -51,7 +52,8 @@ export const brazeDoctor: readonly DoctorCheck[] = [
     name: 'campaign and Canvas triggers',
     urlSetting: 'BRAZE_REST_ENDPOINT',
     queues: ['braze-triggers'],
-    source: 'Braze POST /campaigns/trigger/send and /canvas/trigger/send (braze-inc/braze-docs _docs/_api/endpoints/messaging/send_messages/post_send_triggered_campaigns.md, post_send_triggered_canvases.md)',
+    source:
+      'Braze POST /campaigns/trigger/send and /canvas/trigger/send (braze-inc/braze-docs _docs/_api/endpoints/messaging/send_messages/post_send_triggered_campaigns.md, post_send_triggered_canvases.md)',
     // Braze documents no dry run for them, and a trigger without recipients may send to the whole segment.
     cannotCheck:
       'cannot check without sending: Braze has no dry run for the trigger endpoints (a call without recipients may send to a whole segment); a key without the trigger permission shows as 403 in the braze-triggers consumer',

@@ -26,13 +26,18 @@ export function parsePrioritization(text: string): Prioritization[] {
       throw new ConfigError('BRAZE_EMAIL_PRIORITIZATION: a JSON array must be valid JSON');
     }
   } else {
-    values = trimmed.split(',').map((value) => value.trim()).filter(Boolean);
+    values = trimmed
+      .split(',')
+      .map((value) => value.trim())
+      .filter(Boolean);
   }
   if (!Array.isArray(values) || values.length === 0) throw new ConfigError('BRAZE_EMAIL_PRIORITIZATION: at least one value');
   for (const value of values) {
-    if (!PRIORITIZATION_VALUES.includes(value as Prioritization)) throw new ConfigError(`BRAZE_EMAIL_PRIORITIZATION: each value one of ${PRIORITIZATION_VALUES.join(', ')}`);
+    if (!PRIORITIZATION_VALUES.includes(value as Prioritization))
+      throw new ConfigError(`BRAZE_EMAIL_PRIORITIZATION: each value one of ${PRIORITIZATION_VALUES.join(', ')}`);
   }
   if (new Set(values).size !== values.length) throw new ConfigError('BRAZE_EMAIL_PRIORITIZATION: a value given twice');
-  if (values.includes('identified') && values.includes('unidentified')) throw new ConfigError('BRAZE_EMAIL_PRIORITIZATION: identified and unidentified exclude each other');
+  if (values.includes('identified') && values.includes('unidentified'))
+    throw new ConfigError('BRAZE_EMAIL_PRIORITIZATION: identified and unidentified exclude each other');
   return values as Prioritization[];
 }

@@ -51,16 +51,28 @@ function triggerAnswer(kind: 'campaign' | 'canvas', request: SandboxRequest): Sa
   const summary = `${recipients.length} recipient(s) of a ${kind} trigger`;
   const unprioritised = recipients.findIndex((recipient) => recipient.email !== undefined && !Array.isArray(recipient.prioritization));
   if (unprioritised !== -1) {
-    return { status: 400, body: { message: `recipients[${unprioritised}]: prioritization is required when email is the identifier` }, summary: `${summary}: email without prioritization` };
+    return {
+      status: 400,
+      body: { message: `recipients[${unprioritised}]: prioritization is required when email is the identifier` },
+      summary: `${summary}: email without prioritization`,
+    };
   }
   const id = kind === 'campaign' ? body.campaign_id : body.canvas_id;
   const name = kind === 'campaign' ? 'campaign' : 'Canvas';
   const dispatch = { dispatch_id: `sandbox-${Date.now()}`, message: 'success' };
   if (id === SANDBOX_PAUSED_ID) {
-    return { status: 201, body: { notice: `The ${name} is paused. Resume the ${name} to ensure trigger requests will take effect.`, ...dispatch }, summary: `${summary}: paused, nothing sent` };
+    return {
+      status: 201,
+      body: { notice: `The ${name} is paused. Resume the ${name} to ensure trigger requests will take effect.`, ...dispatch },
+      summary: `${summary}: paused, nothing sent`,
+    };
   }
   if (id === SANDBOX_ARCHIVED_ID) {
-    return { status: 201, body: { notice: `The ${name} is archived. Unarchive the ${name} to ensure trigger requests will take effect.`, ...dispatch }, summary: `${summary}: archived, nothing sent` };
+    return {
+      status: 201,
+      body: { notice: `The ${name} is archived. Unarchive the ${name} to ensure trigger requests will take effect.`, ...dispatch },
+      summary: `${summary}: archived, nothing sent`,
+    };
   }
   return { status: 201, body: dispatch, summary };
 }
@@ -142,8 +154,7 @@ function exportAnswer(request: SandboxRequest): SandboxAnswer {
 }
 
 /** What S3 answers for a presigned URL whose object is not there (yet). */
-const S3_NO_SUCH_KEY =
-  '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>';
+const S3_NO_SUCH_KEY = '<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>NoSuchKey</Code><Message>The specified key does not exist.</Message></Error>';
 
 function downloadAnswer(exportId: string): SandboxAnswer {
   const found = exportsById.get(exportId);

@@ -1,6 +1,6 @@
 import * as z from 'zod/mini';
 import { setting } from '../core/settings';
-import { DEFAULT_EMAIL_PRIORITIZATION, parsePrioritization, PRIORITIZATION_VALUES } from './prioritization';
+import { DEFAULT_EMAIL_PRIORITIZATION, PRIORITIZATION_VALUES, parsePrioritization } from './prioritization';
 
 /** Braze's settings: read by the Braze delivery consumers and by every into-Braze ingress (message sizes). */
 export const brazeSettings = z.object({
@@ -24,4 +24,3 @@ export const brazeSettings = z.object({
     DEFAULT_EMAIL_PRIORITIZATION,
   ),
 });
-export type BrazeSettings = z.infer<typeof brazeSettings>;

@@ -6,7 +6,7 @@ import { joinUrl } from '../core/http';
 import { requireSecret } from '../core/secrets';
 import { type TriggerMessage, triggerMessageSchema } from '../core/track-queue';
 import { brazeQueues } from './catalogue';
-import { parsePrioritization, type Prioritization } from './prioritization';
+import { type Prioritization, parsePrioritization } from './prioritization';
 import { brazeSettings } from './settings';
 
 export const FLOW_ID = 'braze-triggers-delivery';
@@ -23,7 +23,9 @@ export function triggerBody(messages: readonly TriggerMessage[], prioritization:
   if (!first) throw new RangeError('no recipient');
   const campaign = first.kind === 'campaign';
   const recipients = messages.map(({ recipient }) => ({
-    ...(recipient.external_user_id !== undefined ? { external_user_id: recipient.external_user_id } : { email: recipient.email, prioritization: [...prioritization] }),
+    ...(recipient.external_user_id !== undefined
+      ? { external_user_id: recipient.external_user_id }
+      : { email: recipient.email, prioritization: [...prioritization] }),
     [campaign ? 'trigger_properties' : 'canvas_entry_properties']: recipient.fields,
     attributes: recipient.fields,
   }));
@@ -99,17 +101,25 @@ export function build(deps: Deps) {
         const key = await requireSecret(deps.secrets, 'braze', 'api_key');
         const { path, body } = triggerBody(messages, prioritization);
         const response = await call.http.send(
-          { method: 'POST', url: joinUrl(endpoint, path), headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' }, body: JSON.stringify(body) },
+          {
+            method: 'POST',
+            url: joinUrl(endpoint, path),
+            headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+            body: JSON.stringify(body),
+          },
           { label: `braze /${path}`, deadline: call.deadline },
         );
         const refused = refusedRecipients(messages, response.text);
         const notice = refused.find((refusal) => refusal.reason.startsWith('braze_trigger_notice:'));
         if (notice) {
-          deps.logger.warn(`braze sent nothing for a ${messages[0]!.kind}: its answer carries a notice (resume or unarchive it in Braze, then redrive braze-triggers)`, {
-            kind: messages[0]!.kind,
-            reason: notice.reason,
-            recipients: messages.length,
-          });
+          deps.logger.warn(
+            `braze sent nothing for a ${messages[0]!.kind}: its answer carries a notice (resume or unarchive it in Braze, then redrive braze-triggers)`,
+            {
+              kind: messages[0]!.kind,
+              reason: notice.reason,
+              recipients: messages.length,
+            },
+          );
         }
         return refused;
       },

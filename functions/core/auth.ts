@@ -17,15 +17,6 @@ export function matchesAny(given: string, candidates: readonly string[]): boolea
   return matched;
 }
 
-/** The token a sender presented: `Authorization: Bearer <token>`, else the `token` query parameter. */
-export function presentedToken(headers: Record<string, string | undefined>, query: Record<string, string | undefined> | undefined): string | undefined {
-  const authorization = headers.authorization ?? headers.Authorization;
-  const fromHeader = authorization?.match(/^Bearer\s+(.+)$/i)?.[1]?.trim();
-  if (fromHeader) return fromHeader;
-  const fromQuery = query?.token;
-  return fromQuery ? fromQuery : undefined;
-}
-
 /** The token of an `Authorization: Bearer <token>` header, if any. */
 export function bearerToken(headers: Record<string, string | undefined>): string | undefined {
   const authorization = headers.authorization ?? headers.Authorization;

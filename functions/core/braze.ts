@@ -3,7 +3,7 @@ import { type HttpClient, joinUrl } from './http';
 
 /** The three arrays of a /users/track body; Braze counts all of them toward the 75-object cap. */
 export type TrackKind = 'attributes' | 'events' | 'purchases';
-export type TrackObject = Record<string, unknown>;
+type TrackObject = Record<string, unknown>;
 
 export interface TrackItem {
   kind: TrackKind;
@@ -33,7 +33,9 @@ export function buildTrackBody(items: readonly TrackItem[]): { body: TrackBody; 
   const body: TrackBody = {};
   const origin: Record<TrackKind, number[]> = { attributes: [], events: [], purchases: [] };
   items.forEach((item, index) => {
-    (body[item.kind] ??= []).push(item.object);
+    const list = body[item.kind] ?? [];
+    list.push(item.object);
+    body[item.kind] = list;
     origin[item.kind].push(index);
   });
   return { body, origin };
@@ -102,7 +104,11 @@ export class BrazeClient {
       {
         method: 'POST',
         url: joinUrl(this.options.endpoint, 'users/track'),
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${await this.options.apiKey()}`, ...(options.bulk ? { 'x-braze-bulk': 'true' } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          authorization: `Bearer ${await this.options.apiKey()}`,
+          ...(options.bulk ? { 'x-braze-bulk': 'true' } : {}),
+        },
         body: JSON.stringify(body),
       },
       { label: 'braze /users/track', deadline: options.deadline },

@@ -131,8 +131,14 @@ export class DynamoDedupeStore implements DedupeStore {
     const found = new Map<string, { state: string }>();
     const now = this.nowSeconds();
     for (const batch of chunk([...new Set(keys)], 100)) {
-      let request: Record<string, { Keys: { pk: { S: string } }[]; ProjectionExpression?: string; ExpressionAttributeNames?: Record<string, string> }> | undefined = {
-        [this.tableName]: { Keys: batch.map((key) => ({ pk: { S: key } })), ProjectionExpression: 'pk, #state, expires_at', ExpressionAttributeNames: { '#state': 'state' } },
+      let request:
+        | Record<string, { Keys: { pk: { S: string } }[]; ProjectionExpression?: string; ExpressionAttributeNames?: Record<string, string> }>
+        | undefined = {
+        [this.tableName]: {
+          Keys: batch.map((key) => ({ pk: { S: key } })),
+          ProjectionExpression: 'pk, #state, expires_at',
+          ExpressionAttributeNames: { '#state': 'state' },
+        },
       };
       for (let attempt = 0; request && Object.keys(request).length > 0 && attempt < 5; attempt++) {
         const answer = await this.client.send(new BatchGetItemCommand({ RequestItems: request }));

@@ -5,22 +5,20 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import type * as z from 'zod/mini';
 import type { DeliveryQueue } from './catalogue-types';
 import { dedupeStoreFromEnv } from './dedupe';
-import type { Deps } from './deps';
 import { type Backoff, FIRST_RETRY_SECONDS } from './delivery/backoff';
 import { type CallOptions, createCallDeliverer, type Refusal } from './delivery/call';
 import type { ConsumerCore } from './delivery/core';
 import { eventSourceDrive } from './delivery/event-source';
 import { itemsPerCall, planCalls } from './delivery/plan';
 import { type DrainEvent, type DrainResult, scheduleDrive } from './delivery/schedule';
+import type { Deps } from './deps';
 import { byteLength } from './queue';
-import type { ParsedRecord } from './sqs-batch';
 import { createPacer } from './rate-limit';
+import type { ParsedRecord } from './sqs-batch';
 
 export type { CallOptions, Refusal } from './delivery/call';
-export type { DrainEvent, DrainResult } from './delivery/schedule';
 export { itemsPerCall, planCalls } from './delivery/plan';
-export { SAFETY_MARGIN_MS } from './delivery/event-source';
-export { RECEIVE_MARGIN_MS } from './delivery/schedule';
+export type { DrainEvent, DrainResult } from './delivery/schedule';
 
 /** Seconds a dedupe claim is held beyond the consumer's timeout before another copy may take it. */
 const CLAIM_MARGIN_SECONDS = 60;
@@ -103,7 +101,12 @@ export function createDeliveryConsumer<S extends z.ZodMiniType>(spec: DeliverySp
         split: spec.split
           ? (record, n) => {
               const parts = spec.split!(record.body, n);
-              return parts && [{ ...record, body: parts[0] }, { ...record, body: parts[1] }];
+              return (
+                parts && [
+                  { ...record, body: parts[0] },
+                  { ...record, body: parts[1] },
+                ]
+              );
             }
           : undefined,
       }),

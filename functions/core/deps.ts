@@ -1,6 +1,7 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type * as z from 'zod/mini';
 import { awsClientConfig } from './aws-clients';
 import { type Clock, systemClock } from './clock';
 import { type Config, loadConfig } from './config';
@@ -11,7 +12,6 @@ import { createLogger, createMetrics } from './observability';
 import { QueueSender } from './queue';
 import { createSecretStore, type SecretStore } from './secrets';
 import { loadSettings, type SettingsSchema } from './settings';
-import type * as z from 'zod/mini';
 
 /**
  * Everything a handler touches outside its own logic. Built once per module in Lambda

@@ -41,11 +41,6 @@ export class PayloadTooLargeError extends BridgeError {
   override readonly expose = true;
 }
 
-export class NotFoundError extends BridgeError {
-  override readonly statusCode = 404;
-  override readonly expose = true;
-}
-
 /** Configuration or environment is wrong: fail fast at cold start, naming the variable. */
 export class ConfigError extends BridgeError {}
 

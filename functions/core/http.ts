@@ -10,7 +10,7 @@ export interface RetryPolicy {
   timeoutMs: number;
 }
 
-export const defaultRetryPolicy: RetryPolicy = { retries: 4, baseDelayMs: 200, maxDelayMs: 20_000, timeoutMs: 10_000 };
+const defaultRetryPolicy: RetryPolicy = { retries: 4, baseDelayMs: 200, maxDelayMs: 20_000, timeoutMs: 10_000 };
 
 /** Least time (ms) that must remain before a call's deadline for an attempt to be started at all. */
 export const MIN_ATTEMPT_MS = 1_000;

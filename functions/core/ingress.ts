@@ -6,13 +6,13 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod/mini';
-import { type AuthScheme, type IngressFlow, type InputLimits, laneQueueVariable } from './catalogue-types';
 import { basicPassword, bearerToken, matchesAny, queryToken } from './auth';
+import { type AuthScheme, type IngressFlow, type InputLimits, laneQueueVariable } from './catalogue-types';
+import type { Config } from './config';
+import { requireSetting } from './deps';
 import { AuthenticationError, BridgeError, ConfigError, type FieldIssue, PayloadTooLargeError, ValidationError } from './errors';
 import { checkRecordLimit, parseJsonBody } from './json-input';
 import { MetricName, MetricUnit } from './observability';
-import type { Config } from './config';
-import { requireSetting } from './deps';
 import { firstOversizeMessage, MAX_SQS_BATCH_BYTES, MESSAGE_ID_ATTRIBUTE, messageId, type OutgoingMessage, type QueueSender } from './queue';
 import type { SecretOwner, SecretStore } from './secrets';
 import { validate } from './validation';
@@ -20,7 +20,7 @@ import { validate } from './validation';
 export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 
-export interface IngressRequest<T> {
+interface IngressRequest<T> {
   body: T;
   rawBody: string;
   /** The body exactly as it arrived (what a signature is computed over). */
@@ -31,7 +31,7 @@ export interface IngressRequest<T> {
   remainingMs: () => number;
 }
 
-export interface IngressOutcome {
+interface IngressOutcome {
   /** Records durably enqueued. */
   accepted: number;
   /** Records refused individually (the rest of the request still went through). */
@@ -123,7 +123,7 @@ function normalisedHeaders(event: HttpEvent): Record<string, string | undefined>
  * authentication, JSON parse within the route's nesting limit (no integer beyond 2^53), record
  * limit, schema validation; then the flow's handler answers 202.
  */
-export function createIngressHandler<S extends z.ZodMiniType>(spec: IngressSpec<S>, deps: IngressDeps) {
+function createIngressHandler<S extends z.ZodMiniType>(spec: IngressSpec<S>, deps: IngressDeps) {
   const { logger, metrics, secrets } = deps;
   const accepts = new Set(spec.auth);
   if (accepts.size === 0) throw new Error(`${spec.flowId}: a route must accept at least one auth scheme`);
@@ -238,14 +238,9 @@ export interface QueuedIngressSpec<S extends z.ZodMiniType> {
  * on QUEUE_URL, answer 202 once SQS has them all. A message SQS would refuse for its size fails the
  * whole request with 413 before anything is enqueued.
  */
-export function createQueuedIngress<S extends z.ZodMiniType>(
-  spec: QueuedIngressSpec<S>,
-  deps: IngressDeps & { config: Config; queue: QueueSender },
-) {
+export function createQueuedIngress<S extends z.ZodMiniType>(spec: QueuedIngressSpec<S>, deps: IngressDeps & { config: Config; queue: QueueSender }) {
   const queueUrl = requireSetting(deps.config, 'QUEUE_URL');
-  const laneUrls = new Map(
-    (spec.flow.alsoFeeds ?? []).map((lane) => [lane, requireSetting(deps.config.env, laneQueueVariable(lane))] as const),
-  );
+  const laneUrls = new Map((spec.flow.alsoFeeds ?? []).map((lane) => [lane, requireSetting(deps.config.env, laneQueueVariable(lane))] as const));
   return createIngressHandler(
     {
       flowId: spec.flow.id,
@@ -262,11 +257,7 @@ export function createQueuedIngress<S extends z.ZodMiniType>(
         if (target === undefined) throw new ConfigError(`${spec.flow.id}: no queue URL for lane ${lane} (${laneQueueVariable(lane ?? '')})`);
         // Deterministic ids: the same request retried (after a partial enqueue and a 5xx) yields the
         // same message ids, so the consumers deliver a record once even if both copies reach them together.
-        const requestKey = createHash('sha256')
-          .update(JSON.stringify(request.pathParameters))
-          .update('\u0000')
-          .update(request.rawBytes)
-          .digest('hex');
+        const requestKey = createHash('sha256').update(JSON.stringify(request.pathParameters)).update('\u0000').update(request.rawBytes).digest('hex');
         const messages = produced.map((message, index) => ({
           ...message,
           attributes: { ...message.attributes, [MESSAGE_ID_ATTRIBUTE]: messageId(spec.flow.id, requestKey, index) },

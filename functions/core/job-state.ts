@@ -19,7 +19,7 @@ export interface JobStateStore {
 export const JOB_STATE_TABLE_VARIABLE = 'JOB_STATE_TABLE_NAME';
 
 /** A run's state is kept this long after its last save (the table's TTL deletes it then). */
-export const JOB_STATE_TTL_SECONDS = 14 * 24 * 3600;
+const JOB_STATE_TTL_SECONDS = 14 * 24 * 3600;
 
 /**
  * AWS: a DynamoDB table keyed by `pk` (`job:<job>:<run>`), the state as a JSON string, expiring
@@ -88,4 +88,5 @@ export async function loadCheckedState<S extends z.ZodMiniType<{ version: number
   throw new JobStateError(`${where} (version ${expected.version}): ${at}: ${issue.message}`);
 }
 
-const describeVersion = (version: unknown): string => (typeof version === 'number' ? String(version) : version === undefined ? '(none)' : `(a ${typeof version})`);
+const describeVersion = (version: unknown): string =>
+  typeof version === 'number' ? String(version) : version === undefined ? '(none)' : `(a ${typeof version})`;

@@ -119,7 +119,7 @@ export function parseJsonBody(raw: string, limits: Pick<InputLimits, 'maxDepth' 
 }
 
 /** How many records a body carries: an array's items, else the items of the route's `recordsField`, else one. */
-export function recordsOf(body: unknown, recordsField: string | undefined): { count: number; where: string } {
+function recordsOf(body: unknown, recordsField: string | undefined): { count: number; where: string } {
   if (Array.isArray(body)) return { count: body.length, where: 'the body' };
   if (recordsField !== undefined && body !== null && typeof body === 'object') {
     const records = (body as Record<string, unknown>)[recordsField];

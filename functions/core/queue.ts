@@ -95,9 +95,7 @@ export class QueueSender {
 export async function deleteMessages(sqs: SQSClient, queueUrl: string, messages: readonly Pick<Message, 'ReceiptHandle'>[]): Promise<void> {
   for (let i = 0; i < messages.length; i += MAX_SQS_BATCH_ENTRIES) {
     const batch = messages.slice(i, i + MAX_SQS_BATCH_ENTRIES);
-    await sqs.send(
-      new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle })) }),
-    );
+    await sqs.send(new DeleteMessageBatchCommand({ QueueUrl: queueUrl, Entries: batch.map((m, j) => ({ Id: String(j), ReceiptHandle: m.ReceiptHandle })) }));
   }
 }
 

@@ -57,7 +57,7 @@ const tokens = (...candidates: (string | undefined)[]): string[] => [...new Set(
  * holds its text, not even as a cause: JSON.parse's own message quotes the text it could not read,
  * and what the error says reaches logs and DLQs.
  */
-export function parseSecretJson(raw: unknown, where: string): Record<string, unknown> {
+function parseSecretJson(raw: unknown, where: string): Record<string, unknown> {
   const text = raw instanceof Uint8Array ? new TextDecoder().decode(raw) : raw;
   if (typeof text !== 'string' || text === '') throw new ConfigError(`secret ${where} has no value`);
   let value: unknown;
@@ -79,7 +79,7 @@ function isNoSuchVersion(error: unknown): boolean {
 }
 
 /** A presented token that matched nothing makes the inbound secret be read afresh at most this often. */
-export const INBOUND_FRESH_READ_INTERVAL_MS = 30_000;
+const INBOUND_FRESH_READ_INTERVAL_MS = 30_000;
 
 /**
  * AWS: JSON secrets fetched lazily and cached (Powertools keeps them `maxAgeSeconds`, so a rotated

@@ -49,9 +49,17 @@ export function definedVariables(env: Readonly<Record<string, string | undefined
 }
 
 /** Parses the variables a schema names out of an environment; fails naming each bad variable. */
-export function loadSettings<S extends SettingsSchema>(schema: S, env: Readonly<Record<string, string | undefined>>, source = 'invalid environment'): z.infer<S> {
+export function loadSettings<S extends SettingsSchema>(
+  schema: S,
+  env: Readonly<Record<string, string | undefined>>,
+  source = 'invalid environment',
+): z.infer<S> {
   const wanted = definedVariables(env);
-  const picked = Object.fromEntries(Object.keys(schema.def.shape).filter((name) => name in wanted).map((name) => [name, wanted[name]]));
+  const picked = Object.fromEntries(
+    Object.keys(schema.def.shape)
+      .filter((name) => name in wanted)
+      .map((name) => [name, wanted[name]]),
+  );
   const result = z.safeParse(schema, picked);
   if (!result.success) {
     const issues = result.error.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`);

@@ -32,7 +32,13 @@ export function parseRecords<S extends z.ZodMiniType>(records: readonly SQSRecor
     if (body === undefined) invalid.push(record);
     else {
       const attributes = stringAttributes(Object.entries(record.messageAttributes ?? {}).map(([name, value]) => [name, value.stringValue]));
-      valid.push(parsedRecord(record.messageId, body, record.attributes?.ApproximateReceiveCount, { receiptHandle: record.receiptHandle, body: record.body, attributes }));
+      valid.push(
+        parsedRecord(record.messageId, body, record.attributes?.ApproximateReceiveCount, {
+          receiptHandle: record.receiptHandle,
+          body: record.body,
+          attributes,
+        }),
+      );
     }
   }
   return { valid, invalid };

@@ -34,4 +34,3 @@ export function eventTimeMs(time: string | number | undefined, now: number): num
   const parsed = Date.parse(normalised);
   return Number.isNaN(parsed) ? 'not a valid date' : parsed;
 }
-

@@ -27,9 +27,7 @@ export type TrackMessage = z.infer<typeof trackMessageSchema>;
 export function encodeTrackMessages(flow: string, requestId: string, items: readonly TrackItem[], maxObjects: number, dedupe?: string): OutgoingMessage[] {
   return packIntoMessages(items, maxObjects, (slice) =>
     JSON.stringify({ v: 1, flow, requestId, ...(dedupe ? { dedupe } : {}), items: slice } satisfies TrackMessage),
-  ).map(
-    (body) => ({ body, attributes: { flow } }),
-  );
+  ).map((body) => ({ body, attributes: { flow } }));
 }
 
 /**

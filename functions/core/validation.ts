@@ -19,12 +19,12 @@ export function formatPath(path: readonly PropertyKey[]): string {
   return out || '(body)';
 }
 
-export function toFieldIssues(error: z.core.$ZodError): FieldIssue[] {
+function toFieldIssues(error: z.core.$ZodError): FieldIssue[] {
   return error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
 }
 
 /** Failing fields a ValidationError's message names, at most (its issues list every one). */
-export const MAX_PATHS_IN_MESSAGE = 10;
+const MAX_PATHS_IN_MESSAGE = 10;
 
 /** `a, b, c`, or `a, b, ... and 12 more` past MAX_PATHS_IN_MESSAGE distinct paths. */
 export function pathsInMessage(issues: readonly FieldIssue[]): string {

@@ -1,7 +1,7 @@
 import { brazeSettings } from '../braze/settings';
 import { type Deps, lazyHandler, settingsOf } from '../core/deps';
-import { flowById } from '../core/flows';
 import { PayloadTooLargeError, ValidationError } from '../core/errors';
+import { flowById } from '../core/flows';
 import { createQueuedIngress } from '../core/ingress';
 import { encodeTrackMessages } from '../core/track-queue';
 import { lyticsFlows } from './catalogue';
@@ -9,7 +9,7 @@ import { audiencePayloadSchema } from './schemas';
 import { mergeAudienceRecords, splitAudienceBody } from './transform';
 
 export const FLOW_ID = 'lytics-audiences';
-export { audiencePayloadSchema as requestSchema, audienceItemSchema as recordSchema } from './schemas';
+export { audienceItemSchema as recordSchema, audiencePayloadSchema as requestSchema } from './schemas';
 
 /**
  * POST /lytics/audiences: a Lytics audience export as Lytics' webhook export job sends it (one
@@ -31,7 +31,11 @@ export function build(deps: Deps) {
         if (count > flow.limits.maxRecords) {
           throw new PayloadTooLargeError(`${count} records in the body: this route takes at most ${flow.limits.maxRecords} per request (its record limit)`);
         }
-        if (valid.length === 0) throw new ValidationError('invalid request body: no valid record', rejected.flatMap((r) => r.issues));
+        if (valid.length === 0)
+          throw new ValidationError(
+            'invalid request body: no valid record',
+            rejected.flatMap((r) => r.issues),
+          );
         const items = mergeAudienceRecords(valid);
         return { accepted: valid.length, rejected, messages: encodeTrackMessages(FLOW_ID, requestId, items, maxObjects) };
       },

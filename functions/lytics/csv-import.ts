@@ -1,4 +1,4 @@
-import { Readable, pipeline } from 'node:stream';
+import { pipeline, Readable } from 'node:stream';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { GetObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -149,7 +149,7 @@ class TextBuilder {
 
 function checkedHeader(record: string[], line: number, identityColumns: readonly string[]): string[] {
   const names = record.map((name) => name.trim());
-  const blank = names.findIndex((name) => name === '');
+  const blank = names.indexOf('');
   if (blank >= 0) throw new CsvFormatError(line, `the header row has an empty column name (column ${blank + 1})`, 0);
   const duplicate = names.find((name, i) => names.indexOf(name) !== i);
   if (duplicate !== undefined) throw new CsvFormatError(line, 'the header row names a column twice', 0);

@@ -10,7 +10,7 @@ import { lyticsSettings } from './settings';
  * dryrun=true to verify your files will be accepted". The token goes in the Authorization header
  * (the reference's ApiKeyAuth: header `Authorization`), as users-delivery.ts sends it.
  */
-export function readDryRunAnswer(answer: { status: number; text: string }): DoctorVerdict | undefined {
+function readDryRunAnswer(answer: { status: number; text: string }): DoctorVerdict | undefined {
   if (answer.status < 200 || answer.status >= 300) return undefined;
   let dryrun: unknown;
   try {

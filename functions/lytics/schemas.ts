@@ -6,7 +6,7 @@ const segmentName = z.string().check(z.trim(), z.minLength(1), z.maxLength(255))
  * Segments one record may add (or remove). No export moves a user in or out of more at once; the
  * bound keeps a bad record's issues few (one per item otherwise: a 5 MB body of them made a 500).
  */
-export const MAX_SEGMENTS_PER_LIST = 500;
+const MAX_SEGMENTS_PER_LIST = 500;
 const segmentList = z.optional(z.array(segmentName).check(z.maxLength(MAX_SEGMENTS_PER_LIST)));
 
 /** A Braze id or external id Lytics may hold as a number; kept as its string form. */
@@ -56,7 +56,7 @@ export type AudienceRecord = z.infer<typeof audienceRecordSchema>;
 
 export const AUDIENCE_FIELD = 'lytics_to_braze_audience';
 /** The seed's envelope: `{"lytics_to_braze_audience": [record, ...]}`, its records checked one by one. */
-export const audienceEnvelopeSchema = z.object({
+const audienceEnvelopeSchema = z.object({
   [AUDIENCE_FIELD]: z.array(audienceRecordSchema).check(z.minLength(1)),
 });
 

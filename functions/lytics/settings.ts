@@ -19,4 +19,3 @@ export const lyticsSettings = z.object({
   /** Rows per bulk CSV request, held in memory one chunk at a time. */
   LYTICS_CSV_ROWS_PER_REQUEST: z._default(z.coerce.number().check(z.int(), z.positive(), z.maximum(500_000)), 50_000),
 });
-export type LyticsSettings = z.infer<typeof lyticsSettings>;

@@ -1,7 +1,7 @@
+import * as z from 'zod/mini';
 import type { TrackItem } from '../core/braze';
 import type { FieldIssue } from '../core/errors';
 import { formatPath } from '../core/validation';
-import * as z from 'zod/mini';
 import { AUDIENCE_FIELD, AUDIENCE_IDENTIFIERS, type AudienceIdentifier, type AudienceRecord, audienceRecordSchema, type BrazeProfile } from './schemas';
 
 export interface RejectedRecord {
@@ -39,15 +39,20 @@ export function splitAudienceBody(body: unknown): { valid: AudienceRecord[]; rej
       rejected.push({ index: index++, issues: [{ path: formatPath([...path, AUDIENCE_FIELD]), message: 'expected a non-empty array of records' }] });
       return;
     }
-    records.forEach((record, i) => check(record, [...path, AUDIENCE_FIELD, i]));
+    records.forEach((record, i) => {
+      check(record, [...path, AUDIENCE_FIELD, i]);
+    });
   };
-  if (Array.isArray(body)) body.forEach((value, i) => item(value, [i]));
+  if (Array.isArray(body))
+    body.forEach((value, i) => {
+      item(value, [i]);
+    });
   else item(body, []);
   return { valid, rejected, count: index };
 }
 
 /** The identifier a record names its user by, and its value (an alias as its object). */
-export function identifierOf(record: AudienceRecord): { key: AudienceIdentifier; value: string | { alias_name: string; alias_label: string } } {
+function identifierOf(record: AudienceRecord): { key: AudienceIdentifier; value: string | { alias_name: string; alias_label: string } } {
   for (const key of AUDIENCE_IDENTIFIERS) {
     const value = record[key];
     if (value !== undefined) return { key, value };

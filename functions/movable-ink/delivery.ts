@@ -1,7 +1,7 @@
 import { createDeliveryConsumer } from '../core/delivery-consumer';
 import { type Deps, lazyHandler, requireSetting, settingsOf } from '../core/deps';
-import { queueDefinition } from '../core/flows';
 import { ConfigError } from '../core/errors';
+import { queueDefinition } from '../core/flows';
 import type { SecretValues } from '../core/secrets';
 import { movableInkQueues } from './catalogue';
 import { movableInkMessageSchema } from './schemas';

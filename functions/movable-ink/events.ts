@@ -8,7 +8,7 @@ import { movableInkSettings } from './settings';
 import { eventsToMovableInk, parseEventNames, parseIdentifyEvents, parseKeepingNumbers } from './transform';
 
 export const FLOW_ID = 'movable-ink-events';
-export { movableInkRequestSchema as requestSchema, movableInkEventSchema as recordSchema } from './schemas';
+export { movableInkEventSchema as recordSchema, movableInkRequestSchema as requestSchema } from './schemas';
 
 /**
  * POST /movable-ink/events: a Braze webhook's events -> one queued Movable Ink request each (track,
@@ -32,7 +32,10 @@ export function build(deps: Deps) {
         const rawEvents = (parseKeepingNumbers(rawBody) as { events?: unknown[] }).events;
         const batch = eventsToMovableInk(body.events, { ...options, now: deps.clock.now() }, { flow: FLOW_ID, requestId, rawEvents });
         if (batch.messages.length === 0 && batch.skipped === 0) {
-          throw new ValidationError('invalid request body: no valid event in events', batch.rejected.flatMap((r) => r.issues));
+          throw new ValidationError(
+            'invalid request body: no valid event in events',
+            batch.rejected.flatMap((r) => r.issues),
+          );
         }
         return {
           accepted: batch.messages.length,

@@ -23,14 +23,14 @@ export const movableInkEventSchema = z.looseObject({
 });
 export type MovableInkEvent = z.infer<typeof movableInkEventSchema>;
 
-export const MAX_EVENTS_PER_REQUEST = 100;
+const MAX_EVENTS_PER_REQUEST = 100;
 /** The request: events are validated one by one, so a bad one is refused by index and the rest go on. */
 export const movableInkRequestSchema = z.object({
   events: z.array(z.unknown()).check(z.minLength(1), z.maxLength(MAX_EVENTS_PER_REQUEST)),
 });
 
 /** What Movable Ink receives, but `properties` (carried as raw JSON text, numbers exactly as sent). */
-export const movableInkCallSchema = z.union([
+const movableInkCallSchema = z.union([
   z.object({
     type: z.literal('track'),
     event: z.string(),

@@ -32,4 +32,3 @@ export const movableInkSettings = z.object({
    */
   MOVABLE_INK_MAX_CONCURRENCY: z._default(z.coerce.number().check(z.int(), z.minimum(2), z.maximum(1000)), 2),
 });
-export type MovableInkSettings = z.infer<typeof movableInkSettings>;

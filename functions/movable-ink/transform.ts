@@ -5,8 +5,9 @@ import { EPOCH_MS_THRESHOLD, eventTimeMs } from '../core/time';
 
 /** Re-exported: the Movable Ink mapping reads times as every flow does. */
 export { EPOCH_MS_THRESHOLD, eventTimeMs };
+
 import { formatPath } from '../core/validation';
-import { type MovableInkCall, type MovableInkEvent, movableInkEventSchema, type MovableInkMessage } from './schemas';
+import { type MovableInkCall, type MovableInkEvent, type MovableInkMessage, movableInkEventSchema } from './schemas';
 
 /** Movable Ink drops events older than this. */
 export const MAX_EVENT_AGE_MS = 30 * 24 * 3600 * 1000;
@@ -21,7 +22,7 @@ export interface MovableInkOptions {
   defaultTimezone: string;
 }
 
-export interface RejectedEvent {
+interface RejectedEvent {
   index: number;
   issues: FieldIssue[];
 }

@@ -11,7 +11,7 @@ import { odpSettings } from './settings';
 import { activationToBraze } from './transform';
 
 export const FLOW_ID = 'odp-activation';
-export { activationRequestSchema as requestSchema, activationRecordSchema as recordSchema } from './schemas';
+export { activationRecordSchema as recordSchema, activationRequestSchema as requestSchema } from './schemas';
 
 /**
  * POST /optimizely/activation: ODP activation records -> Braze. `profile`: attributes on the
@@ -45,7 +45,11 @@ export function build(deps: Deps) {
         }
         const batch = activationToBraze(body);
         const accepted = batch.attributes.length + batch.recipients.length;
-        if (accepted === 0) throw new ValidationError('invalid request body: no valid record in records', batch.rejected.flatMap((r) => r.issues));
+        if (accepted === 0)
+          throw new ValidationError(
+            'invalid request body: no valid record in records',
+            batch.rejected.flatMap((r) => r.issues),
+          );
         if (body.target === 'profile') {
           return { accepted, rejected: batch.rejected, messages: encodeTrackMessages(FLOW_ID, requestId, batch.attributes, maxObjects) };
         }

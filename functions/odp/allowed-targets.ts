@@ -8,7 +8,7 @@ import { ConfigError } from '../core/errors';
  */
 export type AllowedTargets = { kind: 'any' } | { kind: 'listed'; ids: ReadonlySet<string> };
 
-export const NONE_ALLOWED: AllowedTargets = { kind: 'listed', ids: new Set() };
+const NONE_ALLOWED: AllowedTargets = { kind: 'listed', ids: new Set() };
 
 /** `*`, or ids separated by commas (`c1, c2`); an id is kept as written, spaces around it trimmed. */
 export function parseAllowedTargets(text: string): AllowedTargets {

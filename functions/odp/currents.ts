@@ -31,7 +31,10 @@ export function build(deps: Deps) {
         const { events, rejected, withoutIdentifier } = currentsBatchToOdp(body.events, mapping);
         const skipped = countWithoutIdentifier(deps, withoutIdentifier);
         if (events.length === 0 && skipped === 0 && rejected.length > 0) {
-          throw new ValidationError('invalid request body: no valid event in events', rejected.flatMap((r) => r.issues));
+          throw new ValidationError(
+            'invalid request body: no valid event in events',
+            rejected.flatMap((r) => r.issues),
+          );
         }
         const messages = events.map(({ id, event }) => {
           const message: OdpEventMessage = { v: 1, flow: FLOW_ID, requestId, dedupe: `odp-currents:${id}`, event };
@@ -59,7 +62,9 @@ function countWithoutIdentifier(deps: Pick<Deps, 'logger' | 'metrics'>, counted:
     perType.addDimension('event_type', eventType);
     perType.addMetric(MetricName.RecordsWithoutIdentifier, MetricUnit.Count, count);
   }
-  deps.logger.warn('events not sent to ODP: no identifier ODP knows (an email, or the external id under ODP_EXTERNAL_ID_IDENTIFIER)', { withoutIdentifier: byType });
+  deps.logger.warn('events not sent to ODP: no identifier ODP knows (an email, or the external id under ODP_EXTERNAL_ID_IDENTIFIER)', {
+    withoutIdentifier: byType,
+  });
   return total;
 }
 

@@ -9,7 +9,7 @@ import type { DoctorCheck, DoctorVerdict } from '../core/catalogue-types';
  * data" (ODP "Authenticate with ODP APIs"), and pushing is all the bridge does: a 403 on this read
  * may be that key, which still delivers, so it is not called a refusal.
  */
-export function readSchemaAnswer(answer: { status: number; text: string }): DoctorVerdict | undefined {
+function readSchemaAnswer(answer: { status: number; text: string }): DoctorVerdict | undefined {
   if (answer.status !== 403) return undefined;
   return {
     result: 'cannot check',
@@ -23,7 +23,11 @@ export const odpDoctor: readonly DoctorCheck[] = [
     urlSetting: 'ODP_API_URL',
     queues: ['odp-events'],
     source: 'ODP REST API reference "List objects" (GET /v3/schema/objects, x-api-key); ZaiusInc/node-sdk src/Api/Schema/objects.ts getAllObjects',
-    request: (_settings, credentials) => ({ method: 'GET', path: 'v3/schema/objects', headers: { 'x-api-key': credentials.api_key, accept: 'application/json' } }),
+    request: (_settings, credentials) => ({
+      method: 'GET',
+      path: 'v3/schema/objects',
+      headers: { 'x-api-key': credentials.api_key, accept: 'application/json' },
+    }),
     read: readSchemaAnswer,
   },
 ];

@@ -74,7 +74,12 @@ export function build(deps: Deps) {
         for (let calls = 1; pending.length > 0; calls++) {
           try {
             await call.http.send(
-              { method: 'POST', url, headers: { 'x-api-key': key, 'content-type': 'application/json' }, body: JSON.stringify(pending.map(({ message }) => message.event)) },
+              {
+                method: 'POST',
+                url,
+                headers: { 'x-api-key': key, 'content-type': 'application/json' },
+                body: JSON.stringify(pending.map(({ message }) => message.event)),
+              },
               { label: 'odp /v3/events', deadline: call.deadline },
             );
             break;

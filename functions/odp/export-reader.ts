@@ -1,4 +1,4 @@
-import { Unzip, UnzipInflate, type UnzipFile } from 'fflate';
+import { Unzip, type UnzipFile, UnzipInflate } from 'fflate';
 import { ValidationError } from '../core/errors';
 
 /** A place in a Braze export: the file inside the zip (0-based, in archive order) and the line in it (0-based). */
@@ -29,7 +29,7 @@ export interface ExportReadCounters {
 }
 
 /** A line longer than this is refused (a file that is not newline-delimited JSON). */
-export const MAX_LINE_BYTES = 4 * 1024 * 1024;
+const MAX_LINE_BYTES = 4 * 1024 * 1024;
 
 /**
  * The lines of a Braze segment export (a zip of newline-delimited JSON files, one user per line),

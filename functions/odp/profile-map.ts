@@ -9,10 +9,10 @@
  * identifiers, or ODP could not tell whose it is: a user without one is skipped, and counted.
  */
 
-export const DEFAULT_FIELD_MAP: Readonly<Record<string, string>> = { email: 'email' };
+const DEFAULT_FIELD_MAP: Readonly<Record<string, string>> = { email: 'email' };
 
 /** ODP's customer identifiers (https://docs.developers.optimizely.com/optimizely-data-platform/docs/thebasics-customers). */
-export const ODP_IDENTIFIERS: readonly string[] = ['email', 'customer_id', 'vuid'];
+const ODP_IDENTIFIERS: readonly string[] = ['email', 'customer_id', 'vuid'];
 
 export interface OdpProfile {
   attributes: Record<string, string | number | boolean>;

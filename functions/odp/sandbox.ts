@@ -33,20 +33,39 @@ export function odpSandboxAnswer(request: SandboxRequest): SandboxAnswer | undef
   }
   if (request.method === 'GET' && request.path === '/v3/schema/objects/events') {
     const fields = eventFields();
-    return { status: 200, body: { name: 'events', display_name: 'Events', alias: 'event', fields, relations: [] }, summary: `events object, ${fields.length} fields` };
+    return {
+      status: 200,
+      body: { name: 'events', display_name: 'Events', alias: 'event', fields, relations: [] },
+      summary: `events object, ${fields.length} fields`,
+    };
   }
   if (request.method === 'POST' && request.path === '/v3/schema/objects/events/fields') {
     const field = (request.body ?? {}) as Record<string, unknown>;
     if (typeof field.name !== 'string' || typeof field.type !== 'string' || typeof field.display_name !== 'string') {
-      return { status: 400, body: { title: 'Bad Request', status: 400, detail: { invalids: [{ field: 'name', reason: 'name, type and display_name are required' }] } }, summary: 'bad field' };
+      return {
+        status: 400,
+        body: { title: 'Bad Request', status: 400, detail: { invalids: [{ field: 'name', reason: 'name, type and display_name are required' }] } },
+        summary: 'bad field',
+      };
     }
     if (ODP_OWN_EVENT_FIELDS.includes(field.name) || createdFields.has(field.name) || createdIdentifiers.has(field.name)) return alreadyUsed('name');
-    createdFields.set(field.name, { name: field.name, type: field.type, display_name: field.display_name, description: field.description, created_by: 'account' });
+    createdFields.set(field.name, {
+      name: field.name,
+      type: field.type,
+      display_name: field.display_name,
+      description: field.description,
+      created_by: 'account',
+    });
     return { status: 200, body: createdFields.get(field.name), summary: `field ${field.name} created` };
   }
   if (request.method === 'POST' && request.path === '/v3/schema/identifiers') {
     const identifier = (request.body ?? {}) as Record<string, unknown>;
-    if (typeof identifier.name !== 'string') return { status: 400, body: { title: 'Bad Request', status: 400, detail: { invalids: [{ field: 'name', reason: 'required' }] } }, summary: 'bad identifier' };
+    if (typeof identifier.name !== 'string')
+      return {
+        status: 400,
+        body: { title: 'Bad Request', status: 400, detail: { invalids: [{ field: 'name', reason: 'required' }] } },
+        summary: 'bad identifier',
+      };
     if (createdIdentifiers.has(identifier.name) || ODP_OWN_EVENT_FIELDS.includes(identifier.name)) return alreadyUsed('customers.name');
     createdIdentifiers.add(identifier.name);
     const field = { name: identifier.name, type: 'string', display_name: identifier.display_name };

@@ -27,7 +27,7 @@ export type CurrentsEvent = z.infer<typeof currentsEventSchema>;
  * Events one Currents batch may carry: Braze batches 100 by default and the batch size is
  * configurable ("if batch size is configured for 200 events", the connector page).
  */
-export const MAX_CURRENTS_EVENTS = 1_000;
+const MAX_CURRENTS_EVENTS = 1_000;
 
 /**
  * A Currents batch; events are validated one by one (refused by index). Zero events (`{"events":
@@ -37,7 +37,7 @@ export const MAX_CURRENTS_EVENTS = 1_000;
 export const currentsBatchSchema = z.object({ events: z._default(z.array(z.unknown()).check(z.maxLength(MAX_CURRENTS_EVENTS)), []) });
 
 /** What ODP's /v3/events takes, one per object. */
-export const odpEventSchema = z.object({
+const odpEventSchema = z.object({
   type: z.string(),
   action: z.string(),
   identifiers: z.record(z.string(), z.string()),
@@ -56,7 +56,7 @@ export const odpEventMessageSchema = z.object({
 export type OdpEventMessage = z.infer<typeof odpEventMessageSchema>;
 
 /** An ODP activation record: who (external_id, or email where that is all ODP has) and up to 20 fields. */
-export const MAX_ACTIVATION_FIELDS = 20;
+const MAX_ACTIVATION_FIELDS = 20;
 const identifier = z.pipe(
   z.union([z.string(), z.number()]),
   z.transform((value) => String(value).trim()),
@@ -65,12 +65,11 @@ export const activationRecordSchema = z.object({
   external_id: z.optional(identifier),
   email: z.optional(z.string().check(z.trim())),
   fields: z.optional(
-    z.record(z.string(), z.unknown()).check(
-      z.refine((fields) => Object.keys(fields).length <= MAX_ACTIVATION_FIELDS, `at most ${MAX_ACTIVATION_FIELDS} fields`),
-    ),
+    z
+      .record(z.string(), z.unknown())
+      .check(z.refine((fields) => Object.keys(fields).length <= MAX_ACTIVATION_FIELDS, `at most ${MAX_ACTIVATION_FIELDS} fields`)),
   ),
 });
-export type ActivationRecord = z.infer<typeof activationRecordSchema>;
 
 /** An ODP activation (SPEC section 2): a target and its records; records are checked one by one. */
 export const activationRequestSchema = z

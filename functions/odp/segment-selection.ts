@@ -22,7 +22,13 @@ export function parseSegmentSelection(text: string): SegmentSelection {
     }
     return { kind: 'listed', wanted: parsed.map((item) => item.trim()).filter(Boolean) };
   }
-  return { kind: 'listed', wanted: trimmed.split(',').map((item) => item.trim()).filter(Boolean) };
+  return {
+    kind: 'listed',
+    wanted: trimmed
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  };
 }
 
 /** The listed segments, in Braze's order; each wanted entry matches an id exactly or a name ignoring case. */
@@ -48,7 +54,8 @@ export function parseFieldMappings(text: string): Readonly<Record<string, string
   const mappings: Record<string, string> = {};
   for (const [from, to] of Object.entries(parsed)) {
     if (!FIELD_NAME.test(from)) throw new ConfigError(`ODP_FIELD_MAPPINGS: "${from}" is not a Braze field name`);
-    if (typeof to !== 'string' || !/^[A-Za-z0-9_]+$/.test(to)) throw new ConfigError(`ODP_FIELD_MAPPINGS.${from}: the ODP field must be a name of letters, digits and _`);
+    if (typeof to !== 'string' || !/^[A-Za-z0-9_]+$/.test(to))
+      throw new ConfigError(`ODP_FIELD_MAPPINGS.${from}: the ODP field must be a name of letters, digits and _`);
     mappings[from] = to;
   }
   return mappings;

@@ -48,5 +48,3 @@ export const odpSettings = z.object({
   /** /v3/profiles calls per second (ODP allows 10). */
   ODP_PROFILE_CALLS_PER_SECOND: z._default(z.coerce.number().check(z.positive(), z.maximum(100)), 10),
 });
-export type OdpSettings = z.infer<typeof odpSettings>;
-

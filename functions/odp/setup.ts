@@ -31,7 +31,11 @@ export const SCHEMA_CALL_SPACING_MS = 100;
 const objectAnswer = z.looseObject({ fields: z.optional(z.array(z.looseObject({ name: z.string() }))) });
 const refusalAnswer = z.looseObject({
   message: z.optional(z.string()),
-  detail: z.optional(z.looseObject({ invalids: z.optional(z.array(z.looseObject({ field: z.optional(z.string()), reason: z.optional(z.union([z.string(), z.array(z.string())])) }))) })),
+  detail: z.optional(
+    z.looseObject({
+      invalids: z.optional(z.array(z.looseObject({ field: z.optional(z.string()), reason: z.optional(z.union([z.string(), z.array(z.string())])) }))),
+    }),
+  ),
 });
 
 function parseJson(text: string): unknown {
@@ -77,19 +81,27 @@ function refusalWhy(status: number, text: string): string {
   }
 }
 
-const SUFFIX_WORDS: Readonly<Record<string, string>> = { id: 'ID', hash: 'Hash', number: 'Number', token: 'Token', alias: 'Alias', address: 'Address', key: 'Key' };
+const SUFFIX_WORDS: Readonly<Record<string, string>> = {
+  id: 'ID',
+  hash: 'Hash',
+  number: 'Number',
+  token: 'Token',
+  alias: 'Alias',
+  address: 'Address',
+  key: 'Key',
+};
 
 /**
  * `braze_external_id` -> `Braze External ID`: ODP wants an identifier's display name to end with
  * the title-case form of its suffix (ZaiusInc/node-sdk IdentifierDefinition.display_name).
  */
-export function identifierDisplayName(name: string): string {
+function identifierDisplayName(name: string): string {
   const words = name.split('_').filter(Boolean);
   return words.map((word, i) => (i === words.length - 1 && SUFFIX_WORDS[word] ? SUFFIX_WORDS[word] : word[0]!.toUpperCase() + word.slice(1))).join(' ');
 }
 
 /** Where the operator creates by hand what the API would not. */
-const BY_HAND_FIELD = "create it in ODP (Account Settings > Objects & Fields > Events > Create field)";
+const BY_HAND_FIELD = 'create it in ODP (Account Settings > Objects & Fields > Events > Create field)';
 
 export async function runOdpSetup(context: SetupContext, fields: readonly OdpEventField[] = ODP_EVENT_FIELDS): Promise<SetupStep[]> {
   const headers = { 'x-api-key': context.credentials.api_key, accept: 'application/json', 'content-type': 'application/json' };
@@ -108,7 +120,12 @@ export async function runOdpSetup(context: SetupContext, fields: readonly OdpEve
   // The event fields the mapping writes.
   const missing = fields.filter((field) => !existing.has(field.name));
   const present = fields.length - missing.length;
-  if (present > 0) steps.push({ item: `${present} event field${present === 1 ? '' : 's'}`, result: 'exists', why: `already on ODP's events object (of the ${fields.length} the Currents mapping writes)` });
+  if (present > 0)
+    steps.push({
+      item: `${present} event field${present === 1 ? '' : 's'}`,
+      result: 'exists',
+      why: `already on ODP's events object (of the ${fields.length} the Currents mapping writes)`,
+    });
   let stopped: string | undefined;
   const created: string[] = [];
   const problems: SetupStep[] = [];
@@ -123,8 +140,10 @@ export async function runOdpSetup(context: SetupContext, fields: readonly OdpEve
       const answerOf = await context.call({ method: 'POST', path: 'v3/schema/objects/events/fields', headers, body: JSON.stringify(field) });
       const kind = classifyAnswer(answerOf.status);
       if (kind === 'delivered') created.push(field.name);
-      else if (answerOf.status === 400 && alreadyUsed(answerOf.text, 'name')) problems.push({ item, result: 'exists', why: 'ODP says the name is already used' });
-      else if (kind === 'refused') problems.push({ item, result: 'manual', why: `ODP refused it, ${reasonOf(answerOf.status, answerOf.text)}: ${BY_HAND_FIELD}` });
+      else if (answerOf.status === 400 && alreadyUsed(answerOf.text, 'name'))
+        problems.push({ item, result: 'exists', why: 'ODP says the name is already used' });
+      else if (kind === 'refused')
+        problems.push({ item, result: 'manual', why: `ODP refused it, ${reasonOf(answerOf.status, answerOf.text)}: ${BY_HAND_FIELD}` });
       else {
         stopped = refusalWhy(answerOf.status, answerOf.text);
         problems.push({ item, result: 'failed', why: stopped });
@@ -143,21 +162,36 @@ export async function runOdpSetup(context: SetupContext, fields: readonly OdpEve
   // The identifier that receives Braze's external user id.
   const identifier = context.settings.ODP_EXTERNAL_ID_IDENTIFIER;
   if (!identifier) {
-    steps.push({ item: 'external id identifier', result: 'skipped', why: 'ODP_EXTERNAL_ID_IDENTIFIER is not set: Currents events are identified by email only, and those without one are not sent' });
+    steps.push({
+      item: 'external id identifier',
+      result: 'skipped',
+      why: 'ODP_EXTERNAL_ID_IDENTIFIER is not set: Currents events are identified by email only, and those without one are not sent',
+    });
     return steps;
   }
   const item = `identifier ${identifier}`;
   const definition = { name: identifier, display_name: identifierDisplayName(identifier), merge_confidence: 'high', messaging: false };
   const byHand = `create the identifier in ODP, or ask your ODP Customer Success Manager to ("custom identifiers are available for creation only by app developers and ODP CSMs"): name ${definition.name}, display name "${definition.display_name}", merge confidence high, not for messaging`;
-  if (!ODP_IDENTIFIER_NAME.test(identifier)) return [...steps, { item, result: 'failed', why: 'ODP_EXTERNAL_ID_IDENTIFIER is not an ODP identifier name (lower snake case ending in _id, _hash, _number, _token, _alias, _address or _key)' }];
+  if (!ODP_IDENTIFIER_NAME.test(identifier))
+    return [
+      ...steps,
+      {
+        item,
+        result: 'failed',
+        why: 'ODP_EXTERNAL_ID_IDENTIFIER is not an ODP identifier name (lower snake case ending in _id, _hash, _number, _token, _alias, _address or _key)',
+      },
+    ];
   if (existing.has(identifier)) return [...steps, { item, result: 'exists', why: "already an identifier field on ODP's events object" }];
   await context.wait(SCHEMA_CALL_SPACING_MS);
   try {
     const created = await context.call({ method: 'POST', path: 'v3/schema/identifiers', headers, body: JSON.stringify(definition) });
     const kind = classifyAnswer(created.status);
-    if (kind === 'delivered') steps.push({ item, result: 'created', why: `${created.status}: created (merge confidence high), on ODP's customers and events objects` });
-    else if (created.status === 400 && alreadyUsed(created.text, 'customers.name')) steps.push({ item, result: 'exists', why: 'ODP says the name is already used' });
-    else if (kind === 'refused' || created.status === 403) steps.push({ item, result: 'manual', why: `ODP refused it, ${reasonOf(created.status, created.text)}: ${byHand}` });
+    if (kind === 'delivered')
+      steps.push({ item, result: 'created', why: `${created.status}: created (merge confidence high), on ODP's customers and events objects` });
+    else if (created.status === 400 && alreadyUsed(created.text, 'customers.name'))
+      steps.push({ item, result: 'exists', why: 'ODP says the name is already used' });
+    else if (kind === 'refused' || created.status === 403)
+      steps.push({ item, result: 'manual', why: `ODP refused it, ${reasonOf(created.status, created.text)}: ${byHand}` });
     else steps.push({ item, result: 'failed', why: refusalWhy(created.status, created.text) });
   } catch (error) {
     steps.push({ item, result: 'failed', why: `${(error as Error).message}: check ODP_API_URL and the network` });

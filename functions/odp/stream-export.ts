@@ -1,5 +1,5 @@
-import { MetricName, MetricUnit } from '../core/observability';
 import { parseJson } from '../braze/export-client';
+import { MetricName, MetricUnit } from '../core/observability';
 import { type ExportLine, type ExportPosition, newExportCounters, readExportLines } from './export-reader';
 import { type OdpProfile, toOdpProfile } from './profile-map';
 import type { SyncJob, SyncRun } from './sync-job';

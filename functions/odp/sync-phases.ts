@@ -5,7 +5,7 @@ import type { PhaseOutcome, SyncJob, SyncRun } from './sync-job';
 import { moveToNextSegment, type SyncState } from './sync-state';
 
 /** An export URL that stopped answering mid-run (it expired) is asked for again at most this many times per segment. */
-export const MAX_EXPORTS_PER_SEGMENT = 3;
+const MAX_EXPORTS_PER_SEGMENT = 3;
 
 /** The export never became ready: names the segment and how long it waited. */
 export class ExportNotReadyError extends BridgeError {}
@@ -15,7 +15,7 @@ const PHASE_DONE: PhaseOutcome = { next: 'phase' };
 const currentSegment = (state: SyncState) => state.segments[state.segment]!;
 
 /** `list`: every segment Braze lists -> the ones ODP_SEGMENTS selects; none selected ends the run. */
-export async function listPhase(job: SyncJob, run: SyncRun): Promise<PhaseOutcome> {
+async function listPhase(job: SyncJob, run: SyncRun): Promise<PhaseOutcome> {
   const { selected, unmatched } = selectSegments(await job.braze.listSegments(run.deadline), job.selection);
   if (unmatched.length > 0) job.logger.warn('ODP_SEGMENTS names segments Braze does not list', { unmatched: unmatched.length });
   if (selected.length === 0) {
@@ -28,7 +28,7 @@ export async function listPhase(job: SyncJob, run: SyncRun): Promise<PhaseOutcom
 }
 
 /** `export`: asks Braze for the current segment's export (again, when its URL expired), then waits for it. */
-export async function exportPhase(job: SyncJob, run: SyncRun): Promise<PhaseOutcome> {
+async function exportPhase(job: SyncJob, run: SyncRun): Promise<PhaseOutcome> {
   const { state } = run;
   const segment = currentSegment(state);
   if (state.exports >= MAX_EXPORTS_PER_SEGMENT) {
@@ -49,7 +49,7 @@ export async function exportPhase(job: SyncJob, run: SyncRun): Promise<PhaseOutc
  * on to the next segment at its end. Gone mid-stream (the URL expired): exported again; unavailable
  * mid-stream: the step fails, and its retry resumes from the saved position.
  */
-export async function downloadPhase(job: SyncJob, run: SyncRun): Promise<PhaseOutcome> {
+async function downloadPhase(job: SyncJob, run: SyncRun): Promise<PhaseOutcome> {
   const { state } = run;
   const body = await job.braze.openExport(state.exportUrl!, run.signal);
   if (typeof body === 'string') return state.phase === 'stream' ? downloadLost(job, run, body) : waitForExport(job, run);
@@ -82,7 +82,11 @@ function downloadLost(job: SyncJob, run: SyncRun, why: 'missing' | 'unavailable'
   // A passing fault of the storage: fail the step; its retry resumes from the saved position.
   if (why === 'unavailable') throw new RetryableDeliveryError(`segment ${segment.id}: the export download is unavailable`);
   // It expired (presigned URLs do): export again, from the start.
-  job.logger.warn('export URL no longer answers: exporting the segment again', { segmentId: segment.id, entry: state.position.entry, line: state.position.line });
+  job.logger.warn('export URL no longer answers: exporting the segment again', {
+    segmentId: segment.id,
+    entry: state.position.entry,
+    line: state.position.line,
+  });
   state.phase = 'export';
   return PHASE_DONE;
 }

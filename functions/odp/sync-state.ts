@@ -26,10 +26,10 @@ const totalsSchema = z.strictObject({
   requests: count(),
 });
 
-export const SYNC_PHASES = ['list', 'export', 'wait', 'stream', 'done'] as const;
+const SYNC_PHASES = ['list', 'export', 'wait', 'stream', 'done'] as const;
 
 /** What the job state table holds for a run: where it is and what it did, never a profile. */
-export const syncStateSchema = z.strictObject({
+const syncStateSchema = z.strictObject({
   version: z.literal(SYNC_STATE_VERSION),
   startedAt: z.number(),
   phase: z.enum(SYNC_PHASES),
@@ -49,7 +49,7 @@ export const syncStateSchema = z.strictObject({
 
 export type SyncState = z.infer<typeof syncStateSchema>;
 export type SyncTotals = SyncState['totals'];
-export type SyncPhase = SyncState['phase'];
+type SyncPhase = SyncState['phase'];
 
 export function newSyncState(now: number): SyncState {
   return {

@@ -67,7 +67,7 @@ export function odpTypeAndAction(event: { event_type: string; properties?: Recor
  * fields"). A longer text value is cut to its first 1,024 characters (whole characters, never half
  * of one); an identifier that long is refused by index instead (cut, it would be another person's).
  */
-export const ODP_TEXT_LIMIT = 1_024;
+const ODP_TEXT_LIMIT = 1_024;
 
 function limitText(text: string): string {
   if (text.length <= ODP_TEXT_LIMIT) return text;
@@ -101,10 +101,7 @@ export interface CurrentsMapping {
 }
 
 /** The ODP event a Currents event becomes, or why it cannot be sent. */
-export type CurrentsOutcome =
-  | { kind: 'event'; event: OdpEvent }
-  | { kind: 'no-identifier' }
-  | { kind: 'refused'; issues: { path: PropertyKey[]; message: string }[] };
+type CurrentsOutcome = { kind: 'event'; event: OdpEvent } | { kind: 'no-identifier' } | { kind: 'refused'; issues: { path: PropertyKey[]; message: string }[] };
 
 const EMAIL_ADDRESS = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
 
@@ -121,7 +118,7 @@ const EMAIL_ADDRESS = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
  *   id under `mapping.externalIdIdentifier`. "At minimum, events require an event type and an
  *   identifier" (ODP developer docs, "Events"): an event left with none is not sent.
  */
-export function currentsToOdp(event: CurrentsEvent, mapping: CurrentsMapping = {}): CurrentsOutcome {
+function currentsToOdp(event: CurrentsEvent, mapping: CurrentsMapping = {}): CurrentsOutcome {
   const { type, action } = odpTypeAndAction(event);
   const data: Record<string, unknown> = {
     ts: event.time,
@@ -197,7 +194,7 @@ const EMAIL = /^[^\s@]+@[^\s@]+$/;
  * and "Braze user profile fields"). Whoever holds the ODP inbound token must not be able to
  * re-subscribe someone, attach a device to a profile or move a profile to another identity.
  */
-export const FORBIDDEN_FIELDS: Readonly<Record<string, string>> = {
+const FORBIDDEN_FIELDS: Readonly<Record<string, string>> = {
   external_id: 'an identifier',
   braze_id: 'an identifier',
   user_alias: 'an identifier',

@@ -12,9 +12,9 @@ export interface OAuthClient {
 }
 
 /** A token is not used once it has less than this left (or a tenth of its life, if shorter). */
-export const TOKEN_EXPIRY_MARGIN_MS = 60_000;
+const TOKEN_EXPIRY_MARGIN_MS = 60_000;
 /** How long a token is kept when the endpoint says nothing of its life (RFC 6749 makes expires_in optional). */
-export const DEFAULT_TOKEN_SECONDS = 300;
+const DEFAULT_TOKEN_SECONDS = 300;
 
 /**
  * The token endpoint's answer (RFC 6749 section 5.1; SEEN documents the request, docs.seen.io

@@ -11,7 +11,8 @@ import { parseProjects, projectEndpoint, receiversToMessages } from './transform
 
 export const FLOW_ID = 'seen-receivers';
 const pathSchema = z.object({ campaign_slug: campaignSlugSchema });
-export { seenReceiversRequestSchema as requestSchema, seenAnyReceiverSchema as recordSchema } from './schemas';
+
+export { seenAnyReceiverSchema as recordSchema, seenReceiversRequestSchema as requestSchema } from './schemas';
 export { pathSchema as pathParametersSchema };
 
 /**

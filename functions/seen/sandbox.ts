@@ -21,14 +21,17 @@ let issued = 0;
 export function seenSandboxAnswer(request: SandboxRequest): SandboxAnswer | undefined {
   if (request.method !== 'POST') return undefined;
   if (LEGACY_RECEIVERS.test(request.path)) {
-    if (!Array.isArray(request.body)) return { status: 400, body: { message: 'Each request payload should be an array of JSON objects' }, summary: 'not an array of receivers' };
+    if (!Array.isArray(request.body))
+      return { status: 400, body: { message: 'Each request payload should be an array of JSON objects' }, summary: 'not an array of receivers' };
     return { status: 201, body: { created: request.body.length }, summary: `${request.body.length} receiver(s)` };
   }
   if (DATA.test(request.path)) {
     const body = request.body;
-    if (Array.isArray(body)) return { status: 400, body: { message: 'SEEN API accepts single JSON objects only. Arrays are not supported' }, summary: 'an array: refused' };
+    if (Array.isArray(body))
+      return { status: 400, body: { message: 'SEEN API accepts single JSON objects only. Arrays are not supported' }, summary: 'an array: refused' };
     const id = body !== null && typeof body === 'object' ? (body as Record<string, unknown>).id : undefined;
-    if (typeof id !== 'string' || id === '') return { status: 400, body: { message: 'id is a required field, and must be sent as a string' }, summary: 'no string id: refused' };
+    if (typeof id !== 'string' || id === '')
+      return { status: 400, body: { message: 'id is a required field, and must be sent as a string' }, summary: 'no string id: refused' };
     return { status: 201, body: { id }, summary: '1 data item' };
   }
   if (TOKEN.test(request.path)) {

@@ -2,7 +2,10 @@ import * as z from 'zod/mini';
 
 const text = z.string().check(z.trim(), z.minLength(1));
 /** SEEN sends ids as strings ("101"); a number is accepted and kept as its string form. */
-const id = z.pipe(z.union([text, z.number()]), z.transform((value) => String(value)));
+const id = z.pipe(
+  z.union([text, z.number()]),
+  z.transform((value) => String(value)),
+);
 
 /**
  * SEEN "video ready" callback (seed 000; SPEC section 2, seen). The legacy callback carries
@@ -24,7 +27,10 @@ export const seenCallbackSchema = z
     player_url: z.optional(text),
   })
   .check(
-    z.refine((callback) => callback.customer_id !== undefined || callback.id !== undefined, { message: 'required (or id, as a SEEN 2.0 webhook node sends it)', path: ['customer_id'] }),
+    z.refine((callback) => callback.customer_id !== undefined || callback.id !== undefined, {
+      message: 'required (or id, as a SEEN 2.0 webhook node sends it)',
+      path: ['customer_id'],
+    }),
     z.refine((callback) => callback.customer_id === undefined || callback.id === undefined || callback.customer_id === callback.id, {
       message: 'differs from customer_id: send one of them',
       path: ['id'],
@@ -52,7 +58,6 @@ export const seenReceiverSchema = z.looseObject({
   phone: z.optional(z.string().check(z.regex(/^\+[1-9]\d{1,14}$/, 'not an E.164 phone number (+4712345678), as SEEN requires'))),
   extra_args: z.optional(z.record(z.string(), z.unknown())),
 });
-export type SeenReceiver = z.infer<typeof seenReceiverSchema>;
 
 /** What the legacy queue carries: as the ingress checked it, or as an earlier version queued it (no first_name check). */
 const queuedReceiverSchema = z.looseObject({
@@ -73,8 +78,12 @@ export const seenDataReceiverSchema = z
     id: z.optional(id),
     customer_id: z.optional(id),
   })
-  .check(z.refine((receiver) => receiver.id !== undefined || receiver.customer_id !== undefined, { message: 'required: SEEN 2.0 needs an id (or customer_id)', path: ['id'] }));
-export type SeenDataReceiver = z.infer<typeof seenDataReceiverSchema>;
+  .check(
+    z.refine((receiver) => receiver.id !== undefined || receiver.customer_id !== undefined, {
+      message: 'required: SEEN 2.0 needs an id (or customer_id)',
+      path: ['id'],
+    }),
+  );
 
 /**
  * The same 2.0 receivers as JSON Schema can say it (`id` or `customer_id` required), for the

@@ -45,4 +45,3 @@ export const seenSettings = z.object({
   /** Comma list of the hosts callback links may point to (`*.seen.io` wildcards); unset: any https host. */
   SEEN_ALLOWED_URL_HOSTS: allowedHosts,
 });
-export type SeenSettings = z.infer<typeof seenSettings>;

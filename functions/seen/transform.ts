@@ -6,12 +6,12 @@ import { formatPath, validate } from '../core/validation';
 import {
   type SeenCallback,
   type SeenCampaignConfig,
-  seenCampaignConfigSchema,
   type SeenDataMessage,
-  seenDataReceiverSchema,
   type SeenProjects,
-  seenProjectsSchema,
   type SeenQueueMessage,
+  seenCampaignConfigSchema,
+  seenDataReceiverSchema,
+  seenProjectsSchema,
   seenReceiverSchema,
 } from './schemas';
 
@@ -28,7 +28,7 @@ export const DEFAULT_ATTRIBUTE_MAP: Readonly<Record<string, string>> = {
  * SEEN API 2.0: what Braze's SEEN page has the Journey's webhook node send back (its outputs
  * "Player link" and "Email thumbnail link"), under the same names.
  */
-export const DATA_ATTRIBUTE_MAP: Readonly<Record<string, string>> = {
+const DATA_ATTRIBUTE_MAP: Readonly<Record<string, string>> = {
   player_url: 'player_url',
   email_thumbnail_url: 'email_thumbnail_url',
 };
@@ -88,7 +88,7 @@ const SCHEME = /^[A-Za-z][A-Za-z0-9+.-]*:/;
  * seen): a URL with a scheme must be https; SEEN's own example has none (`your.subdomain.com/v/12345`)
  * and is kept as sent. With SEEN_ALLOWED_URL_HOSTS set, its host must be one of them.
  */
-export function urlRefusal(value: string, allowedHosts: readonly string[] | undefined): string | undefined {
+function urlRefusal(value: string, allowedHosts: readonly string[] | undefined): string | undefined {
   const hasScheme = SCHEME.test(value);
   if (hasScheme && !/^https:\/\//i.test(value)) return 'a link must be https';
   if (!allowedHosts) return undefined;
@@ -110,7 +110,7 @@ export interface CallbackOptions {
   allowedHosts?: readonly string[];
 }
 
-export function attributeMapFor(campaignSlug: string | undefined, config: SeenCampaignConfig, version: SeenApiVersion = 1): Readonly<Record<string, string>> {
+function attributeMapFor(campaignSlug: string | undefined, config: SeenCampaignConfig, version: SeenApiVersion = 1): Readonly<Record<string, string>> {
   const own = campaignSlug === undefined ? undefined : config.campaigns?.[campaignSlug]?.attributes;
   return own ?? config.default?.attributes ?? (version === 2 ? DATA_ATTRIBUTE_MAP : DEFAULT_ATTRIBUTE_MAP);
 }
@@ -157,10 +157,7 @@ const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
  * The token URL: SEEN_OAUTH_TOKEN_URL, else the data URL's origin + `/oauth2/token` (SEEN's
  * `https://next.seen.io/oauth2/token`), else beside the sandbox's projects.
  */
-export function projectEndpoint(
-  campaign: string,
-  settings: { projects?: SeenProjects; apiUrl?: string; tokenUrl?: string },
-): SeenProjectEndpoint | undefined {
+export function projectEndpoint(campaign: string, settings: { projects?: SeenProjects; apiUrl?: string; tokenUrl?: string }): SeenProjectEndpoint | undefined {
   if (settings.projects) {
     const dataUrl = settings.projects[campaign];
     if (dataUrl === undefined) return undefined;
@@ -190,30 +187,33 @@ export interface ReceiversBatch {
  * SEEN 2.0 (version 2): one data item per receiver, `id` (or `customer_id`, which it replaces) as
  * a string, the other fields as sent, on the `seen-data` queue.
  */
-export function receiversToMessages(
-  body: unknown,
-  options: { version: SeenApiVersion; campaign: string; requestId: string },
-): ReceiversBatch {
+export function receiversToMessages(body: unknown, options: { version: SeenApiVersion; campaign: string; requestId: string }): ReceiversBatch {
   const batch: ReceiversBatch = { legacy: [], data: [], rejected: [] };
   const list = Array.isArray(body);
   const records: unknown[] = list ? body : [body];
   const { campaign, requestId } = options;
-  records.forEach((record, index) => {
+  for (const [index, record] of records.entries()) {
     const refuse = (issues: readonly { path: readonly PropertyKey[]; message: string }[]) =>
       batch.rejected.push({ index, issues: issues.map((issue) => ({ path: formatPath(list ? [index, ...issue.path] : issue.path), message: issue.message })) });
     if (options.version === 2) {
       const parsed = z.safeParse(seenDataReceiverSchema, record);
-      if (!parsed.success) return void refuse(parsed.error.issues);
+      if (!parsed.success) {
+        refuse(parsed.error.issues);
+        continue;
+      }
       const { id, customer_id: customerId, ...fields } = parsed.data;
       // `customer_id` names the id only when `id` is absent; beside an `id` it is one more field, as sent.
       const sentCustomerId = (record as Record<string, unknown>).customer_id;
       const item = id === undefined ? { ...fields, id: customerId! } : { ...fields, ...(customerId !== undefined ? { customer_id: sentCustomerId } : {}), id };
       batch.data.push({ v: 1, flow: 'seen-receivers', api: 2, requestId, campaign, item });
-      return;
+      continue;
     }
     const parsed = z.safeParse(seenReceiverSchema, record);
-    if (!parsed.success) return void refuse(parsed.error.issues);
+    if (!parsed.success) {
+      refuse(parsed.error.issues);
+      continue;
+    }
     batch.legacy.push({ v: 1, flow: 'seen-receivers', requestId, campaign, receivers: [parsed.data] });
-  });
+  }
   return batch;
 }

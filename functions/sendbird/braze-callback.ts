@@ -1,10 +1,10 @@
+import type { Context } from 'aws-lambda';
 import { brazeSettings } from '../braze/settings';
 import { type Deps, lazyHandler, settingsOf } from '../core/deps';
 import { ValidationError } from '../core/errors';
 import { flowById } from '../core/flows';
 import { createQueuedIngress, type HttpEvent, type HttpResult } from '../core/ingress';
 import { encodeTrackMessages } from '../core/track-queue';
-import type { Context } from 'aws-lambda';
 import { pathsInMessage } from '../core/validation';
 import { sendbirdFlows } from './catalogue';
 import { callbackRequestSchema } from './schemas';
@@ -34,7 +34,10 @@ export const successAnswer = {
 /** The event names a deployment lets the callback write (SENDBIRD_CALLBACK_EVENT_NAMES), undefined for any. */
 export function allowedEventNames(setting: string | undefined): ReadonlySet<string> | undefined {
   if (setting === undefined) return undefined;
-  const names = setting.split(',').map((name) => name.trim()).filter(Boolean);
+  const names = setting
+    .split(',')
+    .map((name) => name.trim())
+    .filter(Boolean);
   return names.length > 0 ? new Set(names) : undefined;
 }
 
@@ -58,7 +61,9 @@ export function build(deps: Deps) {
         const { events } = body;
         if (allowed) {
           const issues = events.flatMap((event, index) =>
-            allowed.has(event.name) ? [] : [{ path: `events[${index}].name`, message: 'not an event name this deployment lets Sendbird write (SENDBIRD_CALLBACK_EVENT_NAMES)' }],
+            allowed.has(event.name)
+              ? []
+              : [{ path: `events[${index}].name`, message: 'not an event name this deployment lets Sendbird write (SENDBIRD_CALLBACK_EVENT_NAMES)' }],
           );
           if (issues.length > 0) throw new ValidationError(`invalid request body: ${pathsInMessage(issues)}`, issues);
         }

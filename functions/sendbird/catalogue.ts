@@ -38,7 +38,8 @@ export const sendbirdFlows: readonly IngressFlow[] = [
   {
     id: 'sendbird-status',
     seed: '002',
-    description: "Signed SENT / READ statuses from a team's own code -> Braze custom event, once per user, notification and status (Sendbird's dashboard has no such webhook: see sendbird-braze-callback)",
+    description:
+      "Signed SENT / READ statuses from a team's own code -> Braze custom event, once per user, notification and status (Sendbird's dashboard has no such webhook: see sendbird-braze-callback)",
     owner: 'sendbird',
     method: 'POST',
     path: '/sendbird/status',

@@ -8,6 +8,7 @@ import { notificationToMessages } from './transform';
 
 export const FLOW_ID = 'sendbird-notifications';
 export { notificationRequestSchema as requestSchema } from './schemas';
+
 /** Targets per queued message: well under SQS's 256 KiB whatever the ids. */
 const MAX_TARGETS_PER_MESSAGE = 1_000;
 
@@ -24,7 +25,10 @@ export function build(deps: Deps) {
       flow: flowById(sendbirdFlows, FLOW_ID),
       schema: notificationRequestSchema,
       toMessages: ({ body, requestId }) => {
-        const messages = notificationToMessages(body, { requestId, maxTargetsPerMessage: Math.min(MAX_TARGETS_PER_MESSAGE, settings.SENDBIRD_MAX_TARGETS_PER_CALL) });
+        const messages = notificationToMessages(body, {
+          requestId,
+          maxTargetsPerMessage: Math.min(MAX_TARGETS_PER_MESSAGE, settings.SENDBIRD_MAX_TARGETS_PER_CALL),
+        });
         return {
           accepted: messages.reduce((n, message) => n + message.targets.length, 0),
           messages: messages.map((message) => ({ body: JSON.stringify(message), attributes: { flow: FLOW_ID, mode: message.mode } })),

@@ -7,7 +7,7 @@ const id = z.pipe(
   z.transform((value) => String(value)),
 );
 
-export const MAX_TARGETS_PER_REQUEST = 10_000;
+const MAX_TARGETS_PER_REQUEST = 10_000;
 
 /**
  * A Braze webhook for a notification (SPEC section 2): `targets` (Sendbird user ids) or
@@ -68,7 +68,7 @@ export const statusRequestSchema = z.union([z.array(z.unknown()).check(z.minLeng
  * event callback sends custom events (its "Integrate with Braze" page: "the delivery and read status
  * of a notification" as Braze custom events), so only `events` is taken.
  */
-export const MAX_CALLBACK_EVENTS = 75;
+const MAX_CALLBACK_EVENTS = 75;
 const userAlias = z.strictObject({ alias_name: text, alias_label: text });
 /** The identifiers of Braze's event object, one of which is required. */
 export const CALLBACK_IDENTIFIERS = ['external_id', 'user_alias', 'braze_id', 'email', 'phone'] as const;
@@ -78,7 +78,7 @@ export const CALLBACK_IDENTIFIERS = ['external_id', 'user_alias', 'braze_id', 'e
  * `yyyy-MM-dd'T'HH:mm:ss:SSSZ`, forwarded as sent); `properties`; `app_id`; `_update_existing_only`.
  * Any other key is refused: this route writes nothing but the events.
  */
-export const callbackEventSchema = z
+const callbackEventSchema = z
   .strictObject({
     external_id: z.optional(text),
     user_alias: z.optional(userAlias),
@@ -119,4 +119,3 @@ export const callbackRequestSchema = z.catchall(
   }),
   z.never({ error: "refused: this route forwards only the events of Sendbird's callback" }),
 );
-export type CallbackRequest = z.infer<typeof callbackRequestSchema>;

@@ -15,4 +15,3 @@ export const sendbirdSettings = z.object({
   /** Targets per batch call: Sendbird takes up to 10,000 in `targets`. */
   SENDBIRD_MAX_TARGETS_PER_CALL: z._default(z.coerce.number().check(z.int(), z.positive(), z.maximum(10_000)), 10_000),
 });
-export type SendbirdSettings = z.infer<typeof sendbirdSettings>;

@@ -12,10 +12,14 @@ import { sendbirdSettings } from './settings';
 import { statusesToTrackItems } from './transform';
 
 export const FLOW_ID = 'sendbird-status';
-export { statusRequestSchema as requestSchema, statusRecordSchema as recordSchema } from './schemas';
+export { statusRecordSchema as recordSchema, statusRequestSchema as requestSchema } from './schemas';
 
 /** The header verifySendbirdSignature reads, for the OpenAPI document (local/openapi.ts). */
-export const signatureHeader = { name: 'x-sendbird-signature', description: "Hex HMAC-SHA256 of the raw request body, keyed with the partner's API token (Sendbird's, the sendbird secret's api_token; SENDBIRD_API_TOKEN locally)." } as const;
+export const signatureHeader = {
+  name: 'x-sendbird-signature',
+  description:
+    "Hex HMAC-SHA256 of the raw request body, keyed with the partner's API token (Sendbird's, the sendbird secret's api_token; SENDBIRD_API_TOKEN locally).",
+} as const;
 /** `x-sendbird-signature`: hex HMAC-SHA256 of the raw body, keyed with the Sendbird API token; compared in constant time. */
 export const verifySendbirdSignature: SignatureVerifier = async (rawBytes, headers, secrets) => {
   const given = headers[signatureHeader.name];
@@ -41,7 +45,11 @@ export function build(deps: Deps) {
       toMessages: ({ body, requestId }) => {
         const records = Array.isArray(body) ? body : [body];
         const { items, rejected } = statusesToTrackItems(records, { eventName, now: deps.clock.now() });
-        if (items.length === 0) throw new ValidationError('invalid request body: no valid status', rejected.flatMap((r) => r.issues));
+        if (items.length === 0)
+          throw new ValidationError(
+            'invalid request body: no valid status',
+            rejected.flatMap((r) => r.issues),
+          );
         const messages = items.flatMap(({ item, dedupe }) => encodeTrackMessages(FLOW_ID, requestId, [item], maxObjects, dedupe));
         return { accepted: items.length, rejected, messages };
       },

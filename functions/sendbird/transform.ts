@@ -7,7 +7,7 @@ import { formatPath } from '../core/validation';
 import { CALLBACK_IDENTIFIERS, type CallbackEvent, type NotificationMessage, type NotificationRequest, type StatusRecord, statusRecordSchema } from './schemas';
 
 /** JSON with keys sorted at every level: the same template and variables give the same text. */
-export function canonical(value: unknown): string {
+function canonical(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`;
   if (value !== null && typeof value === 'object') {
     return `{${Object.keys(value)
@@ -48,10 +48,7 @@ export function notificationGroup(
  * once). `batch`: the targets in messages of at most `maxTargetsPerMessage`, grouped by campaign
  * so the consumer combines many webhooks into calls of up to 10,000 targets.
  */
-export function notificationToMessages(
-  request: NotificationRequest,
-  meta: { requestId: string; maxTargetsPerMessage: number },
-): NotificationMessage[] {
+export function notificationToMessages(request: NotificationRequest, meta: { requestId: string; maxTargetsPerMessage: number }): NotificationMessage[] {
   const targets = request.targets ?? [request.recipient!];
   const base = {
     v: 1 as const,

@@ -75,8 +75,7 @@ export class BridgeFunction extends Construct {
     });
     this.logGroup.grantWrite(this.role);
 
-    const code =
-      props.codeSource.kind === 'prebuilt' ? { code: props.codeSource.code(props.entry), handler: 'index.handler' } : { handler: 'handler' };
+    const code = props.codeSource.kind === 'prebuilt' ? { code: props.codeSource.code(props.entry), handler: 'index.handler' } : { handler: 'handler' };
 
     this.function = new NodejsFunction(this, 'Function', {
       ...code,

@@ -1,7 +1,7 @@
 import { CfnOutput, Duration } from 'aws-cdk-lib';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
@@ -12,10 +12,10 @@ import { BridgeFunction, type BridgeFunctionProps } from './bridge-function';
 import type { OwnerSecrets } from './owner-secrets';
 
 /** SQS recommends a visibility timeout of at least six times the consumer's timeout. */
-export const VISIBILITY_TIMEOUT_FACTOR = 6;
+const VISIBILITY_TIMEOUT_FACTOR = 6;
 /** The SQS maximum: a message is never lost to expiry before the oldest-message alarm has fired for days. */
-export const QUEUE_RETENTION = Duration.days(14);
-export const DLQ_RETENTION = Duration.days(14);
+const QUEUE_RETENTION = Duration.days(14);
+const DLQ_RETENTION = Duration.days(14);
 
 /** A dead-letter queue as every queue and job of the stack has one: 14 days, SQS-managed encryption, TLS only. */
 export function deadLetterQueue(scope: Construct, id = 'DeadLetterQueue'): sqs.Queue {
@@ -68,8 +68,16 @@ export class DeliveryQueue extends Construct {
     // Stable output keys (lib/stack-outputs.ts): `npx bridge dlq` and operators read them by name.
     const outputs = deliveryQueueOutputs(definition.id);
     new CfnOutput(this, 'QueueUrl', { key: outputs.queueUrl, value: this.queue.queueUrl, description: `${definition.id} delivery queue` });
-    new CfnOutput(this, 'QueueArn', { key: outputs.queueArn, value: this.queue.queueArn, description: `${definition.id} delivery queue (redrive destination)` });
-    new CfnOutput(this, 'DeadLetterQueueArn', { key: outputs.dlqArn, value: this.deadLetterQueue.queueArn, description: `${definition.id} DLQ (redrive source)` });
+    new CfnOutput(this, 'QueueArn', {
+      key: outputs.queueArn,
+      value: this.queue.queueArn,
+      description: `${definition.id} delivery queue (redrive destination)`,
+    });
+    new CfnOutput(this, 'DeadLetterQueueArn', {
+      key: outputs.dlqArn,
+      value: this.deadLetterQueue.queueArn,
+      description: `${definition.id} DLQ (redrive source)`,
+    });
     new CfnOutput(this, 'DeadLetterQueueUrl', { key: outputs.dlqUrl, value: this.deadLetterQueue.queueUrl, description: `${definition.id} DLQ` });
 
     const intervalSeconds = drive.kind === 'schedule' ? scheduleInterval(definition, props.deployedSettings) : undefined;
@@ -111,7 +119,9 @@ export class DeliveryQueue extends Construct {
         new SqsEventSource(this.queue, {
           batchSize: drive.batchSize,
           maxBatchingWindow: Duration.seconds(drive.maxBatchingWindowSeconds),
-          maxConcurrency: drive.maxConcurrencySetting ? Number(props.deployedSettings[drive.maxConcurrencySetting] ?? drive.maxConcurrency) : drive.maxConcurrency,
+          maxConcurrency: drive.maxConcurrencySetting
+            ? Number(props.deployedSettings[drive.maxConcurrencySetting] ?? drive.maxConcurrency)
+            : drive.maxConcurrency,
           reportBatchItemFailures: true,
         }),
       );

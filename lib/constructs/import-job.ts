@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { SqsDestination } from 'aws-cdk-lib/aws-lambda-destinations';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as s3n from 'aws-cdk-lib/aws-s3-notifications';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { S3Job } from '../../functions/catalogue';
 import { importJobOutputs } from '../stack-outputs';
@@ -14,7 +14,7 @@ import type { OwnerSecrets } from './owner-secrets';
 /** Lambda retries a failed asynchronous invocation this many times before parking the event. */
 export const JOB_RETRY_ATTEMPTS = 2;
 /** An event Lambda could not start (throttled) within this time is parked as well. */
-export const JOB_MAX_EVENT_AGE = Duration.hours(6);
+const JOB_MAX_EVENT_AGE = Duration.hours(6);
 
 export interface ImportJobProps {
   definition: S3Job;
@@ -71,8 +71,20 @@ export class ImportJob extends Construct {
 
     // Stable output keys (lib/stack-outputs.ts), read by name.
     const outputs = importJobOutputs(definition.id);
-    new CfnOutput(this, 'FunctionName', { key: outputs.functionName, value: fn.functionName, description: `${definition.id} job function (re-run a parked import with lambda invoke)` });
-    new CfnOutput(this, 'DeadLetterQueueUrl', { key: outputs.dlqUrl, value: this.deadLetterQueue.queueUrl, description: `${definition.id}: failed imports, parked` });
-    new CfnOutput(this, 'DeadLetterQueueArn', { key: outputs.dlqArn, value: this.deadLetterQueue.queueArn, description: `${definition.id}: failed imports, parked` });
+    new CfnOutput(this, 'FunctionName', {
+      key: outputs.functionName,
+      value: fn.functionName,
+      description: `${definition.id} job function (re-run a parked import with lambda invoke)`,
+    });
+    new CfnOutput(this, 'DeadLetterQueueUrl', {
+      key: outputs.dlqUrl,
+      value: this.deadLetterQueue.queueUrl,
+      description: `${definition.id}: failed imports, parked`,
+    });
+    new CfnOutput(this, 'DeadLetterQueueArn', {
+      key: outputs.dlqArn,
+      value: this.deadLetterQueue.queueArn,
+      description: `${definition.id}: failed imports, parked`,
+    });
   }
 }

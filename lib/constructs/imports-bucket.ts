@@ -14,7 +14,7 @@ export interface ImportsBucketProps {
 }
 
 /** Where server access logs of the imports bucket go, in the logs bucket. */
-export const ACCESS_LOG_PREFIX = 'imports/';
+const ACCESS_LOG_PREFIX = 'imports/';
 
 /**
  * The bucket S3-triggered jobs read their uploads from, one per stack whatever the number of

@@ -9,7 +9,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { IngressFlow } from '../../functions/catalogue';
 
-export interface IngressRoute {
+interface IngressRoute {
   flow: IngressFlow;
   handler: lambda.IFunction;
 }
@@ -23,7 +23,7 @@ export interface IngressApiProps {
 }
 
 /** The route key API Gateway uses (and its `Route` metric dimension): `POST /seen/callback`. */
-export const routeKey = (flow: IngressFlow): string => `${flow.method} ${flow.path}`;
+const routeKey = (flow: IngressFlow): string => `${flow.method} ${flow.path}`;
 
 /**
  * Access log fields: ids, route, status and timings. No query string (senders that can only set a

@@ -46,7 +46,7 @@ export const UNAUTHORIZED_ALARM_THRESHOLD = 20;
 const RUN_TOTALS_PERIOD = Duration.hours(1);
 
 /** An EMF metric the functions write (namespace BrazePartnerBridge, dimensions [service, flow]). */
-export function flowMetric(metricName: MetricName, flow: string, options: { statistic?: string; label?: string; period?: Duration } = {}): cloudwatch.Metric {
+function flowMetric(metricName: MetricName, flow: string, options: { statistic?: string; label?: string; period?: Duration } = {}): cloudwatch.Metric {
   return new cloudwatch.Metric({
     namespace: METRICS_NAMESPACE,
     metricName,
@@ -131,21 +131,26 @@ export class Monitoring extends Construct {
       // RecordsParked counts what the consumer parks itself (SendMessage), even in a period in which
       // an operator redrove others out. FILL(visible, REPEAT): a DLQ that stopped reporting (SQS
       // reports only active queues) must not look as if it had just filled.
-      this.alarm(props, `${id}-records-parked`, `Records for ${queue.definition.owner} were newly parked in the ${id} DLQ in the last 5 minutes: inspect, fix, redrive (README)`, {
-        metric: new cloudwatch.MathExpression({
-          expression: 'MAX([DIFF(FILL(visible, REPEAT) + FILL(inFlight, 0)), FILL(parked, 0)])',
-          usingMetrics: {
-            visible: queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum' }),
-            inFlight: queue.deadLetterQueue.metricApproximateNumberOfMessagesNotVisible({ statistic: 'Maximum' }),
-            parked: flowMetric(MetricName.RecordsParked, consumerFlow),
-          },
-          label: `${id} records newly parked`,
-          period: FIVE_MINUTES,
-        }),
-        threshold: 0,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
-        evaluationPeriods: 1,
-      });
+      this.alarm(
+        props,
+        `${id}-records-parked`,
+        `Records for ${queue.definition.owner} were newly parked in the ${id} DLQ in the last 5 minutes: inspect, fix, redrive (README)`,
+        {
+          metric: new cloudwatch.MathExpression({
+            expression: 'MAX([DIFF(FILL(visible, REPEAT) + FILL(inFlight, 0)), FILL(parked, 0)])',
+            usingMetrics: {
+              visible: queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ statistic: 'Maximum' }),
+              inFlight: queue.deadLetterQueue.metricApproximateNumberOfMessagesNotVisible({ statistic: 'Maximum' }),
+              parked: flowMetric(MetricName.RecordsParked, consumerFlow),
+            },
+            label: `${id} records newly parked`,
+            period: FIVE_MINUTES,
+          }),
+          threshold: 0,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+          evaluationPeriods: 1,
+        },
+      );
       this.alarm(
         props,
         `${id}-destination-config-fault`,
@@ -196,12 +201,17 @@ export class Monitoring extends Construct {
     for (const job of props.scheduledJobs) {
       const id = job.definition.id;
       const machine = job.stateMachine;
-      this.alarm(props, `${id}-run-failed`, `A ${id} run failed (its step kept failing after its retries, or answered an unknown status): see the execution, fix, redrive it (README)`, {
-        metric: machine.metricFailed({ period: FIVE_MINUTES, statistic: 'Sum' }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-      });
+      this.alarm(
+        props,
+        `${id}-run-failed`,
+        `A ${id} run failed (its step kept failing after its retries, or answered an unknown status): see the execution, fix, redrive it (README)`,
+        {
+          metric: machine.metricFailed({ period: FIVE_MINUTES, statistic: 'Sum' }),
+          threshold: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+        },
+      );
       this.alarm(props, `${id}-run-unfinished`, `A ${id} run did not finish: stopped after ${job.definition.maxRunHours} h (timed out) or aborted`, {
         metric: new cloudwatch.MathExpression({
           expression: 'FILL(timedOut, 0) + FILL(aborted, 0)',
@@ -213,12 +223,17 @@ export class Monitoring extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
       });
-      this.alarm(props, `${id}-dlq-not-empty`, `A ${id} run could not start, or ended failed, timed out or aborted: its event is parked in the job DLQ (README)`, {
-        metric: job.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
-        threshold: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        evaluationPeriods: 1,
-      });
+      this.alarm(
+        props,
+        `${id}-dlq-not-empty`,
+        `A ${id} run could not start, or ended failed, timed out or aborted: its event is parked in the job DLQ (README)`,
+        {
+          metric: job.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
+          threshold: 1,
+          comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+          evaluationPeriods: 1,
+        },
+      );
     }
     this.alarm(props, 'api-5xx', 'The API answered 5xx: senders will retry, look at the ingress function logs', {
       metric: props.api.api.metricServerError({ period: FIVE_MINUTES, statistic: 'Sum' }),
@@ -231,10 +246,13 @@ export class Monitoring extends Construct {
   private createDashboard(props: MonitoringProps): cloudwatch.Dashboard {
     const ingress = props.flows.map((flow) => flow.id);
     const consumers = props.queues.map((queue) => ({ queue, flow: queue.definition.consumer.flowId }));
-    const graph = (title: string, left: cloudwatch.IMetric[], width = 8) =>
-      new cloudwatch.GraphWidget({ title, left, width, height: 6, period: FIVE_MINUTES });
+    const graph = (title: string, left: cloudwatch.IMetric[], width = 8) => new cloudwatch.GraphWidget({ title, left, width, height: 6, period: FIVE_MINUTES });
     const perFlow = (names: MetricName[], flows: string[], statistic = 'Sum') =>
-      names.flatMap((name) => flows.map((flow) => flowMetric(name, flow, { statistic, label: statistic === 'Sum' ? `${flow} ${name}` : `${flow} ${name} (${statistic.toLowerCase()})` })));
+      names.flatMap((name) =>
+        flows.map((flow) =>
+          flowMetric(name, flow, { statistic, label: statistic === 'Sum' ? `${flow} ${name}` : `${flow} ${name} (${statistic.toLowerCase()})` }),
+        ),
+      );
 
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.name, defaultInterval: Duration.hours(6) });
     const imports = props.importsBucketName
@@ -248,9 +266,18 @@ export class Monitoring extends Construct {
       }),
     );
     dashboard.addWidgets(
-      graph('API requests per route', props.flows.map((flow) => props.api.routeMetric(flow, 'Count'))),
-      graph('API 4xx per route', props.flows.map((flow) => props.api.routeMetric(flow, '4xx'))),
-      graph('API 5xx per route', props.flows.map((flow) => props.api.routeMetric(flow, '5xx'))),
+      graph(
+        'API requests per route',
+        props.flows.map((flow) => props.api.routeMetric(flow, 'Count')),
+      ),
+      graph(
+        'API 4xx per route',
+        props.flows.map((flow) => props.api.routeMetric(flow, '4xx')),
+      ),
+      graph(
+        'API 5xx per route',
+        props.flows.map((flow) => props.api.routeMetric(flow, '5xx')),
+      ),
     );
     dashboard.addWidgets(
       graph('Records accepted per flow', perFlow([MetricName.RecordsAccepted], ingress), 12),
@@ -293,16 +320,35 @@ export class Monitoring extends Construct {
         6,
       ),
       graph('Downstream calls and throttled calls', perFlow([MetricName.DownstreamCalls, MetricName.DownstreamThrottled], consumerFlows), 6),
-      graph('Records per call (avg, max)', [...perFlow([MetricName.RecordsPerCall], consumerFlows, 'Average'), ...perFlow([MetricName.RecordsPerCall], consumerFlows, 'Maximum')], 6),
+      graph(
+        'Records per call (avg, max)',
+        [...perFlow([MetricName.RecordsPerCall], consumerFlows, 'Average'), ...perFlow([MetricName.RecordsPerCall], consumerFlows, 'Maximum')],
+        6,
+      ),
     );
     dashboard.addWidgets(
-      graph('Queue depth (visible)', props.queues.map((q) => q.queue.metricApproximateNumberOfMessagesVisible({ label: q.definition.id, statistic: 'Maximum' }))),
-      graph('Oldest message age (s)', props.queues.map((q) => q.queue.metricApproximateAgeOfOldestMessage({ label: q.definition.id, statistic: 'Maximum' }))),
-      graph('DLQ depth', props.queues.map((q) => q.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: `${q.definition.id} DLQ`, statistic: 'Maximum' }))),
+      graph(
+        'Queue depth (visible)',
+        props.queues.map((q) => q.queue.metricApproximateNumberOfMessagesVisible({ label: q.definition.id, statistic: 'Maximum' })),
+      ),
+      graph(
+        'Oldest message age (s)',
+        props.queues.map((q) => q.queue.metricApproximateAgeOfOldestMessage({ label: q.definition.id, statistic: 'Maximum' })),
+      ),
+      graph(
+        'DLQ depth',
+        props.queues.map((q) => q.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: `${q.definition.id} DLQ`, statistic: 'Maximum' })),
+      ),
     );
     dashboard.addWidgets(
-      graph('Lambda errors', props.functions.map(({ label, fn }) => fn.metricErrors({ label, statistic: 'Sum' }))),
-      graph('Lambda throttles', props.functions.map(({ label, fn }) => fn.metricThrottles({ label, statistic: 'Sum' }))),
+      graph(
+        'Lambda errors',
+        props.functions.map(({ label, fn }) => fn.metricErrors({ label, statistic: 'Sum' })),
+      ),
+      graph(
+        'Lambda throttles',
+        props.functions.map(({ label, fn }) => fn.metricThrottles({ label, statistic: 'Sum' })),
+      ),
       new cloudwatch.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 8, height: 6 }),
     );
     if (drainFlows.length > 0) {
@@ -320,13 +366,20 @@ export class Monitoring extends Construct {
             job.function.function.metricErrors({ label: `${job.definition.id} errors`, statistic: 'Sum' }),
           ]),
           right: props.jobs.map((job) =>
-            job.function.function.metricDuration({ label: `${job.definition.id} longest run (timeout ${job.definition.timeoutSeconds * 1000} ms)`, statistic: 'Maximum' }),
+            job.function.function.metricDuration({
+              label: `${job.definition.id} longest run (timeout ${job.definition.timeoutSeconds * 1000} ms)`,
+              statistic: 'Maximum',
+            }),
           ),
           width: 6,
           height: 6,
           period: FIVE_MINUTES,
         }),
-        graph('Import job DLQ depth (parked uploads)', props.jobs.map((job) => job.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: `${job.definition.id} DLQ`, statistic: 'Maximum' })), 6),
+        graph(
+          'Import job DLQ depth (parked uploads)',
+          props.jobs.map((job) => job.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: `${job.definition.id} DLQ`, statistic: 'Maximum' })),
+          6,
+        ),
       );
     }
     if (props.scheduledJobs.length > 0) this.addScheduledJobWidgets(dashboard, props.scheduledJobs);
@@ -363,21 +416,36 @@ export class Monitoring extends Construct {
         ]),
         {
           right: jobs.map((job) =>
-            job.function.function.metricDuration({ label: `${job.definition.id} longest step (timeout ${job.definition.timeoutSeconds * 1000} ms)`, statistic: 'Maximum' }),
+            job.function.function.metricDuration({
+              label: `${job.definition.id} longest step (timeout ${job.definition.timeoutSeconds * 1000} ms)`,
+              statistic: 'Maximum',
+            }),
           ),
         },
       ),
-      graph('Scheduled job DLQ depth (failed starts, unfinished runs)', jobs.map((job) => job.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: `${job.definition.id} DLQ`, statistic: 'Maximum' }))),
+      graph(
+        'Scheduled job DLQ depth (failed starts, unfinished runs)',
+        jobs.map((job) => job.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ label: `${job.definition.id} DLQ`, statistic: 'Maximum' })),
+      ),
       graph(
         'Scheduled job calls per hour',
-        jobs.map((job) => flowMetric(MetricName.DownstreamCalls, job.definition.flowId, { label: `${job.definition.flowId} ${MetricName.DownstreamCalls}`, period: RUN_TOTALS_PERIOD })),
+        jobs.map((job) =>
+          flowMetric(MetricName.DownstreamCalls, job.definition.flowId, {
+            label: `${job.definition.flowId} ${MetricName.DownstreamCalls}`,
+            period: RUN_TOTALS_PERIOD,
+          }),
+        ),
         { period: RUN_TOTALS_PERIOD, start: '-P7D' },
       ),
     );
     const perRun = (name: MetricName, statistic = 'Sum') =>
       jobs.map((job) => flowMetric(name, job.definition.flowId, { statistic, period: RUN_TOTALS_PERIOD, label: `${job.definition.flowId} ${name}` }));
     dashboard.addWidgets(
-      graph('Per run: segments synced, users read (last 7 days)', [...perRun(MetricName.SyncSegments), ...perRun(MetricName.SyncUsersRead)], { width: 8, period: RUN_TOTALS_PERIOD, start: '-P7D' }),
+      graph('Per run: segments synced, users read (last 7 days)', [...perRun(MetricName.SyncSegments), ...perRun(MetricName.SyncUsersRead)], {
+        width: 8,
+        period: RUN_TOTALS_PERIOD,
+        start: '-P7D',
+      }),
       graph('Per run: profiles sent and rejected (last 7 days)', [...perRun(MetricName.SyncProfilesSent), ...perRun(MetricName.SyncProfilesRejected)], {
         width: 8,
         period: RUN_TOTALS_PERIOD,

@@ -4,7 +4,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { inboundSecretIdVariableName, secretIdVariableName } from '../config';
 
-export interface OwnerSecretSpec {
+interface OwnerSecretSpec {
   id: string;
   /** Whether the partner calls us (an inbound-token secret is deployed for it). */
   inbound: boolean;
@@ -89,4 +89,3 @@ export class OwnerSecrets extends Construct {
     return { [inboundSecretIdVariableName(owner)]: secret.secretArn };
   }
 }
-

@@ -3,7 +3,7 @@ import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import * as tasks from 'aws-cdk-lib/aws-stepfunctions-tasks';
 import { Construct } from 'constructs';
@@ -19,7 +19,7 @@ import type { OwnerSecrets } from './owner-secrets';
  * raises, its timeout included) and a step the task timeout gave up on (`States.Timeout`, which
  * `States.TaskFailed` does not match). A retried step resumes from the state the last one saved.
  */
-export const STEP_RETRY_ERRORS = [
+const STEP_RETRY_ERRORS = [
   'Lambda.ServiceException',
   'Lambda.AWSLambdaException',
   'Lambda.SdkClientException',
@@ -32,15 +32,15 @@ export const STEP_RETRY_ERRORS = [
  * 30 s, 60 s, 120 s, 240 s: about 7.5 minutes of trying spans a Lambda or partner hiccup; a step
  * failing four times running is a bug or a lasting outage, and the run fails (alarmed, redrivable).
  */
-export const STEP_RETRY = { interval: Duration.seconds(30), backoffRate: 2, maxAttempts: 4 } as const;
+const STEP_RETRY = { interval: Duration.seconds(30), backoffRate: 2, maxAttempts: 4 } as const;
 /** The task gives up on an invocation this long after the step's own Lambda timeout should have ended it. */
-export const STEP_TASK_TIMEOUT_MARGIN_SECONDS = 60;
+const STEP_TASK_TIMEOUT_MARGIN_SECONDS = 60;
 /**
  * The schedule target retries a StartExecution that fails (throttled, Step Functions unavailable)
  * for up to an hour, then parks the event in the job's DLQ: a run starts late rather than never.
  */
-export const START_RETRY_ATTEMPTS = 10;
-export const START_MAX_EVENT_AGE = Duration.hours(1);
+const START_RETRY_ATTEMPTS = 10;
+const START_MAX_EVENT_AGE = Duration.hours(1);
 /** Runs that ended badly: their status change events are parked in the job's DLQ, to redrive. */
 export const UNFINISHED_STATUSES = ['FAILED', 'TIMED_OUT', 'ABORTED'] as const;
 
@@ -122,7 +122,10 @@ export class ScheduledJob extends Construct {
     });
     step.addRetry({ errors: [...STEP_RETRY_ERRORS], ...STEP_RETRY });
 
-    const wait = new sfn.Wait(this, 'Wait', { comment: 'What the step waits for (e.g. an export) is not ready yet', time: sfn.WaitTime.secondsPath('$.waitSeconds') });
+    const wait = new sfn.Wait(this, 'Wait', {
+      comment: 'What the step waits for (e.g. an export) is not ready yet',
+      time: sfn.WaitTime.secondsPath('$.waitSeconds'),
+    });
     const done = new sfn.Succeed(this, 'Done', { comment: 'The run is complete; its totals are in the output summary and the step metrics' });
     const unknown = new sfn.Fail(this, 'Unknown status', {
       error: 'JobStepUnknownStatus',

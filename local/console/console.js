@@ -35,7 +35,11 @@ const code = (text) => el('code', {}, text);
 const time = (iso) => el('time', { datetime: iso }, new Date(iso).toLocaleTimeString('en-GB'));
 /** A count cell; `data-value` holds the bare number (the tests read it). */
 const count = (field, value, alert = false) =>
-  el('td', { className: `num${value === 0 ? ' zero' : ''}${alert && value > 0 ? ' alert' : ''}`, 'data-field': field, 'data-value': value }, value.toLocaleString('en'));
+  el(
+    'td',
+    { className: `num${value === 0 ? ' zero' : ''}${alert && value > 0 ? ' alert' : ''}`, 'data-field': field, 'data-value': value },
+    value.toLocaleString('en'),
+  );
 
 function drawFlows(flows) {
   const rows = flows.map((flow) =>
@@ -58,7 +62,13 @@ function drawQueues(queues) {
     return el(
       'tr',
       { 'data-queue': queue.id, className: busy ? undefined : 'idle' },
-      el('td', {}, code(queue.id), el('span', { className: 'tag' }, queue.lane), queue.drive === 'schedule' ? el('span', { className: 'tag' }, 'scheduled') : null),
+      el(
+        'td',
+        {},
+        code(queue.id),
+        el('span', { className: 'tag' }, queue.lane),
+        queue.drive === 'schedule' ? el('span', { className: 'tag' }, 'scheduled') : null,
+      ),
       el('td', {}, queue.owner),
       el('td', { className: 'fed-by' }, queue.fedBy.join(', ') || '—'),
       count('waiting', queue.waiting),
@@ -130,7 +140,13 @@ function drawDestinations(destinations) {
       ),
       destination.calls.length === 0 && destination.requests.length === 0 ? el('p', { className: 'empty' }, 'no call yet') : null,
       destination.calls.length > 0 ? callsTable(destination.calls) : null,
-      destination.requests.length > 0 ? el('ol', { className: 'requests' }, destination.requests.map((request) => requestItem(destination.id, request))) : null,
+      destination.requests.length > 0
+        ? el(
+            'ol',
+            { className: 'requests' },
+            destination.requests.map((request) => requestItem(destination.id, request)),
+          )
+        : null,
     ),
   );
   document.querySelector('#destinations').replaceChildren(...cards);
@@ -168,7 +184,11 @@ function requestItem(destinationId, request) {
     const details = el(
       'details',
       { open: openBodies.has(key), ontoggle: (event) => (event.target.open ? openBodies.add(key) : openBodies.delete(key)) },
-      el('summary', {}, `body (${size.toLocaleString('en')} characters${request.bodyChars ? ', first ' + request.body.length.toLocaleString('en') + ' shown' : ''})`),
+      el(
+        'summary',
+        {},
+        `body (${size.toLocaleString('en')} characters${request.bodyChars ? `, first ${request.body.length.toLocaleString('en')} shown` : ''})`,
+      ),
       el('pre', {}, request.body),
     );
     body = details;
@@ -177,7 +197,13 @@ function requestItem(destinationId, request) {
     'li',
     { 'data-request': request.path },
     el('div', { className: 'line' }, code(`${request.method} ${request.path}`), ' ', time(request.at)),
-    headers.length ? el('dl', { className: 'headers' }, headers.map(([name, value]) => [el('dt', {}, name), el('dd', { 'data-header': name }, value)])) : null,
+    headers.length
+      ? el(
+          'dl',
+          { className: 'headers' },
+          headers.map(([name, value]) => [el('dt', {}, name), el('dd', { 'data-header': name }, value)]),
+        )
+      : null,
     body,
   );
 }

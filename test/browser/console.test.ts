@@ -9,9 +9,9 @@ import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import path from 'node:path';
 import { type Browser, chromium, type Page } from 'playwright-core';
+import { StubServer } from '../../bench/support/stub-server';
 import type { Runner } from '../../local/runner';
 import { post, queueDepth, startTestRunner } from '../support/runner-helpers';
-import { StubServer } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 
 const chromiumPath = process.env.CHROMIUM_PATH || '/usr/bin/chromium';
@@ -74,13 +74,27 @@ describeInBrowser('the local console, in Chromium', () => {
       executablePath: chromiumPath,
       headless: true,
       // As root Chromium needs --no-sandbox; the rest keep it off the network and quiet.
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+      args: [
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+      ],
     });
     page = await browser.newPage({ viewport: { width: 1280, height: 900 } });
     page.setDefaultTimeout(WAIT_MS);
     await page.goto(`${runner.url}/`);
   });
-  afterAll(() => stopAll(() => browser?.close(), () => runner?.stop(), () => lytics.stop()));
+  afterAll(() =>
+    stopAll(
+      () => browser?.close(),
+      () => runner?.stop(),
+      () => lytics.stop(),
+    ),
+  );
 
   it('serves the page at / and /_console, and its state only to a loopback host', async () => {
     await page.locator('#status.live').waitFor({ timeout: WAIT_MS });

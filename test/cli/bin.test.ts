@@ -10,7 +10,7 @@ describe('bin/bridge.mjs', () => {
     if (child && child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });
 
-  it('lists the flows of the catalogue with the project\'s Node and exits 0', async () => {
+  it("lists the flows of the catalogue with the project's Node and exits 0", async () => {
     // npx runs it with node_modules/.bin first on PATH, so `#!/usr/bin/env node` finds the project's Node 24.
     child = spawn(path.join(root, 'node_modules/.bin/node'), [path.join(root, 'bin/bridge.mjs'), 'flows', '--json'], {
       cwd: root,
@@ -25,7 +25,9 @@ describe('bin/bridge.mjs', () => {
 
     expect({ code, err }).toEqual({ code: 0, err: '' });
     const listed = JSON.parse(out) as { flows: { id: string; route: string; auth: string[] }[]; jobs: { command: string }[] };
-    expect(listed.flows).toContainEqual(expect.objectContaining({ id: 'seen-receivers', route: 'POST /seen/campaigns/{campaign_slug}/receivers', auth: ['bearer'] }));
+    expect(listed.flows).toContainEqual(
+      expect.objectContaining({ id: 'seen-receivers', route: 'POST /seen/campaigns/{campaign_slug}/receivers', auth: ['bearer'] }),
+    );
     expect(listed.jobs.map((job) => job.command)).toContain('bridge sync odp-segment-sync');
   });
 });

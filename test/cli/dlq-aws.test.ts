@@ -26,11 +26,13 @@ describe('bridge dlq against a deployed stack', () => {
   afterAll(() => sqs.restore());
   /** Queue depths by URL; the ARN lookups keep their own answers. */
   const depths = (byUrl: Record<string, string>) =>
-    sqs.on(GetQueueAttributesCommand).callsFake((input: { QueueUrl: string; AttributeNames: string[] }) =>
-      input.AttributeNames.includes('QueueArn')
-        ? { Attributes: { QueueArn: input.QueueUrl === sqsUrl(QUEUE) ? sqsArn(QUEUE) : sqsArn(DLQ) } }
-        : { Attributes: { ApproximateNumberOfMessages: byUrl[input.QueueUrl] ?? '0' } },
-    );
+    sqs
+      .on(GetQueueAttributesCommand)
+      .callsFake((input: { QueueUrl: string; AttributeNames: string[] }) =>
+        input.AttributeNames.includes('QueueArn')
+          ? { Attributes: { QueueArn: input.QueueUrl === sqsUrl(QUEUE) ? sqsArn(QUEUE) : sqsArn(DLQ) } }
+          : { Attributes: { ApproximateNumberOfMessages: byUrl[input.QueueUrl] ?? '0' } },
+      );
   beforeEach(() => {
     sqs.reset();
     sqs.on(ListQueuesCommand).resolves({ QueueUrls: [] });
@@ -48,11 +50,16 @@ describe('bridge dlq against a deployed stack', () => {
       .resolvesOnce({ Results: [{ TaskHandle: 'task-1', Status: 'RUNNING', ApproximateNumberOfMessagesMoved: 2, ApproximateNumberOfMessagesToMove: 3 }] })
       .resolves({ Results: [{ Status: 'COMPLETED', ApproximateNumberOfMessagesMoved: 3, ApproximateNumberOfMessagesToMove: 3 }] });
 
-    const run = await bridge(['dlq', 'redrive', 'movable-ink', '--stack', 'Bridge', '--region', region], { sleep: noWait, stackOutputs: async () => undefined });
+    const run = await bridge(['dlq', 'redrive', 'movable-ink', '--stack', 'Bridge', '--region', region], {
+      sleep: noWait,
+      stackOutputs: async () => undefined,
+    });
 
     expect(run.err).toBe('');
     expect(run.code).toBe(0);
-    expect(sqs.commandCalls(StartMessageMoveTaskCommand).map((call) => call.args[0].input)).toEqual([{ SourceArn: sqsArn(DLQ), DestinationArn: sqsArn(QUEUE) }]);
+    expect(sqs.commandCalls(StartMessageMoveTaskCommand).map((call) => call.args[0].input)).toEqual([
+      { SourceArn: sqsArn(DLQ), DestinationArn: sqsArn(QUEUE) },
+    ]);
     const polls = sqs.commandCalls(ListMessageMoveTasksCommand);
     expect(polls).toHaveLength(3);
     for (const poll of polls) expect(poll.args[0].input).toMatchObject({ SourceArn: sqsArn(DLQ) });
@@ -63,7 +70,9 @@ describe('bridge dlq against a deployed stack', () => {
 
   it('reads the queues from the stack outputs by their stable names, and exits 1 when the move task fails', async () => {
     sqs.on(StartMessageMoveTaskCommand).resolves({ TaskHandle: 'task-2' });
-    sqs.on(ListMessageMoveTasksCommand).resolves({ Results: [{ TaskHandle: 'task-2', Status: 'FAILED', FailureReason: 'AccessDenied', ApproximateNumberOfMessagesMoved: 0 }] });
+    sqs
+      .on(ListMessageMoveTasksCommand)
+      .resolves({ Results: [{ TaskHandle: 'task-2', Status: 'FAILED', FailureReason: 'AccessDenied', ApproximateNumberOfMessagesMoved: 0 }] });
     const outputs = {
       DeliveryQueuemovableinkUrl: sqsUrl(QUEUE),
       DeliveryQueuemovableinkArn: sqsArn(QUEUE),
@@ -72,7 +81,10 @@ describe('bridge dlq against a deployed stack', () => {
       DeliveryQueuebrazetrackArn: sqsArn('other'),
     };
 
-    const run = await bridge(['dlq', 'redrive', 'movable-ink', '--region', region], { sleep: noWait, stackOutputs: async (stack) => (stack === 'BrazePartnerBridge' ? outputs : undefined) });
+    const run = await bridge(['dlq', 'redrive', 'movable-ink', '--region', region], {
+      sleep: noWait,
+      stackOutputs: async (stack) => (stack === 'BrazePartnerBridge' ? outputs : undefined),
+    });
 
     expect(run.code).toBe(1);
     expect(run.err).toContain('redrive failed: AccessDenied');
@@ -113,10 +125,12 @@ describe('bridge dlq against a deployed stack', () => {
 
     expect(run.code).toBe(0);
     expect(run.json<{ queues: unknown[] }>().queues).toEqual([expect.objectContaining({ queue: 'movable-ink', waiting: 1, parked: 3, deployed: true })]);
-    expect(sqs.commandCalls(ListQueuesCommand).map((call) => call.args[0].input.QueueNamePrefix).sort()).toEqual([
-      'Bridge-DeliverymovableinkDeadLetterQueue',
-      'Bridge-DeliverymovableinkQueue',
-    ]);
+    expect(
+      sqs
+        .commandCalls(ListQueuesCommand)
+        .map((call) => call.args[0].input.QueueNamePrefix)
+        .sort(),
+    ).toEqual(['Bridge-DeliverymovableinkDeadLetterQueue', 'Bridge-DeliverymovableinkQueue']);
   });
 
   it('peeks: reasons counted, bodies hidden, and the messages made visible again', async () => {

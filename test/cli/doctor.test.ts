@@ -4,9 +4,9 @@ import { CloudFormationClient, ListStackResourcesCommand } from '@aws-sdk/client
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
+import { type StubAnswer, StubServer } from '../../bench/support/stub-server';
 import { deliveryQueues, partners } from '../../functions/catalogue';
 import { settingNames } from '../../functions/core/settings';
-import { type StubAnswer, StubServer } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 import { bridge } from './support';
 
@@ -93,13 +93,10 @@ describe('bridge doctor --local: one harmless call per destination of the enviro
     url.silent = started.url;
   });
   afterAll(() =>
-    stopAll(
-      ...stubs.map((stub) => () => stub.stop()),
-      () => {
-        silent?.closeAllConnections();
-        return new Promise<void>((resolve) => (silent ? silent.close(() => resolve()) : resolve()));
-      },
-    ),
+    stopAll(...stubs.map((stub) => () => stub.stop()), () => {
+      silent?.closeAllConnections();
+      return new Promise<void>((resolve) => (silent ? silent.close(() => resolve()) : resolve()));
+    }),
   );
   beforeEach(() => {
     for (const stub of stubs) stub.requests.length = 0;
@@ -145,7 +142,9 @@ describe('bridge doctor --local: one harmless call per destination of the enviro
     expect(braze.requests).toHaveLength(1);
     expect(braze.requests[0]).toMatchObject({ method: 'POST', path: '/users/track', body: {} });
     expect(braze.requests[0]!.headers.authorization).toBe(`Bearer ${CREDENTIALS.BRAZE_API_KEY}`);
-    expect(lytics.requests.map((r) => [r.method, r.path, r.headers.authorization])).toEqual([['POST', '/collect/json/braze_users?dryrun=true', CREDENTIALS.LYTICS_API_TOKEN]]);
+    expect(lytics.requests.map((r) => [r.method, r.path, r.headers.authorization])).toEqual([
+      ['POST', '/collect/json/braze_users?dryrun=true', CREDENTIALS.LYTICS_API_TOKEN],
+    ]);
     expect(odp.requests.map((r) => [r.method, r.path, r.headers['x-api-key']])).toEqual([['GET', '/v3/schema/objects', CREDENTIALS.ODP_API_KEY]]);
     expect(sendOnly.requests).toHaveLength(0);
     expectNoSecretIn(run.out + run.err);
@@ -196,8 +195,14 @@ describe('bridge doctor --local: one harmless call per destination of the enviro
     const run = await bridge(['doctor', '--local'], { env: env() });
 
     expect(run.code).toBe(1);
-    expect(tableRow(run.out, 'braze', 'POST /users/track')).toEqual({ result: 'refused', why: "400 but not Braze's answer to an accepted key with no objects: Bad Request" });
-    expect(tableRow(run.out, 'odp', 'schema')).toEqual({ result: 'cannot check', why: expect.stringContaining('a public key (tracker id) may only push data') });
+    expect(tableRow(run.out, 'braze', 'POST /users/track')).toEqual({
+      result: 'refused',
+      why: "400 but not Braze's answer to an accepted key with no objects: Bad Request",
+    });
+    expect(tableRow(run.out, 'odp', 'schema')).toEqual({
+      result: 'cannot check',
+      why: expect.stringContaining('a public key (tracker id) may only push data'),
+    });
   });
 
   it('--json gives every check with its result, status and source', async () => {
@@ -206,7 +211,11 @@ describe('bridge doctor --local: one harmless call per destination of the enviro
     const run = await bridge(['doctor', '--local', '--json'], { env: env() });
 
     expect(run.code).toBe(1);
-    const answer = run.json<{ target: unknown; ok: boolean; checks: { destination: string; check: string; result: string; status?: number; why: string; source: string }[] }>();
+    const answer = run.json<{
+      target: unknown;
+      ok: boolean;
+      checks: { destination: string; check: string; result: string; status?: number; why: string; source: string }[];
+    }>();
     expect(answer.target).toEqual({ kind: 'local' });
     expect(answer.ok).toBe(false);
     expect(answer.checks).toHaveLength(7);
@@ -233,7 +242,10 @@ describe('bridge doctor --local: one harmless call per destination of the enviro
 
     expect(run.code).toBe(0);
     expect(run.out).toContain('7 checks: 7 sandboxed');
-    expect(tableRow(run.out, 'odp', 'schema')).toEqual({ result: 'sandboxed', why: 'sandboxed (no URL set): nothing to check (set ODP_API_URL to check the real API)' });
+    expect(tableRow(run.out, 'odp', 'schema')).toEqual({
+      result: 'sandboxed',
+      why: 'sandboxed (no URL set): nothing to check (set ODP_API_URL to check the real API)',
+    });
     for (const stub of stubs) expect(stub.requests).toHaveLength(0);
   });
 
@@ -296,14 +308,28 @@ describe('bridge doctor against a deployed stack: each consumer’s settings and
         NextToken: 'page-2',
       })
       .resolves({
-        StackResourceSummaries: [resource('DeliverylyticsusersConsumerFunction3A4B5C6D', 'Bridge-lytics-users-consumer'), resource('DeliveryodpeventsConsumerFunction7E8F9A0B', 'Bridge-odp-events-consumer')],
+        StackResourceSummaries: [
+          resource('DeliverylyticsusersConsumerFunction3A4B5C6D', 'Bridge-lytics-users-consumer'),
+          resource('DeliveryodpeventsConsumerFunction7E8F9A0B', 'Bridge-odp-events-consumer'),
+        ],
       });
     const environments: Record<string, Record<string, string>> = {
       'Bridge-braze-track-consumer': { BRIDGE_FLOW_ID: 'braze-track-delivery', BRAZE_REST_ENDPOINT: url.braze!, BRAZE_SECRET_ID: secretArn('braze') },
-      'Bridge-lytics-users-consumer': { BRIDGE_FLOW_ID: 'lytics-users-delivery', LYTICS_API_URL: url.lytics!, LYTICS_USERS_STREAM: 'braze_users_eu', LYTICS_SECRET_ID: secretArn('lytics') },
-      'Bridge-odp-events-consumer': { BRIDGE_FLOW_ID: 'odp-events-delivery', ODP_API_URL: 'https://api.eu1.odp.optimizely.com', ODP_SECRET_ID: secretArn('odp') },
+      'Bridge-lytics-users-consumer': {
+        BRIDGE_FLOW_ID: 'lytics-users-delivery',
+        LYTICS_API_URL: url.lytics!,
+        LYTICS_USERS_STREAM: 'braze_users_eu',
+        LYTICS_SECRET_ID: secretArn('lytics'),
+      },
+      'Bridge-odp-events-consumer': {
+        BRIDGE_FLOW_ID: 'odp-events-delivery',
+        ODP_API_URL: 'https://api.eu1.odp.optimizely.com',
+        ODP_SECRET_ID: secretArn('odp'),
+      },
     };
-    lambda.on(GetFunctionConfigurationCommand).callsFake((input: { FunctionName: string }) => ({ Environment: { Variables: environments[input.FunctionName] } }));
+    lambda
+      .on(GetFunctionConfigurationCommand)
+      .callsFake((input: { FunctionName: string }) => ({ Environment: { Variables: environments[input.FunctionName] } }));
     secretsManager.on(GetSecretValueCommand, { SecretId: secretArn('braze') }).resolves({ SecretString: JSON.stringify({ api_key: AWS_SECRETS.braze }) });
     secretsManager.on(GetSecretValueCommand, { SecretId: secretArn('lytics') }).resolves({ SecretString: JSON.stringify({ api_token: AWS_SECRETS.lytics }) });
     // Stored as plain text instead of JSON: refused, naming the secret and never showing its value.
@@ -317,7 +343,10 @@ describe('bridge doctor against a deployed stack: each consumer’s settings and
     expect(run.out).toContain(`bridge doctor: stack Bridge (${region})`);
     expect(tableRow(run.out, 'braze', 'POST /users/track').result).toBe('ok');
     expect(tableRow(run.out, 'braze', 'triggers')).toEqual({ result: 'not deployed', why: 'the stack has no consumer of braze-triggers: nothing to check' });
-    expect(tableRow(run.out, 'lytics', 'dryrun=true')).toEqual({ result: 'refused', why: '401: the key was rejected (unauthorized): check api_token of the lytics secret (LYTICS_SECRET_ID)' });
+    expect(tableRow(run.out, 'lytics', 'dryrun=true')).toEqual({
+      result: 'refused',
+      why: '401: the key was rejected (unauthorized): check api_token of the lytics secret (LYTICS_SECRET_ID)',
+    });
     expect(tableRow(run.out, 'odp', 'schema')).toEqual({ result: 'misconfigured', why: 'the odp secret (ODP_SECRET_ID) is not a JSON object' });
     for (const destination of ['seen', 'sendbird', 'movable-ink']) expect(tableRow(run.out, destination, '').result).toBe('not deployed');
 
@@ -325,12 +354,18 @@ describe('bridge doctor against a deployed stack: each consumer’s settings and
       { StackName: 'Bridge', NextToken: undefined },
       { StackName: 'Bridge', NextToken: 'page-2' },
     ]);
-    expect(lambda.commandCalls(GetFunctionConfigurationCommand).map((c) => c.args[0].input.FunctionName).sort()).toEqual([
-      'Bridge-braze-track-consumer',
-      'Bridge-lytics-users-consumer',
-      'Bridge-odp-events-consumer',
-    ]);
-    expect(secretsManager.commandCalls(GetSecretValueCommand).map((c) => c.args[0].input.SecretId).sort()).toEqual([secretArn('braze'), secretArn('lytics'), secretArn('odp')]);
+    expect(
+      lambda
+        .commandCalls(GetFunctionConfigurationCommand)
+        .map((c) => c.args[0].input.FunctionName)
+        .sort(),
+    ).toEqual(['Bridge-braze-track-consumer', 'Bridge-lytics-users-consumer', 'Bridge-odp-events-consumer']);
+    expect(
+      secretsManager
+        .commandCalls(GetSecretValueCommand)
+        .map((c) => c.args[0].input.SecretId)
+        .sort(),
+    ).toEqual([secretArn('braze'), secretArn('lytics'), secretArn('odp')]);
     expect(braze.requests.map((r) => r.headers.authorization)).toEqual([`Bearer ${AWS_SECRETS.braze}`]);
     expect(lytics.requests.map((r) => [r.path, r.headers.authorization])).toEqual([['/collect/json/braze_users_eu?dryrun=true', AWS_SECRETS.lytics]]);
     for (const value of Object.values(AWS_SECRETS)) expect(run.out + run.err).not.toContain(value);

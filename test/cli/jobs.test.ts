@@ -8,7 +8,7 @@ describe('bridge import and bridge sync', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'bridge-jobs-'));
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  it('imports a CSV with the job\'s own options and prints the progress and summary', async () => {
+  it("imports a CSV with the job's own options and prints the progress and summary", async () => {
     const file = path.join(dir, 'export.csv');
     writeFileSync(file, ['external_id,email', ...Array.from({ length: 5 }, (_, i) => `u-${i},u${i}@example.com`)].join('\n'));
 

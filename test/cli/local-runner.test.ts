@@ -1,9 +1,9 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { eventually, StubServer } from '../../bench/support/stub-server';
 import type { Runner } from '../../local/runner';
 import { startTestRunner } from '../support/runner-helpers';
-import { eventually, StubServer } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 import { bridge } from './support';
 
@@ -28,7 +28,12 @@ describe('bridge send and bridge dlq --local, against a running runner', () => {
 
   beforeAll(async () => {
     runner = await startTestRunner(
-      { INBOUND_TOKEN: 'cli-inbound', MOVABLE_INK_API_URL: `${await movableInk.start()}/behavioral/key-1`, MOVABLE_INK_API_USERNAME: 'u', MOVABLE_INK_API_PASSWORD: 'p' },
+      {
+        INBOUND_TOKEN: 'cli-inbound',
+        MOVABLE_INK_API_URL: `${await movableInk.start()}/behavioral/key-1`,
+        MOVABLE_INK_API_USERNAME: 'u',
+        MOVABLE_INK_API_PASSWORD: 'p',
+      },
       { consumerOverrides: { maxBatchingWindowSeconds: 0.2 } },
     );
     events = path.join(dir, 'events.json');
@@ -42,9 +47,15 @@ describe('bridge send and bridge dlq --local, against a running runner', () => {
       }),
     );
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => movableInk.stop(), () => rmSync(dir, { recursive: true, force: true })));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => movableInk.stop(),
+      () => rmSync(dir, { recursive: true, force: true }),
+    ),
+  );
 
-  it('sends a sample on the flow\'s route with the token and prints the 202', async () => {
+  it("sends a sample on the flow's route with the token and prints the 202", async () => {
     const run = await bridge(['send', 'movable-ink-events', events, '--url', runner.url, '--token', 'cli-inbound', '--json']);
 
     expect(run.code).toBe(0);
@@ -53,7 +64,7 @@ describe('bridge send and bridge dlq --local, against a running runner', () => {
     await eventually(async () => ((await runner.depth('movable-ink', 'dlq')) === 2 ? true : undefined), 15_000, 'two parked events');
   });
 
-  it('takes the token from INBOUND_TOKEN, and exits 1 on the route\'s 401 with a wrong one', async () => {
+  it("takes the token from INBOUND_TOKEN, and exits 1 on the route's 401 with a wrong one", async () => {
     const wrong = await bridge(['send', 'movable-ink-events', events, '--url', runner.url], { env: { INBOUND_TOKEN: 'wrong' } });
     const none = await bridge(['send', 'movable-ink-events', events, '--url', runner.url]);
 

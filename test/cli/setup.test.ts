@@ -2,10 +2,10 @@ import { CloudFormationClient, ListStackResourcesCommand } from '@aws-sdk/client
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { mockClient } from 'aws-sdk-client-mock';
+import { type StubAnswer, type StubRequest, StubServer } from '../../bench/support/stub-server';
 import { ODP_EVENT_FIELDS } from '../../functions/odp/event-fields';
 import { resetOdpSandboxSchema } from '../../functions/odp/sandbox';
 import { SCHEMA_CALL_SPACING_MS } from '../../functions/odp/setup';
-import { type StubAnswer, type StubRequest, StubServer } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 import { bridge } from './support';
 
@@ -30,12 +30,18 @@ class OdpSchemaStub extends StubServer {
   private answer(request: StubRequest): StubAnswer {
     if (request.headers['x-api-key'] !== ODP_KEY) return { status: 401, body: { title: 'Unauthorized', status: 401, message: 'Invalid API key' } };
     if (request.method === 'GET' && request.path === '/v3/schema/objects/events') {
-      return { status: 200, body: { name: 'events', display_name: 'Events', fields: [...this.fields].map((name) => ({ name, type: 'string', display_name: name })) } };
+      return {
+        status: 200,
+        body: { name: 'events', display_name: 'Events', fields: [...this.fields].map((name) => ({ name, type: 'string', display_name: name })) },
+      };
     }
     const refused = this.refuse(request);
     if (refused) return refused;
     const body = request.body as { name: string };
-    const taken = (field: string): StubAnswer => ({ status: 400, body: { title: 'Bad Request', status: 400, detail: { invalids: [{ field, reason: 'already used by another field' }] } } });
+    const taken = (field: string): StubAnswer => ({
+      status: 400,
+      body: { title: 'Bad Request', status: 400, detail: { invalids: [{ field, reason: 'already used by another field' }] } },
+    });
     if (request.method === 'POST' && request.path === '/v3/schema/objects/events/fields') {
       if (this.fields.has(body.name)) return taken('name');
       this.fields.add(body.name);
@@ -67,7 +73,12 @@ describe('bridge setup odp --local: the event fields and the external id identif
   let url = '';
   const waits: number[] = [];
   const sleep = async (ms: number) => void waits.push(ms);
-  const env = (overrides: Record<string, string | undefined> = {}) => ({ ODP_API_URL: url, ODP_API_KEY: ODP_KEY, ODP_EXTERNAL_ID_IDENTIFIER: 'braze_external_id', ...overrides });
+  const env = (overrides: Record<string, string | undefined> = {}) => ({
+    ODP_API_URL: url,
+    ODP_API_KEY: ODP_KEY,
+    ODP_EXTERNAL_ID_IDENTIFIER: 'braze_external_id',
+    ...overrides,
+  });
 
   beforeAll(async () => {
     url = await odp.start();
@@ -101,7 +112,9 @@ describe('bridge setup odp --local: the event fields and the external id identif
       display_name: 'Braze Custom Properties',
       description: 'Braze Currents: properties.custom_properties (JSON text)',
     });
-    expect(odp.posts('/v3/schema/identifiers').map((r) => r.body)).toEqual([{ name: 'braze_external_id', display_name: 'Braze External ID', merge_confidence: 'high', messaging: false }]);
+    expect(odp.posts('/v3/schema/identifiers').map((r) => r.body)).toEqual([
+      { name: 'braze_external_id', display_name: 'Braze External ID', merge_confidence: 'high', messaging: false },
+    ]);
     expect(odp.requests.every((r) => r.headers['x-api-key'] === ODP_KEY)).toBe(true);
     expect(waits).toEqual(Array(ODP_EVENT_FIELDS.length).fill(SCHEMA_CALL_SPACING_MS));
     expect(first.out).not.toContain(ODP_KEY);
@@ -124,7 +137,8 @@ describe('bridge setup odp --local: the event fields and the external id identif
 
   it('prints exactly what to create when ODP refuses the identifier to this key (only app developers and CSMs may), and exits 1', async () => {
     odp.fields.delete('crm_customer_id');
-    odp.refuse = (request) => (request.path === '/v3/schema/identifiers' ? { status: 403, body: { title: 'Forbidden', status: 403, message: 'Forbidden' } } : undefined);
+    odp.refuse = (request) =>
+      request.path === '/v3/schema/identifiers' ? { status: 403, body: { title: 'Forbidden', status: 403, message: 'Forbidden' } } : undefined;
 
     const run = await bridge(['setup', 'odp', '--local'], { env: env({ ODP_EXTERNAL_ID_IDENTIFIER: 'crm_customer_id' }), sleep });
 
@@ -162,7 +176,11 @@ describe('bridge setup odp --local: the event fields and the external id identif
 
     expect(steps).toEqual([
       { item: '1 event field', result: 'created', why: "created on ODP's events object: _braze_extra_one" },
-      { item: 'event field _braze_extra_two (string)', result: 'manual', why: expect.stringContaining('400 (name: must start with a letter): create it in ODP') },
+      {
+        item: 'event field _braze_extra_two (string)',
+        result: 'manual',
+        why: expect.stringContaining('400 (name: must start with a letter): create it in ODP'),
+      },
       { item: 'external id identifier', result: 'skipped', why: expect.stringContaining('ODP_EXTERNAL_ID_IDENTIFIER is not set') },
     ]);
     expect(calls).toEqual(['GET v3/schema/objects/events', 'POST v3/schema/objects/events/fields', 'POST v3/schema/objects/events/fields']);
@@ -172,7 +190,10 @@ describe('bridge setup odp --local: the event fields and the external id identif
     const run = await bridge(['setup', 'odp', '--local'], { env: env({ ODP_API_KEY: 'wrong-key-000000' }), sleep });
 
     expect(run.code).toBe(1);
-    expect(stepRow(run.out, 'events object')).toEqual({ result: 'failed', why: expect.stringContaining("401 (Invalid API key): ODP refused the key: check the odp secret's api_key") });
+    expect(stepRow(run.out, 'events object')).toEqual({
+      result: 'failed',
+      why: expect.stringContaining("401 (Invalid API key): ODP refused the key: check the odp secret's api_key"),
+    });
     expect(odp.requests.filter((r) => r.method === 'POST')).toHaveLength(0);
     expect(run.out).not.toContain('wrong-key-000000');
   });
@@ -232,7 +253,9 @@ describe('bridge setup odp against a deployed stack: the ODP consumer’s settin
       ],
     });
     lambda.on(GetFunctionConfigurationCommand).resolves({
-      Environment: { Variables: { BRIDGE_FLOW_ID: 'odp-events-delivery', ODP_API_URL: url, ODP_SECRET_ID: secretArn, ODP_EXTERNAL_ID_IDENTIFIER: 'braze_external_id' } },
+      Environment: {
+        Variables: { BRIDGE_FLOW_ID: 'odp-events-delivery', ODP_API_URL: url, ODP_SECRET_ID: secretArn, ODP_EXTERNAL_ID_IDENTIFIER: 'braze_external_id' },
+      },
     });
     secretsManager.on(GetSecretValueCommand, { SecretId: secretArn }).resolves({ SecretString: JSON.stringify({ api_key: ODP_KEY }) });
 

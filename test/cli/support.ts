@@ -1,5 +1,4 @@
-import type { CliIo } from '../../cli/bridge';
-import { main } from '../../cli/bridge';
+import { type CliIo, main } from '../../cli/bridge';
 
 export interface CliRun {
   code: number;
@@ -14,8 +13,12 @@ export async function bridge(argv: string[], io: Partial<CliIo> = {}): Promise<C
   let out = '';
   let err = '';
   const code = await main(argv, {
-    out: (text) => void (out += text),
-    err: (text) => void (err += text),
+    out: (text) => {
+      out += text;
+    },
+    err: (text) => {
+      err += text;
+    },
     env: {},
     isTTY: false,
     ...io,

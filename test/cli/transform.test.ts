@@ -30,7 +30,9 @@ describe('bridge transform', () => {
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
   it('prints, per partner, the downstream requests a sample becomes, with the body and masked credentials', async () => {
-    const movableInk = sample('mi.json', { events: [{ external_id: 'user-1', name: 'Product Viewed', time: new Date().toISOString(), properties: { price: 1.99 } }] });
+    const movableInk = sample('mi.json', {
+      events: [{ external_id: 'user-1', name: 'Product Viewed', time: new Date().toISOString(), properties: { price: 1.99 } }],
+    });
     // Braze's Email Open and Custom Event examples (custom Currents connector page), each with an id of its own (the page's examples share one).
     const page = (JSON.parse(readFileSync(fixture('odp', 'currents-connector-page.json'), 'utf8')) as { events: Record<string, unknown>[] }).events;
     const currents = sample('currents.json', { events: [page[2], page[8]].map((event, i) => ({ ...event, id: `page-example-${i}` })) });
@@ -46,7 +48,14 @@ describe('bridge transform', () => {
     for (const run of runs) expect({ code: run.code, err: run.err }).toEqual({ code: 0, err: '' });
     const [seenCallback, seenReceivers, mi, sb, lytics, odp] = runs.map((run) => run.json<TransformResult>());
 
-    expect(seenCallback).toMatchObject({ flow: 'seen-callback', route: 'POST /seen/callback', status: 202, answer: { accepted: 1 }, parked: [], unfinished: [] });
+    expect(seenCallback).toMatchObject({
+      flow: 'seen-callback',
+      route: 'POST /seen/callback',
+      status: 202,
+      answer: { accepted: 1 },
+      parked: [],
+      unfinished: [],
+    });
     expect(seenCallback?.requests).toEqual([
       {
         destination: 'braze',
@@ -73,7 +82,7 @@ describe('bridge transform', () => {
       url: '{SEEN_API_URL}/v1/campaigns/onboarding/receivers/',
       headers: { authorization: 'Token ****' },
     });
-    expect((seenReceivers?.requests[0]?.body as { email: string }[]).map((r) => r.email)).toEqual([
+    expect((seenReceivers!.requests[0]!.body as { email: string }[]).map((r) => r.email)).toEqual([
       'ada.lovelace@example.com',
       'grace.hopper@example.org',
       'alan@example.net',
@@ -98,7 +107,11 @@ describe('bridge transform', () => {
     ]);
 
     expect(lytics?.requests).toEqual([
-      expect.objectContaining({ url: '{LYTICS_API_URL}/collect/json/braze_users', headers: expect.objectContaining({ authorization: '****' }), body: [expect.objectContaining({ braze_id: 'xxxxxx', email: 'john.smith@email.com' })] }),
+      expect.objectContaining({
+        url: '{LYTICS_API_URL}/collect/json/braze_users',
+        headers: expect.objectContaining({ authorization: '****' }),
+        body: [expect.objectContaining({ braze_id: 'xxxxxx', email: 'john.smith@email.com' })],
+      }),
     ]);
 
     // No ODP_EXTERNAL_ID_IDENTIFIER: the custom event, which has no email, is not sent (skipped).
@@ -114,7 +127,7 @@ describe('bridge transform', () => {
     expect(printed).not.toMatch(/real-braze-key|real-seen-token|sandbox-/);
   });
 
-  it('prints the route\'s 400 answer, naming each failing field, and exits 1', async () => {
+  it("prints the route's 400 answer, naming each failing field, and exits 1", async () => {
     const bad = sample('bad.json', { campaign_slug: 'onboarding', landing_page_url: 'x', email_thumbnail_url: 'y' });
 
     const run = await bridge(['transform', 'seen-callback', bad], { env });

@@ -4,7 +4,9 @@ import { isOwnerEnabled, parseBridgeConfig } from '../../lib/config';
 import { fullConfig, idOf, lyticsConfig, minimalConfig, minimalInput, synthStack } from './stack-fixtures';
 
 const routeKeys = (template: ReturnType<typeof synthStack>['template']) =>
-  Object.values(template.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties.RouteKey as string).sort();
+  Object.values(template.findResources('AWS::ApiGatewayV2::Route'))
+    .map((r) => r.Properties.RouteKey as string)
+    .sort();
 const keyOf = (flow: (typeof ingressFlows)[number]) => `${flow.method} ${flow.path}`;
 
 describe('ingress API', () => {

@@ -19,28 +19,34 @@ const partnerOf = (id: string) => partners.find((partner) => partner.id === id);
 const packageScripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
 
 describe('the catalogue: every partner is complete', () => {
-  it.each(partners.map((partner) => [partner.id, partner] as const))('%s: its settings are its own, named with its prefix, and hold no credential', (_id, partner) => {
-    const names = settingNames(partner.settings.schema);
-    for (const name of names) {
-      expect(name.startsWith(`${envPrefix(partner.id)}_`)).toBe(true);
-      // A token endpoint's URL (SEEN_OAUTH_TOKEN_URL) is a setting; a token is not.
-      expect(name).not.toMatch(/TOKEN(?!_URL$)|_KEY|PASSWORD|SECRET|USERNAME/);
-    }
-    for (const name of [...Object.keys(partner.settings.deployDefaults ?? {}), ...(partner.settings.deployRequired ?? [])]) expect(names).toContain(name);
-  });
+  it.each(partners.map((partner) => [partner.id, partner] as const))(
+    '%s: its settings are its own, named with its prefix, and hold no credential',
+    (_id, partner) => {
+      const names = settingNames(partner.settings.schema);
+      for (const name of names) {
+        expect(name.startsWith(`${envPrefix(partner.id)}_`)).toBe(true);
+        // A token endpoint's URL (SEEN_OAUTH_TOKEN_URL) is a setting; a token is not.
+        expect(name).not.toMatch(/TOKEN(?!_URL$)|_KEY|PASSWORD|SECRET|USERNAME/);
+      }
+      for (const name of [...Object.keys(partner.settings.deployDefaults ?? {}), ...(partner.settings.deployRequired ?? [])]) expect(names).toContain(name);
+    },
+  );
 
-  it.each(partners.map((partner) => [partner.id, partner] as const))('%s: a secret for what it does, and a sandbox for every API it is called on', (_id, partner) => {
-    const names = settingNames(partner.settings.schema);
-    if (partner.flows.length > 0) expect(partner.secret.inbound).toBe(true);
-    if (partner.queues.length + partner.jobs.length > 0) {
-      expect(partner.secret.outbound.length).toBeGreaterThan(0);
-      expect(partner.sandbox).toBeDefined();
-      expect(names).toContain(partner.sandbox!.urlSetting);
-      for (const other of partner.sandbox!.otherUrlSettings ?? []) expect(names).toContain(other);
-      // The sandbox answers nothing it was not written for.
-      expect(partner.sandbox!.answer({ method: 'GET', path: '/no/such/path', body: undefined })).toBeUndefined();
-    }
-  });
+  it.each(partners.map((partner) => [partner.id, partner] as const))(
+    '%s: a secret for what it does, and a sandbox for every API it is called on',
+    (_id, partner) => {
+      const names = settingNames(partner.settings.schema);
+      if (partner.flows.length > 0) expect(partner.secret.inbound).toBe(true);
+      if (partner.queues.length + partner.jobs.length > 0) {
+        expect(partner.secret.outbound.length).toBeGreaterThan(0);
+        expect(partner.sandbox).toBeDefined();
+        expect(names).toContain(partner.sandbox!.urlSetting);
+        for (const other of partner.sandbox!.otherUrlSettings ?? []) expect(names).toContain(other);
+        // The sandbox answers nothing it was not written for.
+        expect(partner.sandbox!.answer({ method: 'GET', path: '/no/such/path', body: undefined })).toBeUndefined();
+      }
+    },
+  );
 
   it.each(ingressFlows.map((flow) => [flow.id, flow] as const))('flow %s: its route, handler, queue and auth', (_id, flow) => {
     expect(partnerOf(flow.owner)?.flows).toContain(flow);
@@ -73,30 +79,33 @@ describe('the catalogue: every partner is complete', () => {
     expect(jobs.filter((other) => other.flowId === job.flowId)).toHaveLength(1);
   });
 
-  it.each(scheduledJobs.map((job) => [job.id, job] as const))('scheduled job %s: its schedule setting, the partners it reads, its run limits and local script', (_id, job) => {
-    const owner = partnerOf(job.owner)!;
-    // The schedule is a setting of its own partner, whose default is a schedule EventBridge accepts.
-    expect(settingNames(owner.settings.schema)).toContain(job.trigger.scheduleSetting);
-    const schedule = loadSettings(owner.settings.schema, owner.settings.deployDefaults ?? {})[job.trigger.scheduleSetting];
-    expect(typeof schedule).toBe('string');
-    expect([schedule, scheduleProblem(schedule as string)]).toEqual([schedule, undefined]);
-    // It reads other partners by id; their secrets carry what it calls them with.
-    for (const other of job.alsoReads ?? []) {
-      expect(partnerOf(other)).toBeDefined();
-      expect(other).not.toBe(job.owner);
-      expect(partnerOf(other)!.secret.outbound.length).toBeGreaterThan(0);
-    }
-    // Local defaults are settings of the partners it reads.
-    const readable = [job.owner, ...(job.alsoReads ?? [])].flatMap((id) => settingNames(partnerOf(id)!.settings.schema));
-    for (const name of Object.keys(job.localDefaults ?? {})) expect(readable).toContain(name);
-    // A step fits in a Lambda invocation; a run ends well within a day.
-    expect(job.timeoutSeconds).toBeGreaterThan(60);
-    expect(job.timeoutSeconds).toBeLessThanOrEqual(900);
-    expect(job.maxRunHours).toBeGreaterThan(0);
-    expect(job.maxRunHours).toBeLessThan(24);
-    // `npm run <localScript>` runs one run locally (package.json belongs to the flow's author).
-    expect(Object.keys(packageScripts)).toContain(job.localScript);
-  });
+  it.each(scheduledJobs.map((job) => [job.id, job] as const))(
+    'scheduled job %s: its schedule setting, the partners it reads, its run limits and local script',
+    (_id, job) => {
+      const owner = partnerOf(job.owner)!;
+      // The schedule is a setting of its own partner, whose default is a schedule EventBridge accepts.
+      expect(settingNames(owner.settings.schema)).toContain(job.trigger.scheduleSetting);
+      const schedule = loadSettings(owner.settings.schema, owner.settings.deployDefaults ?? {})[job.trigger.scheduleSetting];
+      expect(typeof schedule).toBe('string');
+      expect([schedule, scheduleProblem(schedule as string)]).toEqual([schedule, undefined]);
+      // It reads other partners by id; their secrets carry what it calls them with.
+      for (const other of job.alsoReads ?? []) {
+        expect(partnerOf(other)).toBeDefined();
+        expect(other).not.toBe(job.owner);
+        expect(partnerOf(other)!.secret.outbound.length).toBeGreaterThan(0);
+      }
+      // Local defaults are settings of the partners it reads.
+      const readable = [job.owner, ...(job.alsoReads ?? [])].flatMap((id) => settingNames(partnerOf(id)!.settings.schema));
+      for (const name of Object.keys(job.localDefaults ?? {})) expect(readable).toContain(name);
+      // A step fits in a Lambda invocation; a run ends well within a day.
+      expect(job.timeoutSeconds).toBeGreaterThan(60);
+      expect(job.timeoutSeconds).toBeLessThanOrEqual(900);
+      expect(job.maxRunHours).toBeGreaterThan(0);
+      expect(job.maxRunHours).toBeLessThan(24);
+      // `npm run <localScript>` runs one run locally (package.json belongs to the flow's author).
+      expect(Object.keys(packageScripts)).toContain(job.localScript);
+    },
+  );
 
   it('imports every handler module the catalogue names (scheduled job steps included), each exporting build and handler', async () => {
     const entries = [...new Set([...ingressFlows.map((f) => f.entry), ...deliveryQueues.map((q) => q.consumer.entry), ...jobs.map((j) => j.entry)])];
@@ -115,7 +124,10 @@ describe('the catalogue: with every partner enabled, every flow is deployed and 
     partners: Object.fromEntries(
       partners
         .filter((p) => !p.alwaysOn)
-        .map((p) => [p.id, { enabled: true, settings: Object.fromEntries((p.settings.deployRequired ?? []).map((name) => [name, `https://${p.id}.example.com/`])) }]),
+        .map((p) => [
+          p.id,
+          { enabled: true, settings: Object.fromEntries((p.settings.deployRequired ?? []).map((name) => [name, `https://${p.id}.example.com/`])) },
+        ]),
     ),
   });
   const stack = new BridgeStack(new App(), 'CatalogueWalk', {

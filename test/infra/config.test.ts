@@ -1,8 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { deliveryQueues, ingressFlows, type S3Job, type ScheduledJob, scheduledJobs, uploadJobs } from '../../functions/catalogue';
 import * as catalogue from '../../functions/catalogue';
+import { deliveryQueues, ingressFlows, type S3Job, type ScheduledJob, scheduledJobs, uploadJobs } from '../../functions/catalogue';
 import { inboundSecretIdVariable, secretIdVariable } from '../../functions/core/secrets';
 import { loadSettings, settingNames } from '../../functions/core/settings';
 import { lyticsSettings } from '../../functions/lytics/settings';
@@ -37,7 +37,11 @@ describe('deployment configuration', () => {
       BRAZE_EMAIL_PRIORITIZATION: '["identified","most_recently_updated"]',
     });
     expect(partnerDeployment(config, 'seen')).toEqual({ enabled: true, settings: {} });
-    expect(deployedSettings(config, 'seen')).toMatchObject({ SEEN_API_URL: 'https://api.seen.io', SEEN_MAX_CALLS_PER_HOUR: '1000', SEEN_DRAIN_INTERVAL_SECONDS: '60' });
+    expect(deployedSettings(config, 'seen')).toMatchObject({
+      SEEN_API_URL: 'https://api.seen.io',
+      SEEN_MAX_CALLS_PER_HOUR: '1000',
+      SEEN_DRAIN_INTERVAL_SECONDS: '60',
+    });
     expect(config.api.throttle).toEqual({ rateLimit: 200, burstLimit: 400 });
     expect(config.alarms.oldestMessageAgeSeconds).toBe(900);
     expect(config.logs).toEqual({ retentionDays: 30, level: 'INFO' });
@@ -61,7 +65,11 @@ describe('deployment configuration', () => {
   it('accepts the full configuration, keeping its sections as given', () => {
     const config = parseBridgeConfig(fullInput);
 
-    expect(partnerDeployment(config, 'seen')).toMatchObject({ enabled: true, secretArn: importedSeenSecretArn, settings: { SEEN_CAMPAIGNS: fullSeenCampaigns } });
+    expect(partnerDeployment(config, 'seen')).toMatchObject({
+      enabled: true,
+      secretArn: importedSeenSecretArn,
+      settings: { SEEN_CAMPAIGNS: fullSeenCampaigns },
+    });
     expect(partnerDeployment(config, 'lytics')).toMatchObject({ enabled: true, inboundSecretArn: importedLyticsInboundSecretArn });
     expect(partnerDeployment(config, 'braze')?.settings).toEqual({ BRAZE_REST_ENDPOINT: 'https://rest.fra-01.braze.eu', BRAZE_MAX_OBJECTS_PER_REQUEST: 50 });
   });
@@ -75,19 +83,51 @@ describe('deployment configuration', () => {
   });
 
   it.each([
-    ['SEEN campaigns the callback could not read', { seen: { enabled: true, settings: { SEEN_CAMPAIGNS: { campaigns: { x: { attributes: { a: 'not valid!' } } } } } } }, 'partners.seen.settings.SEEN_CAMPAIGNS'],
-    ['a setting the partner does not have', { seen: { enabled: true, settings: { SEEN_MAX_CALLS_PER_DAY: 1000 } } }, 'partners.seen.settings.SEEN_MAX_CALLS_PER_DAY: not a seen setting'],
-    ['a number setting that is not a number', { seen: { enabled: true, settings: { SEEN_MAX_CALLS_PER_HOUR: 'many' } } }, 'partners.seen.settings.SEEN_MAX_CALLS_PER_HOUR'],
+    [
+      'SEEN campaigns the callback could not read',
+      { seen: { enabled: true, settings: { SEEN_CAMPAIGNS: { campaigns: { x: { attributes: { a: 'not valid!' } } } } } } },
+      'partners.seen.settings.SEEN_CAMPAIGNS',
+    ],
+    [
+      'a setting the partner does not have',
+      { seen: { enabled: true, settings: { SEEN_MAX_CALLS_PER_DAY: 1000 } } },
+      'partners.seen.settings.SEEN_MAX_CALLS_PER_DAY: not a seen setting',
+    ],
+    [
+      'a number setting that is not a number',
+      { seen: { enabled: true, settings: { SEEN_MAX_CALLS_PER_HOUR: 'many' } } },
+      'partners.seen.settings.SEEN_MAX_CALLS_PER_HOUR',
+    ],
     ['a credential passed as a setting', { lytics: { enabled: true, settings: { LYTICS_API_TOKEN: 'abc' } } }, 'credentials belong in the partner secret'],
-    ['an inbound token passed as a setting', { seen: { enabled: true, settings: { INBOUND_TOKEN: 'abc' } } }, 'partners.seen.settings.INBOUND_TOKEN: credentials belong in the partner secret'],
+    [
+      'an inbound token passed as a setting',
+      { seen: { enabled: true, settings: { INBOUND_TOKEN: 'abc' } } },
+      'partners.seen.settings.INBOUND_TOKEN: credentials belong in the partner secret',
+    ],
     ['a misspelt partner', { seeen: { enabled: true } }, 'seeen'],
     ['the provisional Lytics stream key', { lytics: { enabled: true, stream: 'braze_users' } }, 'stream'],
     ['an option under its former name, outside settings', { lytics: { enabled: true, csvStream: 'braze_segment_export' } }, 'csvStream'],
-    ['a Lytics stream name the functions refuse', { lytics: { enabled: true, settings: { LYTICS_CSV_STREAM: 'braze segment' } } }, 'partners.lytics.settings.LYTICS_CSV_STREAM'],
-    ['a Lytics bulk API that is not https', { lytics: { enabled: true, settings: { LYTICS_BULK_API_URL: 'http://bulk.lytics.io' } } }, 'partners.lytics.settings.LYTICS_BULK_API_URL: must be an https:// URL'],
-    ['a SEEN API that is not https', { seen: { enabled: true, settings: { SEEN_API_URL: 'http://api.seen.io' } } }, 'partners.seen.settings.SEEN_API_URL: must be an https:// URL'],
+    [
+      'a Lytics stream name the functions refuse',
+      { lytics: { enabled: true, settings: { LYTICS_CSV_STREAM: 'braze segment' } } },
+      'partners.lytics.settings.LYTICS_CSV_STREAM',
+    ],
+    [
+      'a Lytics bulk API that is not https',
+      { lytics: { enabled: true, settings: { LYTICS_BULK_API_URL: 'http://bulk.lytics.io' } } },
+      'partners.lytics.settings.LYTICS_BULK_API_URL: must be an https:// URL',
+    ],
+    [
+      'a SEEN API that is not https',
+      { seen: { enabled: true, settings: { SEEN_API_URL: 'http://api.seen.io' } } },
+      'partners.seen.settings.SEEN_API_URL: must be an https:// URL',
+    ],
     ['a partial secret ARN', { seen: { enabled: true, secretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:seen' } }, 'complete ARN'],
-    ['a partial inbound secret ARN', { seen: { enabled: true, inboundSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:seen/inbound' } }, 'partners.seen.inboundSecretArn'],
+    [
+      'a partial inbound secret ARN',
+      { seen: { enabled: true, inboundSecretArn: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:seen/inbound' } },
+      'partners.seen.inboundSecretArn',
+    ],
   ])('rejects %s, naming the field', (_name, partners, expected) => {
     expect(() => parseBridgeConfig({ ...minimalInput, partners })).toThrow(expected);
   });
@@ -95,8 +135,12 @@ describe('deployment configuration', () => {
   it("takes a token endpoint's URL as a setting (SEEN_OAUTH_TOKEN_URL), never a token (SEEN_OAUTH_CLIENT_SECRET)", () => {
     const withSeen = (settings: Record<string, string>) => parseBridgeConfig({ ...minimalInput, partners: { seen: { enabled: true, settings } } });
 
-    expect(deployedSettings(withSeen({ SEEN_OAUTH_TOKEN_URL: 'https://next.seen.io/oauth2/token' }), 'seen').SEEN_OAUTH_TOKEN_URL).toBe('https://next.seen.io/oauth2/token');
-    expect(() => withSeen({ SEEN_OAUTH_CLIENT_SECRET: 'abc' })).toThrow('partners.seen.settings.SEEN_OAUTH_CLIENT_SECRET: credentials belong in the partner secret');
+    expect(deployedSettings(withSeen({ SEEN_OAUTH_TOKEN_URL: 'https://next.seen.io/oauth2/token' }), 'seen').SEEN_OAUTH_TOKEN_URL).toBe(
+      'https://next.seen.io/oauth2/token',
+    );
+    expect(() => withSeen({ SEEN_OAUTH_CLIENT_SECRET: 'abc' })).toThrow(
+      'partners.seen.settings.SEEN_OAUTH_CLIENT_SECRET: credentials belong in the partner secret',
+    );
     expect(() => withSeen({ SEEN_OAUTH_TOKEN_URL: 'http://next.seen.io/oauth2/token' })).toThrow('must be an https:// URL');
   });
 
@@ -137,16 +181,24 @@ describe('deployment configuration', () => {
   });
 
   it.each([
-    ['more objects per call than Braze allows', { BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com', BRAZE_MAX_OBJECTS_PER_REQUEST: 76 }, 'braze.settings.BRAZE_MAX_OBJECTS_PER_REQUEST'],
-    ['a Braze API key as a setting', { BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com', BRAZE_API_KEY: 'abc' }, 'credentials belong in the partner secret'],
+    [
+      'more objects per call than Braze allows',
+      { BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com', BRAZE_MAX_OBJECTS_PER_REQUEST: 76 },
+      'braze.settings.BRAZE_MAX_OBJECTS_PER_REQUEST',
+    ],
+    [
+      'a Braze API key as a setting',
+      { BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com', BRAZE_API_KEY: 'abc' },
+      'credentials belong in the partner secret',
+    ],
   ])('rejects braze settings with %s', (_name, settings, expected) => {
     expect(() => parseBridgeConfig({ braze: { settings } })).toThrow(expected);
   });
 
   it('rejects the former Braze keys, outside settings', () => {
-    expect(() => parseBridgeConfig({ braze: { restEndpoint: 'https://rest.iad-01.braze.com', settings: { BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com' } } })).toThrow(
-      'restEndpoint',
-    );
+    expect(() =>
+      parseBridgeConfig({ braze: { restEndpoint: 'https://rest.iad-01.braze.com', settings: { BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com' } } }),
+    ).toThrow('restEndpoint');
   });
 
   it('reads the bridge object from cdk.json context', () => {
@@ -263,7 +315,9 @@ describe('deployment plan', () => {
       const readsLytics = { ...sync, id: 'reads-lytics', alsoReads: ['braze', 'lytics'] };
 
       expect(() => planDeployment(withOdp(), withScheduled(readsLytics))).toThrow(BridgeConfigError);
-      expect(() => planDeployment(withOdp(), withScheduled(readsLytics))).toThrow("job reads-lytics reads lytics's settings and secret; enable partners.lytics");
+      expect(() => planDeployment(withOdp(), withScheduled(readsLytics))).toThrow(
+        "job reads-lytics reads lytics's settings and secret; enable partners.lytics",
+      );
       const plan = planDeployment(withOdp({}, { lytics: { enabled: true } }), withScheduled(readsLytics));
       expect(plan.scheduledJobs.map((j) => j.id)).toContain('reads-lytics');
       expect(plan.owners).toContain('lytics');
@@ -295,7 +349,9 @@ describe('deployment plan', () => {
       const config = withOdp({ ODP_SYNC_SCHEDULE: expression });
 
       expect(() => planDeployment(config, catalogue)).toThrow(BridgeConfigError);
-      expect(() => planDeployment(config, catalogue)).toThrow(`partners.odp.settings.ODP_SYNC_SCHEDULE: ${JSON.stringify(expression)} is not an EventBridge schedule expression`);
+      expect(() => planDeployment(config, catalogue)).toThrow(
+        `partners.odp.settings.ODP_SYNC_SCHEDULE: ${JSON.stringify(expression)} is not an EventBridge schedule expression`,
+      );
       expect(() => planDeployment(config, catalogue)).toThrow(expected);
     });
 
@@ -304,15 +360,21 @@ describe('deployment plan', () => {
       expect(scheduleProblem('at(2025-01-01T00:00:00)')).toBe('must be cron(...) or rate(...)');
     });
 
-    it.each(['cron(0 2 * * ? *)', 'cron(15 */6 ? * MON-FRI *)', 'cron(0 3 L * ? 2030)', 'cron(0 1 ? * 2#1 *)', 'rate(1 minute)', 'rate(12 hours)', 'rate(1 day)', 'rate(7 days)'])(
-      'accepts %s',
-      (expression) => {
-        expect(scheduleProblem(expression)).toBeUndefined();
-        if (expression.startsWith('cron') || /day/.test(expression)) {
-          expect(planDeployment(withOdp({ ODP_SYNC_SCHEDULE: expression }), catalogue).scheduledJobs).toHaveLength(1);
-        }
-      },
-    );
+    it.each([
+      'cron(0 2 * * ? *)',
+      'cron(15 */6 ? * MON-FRI *)',
+      'cron(0 3 L * ? 2030)',
+      'cron(0 1 ? * 2#1 *)',
+      'rate(1 minute)',
+      'rate(12 hours)',
+      'rate(1 day)',
+      'rate(7 days)',
+    ])('accepts %s', (expression) => {
+      expect(scheduleProblem(expression)).toBeUndefined();
+      if (expression.startsWith('cron') || /day/.test(expression)) {
+        expect(planDeployment(withOdp({ ODP_SYNC_SCHEDULE: expression }), catalogue).scheduledJobs).toHaveLength(1);
+      }
+    });
 
     it.each(['rate(1 minute)', 'rate(12 hours)', 'rate(20 hours)'])('refuses %s for a job whose run may last 20 hours: runs would overlap', (expression) => {
       expect(() => planDeployment(withOdp({ ODP_SYNC_SCHEDULE: expression }), catalogue)).toThrow(
@@ -325,7 +387,11 @@ describe('deployment plan', () => {
     const withSeen = (settings: Record<string, number>) => parseBridgeConfig({ ...minimalInput, partners: { seen: { enabled: true, settings } } });
 
     it.each([
-      ['an interval that is not whole minutes', { SEEN_DRAIN_INTERVAL_SECONDS: 90 }, 'partners.seen.settings.SEEN_DRAIN_INTERVAL_SECONDS: must be a multiple of 60'],
+      [
+        'an interval that is not whole minutes',
+        { SEEN_DRAIN_INTERVAL_SECONDS: 90 },
+        'partners.seen.settings.SEEN_DRAIN_INTERVAL_SECONDS: must be a multiple of 60',
+      ],
       ['an interval under a minute', { SEEN_DRAIN_INTERVAL_SECONDS: 30 }, 'partners.seen.settings.SEEN_DRAIN_INTERVAL_SECONDS'],
       ['an interval over an hour', { SEEN_DRAIN_INTERVAL_SECONDS: 7200 }, 'partners.seen.settings.SEEN_DRAIN_INTERVAL_SECONDS'],
     ])('with %s, naming the setting', (_name, settings, expected) => {
@@ -377,7 +443,11 @@ describe('function settings', () => {
       SEEN_DRAIN_INTERVAL_SECONDS: '120',
       SEEN_CAMPAIGNS: JSON.stringify(fullSeenCampaigns),
     });
-    expect(loadSettings(seenSettings, settings)).toMatchObject({ SEEN_MAX_CALLS_PER_HOUR: 600, SEEN_DRAIN_INTERVAL_SECONDS: 120, SEEN_MAX_RECEIVERS_PER_CALL: 100 });
+    expect(loadSettings(seenSettings, settings)).toMatchObject({
+      SEEN_MAX_CALLS_PER_HOUR: 600,
+      SEEN_DRAIN_INTERVAL_SECONDS: 120,
+      SEEN_MAX_RECEIVERS_PER_CALL: 100,
+    });
     expect(ownerSettings(config, 'braze')).toEqual({ BRAZE_REST_ENDPOINT: 'https://rest.fra-01.braze.eu', BRAZE_MAX_OBJECTS_PER_REQUEST: '50' });
   });
 
@@ -415,7 +485,9 @@ describe('function settings', () => {
   });
 
   it('refuses settings that would overflow the 4 KB Lambda environment', () => {
-    const campaigns = Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`campaign-${i}`, { attributes: { landing_page_url: `landing_page_url_of_campaign_${i}` } }]));
+    const campaigns = Object.fromEntries(
+      Array.from({ length: 40 }, (_, i) => [`campaign-${i}`, { attributes: { landing_page_url: `landing_page_url_of_campaign_${i}` } }]),
+    );
     const input: BridgeConfigInput = { ...minimalInput, partners: { seen: { enabled: true, settings: { SEEN_CAMPAIGNS: { campaigns } } } } };
     const config = parseBridgeConfig(input);
 

@@ -6,8 +6,7 @@ import { deliveryQueues, ingressFlows, jobs, partners, queueById } from '../../f
 import { loadConfig } from '../../functions/core/config';
 import { loadSettings } from '../../functions/core/settings';
 import { seenSettings } from '../../functions/seen/settings';
-import type { BridgeStack } from '../../lib/bridge-stack';
-import { INGRESS_MEMORY_MB, INGRESS_TIMEOUT_SECONDS } from '../../lib/bridge-stack';
+import { type BridgeStack, INGRESS_MEMORY_MB, INGRESS_TIMEOUT_SECONDS } from '../../lib/bridge-stack';
 import { inboundSecretIdVariableName, ownerSettings, partnerDeployment, secretIdVariableName } from '../../lib/config';
 import {
   bridgeFunctionResources,
@@ -32,9 +31,7 @@ function functionResource(template: Template, stack: BridgeStack, fn: Parameters
 /** Every statement of the inline policies attached to a role. */
 function statementsOf(template: Template, roleId: string): Statement[] {
   const policies = Object.values(template.findResources('AWS::IAM::Policy')) as Resource[];
-  return policies
-    .filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId))
-    .flatMap((p) => p.Properties.PolicyDocument.Statement);
+  return policies.filter((p) => (p.Properties.Roles as { Ref: string }[]).some((r) => r.Ref === roleId)).flatMap((p) => p.Properties.PolicyDocument.Statement);
 }
 
 const actions = (statements: { Action: string | string[] }[]) => statements.flatMap((s) => [s.Action].flat()).sort();
@@ -57,7 +54,10 @@ describe.each(configurations)('functions (%s configuration)', (_name, configOf) 
   it('log to their own log group with the configured retention, with Powertools named and no source map parsed at cold start', () => {
     for (const fn of functions) {
       const logGroupId = fn.Properties.LoggingConfig.LogGroup.Ref as string;
-      expect(template.toJSON().Resources[logGroupId]).toMatchObject({ Type: 'AWS::Logs::LogGroup', Properties: { RetentionInDays: config.logs.retentionDays } });
+      expect(template.toJSON().Resources[logGroupId]).toMatchObject({
+        Type: 'AWS::Logs::LogGroup',
+        Properties: { RetentionInDays: config.logs.retentionDays },
+      });
       expect(fn.Properties.Environment.Variables).toMatchObject({
         LOG_LEVEL: config.logs.level,
         POWERTOOLS_SERVICE_NAME: 'braze-partner-bridge',
@@ -232,7 +232,10 @@ describe('function settings', () => {
       LYTICS_USERS_STREAM: 'braze_users_eu',
       LYTICS_CSV_ROWS_PER_REQUEST: '20000',
     });
-    expect(audiences.Properties.Environment.Variables).toMatchObject({ BRAZE_REST_ENDPOINT: 'https://rest.fra-01.braze.eu', BRAZE_MAX_OBJECTS_PER_REQUEST: '50' });
+    expect(audiences.Properties.Environment.Variables).toMatchObject({
+      BRAZE_REST_ENDPOINT: 'https://rest.fra-01.braze.eu',
+      BRAZE_MAX_OBJECTS_PER_REQUEST: '50',
+    });
   });
 
   it('pass an imported outbound secret by its ARN to the functions that call the partner', () => {
@@ -243,7 +246,9 @@ describe('function settings', () => {
     expect(drain.Properties.Environment.Variables.SEEN_SECRET_ID).toBe(importedSeenSecretArn);
     expect(callback.Properties.Environment.Variables).not.toHaveProperty('SEEN_SECRET_ID');
     full.template.hasResourceProperties('AWS::IAM::Policy', {
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['secretsmanager:GetSecretValue']), Resource: importedSeenSecretArn })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['secretsmanager:GetSecretValue']), Resource: importedSeenSecretArn })]),
+      },
     });
     // Imported, not created; the inbound secret of SEEN is still created.
     expect(JSON.stringify(full.template.findResources('AWS::SecretsManager::Secret'))).not.toContain('"BridgeFull/seen"');
@@ -259,7 +264,9 @@ describe('function settings', () => {
     }
     full.template.hasResourceProperties('AWS::IAM::Policy', {
       PolicyDocument: {
-        Statement: Match.arrayWith([Match.objectLike({ Action: Match.arrayWith(['secretsmanager:GetSecretValue']), Resource: importedLyticsInboundSecretArn })]),
+        Statement: Match.arrayWith([
+          Match.objectLike({ Action: Match.arrayWith(['secretsmanager:GetSecretValue']), Resource: importedLyticsInboundSecretArn }),
+        ]),
       },
     });
     expect(JSON.stringify(full.template.findResources('AWS::SecretsManager::Secret'))).not.toContain('"BridgeFull/lytics/inbound"');
@@ -295,7 +302,9 @@ describe.each(configurations)('secrets (%s configuration)', (_name, configOf) =>
         expect(properties).toBeUndefined();
         continue;
       }
-      expect(properties).toMatchObject({ GenerateSecretString: { SecretStringTemplate: '{}', GenerateStringKey: 'inbound_token', ExcludePunctuation: true, PasswordLength: 40 } });
+      expect(properties).toMatchObject({
+        GenerateSecretString: { SecretStringTemplate: '{}', GenerateStringKey: 'inbound_token', ExcludePunctuation: true, PasswordLength: 40 },
+      });
     }
     expect(byName.has(`${config.stackName}/braze/inbound`)).toBe(false);
   });
@@ -325,7 +334,9 @@ describe.each(configurations)('least privilege (%s configuration)', (_name, conf
   it('uses no managed policies (except on the CDK deploy-time S3 notifications handler) and no wildcard resources', () => {
     for (const [id, role] of Object.entries(template.findResources('AWS::IAM::Role')) as [string, Resource][]) {
       if (id === notificationsRoleId) {
-        expect(JSON.stringify(role.Properties.ManagedPolicyArns)).toMatch(/^\[\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole"\]\]\}\]$/);
+        expect(JSON.stringify(role.Properties.ManagedPolicyArns)).toMatch(
+          /^\[\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":iam::aws:policy\/service-role\/AWSLambdaBasicExecutionRole"\]\]\}\]$/,
+        );
       } else {
         expect(role.Properties.ManagedPolicyArns).toBeUndefined();
       }
@@ -362,7 +373,9 @@ describe.each(configurations)('least privilege (%s configuration)', (_name, conf
     }
     const statements = statementsOf(template, notificationsRoleId!);
 
-    expect(statements).toEqual([{ Action: 's3:PutBucketNotification', Effect: 'Allow', Resource: { 'Fn::GetAtt': [idOf(stack, stack.imports.bucket), 'Arn'] } }]);
+    expect(statements).toEqual([
+      { Action: 's3:PutBucketNotification', Effect: 'Allow', Resource: { 'Fn::GetAtt': [idOf(stack, stack.imports.bucket), 'Arn'] } },
+    ]);
   });
 
   it('lets each ingress write its logs, send to its queue and read its owner inbound secret, nothing more', () => {

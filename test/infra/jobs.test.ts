@@ -41,7 +41,13 @@ describe('imports bucket', () => {
       Bucket: { Ref: id() },
       PolicyDocument: {
         Statement: Match.arrayWith([
-          Match.objectLike({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { Bool: { 'aws:SecureTransport': 'false' } }, Resource: [bucket, { 'Fn::Join': ['', [bucket, '/*']] }] }),
+          Match.objectLike({
+            Effect: 'Deny',
+            Action: 's3:*',
+            Principal: { AWS: '*' },
+            Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+            Resource: [bucket, { 'Fn::Join': ['', [bucket, '/*']] }],
+          }),
           Match.objectLike({ Effect: 'Deny', Action: 's3:*', Principal: { AWS: '*' }, Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } } }),
         ]),
       },
@@ -130,7 +136,11 @@ describe.each(uploadJobs.map((job) => [job.id, job] as const))('upload job %s', 
   });
 
   it('is sized from the catalogue', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp(`^${definition.id}:`), Timeout: definition.timeoutSeconds, MemorySize: definition.memoryMb });
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      Description: Match.stringLikeRegexp(`^${definition.id}:`),
+      Timeout: definition.timeoutSeconds,
+      MemorySize: definition.memoryMb,
+    });
   });
 
   it('is retried twice by Lambda, then parks the event in its own DLQ', () => {
@@ -148,7 +158,9 @@ describe.each(uploadJobs.map((job) => [job.id, job] as const))('upload job %s', 
     expect(template.toJSON().Resources[dlqId].Properties).toEqual({ MessageRetentionPeriod: 14 * DAY, SqsManagedSseEnabled: true });
     template.hasResourceProperties('AWS::SQS::QueuePolicy', {
       Queues: [{ Ref: dlqId }],
-      PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+      PolicyDocument: {
+        Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Action: 'sqs:*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]),
+      },
     });
   });
 

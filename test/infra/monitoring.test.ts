@@ -206,9 +206,7 @@ describe('alarm topic', () => {
     template.hasResourceProperties('AWS::KMS::Key', {
       EnableKeyRotation: true,
       KeyPolicy: {
-        Statement: Match.arrayWith([
-          Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] }),
-        ]),
+        Statement: Match.arrayWith([Match.objectLike({ Principal: { Service: 'cloudwatch.amazonaws.com' }, Action: ['kms:Decrypt', 'kms:GenerateDataKey*'] })]),
       },
     });
   });
@@ -253,7 +251,9 @@ describe('dashboard', () => {
 
     expect(full).toContain('Records not sent: no identifier the destination knows');
     expect(full).toContain(`\\"BrazePartnerBridge\\",\\"${MetricName.RecordsWithoutIdentifier}\\",\\"flow\\",\\"odp-currents\\"`);
-    expect(full).toContain(`SEARCH('{BrazePartnerBridge,event_type,flow,service} MetricName=\\\\\\"${MetricName.RecordsWithoutIdentifier}\\\\\\"', 'Sum', 300)`);
+    expect(full).toContain(
+      `SEARCH('{BrazePartnerBridge,event_type,flow,service} MetricName=\\\\\\"${MetricName.RecordsWithoutIdentifier}\\\\\\"', 'Sum', 300)`,
+    );
   });
 
   it('charts queue depth, oldest message age and DLQ depth', () => {
@@ -300,7 +300,11 @@ describe('Lytics monitoring', () => {
     const names = Object.values(template.findResources('AWS::CloudWatch::Alarm')).map((alarm) => alarm.Properties.AlarmName);
 
     expect(names).toEqual(
-      expect.arrayContaining(['BrazePartnerBridge-lytics-users-dlq-not-empty', 'BrazePartnerBridge-lytics-csv-import-job-errors', 'BrazePartnerBridge-lytics-csv-import-dlq-not-empty']),
+      expect.arrayContaining([
+        'BrazePartnerBridge-lytics-users-dlq-not-empty',
+        'BrazePartnerBridge-lytics-csv-import-job-errors',
+        'BrazePartnerBridge-lytics-csv-import-dlq-not-empty',
+      ]),
     );
   });
 });

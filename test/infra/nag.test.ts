@@ -17,8 +17,9 @@ describe.each(configurations)('cdk-nag AwsSolutions checks on the %s configurati
   });
 
   it('acknowledge findings only with a written reason', () => {
-    const suppressions = Object.values(template.toJSON().Resources as Record<string, { Metadata?: { cdk_nag?: { rules_to_suppress: Suppression[] } } }>)
-      .flatMap((resource) => resource.Metadata?.cdk_nag?.rules_to_suppress ?? []);
+    const suppressions = Object.values(
+      template.toJSON().Resources as Record<string, { Metadata?: { cdk_nag?: { rules_to_suppress: Suppression[] } } }>,
+    ).flatMap((resource) => resource.Metadata?.cdk_nag?.rules_to_suppress ?? []);
 
     expect(suppressions.length).toBeGreaterThan(0);
     for (const { id, reason, applies_to } of suppressions) {

@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { deliveryQueues, ingressFlows, partnerById, queueById } from '../../functions/catalogue';
 import * as catalogue from '../../functions/catalogue';
+import { deliveryQueues, ingressFlows, partnerById, queueById } from '../../functions/catalogue';
 import { deployedSettings, parseBridgeConfig, planDeployment } from '../../lib/config';
 import { configurations, fullConfig, idOf, minimalConfig, minimalInput, synthStack } from './stack-fixtures';
 
@@ -118,7 +118,11 @@ describe.each(configurations)('event-source consumers (%s configuration)', (_nam
         BatchSize: definition.drive.batchSize,
         MaximumBatchingWindowInSeconds: definition.drive.maxBatchingWindowSeconds,
         // The catalogue's, or the deployment's where the queue lets a setting choose it.
-        ScalingConfig: { MaximumConcurrency: definition.drive.maxConcurrencySetting ? Number(deployedSettings(config, definition.owner)[definition.drive.maxConcurrencySetting]) : definition.drive.maxConcurrency },
+        ScalingConfig: {
+          MaximumConcurrency: definition.drive.maxConcurrencySetting
+            ? Number(deployedSettings(config, definition.owner)[definition.drive.maxConcurrencySetting])
+            : definition.drive.maxConcurrency,
+        },
         FunctionResponseTypes: ['ReportBatchItemFailures'],
       });
     }

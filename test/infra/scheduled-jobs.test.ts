@@ -15,7 +15,10 @@ function configFor(definition: (typeof scheduledJobs)[number]) {
   return parseBridgeConfig({
     braze: odpInput.braze,
     partners: Object.fromEntries(
-      owners.map((id) => [id, { enabled: true, settings: Object.fromEntries((partnerById(id).settings.deployRequired ?? []).map((name) => [name, `https://${id}.example.com/`])) }]),
+      owners.map((id) => [
+        id,
+        { enabled: true, settings: Object.fromEntries((partnerById(id).settings.deployRequired ?? []).map((name) => [name, `https://${id}.example.com/`])) },
+      ]),
     ),
   });
 }
@@ -81,7 +84,14 @@ describe.each(scheduledJobs.map((job) => [job.id, job] as const))('scheduled job
 
     expect(retry).toHaveLength(1);
     expect(retry[0]!.ErrorEquals).toEqual(
-      expect.arrayContaining(['States.TaskFailed', 'States.Timeout', 'Lambda.ServiceException', 'Lambda.AWSLambdaException', 'Lambda.SdkClientException', 'Lambda.TooManyRequestsException']),
+      expect.arrayContaining([
+        'States.TaskFailed',
+        'States.Timeout',
+        'Lambda.ServiceException',
+        'Lambda.AWSLambdaException',
+        'Lambda.SdkClientException',
+        'Lambda.TooManyRequestsException',
+      ]),
     );
     expect(retry[0]).toMatchObject({ IntervalSeconds: 30, BackoffRate: 2, MaxAttempts: 4 });
   });
@@ -110,8 +120,8 @@ describe.each(scheduledJobs.map((job) => [job.id, job] as const))('scheduled job
   });
 
   it('is started on its schedule, a failed start retried, then parked in its DLQ', () => {
-    const rules = Object.values(template.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: Match.anyValue() } })).filter(
-      (rule) => JSON.stringify(rule.Properties.Targets).includes(`"Ref":"${machineId}"`),
+    const rules = Object.values(template.findResources('AWS::Events::Rule', { Properties: { ScheduleExpression: Match.anyValue() } })).filter((rule) =>
+      JSON.stringify(rule.Properties.Targets).includes(`"Ref":"${machineId}"`),
     );
     expect(rules).toHaveLength(1);
     const [target] = rules[0]!.Properties.Targets;
@@ -182,7 +192,11 @@ describe.each(scheduledJobs.map((job) => [job.id, job] as const))('scheduled job
     const invoke = statements.filter((s) => [s.Action].flat().includes('lambda:InvokeFunction'));
 
     expect(invoke).toEqual([
-      { Action: 'lambda:InvokeFunction', Effect: 'Allow', Resource: [{ 'Fn::GetAtt': [fnId, 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [fnId, 'Arn'] }, ':*']] }] },
+      {
+        Action: 'lambda:InvokeFunction',
+        Effect: 'Allow',
+        Resource: [{ 'Fn::GetAtt': [fnId, 'Arn'] }, { 'Fn::Join': ['', [{ 'Fn::GetAtt': [fnId, 'Arn'] }, ':*']] }],
+      },
     ]);
     expect(actionsOf(statements).filter((a) => !a.startsWith('logs:'))).toEqual(['lambda:InvokeFunction']);
   });
@@ -223,8 +237,16 @@ describe.each(scheduledJobs.map((job) => [job.id, job] as const))('scheduled job
       Threshold: 1,
       Metrics: Match.arrayWith([
         Match.objectLike({ Expression: 'FILL(timedOut, 0) + FILL(aborted, 0)' }),
-        Match.objectLike({ Id: 'timedOut', MetricStat: Match.objectLike({ Metric: { Namespace: 'AWS/States', MetricName: 'ExecutionsTimedOut', Dimensions: machine }, Stat: 'Sum' }), ReturnData: false }),
-        Match.objectLike({ Id: 'aborted', MetricStat: Match.objectLike({ Metric: { Namespace: 'AWS/States', MetricName: 'ExecutionsAborted', Dimensions: machine }, Stat: 'Sum' }), ReturnData: false }),
+        Match.objectLike({
+          Id: 'timedOut',
+          MetricStat: Match.objectLike({ Metric: { Namespace: 'AWS/States', MetricName: 'ExecutionsTimedOut', Dimensions: machine }, Stat: 'Sum' }),
+          ReturnData: false,
+        }),
+        Match.objectLike({
+          Id: 'aborted',
+          MetricStat: Match.objectLike({ Metric: { Namespace: 'AWS/States', MetricName: 'ExecutionsAborted', Dimensions: machine }, Stat: 'Sum' }),
+          ReturnData: false,
+        }),
       ]),
     });
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
@@ -241,8 +263,16 @@ describe.each(scheduledJobs.map((job) => [job.id, job] as const))('scheduled job
   it('charts its runs by outcome, its DLQ and the totals each run reports under its flow id', () => {
     const body = JSON.stringify(template.findResources('AWS::CloudWatch::Dashboard'));
 
-    for (const metric of ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionsTimedOut']) expect(body).toContain(`[\\"AWS/States\\",\\"${metric}\\",\\"StateMachineArn\\"`);
-    for (const label of [`${definition.id} started`, `${definition.id} succeeded`, `${definition.id} failed`, `${definition.id} timed out`, `${definition.id} DLQ`]) expect(body).toContain(label);
+    for (const metric of ['ExecutionsStarted', 'ExecutionsSucceeded', 'ExecutionsFailed', 'ExecutionsTimedOut'])
+      expect(body).toContain(`[\\"AWS/States\\",\\"${metric}\\",\\"StateMachineArn\\"`);
+    for (const label of [
+      `${definition.id} started`,
+      `${definition.id} succeeded`,
+      `${definition.id} failed`,
+      `${definition.id} timed out`,
+      `${definition.id} DLQ`,
+    ])
+      expect(body).toContain(label);
     for (const metric of ['SyncSegments', 'SyncUsersRead', 'SyncProfilesSent', 'SyncProfilesRejected', 'SyncRunSeconds', 'DownstreamCalls']) {
       expect(body).toContain(`[\\"BrazePartnerBridge\\",\\"${metric}\\",\\"flow\\",\\"${definition.flowId}\\",\\"service\\",\\"braze-partner-bridge\\"`);
     }
@@ -251,7 +281,10 @@ describe.each(scheduledJobs.map((job) => [job.id, job] as const))('scheduled job
   it('outputs its state machine ARN (saying how to run it by hand) and its DLQ URL', () => {
     const outputs = Object.values(template.toJSON().Outputs as Record<string, { Value: unknown; Description?: string }>);
 
-    expect(outputs).toContainEqual({ Value: { Ref: machineId }, Description: expect.stringContaining('aws stepfunctions start-execution --state-machine-arn') });
+    expect(outputs).toContainEqual({
+      Value: { Ref: machineId },
+      Description: expect.stringContaining('aws stepfunctions start-execution --state-machine-arn'),
+    });
     expect(outputs).toContainEqual({ Value: { Ref: dlqId }, Description: expect.stringContaining('redrive-execution') });
   });
 });
@@ -266,7 +299,10 @@ describe('the ODP segment sync', () => {
 
     it('runs nightly at 02:00 UTC, the schema default', () => {
       expect(sync.trigger.scheduleSetting).toBe('ODP_SYNC_SCHEDULE');
-      template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(0 2 * * ? *)', Targets: [Match.objectLike({ Arn: { Ref: idOf(stack, job.stateMachine) } })] });
+      template.hasResourceProperties('AWS::Events::Rule', {
+        ScheduleExpression: 'cron(0 2 * * ? *)',
+        Targets: [Match.objectLike({ Arn: { Ref: idOf(stack, job.stateMachine) } })],
+      });
     });
 
     it('reads the Braze and ODP settings and secrets, never their keys', () => {
@@ -300,7 +336,10 @@ describe('the ODP segment sync', () => {
     const job = stack.scheduledJobs.get(sync.id)!;
 
     expect(job.schedule).toBe('cron(30 3 * * ? *)');
-    template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(30 3 * * ? *)', Targets: [Match.objectLike({ Arn: { Ref: idOf(stack, job.stateMachine) } })] });
+    template.hasResourceProperties('AWS::Events::Rule', {
+      ScheduleExpression: 'cron(30 3 * * ? *)',
+      Targets: [Match.objectLike({ Arn: { Ref: idOf(stack, job.stateMachine) } })],
+    });
     expect(JSON.stringify(template.findResources('AWS::Events::Rule'))).not.toContain('cron(0 2 * * ? *)');
   });
 

@@ -1,4 +1,3 @@
-import { Match } from 'aws-cdk-lib/assertions';
 import { queueById } from '../../functions/catalogue';
 import { DEDUPE_TABLE_VARIABLE } from '../../functions/core/dedupe';
 import { idOf, minimalConfig, synthStack } from './stack-fixtures';

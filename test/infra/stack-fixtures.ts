@@ -92,7 +92,7 @@ export const configurations = [
 ] as const;
 
 /** Stands in for the bundle: the template is what these tests inspect (synth.test.ts bundles for real). */
-export const prebuiltCode = { kind: 'prebuilt' as const, code: () => lambda.Code.fromInline('export const handler = async () => ({});') };
+const prebuiltCode = { kind: 'prebuilt' as const, code: () => lambda.Code.fromInline('export const handler = async () => ({});') };
 
 export interface SynthOptions {
   catalogue?: Catalogue;
@@ -128,13 +128,6 @@ function synthesise(config: BridgeConfig, options: SynthOptions) {
   return { app, stack, template };
 }
 
-/** Logical id of the single resource of a type whose properties match. */
-export function logicalId(template: Template, type: string, props: Record<string, unknown> = {}): string {
-  const ids = Object.keys(template.findResources(type, { Properties: props }));
-  if (ids.length !== 1) throw new Error(`expected one ${type} matching, found ${ids.length}`);
-  return ids[0]!;
-}
-
 type Resource = { Type: string; Properties: Record<string, any>; DependsOn?: string[] };
 
 /** The Lambda functions of the bridge, by logical id: not CDK's deploy-time handlers (S3 notifications). */
@@ -150,7 +143,9 @@ export function idOf(stack: BridgeStack, construct: IConstruct): string {
 
 /** A state machine's definition as Step Functions reads it: the DefinitionString joined, its tokens (ARNs, partition) as placeholders. */
 export function stateMachineDefinition(stack: BridgeStack, template: Template, stateMachine: IConstruct): StateMachineDefinition {
-  const definition = (template.toJSON().Resources[idOf(stack, stateMachine)] as Resource).Properties.DefinitionString as string | { 'Fn::Join': [string, unknown[]] };
+  const definition = (template.toJSON().Resources[idOf(stack, stateMachine)] as Resource).Properties.DefinitionString as
+    | string
+    | { 'Fn::Join': [string, unknown[]] };
   const text = typeof definition === 'string' ? definition : definition['Fn::Join'][1].map((part) => (typeof part === 'string' ? part : '<token>')).join('');
   return JSON.parse(text) as StateMachineDefinition;
 }

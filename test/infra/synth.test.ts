@@ -4,7 +4,17 @@ import { Match } from 'aws-cdk-lib/assertions';
 import * as catalogue from '../../functions/catalogue';
 import { parseBridgeConfig } from '../../lib/config';
 import { ESM_REQUIRE_BANNER } from '../../lib/constructs/bridge-function';
-import { bridgeFunctionResources, configurations, idOf, lyticsConfig, minimalConfig, minimalInput, projectRoot, stateMachineDefinition, synthStack } from './stack-fixtures';
+import {
+  bridgeFunctionResources,
+  configurations,
+  idOf,
+  lyticsConfig,
+  minimalConfig,
+  minimalInput,
+  projectRoot,
+  stateMachineDefinition,
+  synthStack,
+} from './stack-fixtures';
 
 /**
  * The catalogue of this suite lists one more partner, `acme`, as a new partner folder would
@@ -112,21 +122,24 @@ function bundledHandlers(config: ReturnType<typeof minimalConfig>) {
 
 describe('cdk synth with real bundling', () => {
   // The full configuration holds every handler the catalogue names (the others hold subsets of them).
-  it.each(configurations.filter(([name]) => name === 'full'))('succeeds for the %s configuration, bundling every handler to minified ESM with a source map', (_name, config) => {
-    const { stack, bundles } = bundledHandlers(config());
-    const { plan } = stack;
+  it.each(configurations.filter(([name]) => name === 'full'))(
+    'succeeds for the %s configuration, bundling every handler to minified ESM with a source map',
+    (_name, config) => {
+      const { stack, bundles } = bundledHandlers(config());
+      const { plan } = stack;
 
-    expect(bundles).toHaveLength(plan.flows.length + plan.queues.length + plan.jobs.length + plan.scheduledJobs.length);
-    expect(bundles.length).toBeGreaterThanOrEqual(4);
-    for (const bundle of bundles) {
-      expect(bundle.handler).toBe('index.handler');
-      expect(bundle.code.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
-      expect(bundle.code).toMatch(/export\s*\{[^}]*as handler/);
-      expect(bundle.code.length / bundle.code.split('\n').length).toBeGreaterThan(1000); // minified: long lines
-      expect(bundle.code.trimEnd().endsWith('//# sourceMappingURL=index.mjs.map')).toBe(true);
-      expect(existsSync(path.join(bundle.dir, 'index.mjs.map'))).toBe(true);
-    }
-  });
+      expect(bundles).toHaveLength(plan.flows.length + plan.queues.length + plan.jobs.length + plan.scheduledJobs.length);
+      expect(bundles.length).toBeGreaterThanOrEqual(4);
+      for (const bundle of bundles) {
+        expect(bundle.handler).toBe('index.handler');
+        expect(bundle.code.startsWith(ESM_REQUIRE_BANNER)).toBe(true);
+        expect(bundle.code).toMatch(/export\s*\{[^}]*as handler/);
+        expect(bundle.code.length / bundle.code.split('\n').length).toBeGreaterThan(1000); // minified: long lines
+        expect(bundle.code.trimEnd().endsWith('//# sourceMappingURL=index.mjs.map')).toBe(true);
+        expect(existsSync(path.join(bundle.dir, 'index.mjs.map'))).toBe(true);
+      }
+    },
+  );
 
   it('finds every handler module the catalogue names', () => {
     const entries = [
@@ -170,7 +183,12 @@ describe('what is deployed follows the configuration', () => {
   it('deploys the Lytics routes, queue, job, bucket and secret when Lytics is the only partner', () => {
     const { stack, template } = synthStack(lyticsConfig());
 
-    expect([...stack.ingressFunctions.keys()].sort()).toEqual(catalogue.ingressFlows.filter((f) => f.owner === 'lytics').map((f) => f.id).sort());
+    expect([...stack.ingressFunctions.keys()].sort()).toEqual(
+      catalogue.ingressFlows
+        .filter((f) => f.owner === 'lytics')
+        .map((f) => f.id)
+        .sort(),
+    );
     expect([...stack.queues.keys()].sort()).toEqual(['braze-track-bulk', 'lytics-users']);
     expect([...stack.jobs.keys()]).toEqual(catalogue.jobs.filter((j) => j.owner === 'lytics').map((j) => j.id));
     template.resourceCountIs('AWS::S3::Bucket', 2);
@@ -213,7 +231,11 @@ describe('a partner, its flows, queue and job added to the catalogue', () => {
     const activation = envOf(stack.ingressFunctions.get('acme-activation')!.function);
     expect(activation).toMatchObject({ ACME_INBOUND_SECRET_ID: inbound, ACME_API_URL: 'https://api.eu.acme.example', BRIDGE_FLOW_ID: 'acme-activation' });
     expect(activation).not.toHaveProperty('ACME_SECRET_ID');
-    expect(envOf(stack.queues.get('acme-events')!.consumer.function)).toMatchObject({ ACME_SECRET_ID: outbound, ACME_API_URL: 'https://api.eu.acme.example', BRIDGE_FLOW_ID: 'acme-delivery' });
+    expect(envOf(stack.queues.get('acme-events')!.consumer.function)).toMatchObject({
+      ACME_SECRET_ID: outbound,
+      ACME_API_URL: 'https://api.eu.acme.example',
+      BRIDGE_FLOW_ID: 'acme-delivery',
+    });
     expect(envOf(stack.jobs.get('acme-profile-import')!.function.function)).toMatchObject({ ACME_SECRET_ID: outbound, BRIDGE_FLOW_ID: 'acme-profile-import' });
   });
 
@@ -222,7 +244,11 @@ describe('a partner, its flows, queue and job added to the catalogue', () => {
     const outbound = { Ref: idOf(stack, stack.secrets.secretFor('acme')) };
     const inbound = { Ref: idOf(stack, stack.secrets.inboundSecretFor('acme')) };
     const readable = (role: Parameters<typeof idOf>[1]) =>
-      (Object.values(template.findResources('AWS::IAM::Policy')) as { Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } } }[])
+      (
+        Object.values(template.findResources('AWS::IAM::Policy')) as {
+          Properties: { Roles: { Ref: string }[]; PolicyDocument: { Statement: { Action: string | string[]; Resource: unknown }[] } };
+        }[]
+      )
         .filter((policy) => policy.Properties.Roles.some((r) => r.Ref === idOf(stack, role)))
         .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
         .filter((statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'))

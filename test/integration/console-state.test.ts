@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { eventually } from '../../bench/support/stub-server';
 import type { ConsoleState } from '../../local/console';
 import type { Runner } from '../../local/runner';
 import { post, startTestRunner } from '../support/runner-helpers';
-import { eventually } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 
 const callback = JSON.parse(readFileSync(path.join(__dirname, '../fixtures/seen/callback.json'), 'utf8')) as Record<string, unknown>;
@@ -22,12 +22,16 @@ describe('GET /_console/state', () => {
     expect((await post(runner, '/seen/callback', callback)).status).toBe(202);
     expect((await post(runner, '/seen/callback', { ...callback, customer_id: '' })).status).toBe(400);
 
-    const seen = await eventually(async () => {
-      const s = await state();
-      const track = s.queues.find((q) => q.id === 'braze-track');
-      // Delivered is counted when the call succeeds; the message is deleted just after.
-      return track?.delivered === 1 && track.waiting === 0 ? s : undefined;
-    }, 15_000, 'braze-track delivered 1 and its message deleted');
+    const seen = await eventually(
+      async () => {
+        const s = await state();
+        const track = s.queues.find((q) => q.id === 'braze-track');
+        // Delivered is counted when the call succeeds; the message is deleted just after.
+        return track?.delivered === 1 && track.waiting === 0 ? s : undefined;
+      },
+      15_000,
+      'braze-track delivered 1 and its message deleted',
+    );
 
     expect(seen.flows.find((f) => f.id === 'seen-callback')).toMatchObject({ route: 'POST /seen/callback', queues: ['braze-track'], accepted: 1, rejected: 1 });
     expect(seen.queues.find((q) => q.id === 'braze-track')).toMatchObject({

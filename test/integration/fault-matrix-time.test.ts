@@ -7,15 +7,15 @@
 import { ChangeMessageVisibilityBatchCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { StubServer } from '../../bench/support/stub-server';
 import { build } from '../../functions/braze/track-delivery';
 import { loadConfig } from '../../functions/core/config';
 import { DELIVERY_MAX_RECEIVE_COUNT } from '../../functions/core/delivery/backoff';
 import { createDeps } from '../../functions/core/deps';
 import { HttpClient } from '../../functions/core/http';
-import { EnvSecretStore } from '../../functions/core/secrets';
 import { MESSAGE_ID_ATTRIBUTE } from '../../functions/core/queue';
+import { EnvSecretStore } from '../../functions/core/secrets';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../local/embedded-dynamodb';
-import { StubServer } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 import { FakeClock, sqsRecord } from '../unit/helpers';
 
@@ -24,7 +24,13 @@ const QUEUE_URL = 'https://sqs.eu-west-1.amazonaws.com/123456789012/braze-track'
 const context = { getRemainingTimeInMillis: () => 60_000, awsRequestId: 'r', functionName: 'braze-track-delivery' } as unknown as Context;
 
 const trackMessage = (externalId: string, dedupe?: string) =>
-  JSON.stringify({ v: 1, flow: 'test', requestId: `req-${externalId}`, ...(dedupe ? { dedupe } : {}), items: [{ kind: 'events', object: { external_id: externalId, name: 'e', time: '2024-01-15T12:00:00Z' } }] });
+  JSON.stringify({
+    v: 1,
+    flow: 'test',
+    requestId: `req-${externalId}`,
+    ...(dedupe ? { dedupe } : {}),
+    items: [{ kind: 'events', object: { external_id: externalId, name: 'e', time: '2024-01-15T12:00:00Z' } }],
+  });
 
 describe('fault matrix over time: the Braze track consumer against a loopback Braze', () => {
   const braze = new StubServer();
@@ -35,7 +41,12 @@ describe('fault matrix over time: the Braze track consumer against a loopback Br
     brazeUrl = await braze.start();
     dynamo = await startEmbeddedDynamo();
   });
-  afterAll(() => stopAll(() => braze.stop(), () => dynamo?.stop()));
+  afterAll(() =>
+    stopAll(
+      () => braze.stop(),
+      () => dynamo?.stop(),
+    ),
+  );
   beforeEach(() => {
     braze.requests.length = 0;
   });
@@ -45,7 +56,9 @@ describe('fault matrix over time: the Braze track consumer against a loopback Br
     const sqs = new SQSClient({ region: 'eu-west-1' });
     const sqsMock = mockClient(sqs);
     sqsMock.onAnyCommand().resolves({});
-    sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({ Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `copy-${e.Id}` })), Failed: [] }));
+    sqsMock
+      .on(SendMessageBatchCommand)
+      .callsFake((input: { Entries: { Id: string }[] }) => ({ Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `copy-${e.Id}` })), Failed: [] }));
     const config = loadConfig({ LOG_LEVEL: 'SILENT', QUEUE_URL, DLQ_URL: `${QUEUE_URL}-dlq`, BRAZE_REST_ENDPOINT: brazeUrl, BRAZE_API_KEY: 'k' });
     const deps = createDeps('braze-track-delivery', config, {
       sqs,
@@ -95,7 +108,8 @@ describe('fault matrix over time: the Braze track consumer against a loopback Br
   it('waits for the X-RateLimit-Reset of a 429 an hour away, then delivers', async () => {
     const clock = new FakeClock();
     const reset = Math.floor(clock.now() / 1000) + 3600;
-    braze.respond = () => (clock.now() < reset * 1000 ? { status: 429, headers: { 'x-ratelimit-reset': String(reset) } } : { status: 201, body: { message: 'success' } });
+    braze.respond = () =>
+      clock.now() < reset * 1000 ? { status: 429, headers: { 'x-ratelimit-reset': String(reset) } } : { status: 201, body: { message: 'success' } };
     const { handler, waitOf } = await consumer(clock);
 
     const first = await handler({ Records: [sqsRecord('m-2', trackMessage('u-2'), 1)] }, context);

@@ -3,9 +3,10 @@
  * loopback: real HTTP to stub destinations, the embedded SQS, the real handlers. Waits between
  * tries are shortened with DELIVERY_BACKOFF_MAX_SECONDS (the first wait is at most that long).
  */
+
+import { eventually, StubServer } from '../../bench/support/stub-server';
 import type { Runner } from '../../local/runner';
 import { peekDlq, post, queueDepth, startTestRunner } from '../support/runner-helpers';
-import { eventually, StubServer } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 
 const callback = (customerId: string) => ({
@@ -19,7 +20,9 @@ const callback = (customerId: string) => ({
 
 /** The braze_ids of every attribute Braze accepted (answered 2xx). */
 const deliveredIds = (braze: StubServer, accepted: Set<number>) =>
-  braze.requests.flatMap((request, index) => (accepted.has(index) ? ((request.body as { attributes?: { braze_id: string }[] }).attributes ?? []).map((a) => a.braze_id) : []));
+  braze.requests.flatMap((request, index) =>
+    accepted.has(index) ? ((request.body as { attributes?: { braze_id: string }[] }).attributes ?? []).map((a) => a.braze_id) : [],
+  );
 
 describe('fault matrix: what the bridge does when its destination misbehaves', () => {
   const braze = new StubServer();
@@ -43,7 +46,13 @@ describe('fault matrix: what the bridge does when its destination misbehaves', (
       { consumerOverrides: { maxBatchingWindowSeconds: 0.3 }, queueOverrides: { visibilityTimeoutSeconds: 30, maxReceiveCount: 150 } },
     );
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => braze.stop(), () => elsewhere.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => braze.stop(),
+      () => elsewhere.stop(),
+    ),
+  );
   beforeEach(async () => {
     await eventually(async () => ((await queueDepth(runner, 'braze-track')) === 0 ? true : undefined), 20_000, 'queue empty before the test');
     braze.requests.length = 0;
@@ -118,5 +127,4 @@ describe('fault matrix: what the bridge does when its destination misbehaves', (
     expect(braze.requests.some((request) => ((request.body as { attributes: unknown[] }).attributes.length ?? 0) > 2)).toBe(true);
     for (const index of accepted) expect((braze.requests[index]!.body as { attributes: unknown[] }).attributes.length).toBeLessThanOrEqual(2);
   });
-
 });

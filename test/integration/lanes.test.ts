@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { eventually, type StubRequest, StubServer } from '../../bench/support/stub-server';
 import type { Runner } from '../../local/runner';
 import { post, queueDepth, startTestRunner } from '../support/runner-helpers';
-import { eventually, type StubRequest, StubServer } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 
 const seedCallback = JSON.parse(readFileSync(path.join(__dirname, '../fixtures/seen/callback.json'), 'utf8')) as Record<string, unknown>;
@@ -17,7 +17,12 @@ describe('lanes: a realtime record never waits behind a backfill, through the lo
   beforeAll(async () => {
     runner = await startTestRunner({ INBOUND_TOKEN: 'lanes-token', BRAZE_REST_ENDPOINT: await braze.start(), BRAZE_API_KEY: 'braze-key' });
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => braze?.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => braze?.stop(),
+    ),
+  );
 
   it('delivers a SEEN callback while the 40,000-record Lytics backfill queued before it is still being worked through', async () => {
     const backfill = Array.from({ length: 80 }, (_, r) => ({
@@ -32,7 +37,11 @@ describe('lanes: a realtime record never waits behind a backfill, through the lo
     const response = await post(runner, '/seen/callback', { ...seedCallback, customer_id: 'realtime-1' });
     expect(response.status).toBe(202);
 
-    const arrived = await eventually(() => braze.requests.find((request) => attributesOf(request).some((a) => a.braze_id === 'realtime-1')), 10_000, 'the callback at Braze');
+    const arrived = await eventually(
+      () => braze.requests.find((request) => attributesOf(request).some((a) => a.braze_id === 'realtime-1')),
+      10_000,
+      'the callback at Braze',
+    );
     const backfillDeliveredBefore = braze.requests
       .filter((request) => request.at <= arrived.at)
       .reduce((n, request) => n + attributesOf(request).filter((a) => a.external_id?.startsWith('bf-')).length, 0);

@@ -5,10 +5,10 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { StubServer } from '../../bench/support/stub-server';
 import { DataDirInUseError } from '../../local/data-dir-lock';
 import type { Runner } from '../../local/runner';
 import { post, startTestRunner } from '../support/runner-helpers';
-import { StubServer } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 
 const seedCallback = JSON.parse(readFileSync(path.join(__dirname, '../fixtures/seen/callback.json'), 'utf8')) as Record<string, unknown>;

@@ -3,15 +3,15 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { EXPORT_COLUMNS, exportRow, writeExportCsv } from '../../bench/support/csv';
 import { loadConfig } from '../../functions/core/config';
 import { createDeps } from '../../functions/core/deps';
 import { ConfigError, RetryableDeliveryError } from '../../functions/core/errors';
 import { HttpClient } from '../../functions/core/http';
 import { EnvSecretStore } from '../../functions/core/secrets';
 import { build, CsvFormatError, FLOW_ID, type ObjectImport } from '../../functions/lytics/csv-import';
-import { type EmbeddedS3, runJob, s3ObjectCreatedEvent, startEmbeddedS3, uploadFile } from '../../local/run-job';
 import { lambdaContext } from '../../local/lambda-context';
-import { EXPORT_COLUMNS, exportRow, writeExportCsv } from '../../bench/support/csv';
+import { type EmbeddedS3, runJob, s3ObjectCreatedEvent, startEmbeddedS3, uploadFile } from '../../local/run-job';
 import { LyticsBulkStub } from '../support/lytics-bulk-stub';
 import { stopAll } from '../support/teardown';
 
@@ -61,7 +61,12 @@ describe('lytics-csv-import: a Braze segment export in S3 streamed into the Lyti
 
   /** The real handler, built as in Lambda, with a fast retry policy. */
   function handlerWith(rowsPerRequest: number, s3: S3Client = local!.s3, fetchImpl?: typeof fetch) {
-    const config = loadConfig({ LOG_LEVEL: 'SILENT', LYTICS_BULK_API_URL: lyticsUrl, LYTICS_API_TOKEN: TOKEN, LYTICS_CSV_ROWS_PER_REQUEST: String(rowsPerRequest) });
+    const config = loadConfig({
+      LOG_LEVEL: 'SILENT',
+      LYTICS_BULK_API_URL: lyticsUrl,
+      LYTICS_API_TOKEN: TOKEN,
+      LYTICS_CSV_ROWS_PER_REQUEST: String(rowsPerRequest),
+    });
     const deps = createDeps(FLOW_ID, config, {
       secrets: EnvSecretStore.fromConfig(config),
       http: new HttpClient({ policy: { retries: 2, baseDelayMs: 5, maxDelayMs: 100, timeoutMs: 5_000 }, fetch: fetchImpl }),
@@ -116,10 +121,11 @@ describe('lytics-csv-import: a Braze segment export in S3 streamed into the Lyti
         requestBytes.push(Buffer.byteLength(String(init?.body ?? '')));
         return fetch(input, init);
       };
-      result = await handlerWith(1_000, s3.client, recordingFetch)(
-        s3ObjectCreatedEvent(BUCKET, 'segment-export/stream.csv', streamFileBytes),
-        lambdaContext(FLOW_ID, 900, 1024),
-      );
+      result = await handlerWith(
+        1_000,
+        s3.client,
+        recordingFetch,
+      )(s3ObjectCreatedEvent(BUCKET, 'segment-export/stream.csv', streamFileBytes), lambdaContext(FLOW_ID, 900, 1024));
     });
 
     it('delivers every row exactly once, fields intact', () => {
@@ -198,7 +204,11 @@ describe('lytics-csv-import: a Braze segment export in S3 streamed into the Lyti
     });
 
     it('refuses a file with a ragged row naming its line, having sent nothing', async () => {
-      const rows = Array.from({ length: 30 }, (_, i) => exportRow(i).map((field) => `"${field.replace(/"/g, '""')}"`).join(','));
+      const rows = Array.from({ length: 30 }, (_, i) =>
+        exportRow(i)
+          .map((field) => `"${field.replace(/"/g, '""')}"`)
+          .join(','),
+      );
       rows[24] = 'u-0000024,only,four,fields'; // row 25; rows 0 and 13 hold a quoted newline, so it sits on line 28
       const file = path.join(dir, 'ragged.csv');
       await writeFile(file, `${EXPORT_COLUMNS.join(',')}\n${rows.join('\n')}\n`);
@@ -218,7 +228,8 @@ describe('lytics-csv-import: a Braze segment export in S3 streamed into the Lyti
     it('imports a file into the Lytics sandbox when no Lytics URL is set, printing progress and a summary', async () => {
       const lines: string[] = [];
 
-      const figures = await runJob({ job: 'lytics-csv-import',
+      const figures = await runJob({
+        job: 'lytics-csv-import',
         file: path.join(dir, 'small.csv'),
         env: { LYTICS_CSV_ROWS_PER_REQUEST: '500', LYTICS_CSV_STREAM: 'segment_exports' },
         log: (line) => lines.push(line),

@@ -1,7 +1,7 @@
+import { eventually, StubServer } from '../../bench/support/stub-server';
 import type { Runner } from '../../local/runner';
 import { readmeLyticsTemplate } from '../support/lytics-template';
 import { peekDlq, post, queueDepth, startTestRunner } from '../support/runner-helpers';
-import { eventually, StubServer } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 import { readFixture } from '../unit/helpers';
 
@@ -21,7 +21,12 @@ describe("Lytics' webhook export job posting to /lytics/audiences, through the l
       { consumerOverrides: { maxBatchingWindowSeconds: 0.3 } },
     );
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => braze.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => braze.stop(),
+    ),
+  );
   beforeEach(() => {
     braze.requests.length = 0;
   });
@@ -30,7 +35,11 @@ describe("Lytics' webhook export job posting to /lytics/audiences, through the l
     const template = readmeLyticsTemplate();
     const batch = [template(profileOf('webhook-enter.json')), template(profileOf('webhook-exit.json'))];
 
-    const response = await fetch(`${runner.url}/lytics/audiences?token=lytics-inbound`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(batch) });
+    const response = await fetch(`${runner.url}/lytics/audiences?token=lytics-inbound`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(batch),
+    });
 
     expect({ status: response.status, body: await response.json() }).toEqual({ status: 202, body: { accepted: 2 } });
     await eventually(() => (delivered().length >= 2 ? true : undefined), 10_000, 'two users');
@@ -68,9 +77,16 @@ describe("Lytics' webhook export job posting to /lytics/audiences, through the l
 
     expect(one).toEqual({ status: 202, body: { accepted: 1 } });
     expect(envelopes.status).toBe(202);
-    expect(envelopes.body).toMatchObject({ accepted: 2, rejected: [{ index: 1, issues: [expect.objectContaining({ path: '[1].lytics_to_braze_audience[0].external_id' })] }] });
+    expect(envelopes.body).toMatchObject({
+      accepted: 2,
+      rejected: [{ index: 1, issues: [expect.objectContaining({ path: '[1].lytics_to_braze_audience[0].external_id' })] }],
+    });
     await eventually(() => (delivered().length >= 3 ? true : undefined), 10_000, 'three users');
-    expect(delivered().map((a) => a.external_id).sort()).toEqual(['env-1', 'env-2', 'solo']);
+    expect(
+      delivered()
+        .map((a) => a.external_id)
+        .sort(),
+    ).toEqual(['env-1', 'env-2', 'solo']);
   });
 
   it('refuses with 413 an array of envelopes holding more records than the route takes, queuing nothing', async () => {
@@ -99,7 +115,12 @@ describe('Lytics collect answers with rejected rows, through the local runner', 
       { startConsumers: false, consumerOverrides: { maxBatchingWindowSeconds: 0.5 } },
     );
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => lytics.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => lytics.stop(),
+    ),
+  );
 
   it('parks the profile Lytics rejected, found by bisecting the combined call, and counts the others delivered', async () => {
     for (const id of ['good-1', 'bad-1', 'good-2', 'good-3']) expect((await post(runner, '/lytics/users', { braze_id: id })).status).toBe(202);

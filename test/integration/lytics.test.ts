@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { eventually, StubServer } from '../../bench/support/stub-server';
 import type { Runner } from '../../local/runner';
 import { peekDlq, post, queueDepth, startTestRunner } from '../support/runner-helpers';
 import { stopAll } from '../support/teardown';
-import { eventually, StubServer } from '../../bench/support/stub-server';
 
 const fixture = (name: string) => JSON.parse(readFileSync(path.join(__dirname, '../fixtures/lytics', name), 'utf8')) as Record<string, unknown>;
 type Attribute = { external_id: string; lytics_segments: { add?: string[]; remove?: string[] } };
@@ -15,14 +15,24 @@ describe('Lytics flows, through the local runner', () => {
   let runner: Runner;
 
   beforeAll(async () => {
-    runner = await startTestRunner({ INBOUND_TOKEN: 'lytics-inbound',
+    runner = await startTestRunner(
+      {
+        INBOUND_TOKEN: 'lytics-inbound',
         BRAZE_REST_ENDPOINT: await braze.start(),
         BRAZE_API_KEY: 'braze-key',
         LYTICS_API_URL: await lytics.start(),
-        LYTICS_API_TOKEN: 'lytics-secret-token' }, { consumerOverrides: { maxBatchingWindowSeconds: 1 },
-      queueOverrides: { visibilityTimeoutSeconds: 5 } });
+        LYTICS_API_TOKEN: 'lytics-secret-token',
+      },
+      { consumerOverrides: { maxBatchingWindowSeconds: 1 }, queueOverrides: { visibilityTimeoutSeconds: 5 } },
+    );
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => braze?.stop(), () => lytics?.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => braze?.stop(),
+      () => lytics?.stop(),
+    ),
+  );
   beforeEach(() => {
     braze.requests.length = 0;
     lytics.requests.length = 0;
@@ -106,7 +116,12 @@ describe('a Lytics backfill already queued when delivery starts, through the loc
       { startConsumers: false, consumerOverrides: { maxBatchingWindowSeconds: 2 } },
     );
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => braze?.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => braze?.stop(),
+    ),
+  );
 
   it('delivers a 10,000-record backfill in full calls: within 5% of ceil(N / 75), each user once', async () => {
     const users = 10_000;
@@ -120,10 +135,14 @@ describe('a Lytics backfill already queued when delivery starts, through the loc
 
     runner.startConsumers();
 
-    const delivered = await eventually(() => {
-      const ids = braze.requests.flatMap((r) => attributesOf(r.body).map((a) => a.external_id));
-      return ids.length >= users ? ids : undefined;
-    }, 30_000, 'all users delivered');
+    const delivered = await eventually(
+      () => {
+        const ids = braze.requests.flatMap((r) => attributesOf(r.body).map((a) => a.external_id));
+        return ids.length >= users ? ids : undefined;
+      },
+      30_000,
+      'all users delivered',
+    );
     expect(new Set(delivered).size).toBe(users);
     expect(delivered).toHaveLength(users);
     const perCall = braze.requests.map((r) => attributesOf(r.body).length);
@@ -139,10 +158,17 @@ describe('a Lytics outage, through the local runner', () => {
   let runner: Runner;
 
   beforeAll(async () => {
-    runner = await startTestRunner({ INBOUND_TOKEN: 'lytics-inbound', LYTICS_API_URL: await lytics.start(), LYTICS_API_TOKEN: 'lytics-secret-token' }, { consumerOverrides: { maxBatchingWindowSeconds: 0.1 },
-      queueOverrides: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2 } });
+    runner = await startTestRunner(
+      { INBOUND_TOKEN: 'lytics-inbound', LYTICS_API_URL: await lytics.start(), LYTICS_API_TOKEN: 'lytics-secret-token' },
+      { consumerOverrides: { maxBatchingWindowSeconds: 0.1 }, queueOverrides: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2 } },
+    );
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => lytics?.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => lytics?.stop(),
+    ),
+  );
 
   it('retries, then parks the profile in the DLQ, losing nothing', async () => {
     await post(runner, '/lytics/users', { braze_id: 'kept-1', email: 'k@example.com' });

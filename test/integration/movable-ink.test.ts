@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
+import { eventually, StubServer } from '../../bench/support/stub-server';
 import type { Runner } from '../../local/runner';
 import { peekDlq, post, queueDepth, startTestRunner } from '../support/runner-helpers';
-import { eventually, StubServer } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 
 const USERNAME = 'mi-user';
@@ -39,7 +39,12 @@ describe('movable-ink-events, through the local runner', () => {
     base = `${await movableInk.start()}/behavioral/key-123`;
     runner = await startWith(base);
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => movableInk.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => movableInk.stop(),
+    ),
+  );
   beforeEach(() => {
     movableInk.requests.length = 0;
     movableInk.respond = () => ({ status: 200, body: {} });
@@ -65,7 +70,9 @@ describe('movable-ink-events, through the local runner', () => {
   });
 
   it('sends an anonymous event under the md5 of the email, never the email itself', async () => {
-    const response = await post(runner, '/movable-ink/events', { events: [{ email: ' Ada@Example.com ', name: 'Category Viewed', time: Math.floor(Date.now() / 1000) }] });
+    const response = await post(runner, '/movable-ink/events', {
+      events: [{ email: ' Ada@Example.com ', name: 'Category Viewed', time: Math.floor(Date.now() / 1000) }],
+    });
 
     expect(response.status).toBe(202);
     await movableInk.waitForRequests(1);
@@ -126,7 +133,12 @@ describe('a Movable Ink outage, through the local runner', () => {
   beforeAll(async () => {
     runner = await startWith(`${await movableInk.start()}/behavioral/key-123`);
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => movableInk.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => movableInk.stop(),
+    ),
+  );
 
   it('retries, then moves the event to the DLQ after maxReceiveCount, losing nothing', async () => {
     await post(runner, '/movable-ink/events', productViewed({ id: 'evt-500' }));
@@ -144,7 +156,12 @@ describe('Movable Ink known users only, through the local runner', () => {
   beforeAll(async () => {
     runner = await startWith(`${await movableInk.start()}/behavioral/key-123`, { MOVABLE_INK_KNOWN_USERS_ONLY: 'true' });
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => movableInk.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => movableInk.stop(),
+    ),
+  );
 
   it('counts anonymous events as skipped and forwards only known users', async () => {
     const response = await post(runner, '/movable-ink/events', { events: [{ email: 'anon@example.com', name: 'Product Viewed' }, productViewed().events[0]] });

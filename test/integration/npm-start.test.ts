@@ -76,10 +76,14 @@ describe('npm start', () => {
       body: JSON.stringify([{ customer_id: 'c-1', first_name: 'Ada', email: 'ada@example.com' }]),
     });
     expect(accepted.status).toBe(202);
-    const recorded = await eventually(async () => {
-      const requests = (await (await fetch(`${url}/_sandbox/requests`)).json()) as { destination: string; path: string }[];
-      return requests.length > 0 ? requests : undefined;
-    }, 15_000, 'a sandbox request');
+    const recorded = await eventually(
+      async () => {
+        const requests = (await (await fetch(`${url}/_sandbox/requests`)).json()) as { destination: string; path: string }[];
+        return requests.length > 0 ? requests : undefined;
+      },
+      15_000,
+      'a sandbox request',
+    );
     expect(recorded).toEqual([expect.objectContaining({ destination: 'seen', path: '/v1/campaigns/onboarding/receivers/' })]);
 
     const exited = new Promise<number | null>((resolve) => app.child.once('exit', (code) => resolve(code)));
@@ -99,7 +103,12 @@ describe('npm start keeps what it accepted in DATA_DIR', () => {
     brazeUrl = await braze.start();
     dataDir = await mkdtemp(path.join(tmpdir(), 'bridge-data-'));
   });
-  afterAll(() => stopAll(() => braze.stop(), () => (dataDir ? rm(dataDir, { recursive: true, force: true }) : undefined)));
+  afterAll(() =>
+    stopAll(
+      () => braze.stop(),
+      () => (dataDir ? rm(dataDir, { recursive: true, force: true }) : undefined),
+    ),
+  );
 
   it('delivers every record it answered 202 for after a SIGKILL mid-delivery and a restart, each status event once', async () => {
     const env = {
@@ -109,7 +118,11 @@ describe('npm start keeps what it accepted in DATA_DIR', () => {
       BRAZE_API_KEY: 'braze-key',
     };
     const postJson = (url: string, route: string, body: unknown) =>
-      fetch(`${url}${route}`, { method: 'POST', headers: { authorization: 'Bearer crash-token', 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      fetch(`${url}${route}`, {
+        method: 'POST',
+        headers: { authorization: 'Bearer crash-token', 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
 
     // Braze is down: every record is accepted, queued, and its delivery keeps failing.
     const first = start(env);
@@ -117,7 +130,10 @@ describe('npm start keeps what it accepted in DATA_DIR', () => {
     const callbacks = Array.from({ length: 20 }, (_, i) => `braze-${i}`);
     const statuses = Array.from({ length: 10 }, (_, i) => ({ user_id: `user-${i}`, status: 'READ', notification_id: `n-${i}` }));
     for (const id of callbacks) {
-      expect((await postJson(firstUrl, '/seen/callback', { customer_id: id, campaign_slug: 'c', landing_page_url: 'https://x', email_thumbnail_url: 'https://y' })).status).toBe(202);
+      expect(
+        (await postJson(firstUrl, '/seen/callback', { customer_id: id, campaign_slug: 'c', landing_page_url: 'https://x', email_thumbnail_url: 'https://y' }))
+          .status,
+      ).toBe(202);
     }
     expect((await postJson(firstUrl, '/sendbird/status', statuses)).status).toBe(202);
     await eventually(() => (braze.requests.length > 0 ? true : undefined), 15_000, 'a delivery attempt');
@@ -140,13 +156,21 @@ describe('npm start keeps what it accepted in DATA_DIR', () => {
     // Within seconds (30 s at most), not after the visibility timeout.
     await eventually(() => (new Set(attributes().map((a) => a.braze_id)).size >= 20 && events().length >= 10 ? true : undefined), 30_000, 'every record');
     // A queue holds each message until Braze has taken it: with every queue empty, nothing more can come.
-    await eventually(async () => {
-      const { queues } = (await (await fetch(`${secondUrl}/_dlq?max=0`)).json()) as { queues: { waiting: number }[] };
-      return queues.every((q) => q.waiting === 0) ? true : undefined;
-    }, 15_000, 'every queue drained');
+    await eventually(
+      async () => {
+        const { queues } = (await (await fetch(`${secondUrl}/_dlq?max=0`)).json()) as { queues: { waiting: number }[] };
+        return queues.every((q) => q.waiting === 0) ? true : undefined;
+      },
+      15_000,
+      'every queue drained',
+    );
 
     expect(new Set(attributes().map((a) => a.braze_id))).toEqual(new Set(callbacks));
-    expect(events().map((e) => e.external_id).sort()).toEqual(statuses.map((s) => s.user_id).sort());
+    expect(
+      events()
+        .map((e) => e.external_id)
+        .sort(),
+    ).toEqual(statuses.map((s) => s.user_id).sort());
 
     const exited = new Promise<number | null>((resolve) => second.child.once('exit', (code) => resolve(code)));
     second.child.kill('SIGINT');
@@ -167,7 +191,10 @@ describe('npm start is one process per DATA_DIR', () => {
     const firstUrl = await first.ready;
 
     const second = start({ DATA_DIR: dataDir, INBOUND_TOKEN: 'lock-token' });
-    const refused = second.ready.then(() => 'came up', (error: Error) => error.message);
+    const refused = second.ready.then(
+      () => 'came up',
+      (error: Error) => error.message,
+    );
     const code = await new Promise<number | null>((resolve) => second.child.once('exit', (exitCode) => resolve(exitCode)));
 
     expect(code).toBe(1);
@@ -184,13 +211,17 @@ describe('npm start is one process per DATA_DIR', () => {
     const killed = new Promise((resolve) => first.child.once('exit', resolve));
     process.kill(-first.child.pid!, 'SIGKILL');
     await killed;
-    await eventually(() => {
-      try {
-        process.kill(pid, 0);
-        return undefined;
-      } catch {
-        return true;
-      }
-    }, 10_000, 'the named process to end');
+    await eventually(
+      () => {
+        try {
+          process.kill(pid, 0);
+          return undefined;
+        } catch {
+          return true;
+        }
+      },
+      10_000,
+      'the named process to end',
+    );
   });
 });

@@ -1,9 +1,15 @@
+import { eventually, type StubRequest, StubServer } from '../../bench/support/stub-server';
 import type { Runner } from '../../local/runner';
 import { peekDlq, post, queueDepth, startTestRunner } from '../support/runner-helpers';
-import { eventually, type StubRequest, StubServer } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 
-type Recipient = { external_user_id?: string; email?: string; trigger_properties?: Record<string, unknown>; canvas_entry_properties?: Record<string, unknown>; attributes: Record<string, unknown> };
+type Recipient = {
+  external_user_id?: string;
+  email?: string;
+  trigger_properties?: Record<string, unknown>;
+  canvas_entry_properties?: Record<string, unknown>;
+  attributes: Record<string, unknown>;
+};
 const recipientsOf = (requests: StubRequest[]) => requests.flatMap((r) => (r.body as { recipients?: Recipient[] }).recipients ?? []);
 
 describe('odp-activation: ODP activations into Braze, through the local runner', () => {
@@ -22,7 +28,12 @@ describe('odp-activation: ODP activations into Braze, through the local runner',
       { consumerOverrides: { maxBatchingWindowSeconds: 1 }, queueOverrides: { visibilityTimeoutSeconds: 2 } },
     );
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => braze.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => braze.stop(),
+    ),
+  );
   beforeEach(() => {
     braze.requests.length = 0;
     braze.respond = () => ({ status: 201, body: { dispatch_id: 'd-1', message: 'success' } });
@@ -40,7 +51,11 @@ describe('odp-activation: ODP activations into Braze, through the local runner',
     expect(calls.every((c) => (c.body as { campaign_id: string; recipients: unknown[] }).campaign_id === 'camp-42')).toBe(true);
     expect(calls.every((c) => (c.body as { recipients: unknown[] }).recipients.length <= 50)).toBe(true);
     expect(new Set(recipientsOf(calls).map((r) => r.external_user_id)).size).toBe(120);
-    expect(recipientsOf(calls)[0]).toEqual({ external_user_id: expect.any(String), trigger_properties: { score: expect.any(Number), tier: 'gold' }, attributes: { score: expect.any(Number), tier: 'gold' } });
+    expect(recipientsOf(calls)[0]).toEqual({
+      external_user_id: expect.any(String),
+      trigger_properties: { score: expect.any(Number), tier: 'gold' },
+      attributes: { score: expect.any(Number), tier: 'gold' },
+    });
     expect(calls[0]?.headers.authorization).toBe('Bearer braze-key');
   });
 
@@ -51,12 +66,23 @@ describe('odp-activation: ODP activations into Braze, through the local runner',
     expect(braze.requests[0]?.path).toBe('/canvas/trigger/send');
     expect(braze.requests[0]?.body).toEqual({
       canvas_id: 'canvas-7',
-      recipients: [{ email: 'ada@example.com', prioritization: ['identified', 'most_recently_updated'], canvas_entry_properties: { offer: 'A' }, attributes: { offer: 'A' } }],
+      recipients: [
+        {
+          email: 'ada@example.com',
+          prioritization: ['identified', 'most_recently_updated'],
+          canvas_entry_properties: { offer: 'A' },
+          attributes: { offer: 'A' },
+        },
+      ],
     });
   });
 
   it('refuses a campaign or Canvas the deployment does not allow (400 naming campaign_id / canvas_id) and triggers nothing', async () => {
-    const campaign = await post(runner, '/optimizely/activation', { target: 'campaign', campaign_id: 'camp-other', records: [{ external_id: 'u1', fields: { subject: 'pay here' } }] });
+    const campaign = await post(runner, '/optimizely/activation', {
+      target: 'campaign',
+      campaign_id: 'camp-other',
+      records: [{ external_id: 'u1', fields: { subject: 'pay here' } }],
+    });
     const canvas = await post(runner, '/optimizely/activation', { target: 'canvas', canvas_id: 'canvas-other', records: [{ external_id: 'u1' }] });
 
     expect(campaign.status).toBe(400);
@@ -93,7 +119,10 @@ describe('odp-activation: ODP activations into Braze, through the local runner',
   it('does not count a Canvas Braze answers 201 with a notice (paused) as delivered: its recipients are parked with the reason', async () => {
     braze.respond = (request) =>
       (request.body as { canvas_id?: string }).canvas_id === 'canvas-paused'
-        ? { status: 201, body: { notice: 'The Canvas is paused. Resume the Canvas to ensure trigger requests will take effect.', dispatch_id: 'd-3', message: 'success' } }
+        ? {
+            status: 201,
+            body: { notice: 'The Canvas is paused. Resume the Canvas to ensure trigger requests will take effect.', dispatch_id: 'd-3', message: 'success' },
+          }
         : { status: 201, body: { dispatch_id: 'd-1', message: 'success' } };
     // What earlier tests delivered is counted once their messages are done.
     await eventually(async () => ((await queueDepth(runner, 'braze-triggers')) === 0 ? true : undefined), 10_000, 'earlier triggers done');
@@ -101,21 +130,36 @@ describe('odp-activation: ODP activations into Braze, through the local runner',
 
     await post(runner, '/optimizely/activation', { target: 'canvas', canvas_id: 'canvas-paused', records: [{ external_id: 'p1' }, { external_id: 'p2' }] });
 
-    const parked = await eventually(async () => {
-      const found = (await peekDlq(runner, 'braze-triggers')).filter((m) => m.body.includes('canvas-paused'));
-      return found.length === 2 ? found : undefined;
-    }, 10_000, 'both recipients parked');
+    const parked = await eventually(
+      async () => {
+        const found = (await peekDlq(runner, 'braze-triggers')).filter((m) => m.body.includes('canvas-paused'));
+        return found.length === 2 ? found : undefined;
+      },
+      10_000,
+      'both recipients parked',
+    );
     expect(parked.map((m) => m.attributes.parked_reason)).toEqual(['braze_trigger_notice:paused', 'braze_trigger_notice:paused']);
     expect(parked.map((m) => JSON.parse(m.body).recipient.external_user_id).sort()).toEqual(['p1', 'p2']);
     expect(runner.metricCounts('braze-triggers-delivery').RecordsDelivered ?? 0).toBe(delivered);
   });
 
   it('updates profiles through the /users/track lane, external_id or email as the identifier', async () => {
-    await post(runner, '/optimizely/activation', { target: 'profile', records: [{ external_id: 'user-1', fields: { odp_segment: 'vip' } }, { email: 'b@example.com', fields: { odp_segment: 'new' } }] });
+    await post(runner, '/optimizely/activation', {
+      target: 'profile',
+      records: [
+        { external_id: 'user-1', fields: { odp_segment: 'vip' } },
+        { email: 'b@example.com', fields: { odp_segment: 'new' } },
+      ],
+    });
 
     await braze.waitForRequests(1);
     expect(braze.requests[0]?.path).toBe('/users/track');
-    expect(braze.requests[0]?.body).toEqual({ attributes: [{ external_id: 'user-1', odp_segment: 'vip' }, { email: 'b@example.com', odp_segment: 'new' }] });
+    expect(braze.requests[0]?.body).toEqual({
+      attributes: [
+        { external_id: 'user-1', odp_segment: 'vip' },
+        { email: 'b@example.com', odp_segment: 'new' },
+      ],
+    });
   });
 
   it('refuses a campaign without campaign_id, an unknown target, and a record over 20 fields, naming the field', async () => {
@@ -123,7 +167,10 @@ describe('odp-activation: ODP activations into Braze, through the local runner',
     const unknown = await post(runner, '/optimizely/activation', { target: 'push', records: [{ external_id: 'u' }] });
     const tooMany = await post(runner, '/optimizely/activation', {
       target: 'profile',
-      records: [{ external_id: 'u1', fields: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`f${i}`, i])) }, { external_id: 'u2', fields: { ok: 1 } }],
+      records: [
+        { external_id: 'u1', fields: Object.fromEntries(Array.from({ length: 21 }, (_, i) => [`f${i}`, i])) },
+        { external_id: 'u2', fields: { ok: 1 } },
+      ],
     });
 
     expect(noId.status).toBe(400);
@@ -140,7 +187,11 @@ describe('odp-activation: ODP activations into Braze, through the local runner',
         ? { status: 201, body: { dispatch_id: 'd-2', message: 'success', errors: [{ type: 'invalid_recipient', index: 1 }] } }
         : { status: 201, body: {} };
 
-    await post(runner, '/optimizely/activation', { target: 'campaign', campaign_id: 'camp-9', records: [{ external_id: 'a' }, { external_id: 'b' }, { external_id: 'c' }] });
+    await post(runner, '/optimizely/activation', {
+      target: 'campaign',
+      campaign_id: 'camp-9',
+      records: [{ external_id: 'a' }, { external_id: 'b' }, { external_id: 'c' }],
+    });
 
     const parked = await eventually(async () => (await peekDlq(runner, 'braze-triggers')).find((m) => m.body.includes('camp-9')), 10_000, 'DLQ');
     expect(parked.attributes.parked_reason).toBe('braze_trigger_error:invalid_recipient');
@@ -150,7 +201,9 @@ describe('odp-activation: ODP activations into Braze, through the local runner',
 
   it('retries a trigger Braze throttles (429) when X-RateLimit-Reset says, and sends it once', async () => {
     braze.respond = (_request, index) =>
-      index === 0 ? { status: 429, body: {}, headers: { 'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000)) } } : { status: 201, body: { message: 'success' } };
+      index === 0
+        ? { status: 429, body: {}, headers: { 'x-ratelimit-reset': String(Math.ceil(Date.now() / 1000)) } }
+        : { status: 201, body: { message: 'success' } };
 
     await post(runner, '/optimizely/activation', { target: 'campaign', campaign_id: 'camp-429', records: [{ external_id: 'x' }] });
 

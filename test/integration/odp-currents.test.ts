@@ -1,6 +1,6 @@
+import { eventually, type StubRequest, StubServer } from '../../bench/support/stub-server';
 import type { Runner } from '../../local/runner';
 import { peekDlq, post, queueDepth, startTestRunner } from '../support/runner-helpers';
-import { eventually, type StubRequest, StubServer } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 import { readFixture } from '../unit/helpers';
 
@@ -68,7 +68,12 @@ describe('odp-currents: Braze Currents into ODP events, through the local runner
       { consumerOverrides: { maxBatchingWindowSeconds: 0.5 }, queueOverrides: { visibilityTimeoutSeconds: 2, maxReceiveCount: 2 } },
     );
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => odp.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => odp.stop(),
+    ),
+  );
   beforeEach(() => {
     odp.requests.length = 0;
     odp.answered.length = 0;
@@ -151,14 +156,21 @@ describe('odp-currents: Braze Currents into ODP events, through the local runner
 
   it('bisects a 400 that names no event until only the refused one is parked (odp_400), and delivers the others of its call', async () => {
     respond = (request) =>
-      (request.body as OdpEvent[]).some((e) => e.data._braze_event_id === 'mixed-1') ? { status: 400, body: { title: 'Bad Request', status: 400 } } : { status: 202, body: ACCEPTED };
+      (request.body as OdpEvent[]).some((e) => e.data._braze_event_id === 'mixed-1')
+        ? { status: 400, body: { title: 'Bad Request', status: 400 } }
+        : { status: 202, body: ACCEPTED };
 
     await post(runner, '/optimizely/currents', emailOpens('mixed', 3));
 
     const parked = await eventually(async () => (await peekDlq(runner, 'odp-events')).find((m) => m.body.includes('mixed-1')), 10_000, 'DLQ');
     expect(parked.attributes.parked_reason).toBe('odp_400');
     await eventually(() => (odp.delivered().length >= 2 ? true : undefined), 10_000, 'the others');
-    expect(odp.delivered().map((e) => e.data._braze_event_id).sort()).toEqual(['mixed-0', 'mixed-2']);
+    expect(
+      odp
+        .delivered()
+        .map((e) => e.data._braze_event_id)
+        .sort(),
+    ).toEqual(['mixed-0', 'mixed-2']);
     await eventually(async () => ((await queueDepth(runner, 'odp-events')) === 0 ? true : undefined), 10_000, 'the queue empty');
   });
 
@@ -182,7 +194,12 @@ describe('odp-currents: full batches (consumers started once the queue is filled
       { startConsumers: false, consumerOverrides: { maxBatchingWindowSeconds: 1 }, queueOverrides: { visibilityTimeoutSeconds: 5 } },
     );
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => odp.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => odp.stop(),
+    ),
+  );
 
   it('parks only the event ODP names in its 400 (detail.invalids) out of 500, and sends the 499 others in one more call', async () => {
     respond = (request) => {
@@ -190,7 +207,15 @@ describe('odp-currents: full batches (consumers started once the queue is filled
       const invalid = events.findIndex((e) => e.data._braze_event_id === 'invalids-137');
       return invalid === -1
         ? { status: 202, body: ACCEPTED }
-        : { status: 400, body: { title: 'Bad Request', status: 400, timestamp: '2024-01-15T12:00:00.000Z', detail: { invalids: [{ event: invalid, message: 'email is not valid' }] } } };
+        : {
+            status: 400,
+            body: {
+              title: 'Bad Request',
+              status: 400,
+              timestamp: '2024-01-15T12:00:00.000Z',
+              detail: { invalids: [{ event: invalid, message: 'email is not valid' }] },
+            },
+          };
     };
     const response = await post(runner, '/optimizely/currents', emailOpens('invalids', 500));
     expect(response).toEqual({ status: 202, body: { accepted: 500 } });

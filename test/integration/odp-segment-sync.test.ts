@@ -7,6 +7,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Context } from 'aws-lambda';
+import { StubServer } from '../../bench/support/stub-server';
 import type { JobStepResult } from '../../functions/core/catalogue-types';
 import { loadConfig } from '../../functions/core/config';
 import { createDeps } from '../../functions/core/deps';
@@ -17,7 +18,6 @@ import { build, FLOW_ID, type SyncState } from '../../functions/odp/segment-sync
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../local/embedded-dynamodb';
 import { runScheduledJob } from '../../local/run-scheduled-job';
 import { exportZip } from '../support/braze-export';
-import { StubServer } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 import { FakeClock } from '../unit/helpers';
 
@@ -54,12 +54,19 @@ async function startBrazeStub(): Promise<BrazeStub> {
       const page = Number(url.searchParams.get('page'));
       stub.listPages.push(page);
       const ids = Array.from({ length: SEGMENT_COUNT }, (_, i) => i).slice(page * 100, page * 100 + 100);
-      return json(200, { message: 'success', segments: ids.map((i) => ({ id: segmentId(i), name: segmentName(i), analytics_tracking_enabled: false, tags: [] })) });
+      return json(200, {
+        message: 'success',
+        segments: ids.map((i) => ({ id: segmentId(i), name: segmentName(i), analytics_tracking_enabled: false, tags: [] })),
+      });
     }
     if (req.method === 'POST' && url.pathname === '/users/export/segment') {
       const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as BrazeStub['exports'][number];
       stub.exports.push(body);
-      return json(201, { message: 'success', object_prefix: `prefix-${body.segment_id}`, url: `${stub.url}/exports/${body.segment_id}.zip?X-Amz-Signature=secret` });
+      return json(201, {
+        message: 'success',
+        object_prefix: `prefix-${body.segment_id}`,
+        url: `${stub.url}/exports/${body.segment_id}.zip?X-Amz-Signature=secret`,
+      });
     }
     const download = /^\/exports\/([^/]+)\.zip$/.exec(url.pathname);
     if (req.method === 'GET' && download) {
@@ -72,7 +79,10 @@ async function startBrazeStub(): Promise<BrazeStub> {
         return res.end('<Error><Code>NoSuchKey</Code></Error>');
       }
       let zip = zips.get(id);
-      if (!zip) zips.set(id, (zip = exportZip(SIZES[id] ?? 10, 2_000)));
+      if (!zip) {
+        zip = exportZip(SIZES[id] ?? 10, 2_000);
+        zips.set(id, zip);
+      }
       res.writeHead(200, { 'content-type': 'application/zip', 'content-length': String(zip.length) });
       return res.end(zip);
     }
@@ -105,7 +115,12 @@ describe('odp-segment-sync: Braze segments -> ODP profiles', () => {
   afterAll(() =>
     stopAll(
       () => odp?.stop(),
-      () => new Promise<void>((resolve) => (braze?.server ? (braze.server.closeAllConnections(), braze.server.close(() => resolve())) : resolve())),
+      () =>
+        new Promise<void>((resolve) => {
+          if (!braze?.server) return resolve();
+          braze.server.closeAllConnections();
+          braze.server.close(() => resolve());
+        }),
       () => dynamo?.stop(),
     ),
   );
@@ -190,7 +205,14 @@ describe('odp-segment-sync: Braze segments -> ODP profiles', () => {
     for (let i = 10; i < started.length; i++) expect(started[i]! - started[i - 10]!).toBeGreaterThanOrEqual(1_000);
     expect(started.length).toBe(calls.length);
 
-    expect(figures.summary).toMatchObject({ segments: 2, usersRead: 1_234 + 6_000, profilesSent: sent.length, rejected: 0, skipped: 123 + 600, requests: calls.length });
+    expect(figures.summary).toMatchObject({
+      segments: 2,
+      usersRead: 1_234 + 6_000,
+      profilesSent: sent.length,
+      rejected: 0,
+      skipped: 123 + 600,
+      requests: calls.length,
+    });
     expect(figures.waits).toBe(2);
     expect(lines.at(-1)).toMatch(/segments 2, usersRead 7,234, profilesSent 6,511/);
     // The presigned URL (its signature) and the keys never reach the output.
@@ -213,7 +235,9 @@ describe('odp-segment-sync: Braze segments -> ODP profiles', () => {
     const step = stepFor(clock, store, { ODP_SEGMENTS: 'seg-123', ODP_PROFILE_CALLS_PER_SECOND: '2' });
     const { results } = await runToEnd(step, 'run-split', clock, 60_000 + 1_500);
     expect(results.filter((r) => r.status === 'continue').length).toBeGreaterThanOrEqual(3);
-    const emails = profilesOf(odp).flat().map((p) => p.attributes.email);
+    const emails = profilesOf(odp)
+      .flat()
+      .map((p) => p.attributes.email);
     expect(emails).toHaveLength(5_400);
     expect(new Set(emails).size).toBe(5_400);
   });
@@ -264,7 +288,9 @@ describe('odp-segment-sync: Braze segments -> ODP profiles', () => {
     };
     const step = stepFor(clock, await dynamo.jobStateStore(), { ODP_SEGMENTS: 'seg-007' });
     const { results } = await runToEnd(step, 'run-refused', clock);
-    const accepted = odp.requests.filter((r, i) => i > 1 && !(r.body as { attributes: { email: string } }[]).some((p) => p.attributes.email === 'user42@example.com'));
+    const accepted = odp.requests.filter(
+      (r, i) => i > 1 && !(r.body as { attributes: { email: string } }[]).some((p) => p.attributes.email === 'user42@example.com'),
+    );
     const emails = accepted.flatMap((r) => (r.body as { attributes: { email: string } }[]).map((p) => p.attributes.email));
     expect(new Set(emails).size).toBe(1_111 - 1);
     expect(emails).not.toContain('user42@example.com');

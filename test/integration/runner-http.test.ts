@@ -16,7 +16,15 @@ describe('the local runner as an HTTP server', () => {
   beforeAll(async () => {
     runner = await startTestRunner({ INBOUND_TOKEN: 'http-token' });
   });
-  afterAll(() => stopAll(() => agent.destroy(), () => sockets.forEach((socket) => socket.destroy()), () => runner?.stop()));
+  afterAll(() =>
+    stopAll(
+      () => agent.destroy(),
+      () => {
+        for (const socket of sockets) socket.destroy();
+      },
+      () => runner?.stop(),
+    ),
+  );
 
   it('keeps an idle keep-alive connection open longer than clients do, so a reused socket is never reset', async () => {
     // One request on a keep-alive socket, then the socket left idle as a client's pool leaves it.

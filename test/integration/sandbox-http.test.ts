@@ -6,8 +6,8 @@
 import { request as httpRequest, type IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { Unzip, UnzipInflate, unzipSync } from 'fflate';
-import { sandboxExportProgress } from '../../functions/braze/sandbox';
 import { braze } from '../../functions/braze/partner';
+import { sandboxExportProgress } from '../../functions/braze/sandbox';
 import type { PartnerSandbox } from '../../functions/core/catalogue-types';
 import { Sandbox } from '../../local/sandbox';
 import { stopAll } from '../support/teardown';
@@ -71,7 +71,10 @@ describe('local sandbox over HTTP', () => {
   afterAll(() =>
     stopAll(
       () => sandbox.stop(),
-      () => (saved === undefined ? delete process.env[ENV] : (process.env[ENV] = saved)),
+      () => {
+        if (saved === undefined) delete process.env[ENV];
+        else process.env[ENV] = saved;
+      },
     ),
   );
 
@@ -94,7 +97,9 @@ describe('local sandbox over HTTP', () => {
 
   it('pages segments, exports one and serves the ZIP at the URL it gave, 404 first', async () => {
     process.env[ENV] = '7000';
-    const page0 = (await (await fetch(`${brazeUrl()}/segments/list?page=0&sort_direction=asc`, { headers: { authorization: 'Bearer k' } })).json()) as { segments: unknown[] };
+    const page0 = (await (await fetch(`${brazeUrl()}/segments/list?page=0&sort_direction=asc`, { headers: { authorization: 'Bearer k' } })).json()) as {
+      segments: unknown[];
+    };
     expect(page0.segments).toHaveLength(3);
     const page1 = (await (await fetch(`${brazeUrl()}/segments/list?page=1&sort_direction=asc`)).json()) as { message: string; segments: unknown[] };
     expect(page1).toEqual({ message: 'success', segments: [] });
@@ -224,7 +229,9 @@ describe('local sandbox: the request bodies it keeps', () => {
   );
 
   const track = (sandbox: Sandbox, n: number) =>
-    fetch(`${sandbox.url('braze')}/users/track`, { method: 'POST', body: JSON.stringify({ attributes: [{ external_id: `u-${n}` }] }) }).then((r) => r.arrayBuffer());
+    fetch(`${sandbox.url('braze')}/users/track`, { method: 'POST', body: JSON.stringify({ attributes: [{ external_id: `u-${n}` }] }) }).then((r) =>
+      r.arrayBuffer(),
+    );
 
   it('keeps the bodies of the most recent requests only, and every request line', async () => {
     for (let n = 0; n < 4; n++) await track(small, n);

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { Runner } from '../../local/runner';
-import { stopAll } from '../support/teardown';
 import { eventually, StubServer } from '../../bench/support/stub-server';
+import type { Runner } from '../../local/runner';
 import { peekDlq, post, queueDepth, startTestRunner } from '../support/runner-helpers';
+import { stopAll } from '../support/teardown';
 
 const seedCallback = JSON.parse(readFileSync(path.join(__dirname, '../fixtures/seen/callback.json'), 'utf8')) as Record<string, unknown>;
 
@@ -26,7 +26,12 @@ describe('SEEN callback to Braze /users/track, through the local runner', () => 
       },
     );
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => braze?.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => braze?.stop(),
+    ),
+  );
   beforeEach(() => {
     braze.requests.length = 0;
     braze.respond = () => ({ status: 201, body: { message: 'success', attributes_processed: 1 } });
@@ -79,7 +84,14 @@ describe('SEEN callback to Braze /users/track, through the local runner', () => 
 
     await braze.waitForRequests(1);
     expect(braze.requests[0]?.body).toEqual({
-      attributes: [{ braze_id: 'no-slug', _update_existing_only: true, landing_page_url: seedCallback.landing_page_url, email_thumbnail_url: seedCallback.email_thumbnail_url }],
+      attributes: [
+        {
+          braze_id: 'no-slug',
+          _update_existing_only: true,
+          landing_page_url: seedCallback.landing_page_url,
+          email_thumbnail_url: seedCallback.email_thumbnail_url,
+        },
+      ],
     });
   });
 
@@ -94,7 +106,11 @@ describe('SEEN callback to Braze /users/track, through the local runner', () => 
   it('accepts Authorization: Basic with the inbound token as the password, as SEEN offers, and refuses another password', async () => {
     const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
     const send = (authorization: string) =>
-      fetch(`${runner.url}/seen/callback`, { method: 'POST', headers: { authorization, 'content-type': 'application/json' }, body: JSON.stringify(callback('basic-1')) });
+      fetch(`${runner.url}/seen/callback`, {
+        method: 'POST',
+        headers: { authorization, 'content-type': 'application/json' },
+        body: JSON.stringify(callback('basic-1')),
+      });
 
     const accepted = await send(basic('seen', 'seen-inbound-test-token'));
     const refused = await send(basic('seen', 'not-the-token'));
@@ -176,10 +192,14 @@ describe('SEEN callback to Braze /users/track, through the local runner', () => 
 
     await Promise.all([post(runner, '/seen/callback', callback('refused-1')), post(runner, '/seen/callback', callback('fine-1'))]);
 
-    const parked = await eventually(async () => {
-      const messages = await peekDlq(runner, 'braze-track');
-      return messages.length > 0 ? messages : undefined;
-    }, 10_000, 'a parked record');
+    const parked = await eventually(
+      async () => {
+        const messages = await peekDlq(runner, 'braze-track');
+        return messages.length > 0 ? messages : undefined;
+      },
+      10_000,
+      'a parked record',
+    );
     expect(parked).toHaveLength(1);
     expect(parked[0]?.attributes.parked_reason).toBe("braze_object_error:'braze_id' is invalid");
     expect(JSON.parse(parked[0]!.body).items).toEqual([expect.objectContaining({ object: expect.objectContaining({ braze_id: 'refused-1' }) })]);
@@ -188,21 +208,33 @@ describe('SEEN callback to Braze /users/track, through the local runner', () => 
     expect(attempts.filter((id) => id === 'fine-1')).toHaveLength(1);
     expect(attempts.filter((id) => id === 'refused-1')).toHaveLength(1);
   });
-
 });
 
 describe('SEEN API 2.0 callbacks (a Journey webhook node), through the local runner', () => {
   const braze = new StubServer(() => ({ status: 201, body: { message: 'success' } }));
-  const webhookNode = (JSON.parse(readFileSync(path.join(__dirname, '../fixtures/seen/webhook-node-callback.json'), 'utf8')) as { body: Record<string, unknown> }).body;
+  const webhookNode = (
+    JSON.parse(readFileSync(path.join(__dirname, '../fixtures/seen/webhook-node-callback.json'), 'utf8')) as { body: Record<string, unknown> }
+  ).body;
   let runner: Runner;
 
   beforeAll(async () => {
     runner = await startTestRunner(
-      { INBOUND_TOKEN: 'seen-inbound-test-token', BRAZE_REST_ENDPOINT: await braze.start(), BRAZE_API_KEY: 'braze-test-key', SEEN_API_VERSION: '2', SEEN_ALLOWED_URL_HOSTS: '*.seen.io' },
+      {
+        INBOUND_TOKEN: 'seen-inbound-test-token',
+        BRAZE_REST_ENDPOINT: await braze.start(),
+        BRAZE_API_KEY: 'braze-test-key',
+        SEEN_API_VERSION: '2',
+        SEEN_ALLOWED_URL_HOSTS: '*.seen.io',
+      },
       { consumerOverrides: { maxBatchingWindowSeconds: 0.1 } },
     );
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => braze?.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => braze?.stop(),
+    ),
+  );
   beforeEach(() => {
     braze.requests.length = 0;
   });
@@ -236,15 +268,24 @@ describe('a Braze outage, through the local runner', () => {
       { consumerOverrides: { maxBatchingWindowSeconds: 0.1 }, queueOverrides: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2 } },
     );
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => braze?.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => braze?.stop(),
+    ),
+  );
 
   it('moves a record to the DLQ when Braze keeps answering 500, losing none', async () => {
     await post(runner, '/seen/callback', callback('doomed-1'));
 
-    const inDlq = await eventually(async () => {
-      const messages = await peekDlq(runner, 'braze-track');
-      return messages.find((m) => m.body.includes('doomed-1'));
-    }, 15_000, 'the record in the DLQ');
+    const inDlq = await eventually(
+      async () => {
+        const messages = await peekDlq(runner, 'braze-track');
+        return messages.find((m) => m.body.includes('doomed-1'));
+      },
+      15_000,
+      'the record in the DLQ',
+    );
     expect(JSON.parse(inDlq.body).items[0].object.braze_id).toBe('doomed-1');
     // 2 receives (maxReceiveCount) x 3 attempts each (1 + 2 retries), and nothing after that.
     const attempts = braze.requests.filter((r) => JSON.stringify(r.body).includes('doomed-1'));

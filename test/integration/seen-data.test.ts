@@ -1,7 +1,7 @@
-import type { Runner } from '../../local/runner';
-import { stopAll } from '../support/teardown';
 import { eventually, type StubRequest, StubServer } from '../../bench/support/stub-server';
+import type { Runner } from '../../local/runner';
 import { post, queueDepth, startTestRunner } from '../support/runner-helpers';
+import { stopAll } from '../support/teardown';
 
 const DATA_PATH = '/v1/projects/p-onboarding/data';
 
@@ -42,14 +42,27 @@ describe('Braze webhook receivers to SEEN API 2.0, through the local runner', ()
       ...version2(url),
     });
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => seen?.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => seen?.stop(),
+    ),
+  );
   beforeEach(() => {
     seen.requests.length = 0;
   });
 
   it('takes one object or an array, and posts each receiver on its own with id as a string and the API token as Bearer', async () => {
-    expect(await post(runner, '/seen/campaigns/onboarding/receivers', { id: 101, first_name: 'Ada', country: 'Norway' })).toEqual({ status: 202, body: { accepted: 1 } });
-    expect(await post(runner, '/seen/campaigns/onboarding/receivers', [{ id: 'b-2', first_name: 'Grace' }, { customer_id: 3, first_name: 'Alan' }])).toEqual({
+    expect(await post(runner, '/seen/campaigns/onboarding/receivers', { id: 101, first_name: 'Ada', country: 'Norway' })).toEqual({
+      status: 202,
+      body: { accepted: 1 },
+    });
+    expect(
+      await post(runner, '/seen/campaigns/onboarding/receivers', [
+        { id: 'b-2', first_name: 'Grace' },
+        { customer_id: 3, first_name: 'Alan' },
+      ]),
+    ).toEqual({
       status: 202,
       body: { accepted: 2 },
     });
@@ -95,7 +108,12 @@ describe('SEEN API 2.0 with OAuth2 client credentials, through the local runner'
       SEEN_OAUTH_CLIENT_SECRET: 'client-secret-shh',
     });
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => seen?.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => seen?.stop(),
+    ),
+  );
 
   it("asks the data URL's origin /oauth2/token for one token and sends every receiver with it", async () => {
     await Promise.all(Array.from({ length: 5 }, (_, i) => post(runner, '/seen/campaigns/onboarding/receivers', { id: `u${i}` })));
@@ -113,19 +131,36 @@ describe("SEEN API 2.0 in npm start's sandbox (no account)", () => {
   let runner: Runner;
 
   beforeAll(async () => {
-    runner = await startTestRunner({ INBOUND_TOKEN: 'seen-inbound', SEEN_API_VERSION: '2', SEEN_OAUTH_CLIENT_ID: 'try-client', SEEN_OAUTH_CLIENT_SECRET: 'try-secret-value' });
+    runner = await startTestRunner({
+      INBOUND_TOKEN: 'seen-inbound',
+      SEEN_API_VERSION: '2',
+      SEEN_OAUTH_CLIENT_ID: 'try-client',
+      SEEN_OAUTH_CLIENT_SECRET: 'try-secret-value',
+    });
   });
   afterAll(() => stopAll(() => runner?.stop()));
 
   it('posts each receiver to the sandbox project of its campaign after an OAuth2 token, answered 201, keeping no client secret', async () => {
     expect((await post(runner, '/seen/campaigns/onboarding/receivers', [{ id: 'a' }, { id: 'b' }])).status).toBe(202);
 
-    const recorded = await eventually(() => {
-      const data = runner.sandbox.requests.filter((request) => request.path === '/v1/projects/onboarding/data');
-      return data.length >= 2 ? runner.sandbox.requests.filter((request) => request.destination === 'seen') : undefined;
-    }, 15_000, 'sandbox data items');
-    expect(recorded.map((request) => `${request.method} ${request.path}`)).toEqual(['POST /oauth2/token', 'POST /v1/projects/onboarding/data', 'POST /v1/projects/onboarding/data']);
-    expect(recorded.find((request) => request.path === '/oauth2/token')?.body).toEqual({ grant_type: 'client_credentials', client_id: 'try-client', client_secret: '****' });
+    const recorded = await eventually(
+      () => {
+        const data = runner.sandbox.requests.filter((request) => request.path === '/v1/projects/onboarding/data');
+        return data.length >= 2 ? runner.sandbox.requests.filter((request) => request.destination === 'seen') : undefined;
+      },
+      15_000,
+      'sandbox data items',
+    );
+    expect(recorded.map((request) => `${request.method} ${request.path}`)).toEqual([
+      'POST /oauth2/token',
+      'POST /v1/projects/onboarding/data',
+      'POST /v1/projects/onboarding/data',
+    ]);
+    expect(recorded.find((request) => request.path === '/oauth2/token')?.body).toEqual({
+      grant_type: 'client_credentials',
+      client_id: 'try-client',
+      client_secret: '****',
+    });
     const listed = await (await fetch(`${runner.url}/_sandbox/requests`)).text();
     expect(listed).not.toContain('try-secret-value');
     expect(await queueDepth(runner, 'seen-data', 'dlq')).toBe(0);

@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { eventually, type StubRequest, StubServer } from '../../bench/support/stub-server';
 import type { Runner } from '../../local/runner';
-import { stopAll } from '../support/teardown';
-import { eventually, StubServer, type StubRequest } from '../../bench/support/stub-server';
 import { peekDlq, post, queueDepth, startTestRunner } from '../support/runner-helpers';
+import { stopAll } from '../support/teardown';
 
 type Receiver = { customer_id: string; first_name?: string; email?: string };
 const seedReceivers = JSON.parse(readFileSync(path.join(__dirname, '../fixtures/seen/receivers.json'), 'utf8')) as Receiver[];
@@ -33,7 +33,12 @@ describe('Braze webhook receivers to SEEN, through the local runner (drain run b
   beforeAll(async () => {
     runner = await startTestRunner({ INBOUND_TOKEN: 'seen-inbound', SEEN_API_URL: await seen.start(), SEEN_API_TOKEN: 'seen-api-token' }, { schedules: false });
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => seen?.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => seen?.stop(),
+    ),
+  );
   beforeEach(() => {
     seen.requests.length = 0;
   });
@@ -52,7 +57,9 @@ describe('Braze webhook receivers to SEEN, through the local runner (drain run b
 
   it('combines receivers of one campaign from several webhooks into one call', async () => {
     await Promise.all(
-      Array.from({ length: 5 }, (_, i) => post(runner, '/seen/campaigns/winback/receivers', [{ customer_id: `w-${i}`, first_name: `W${i}`, email: `w${i}@example.com` }])),
+      Array.from({ length: 5 }, (_, i) =>
+        post(runner, '/seen/campaigns/winback/receivers', [{ customer_id: `w-${i}`, first_name: `W${i}`, email: `w${i}@example.com` }]),
+      ),
     );
 
     await runner.drainNow('seen-receivers');
@@ -71,7 +78,10 @@ describe('Braze webhook receivers to SEEN, through the local runner (drain run b
   });
 
   it('refuses a receiver without first_name (SEEN requires it) by its index, and sends only the good one', async () => {
-    const response = await post(runner, '/seen/campaigns/onboarding/receivers', [{ customer_id: 'named', first_name: 'Ada' }, { customer_id: 'nameless', email: 'n@example.com' }]);
+    const response = await post(runner, '/seen/campaigns/onboarding/receivers', [
+      { customer_id: 'named', first_name: 'Ada' },
+      { customer_id: 'nameless', email: 'n@example.com' },
+    ]);
 
     expect(response).toEqual({
       status: 202,
@@ -106,7 +116,12 @@ describe('a receiver SEEN refuses in a combined call, through the local runner',
   beforeAll(async () => {
     runner = await startTestRunner({ INBOUND_TOKEN: 'seen-inbound', SEEN_API_URL: await seen.start(), SEEN_API_TOKEN: 'seen-api-token' }, { schedules: false });
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => seen?.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => seen?.stop(),
+    ),
+  );
 
   it('parks only that receiver: the others of its call are delivered once', async () => {
     const ids = ['r-1', 'r-2', 'refused', 'r-3', 'r-4'];
@@ -131,12 +146,24 @@ describe('the SEEN call budget, through the local runner (drain on its timer)', 
     // A drain every 0.2 s with a 24-call budget per 2 s window: 24 / (10 + 2) = 2 calls per run.
     runner = await startWith(await seen.start(), { SEEN_DRAIN_INTERVAL_SECONDS: '0.2', SEEN_BUDGET_WINDOW_SECONDS: '2', SEEN_MAX_CALLS_PER_HOUR: '24' });
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => seen?.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => seen?.stop(),
+    ),
+  );
 
   it('keeps to the call budget in every window under a burst of 40 campaigns (2 calls per 0.2 s run, 24 per 2 s), dropping no receiver', async () => {
     const campaigns = Array.from({ length: 40 }, (_, i) => `burst-${i}`);
 
-    await Promise.all(campaigns.map((c) => post(runner, `/seen/campaigns/${c}/receivers`, [{ customer_id: `${c}-a`, first_name: 'A' }, { customer_id: `${c}-b`, first_name: 'B' }])));
+    await Promise.all(
+      campaigns.map((c) =>
+        post(runner, `/seen/campaigns/${c}/receivers`, [
+          { customer_id: `${c}-a`, first_name: 'A' },
+          { customer_id: `${c}-b`, first_name: 'B' },
+        ]),
+      ),
+    );
 
     await eventually(() => (receiversOf(seen.requests).length >= 80 ? true : undefined), 30_000, 'all 80 receivers');
     const calls = seen.requests;
@@ -145,7 +172,12 @@ describe('the SEEN call budget, through the local runner (drain on its timer)', 
     for (const call of calls) expect(new Set((call.body as Receiver[]).map((r) => r.customer_id.replace(/-[ab]$/, '')))).toEqual(new Set([campaignOf(call)]));
     expect(new Set(calls.map(campaignOf)).size).toBe(40);
     expect(receiversOf(calls).sort()).toEqual(campaigns.flatMap((c) => [`${c}-a`, `${c}-b`]).sort());
-    expect(busiestWindow(calls.map((c) => c.at), 2_000)).toBeLessThanOrEqual(24);
+    expect(
+      busiestWindow(
+        calls.map((c) => c.at),
+        2_000,
+      ),
+    ).toBeLessThanOrEqual(24);
     // 40 calls or more at two per 0.2 s run take at least 19 intervals: the burst was held back, not sent at once.
     expect(calls.at(-1)!.at - calls[0]!.at).toBeGreaterThanOrEqual(3_500);
   });
@@ -159,7 +191,12 @@ describe('a SEEN budget under one call per drain run, through the local runner (
     // 3 calls per 2 s window, a run every 0.2 s: callsPerRun = 0, so the runs share the 3 through the ledger.
     runner = await startWith(await seen.start(), { SEEN_DRAIN_INTERVAL_SECONDS: '0.2', SEEN_BUDGET_WINDOW_SECONDS: '2', SEEN_MAX_CALLS_PER_HOUR: '3' });
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => seen?.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => seen?.stop(),
+    ),
+  );
 
   it('sends 3 campaigns in the first runs, the other 2 once the window allows, never 4 in a window', async () => {
     const campaigns = ['c1', 'c2', 'c3', 'c4', 'c5'];
@@ -168,7 +205,12 @@ describe('a SEEN budget under one call per drain run, through the local runner (
 
     await eventually(() => (seen.requests.length >= 5 ? true : undefined), 20_000, 'all 5 campaigns');
     expect(new Set(seen.requests.map(campaignOf))).toEqual(new Set(campaigns));
-    expect(busiestWindow(seen.requests.map((c) => c.at), 2_000)).toBeLessThanOrEqual(3);
+    expect(
+      busiestWindow(
+        seen.requests.map((c) => c.at),
+        2_000,
+      ),
+    ).toBeLessThanOrEqual(3);
   });
 });
 
@@ -177,14 +219,24 @@ describe('a SEEN outage, through the local runner', () => {
   let runner: Runner;
 
   beforeAll(async () => {
-    runner = await startTestRunner({ INBOUND_TOKEN: 'seen-inbound',
+    runner = await startTestRunner(
+      {
+        INBOUND_TOKEN: 'seen-inbound',
         SEEN_API_URL: await seen.start(),
         SEEN_API_TOKEN: 'seen-api-token',
         SEEN_DRAIN_INTERVAL_SECONDS: '0.2',
         SEEN_BUDGET_WINDOW_SECONDS: '2',
-        SEEN_MAX_CALLS_PER_HOUR: '60' }, { queueOverrides: { maxReceiveCount: 2 } });
+        SEEN_MAX_CALLS_PER_HOUR: '60',
+      },
+      { queueOverrides: { maxReceiveCount: 2 } },
+    );
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => seen?.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => seen?.stop(),
+    ),
+  );
 
   it('moves the receivers to the DLQ after maxReceiveCount failed calls, one attempt per call', async () => {
     await post(runner, '/seen/campaigns/onboarding/receivers', [{ customer_id: 'lost-not', first_name: 'Ada' }]);

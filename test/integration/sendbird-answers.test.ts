@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { eventually, type StubAnswer, type StubRequest, StubServer } from '../../bench/support/stub-server';
 import type { Runner } from '../../local/runner';
 import { peekDlq, post, queueDepth, startTestRunner } from '../support/runner-helpers';
-import { eventually, type StubAnswer, type StubRequest, StubServer } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 
 const API_TOKEN = 'sendbird-api-token-answers';
@@ -30,7 +30,12 @@ function scriptedSendbird(script: Record<string, StubAnswer[]>) {
 }
 
 const env = (sendbirdUrl: string) => ({ INBOUND_TOKEN: 'sb-inbound', SENDBIRD_API_URL: sendbirdUrl, SENDBIRD_API_TOKEN: API_TOKEN });
-const webhook = (recipient: string, extra: Record<string, unknown> = {}) => ({ template_key: 'order-shipped', variables: { order: `order-of-${recipient}` }, recipient, ...extra });
+const webhook = (recipient: string, extra: Record<string, unknown> = {}) => ({
+  template_key: 'order-shipped',
+  variables: { order: `order-of-${recipient}` },
+  recipient,
+  ...extra,
+});
 const callsTo = (stub: StubServer, target: string) => stub.requests.filter((r) => bodyOf(r).targets.includes(target));
 
 describe('Sendbird answers on the realtime lane, through the local runner', () => {
@@ -43,9 +48,17 @@ describe('Sendbird answers on the realtime lane, through the local runner', () =
   let runner: Runner;
 
   beforeAll(async () => {
-    runner = await startTestRunner(env(await sendbird.start()), { consumerOverrides: { maxBatchingWindowSeconds: 0.2 }, queueOverrides: { visibilityTimeoutSeconds: 2 } });
+    runner = await startTestRunner(env(await sendbird.start()), {
+      consumerOverrides: { maxBatchingWindowSeconds: 0.2 },
+      queueOverrides: { visibilityTimeoutSeconds: 2 },
+    });
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => sendbird.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => sendbird.stop(),
+    ),
+  );
 
   it('sends a notification again after "error": true with a retryable code inside a 200, instead of counting it delivered', async () => {
     await post(runner, '/sendbird/notifications', webhook('rate-limited-user', { mode: 'realtime' }));
@@ -93,7 +106,12 @@ describe('Sendbird answers on the batch lane: a campaign combined into one call,
       queueOverrides: { visibilityTimeoutSeconds: 2 },
     });
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => sendbird.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => sendbird.stop(),
+    ),
+  );
 
   it('sends personalised webhooks of one campaign in one call with per-user variables; a 207 parks only the target it names, the others are not sent again', async () => {
     for (const user of ['u-a', 'u-failed', 'u-c']) expect((await post(runner, '/sendbird/notifications', webhook(user))).status).toBe(202);
@@ -105,7 +123,10 @@ describe('Sendbird answers on the batch lane: a campaign combined into one call,
     expect(sendbird.requests).toHaveLength(1);
     expect(bodyOf(sendbird.requests[0]!)).toEqual({
       mode: 'batch',
-      template: { key: 'order-shipped', variables: { 'u-a': { order: 'order-of-u-a' }, 'u-failed': { order: 'order-of-u-failed' }, 'u-c': { order: 'order-of-u-c' } } },
+      template: {
+        key: 'order-shipped',
+        variables: { 'u-a': { order: 'order-of-u-a' }, 'u-failed': { order: 'order-of-u-failed' }, 'u-c': { order: 'order-of-u-c' } },
+      },
       targets: ['u-a', 'u-failed', 'u-c'],
     });
     expect(parked.attributes.parked_reason).toBe('sendbird_207100');
@@ -121,7 +142,12 @@ describe('two webhooks giving one user different variables, through the local ru
   beforeAll(async () => {
     runner = await startTestRunner(env(await sendbird.start()), { startConsumers: false, consumerOverrides: { maxBatchingWindowSeconds: 1 } });
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => sendbird.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => sendbird.stop(),
+    ),
+  );
 
   it('sends them in separate calls (per-user variables hold one set per user), parking nothing', async () => {
     await post(runner, '/sendbird/notifications', webhook('twice', { variables: { order: 'first' } }));

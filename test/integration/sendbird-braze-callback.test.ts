@@ -1,12 +1,13 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { eventually, StubServer } from '../../bench/support/stub-server';
 import type { Runner } from '../../local/runner';
 import { post, queueDepth, startTestRunner } from '../support/runner-helpers';
-import { eventually, StubServer } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 
 /** What Sendbird's Braze integration posts (test/fixtures/sendbird/braze-callback.json says what is known and what is assumed). */
-const callback = () => (JSON.parse(readFileSync(path.join(__dirname, '../fixtures/sendbird/braze-callback.json'), 'utf8')) as { body: { events: Record<string, unknown>[] } }).body;
+const callback = () =>
+  (JSON.parse(readFileSync(path.join(__dirname, '../fixtures/sendbird/braze-callback.json'), 'utf8')) as { body: { events: Record<string, unknown>[] } }).body;
 
 describe("sendbird-braze-callback: Sendbird's Braze integration pointed at the bridge, through the local runner", () => {
   const braze = new StubServer(() => ({ status: 201, body: { message: 'success' } }));
@@ -19,7 +20,12 @@ describe("sendbird-braze-callback: Sendbird's Braze integration pointed at the b
       { consumerOverrides: { maxBatchingWindowSeconds: 0.2 }, queueOverrides: { visibilityTimeoutSeconds: 2 } },
     );
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => braze.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => braze.stop(),
+    ),
+  );
   beforeEach(() => {
     braze.requests.length = 0;
   });
@@ -55,8 +61,13 @@ describe("sendbird-braze-callback: Sendbird's Braze integration pointed at the b
   });
 
   it('refuses attributes and purchases with a 400 naming them, and forwards nothing of the request, not even its events', async () => {
-    const withAttributes = await post(runner, '/sendbird/braze/users/track', { ...callback(), attributes: [{ external_id: 'sendbird-user-42', email: 'x@example.com' }] });
-    const withPurchases = await post(runner, '/sendbird/braze/users/track', { purchases: [{ external_id: 'sendbird-user-42', product_id: 'p', currency: 'USD', price: 1, time: '2024-03-05T10:15:00Z' }] });
+    const withAttributes = await post(runner, '/sendbird/braze/users/track', {
+      ...callback(),
+      attributes: [{ external_id: 'sendbird-user-42', email: 'x@example.com' }],
+    });
+    const withPurchases = await post(runner, '/sendbird/braze/users/track', {
+      purchases: [{ external_id: 'sendbird-user-42', product_id: 'p', currency: 'USD', price: 1, time: '2024-03-05T10:15:00Z' }],
+    });
 
     expect(withAttributes.status).toBe(400);
     expect(withAttributes.body.issues).toEqual([expect.objectContaining({ path: 'attributes' })]);
@@ -80,7 +91,12 @@ describe('sendbird-braze-callback with SENDBIRD_CALLBACK_EVENT_NAMES, through th
       SENDBIRD_CALLBACK_EVENT_NAMES: 'order_shipped_notification, welcome_notification',
     });
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => braze.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => braze.stop(),
+    ),
+  );
 
   it('refuses an event name the deployment does not list, naming it, and takes a listed one', async () => {
     const refused = await post(runner, '/sendbird/braze/users/track', { events: [{ ...callback().events[0], name: 'account_deleted' }] });
@@ -90,6 +106,6 @@ describe('sendbird-braze-callback with SENDBIRD_CALLBACK_EVENT_NAMES, through th
     expect(refused.body.issues).toEqual([expect.objectContaining({ path: 'events[0].name' })]);
     expect(taken.status).toBe(201);
     await braze.waitForRequests(1);
-    expect((braze.requests[0]?.body as { events: { name: string }[] }).events.map((e) => e.name)).toEqual(['order_shipped_notification']);
+    expect((braze.requests[0]!.body as { events: { name: string }[] }).events.map((e) => e.name)).toEqual(['order_shipped_notification']);
   });
 });

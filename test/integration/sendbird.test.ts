@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
+import { eventually, type StubRequest, StubServer } from '../../bench/support/stub-server';
 import type { Runner } from '../../local/runner';
 import { peekDlq, post, queueDepth, startTestRunner } from '../support/runner-helpers';
-import { eventually, type StubRequest, StubServer } from '../../bench/support/stub-server';
 import { stopAll } from '../support/teardown';
 
 const API_TOKEN = 'sendbird-api-token-9';
@@ -19,7 +19,12 @@ function env(sendbirdUrl: string, brazeUrl: string, extra: Record<string, string
   };
 }
 
-const webhook = (overrides: Record<string, unknown> = {}) => ({ template_key: 'order-shipped', variables: { order: 'A-1' }, recipient: 'user-1', ...overrides });
+const webhook = (overrides: Record<string, unknown> = {}) => ({
+  template_key: 'order-shipped',
+  variables: { order: 'A-1' },
+  recipient: 'user-1',
+  ...overrides,
+});
 
 describe('sendbird-notifications: a campaign combined into batch calls, through the local runner', () => {
   const sendbird = new StubServer(() => ({ status: 200, body: { notification_id: 'n' } }));
@@ -33,7 +38,13 @@ describe('sendbird-notifications: a campaign combined into batch calls, through 
       consumerOverrides: { maxBatchingWindowSeconds: 3 },
     });
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => sendbird.stop(), () => braze.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => sendbird.stop(),
+      () => braze.stop(),
+    ),
+  );
 
   it('sends a 500-user campaign (one webhook per user) as 5 calls of 100 targets, each user once', async () => {
     const users = Array.from({ length: 500 }, (_, i) => `user-${i}`);
@@ -69,7 +80,13 @@ describe('sendbird-notifications and sendbird-status, through the local runner',
       queueOverrides: { visibilityTimeoutSeconds: 2 },
     });
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => sendbird.stop(), () => braze.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => sendbird.stop(),
+      () => braze.stop(),
+    ),
+  );
   beforeEach(() => {
     sendbird.requests.length = 0;
     braze.requests.length = 0;
@@ -77,7 +94,11 @@ describe('sendbird-notifications and sendbird-status, through the local runner',
   });
 
   it('sends a realtime webhook at once, one target per call, with the token from the secret and not the template', async () => {
-    const response = await post(runner, '/sendbird/notifications', webhook({ mode: 'realtime', recipient: undefined, targets: ['a', 'b', 'c'], push_template: { title: 'Shipped', body: 'On its way' } }));
+    const response = await post(
+      runner,
+      '/sendbird/notifications',
+      webhook({ mode: 'realtime', recipient: undefined, targets: ['a', 'b', 'c'], push_template: { title: 'Shipped', body: 'On its way' } }),
+    );
 
     expect(response).toEqual({ status: 202, body: { accepted: 3 } });
     await sendbird.waitForRequests(3);
@@ -118,7 +139,9 @@ describe('sendbird-notifications and sendbird-status, through the local runner',
   it('notifies every recipient of batch webhooks that share one id (a campaign dispatch id), the first alone and the others later', async () => {
     await post(runner, '/sendbird/notifications', webhook({ recipient: 'dispatch-user-1', id: 'dispatch-8' }));
     await sendbird.waitForRequests(1);
-    await Promise.all(['dispatch-user-2', 'dispatch-user-3'].map((user) => post(runner, '/sendbird/notifications', webhook({ recipient: user, id: 'dispatch-8' }))));
+    await Promise.all(
+      ['dispatch-user-2', 'dispatch-user-3'].map((user) => post(runner, '/sendbird/notifications', webhook({ recipient: user, id: 'dispatch-8' }))),
+    );
 
     await eventually(() => (sendbird.requests.flatMap((r) => bodyOf(r).targets).length >= 3 ? true : undefined), 10_000, 'three recipients');
     expect(sendbird.requests.flatMap((r) => bodyOf(r).targets).sort()).toEqual(['dispatch-user-1', 'dispatch-user-2', 'dispatch-user-3']);
@@ -140,7 +163,11 @@ describe('sendbird-notifications and sendbird-status, through the local runner',
     const postSigned = (body: string, signature: string | undefined, token?: string) =>
       fetch(`${runner.url}/sendbird/status`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json', ...(signature ? { 'x-sendbird-signature': signature } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+        headers: {
+          'content-type': 'application/json',
+          ...(signature ? { 'x-sendbird-signature': signature } : {}),
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+        },
         body,
       });
     const events = () => braze.requests.flatMap((r) => (r.body as { events?: Record<string, unknown>[] }).events ?? []);
@@ -197,7 +224,11 @@ describe('sendbird-notifications and sendbird-status, through the local runner',
       expect((await postSigned(sent, sign(sent))).status).toBe(202);
       await eventually(() => (events().length >= 2 ? true : undefined), 10_000, 'two events');
 
-      expect(events().map((e) => (e.properties as { status: string }).status).sort()).toEqual(['READ', 'SENT']);
+      expect(
+        events()
+          .map((e) => (e.properties as { status: string }).status)
+          .sort(),
+      ).toEqual(['READ', 'SENT']);
     });
 
     it('accepts the inbound token instead of a signature', async () => {
@@ -220,7 +251,12 @@ describe('a Sendbird outage, through the local runner', () => {
       { consumerOverrides: { maxBatchingWindowSeconds: 0.2 }, queueOverrides: { visibilityTimeoutSeconds: 1, maxReceiveCount: 2 } },
     );
   });
-  afterAll(() => stopAll(() => runner?.stop(), () => sendbird.stop()));
+  afterAll(() =>
+    stopAll(
+      () => runner?.stop(),
+      () => sendbird.stop(),
+    ),
+  );
 
   it('retries 429 and 5xx, then parks the notification in the DLQ, the token only ever in the Api-Token header', async () => {
     await post(runner, '/sendbird/notifications', webhook({ mode: 'realtime', recipient: 'outage-user' }));

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { zipSync } from 'fflate';
 
-export interface ExportUser {
+interface ExportUser {
   external_id: string;
   braze_id: string;
   email?: string;
@@ -10,13 +10,22 @@ export interface ExportUser {
 }
 
 /** The `index`th user of a test export: every 10th has no email; `padding` adds that many random (incompressible) characters. */
-export function exportUser(index: number, padding = 0): ExportUser {
+function exportUser(index: number, padding = 0): ExportUser {
   return {
     external_id: `u-${index}`,
     braze_id: index.toString(16).padStart(24, '0'),
     ...(index % 10 === 9 ? {} : { email: `user${index}@example.com` }),
     first_name: `First${index}`,
-    custom_attributes: { loyalty_tier: ['gold', 'silver', 'bronze'][index % 3], ...(padding ? { note: randomBytes(Math.ceil(padding / 2)).toString('hex').slice(0, padding) } : {}) },
+    custom_attributes: {
+      loyalty_tier: ['gold', 'silver', 'bronze'][index % 3],
+      ...(padding
+        ? {
+            note: randomBytes(Math.ceil(padding / 2))
+              .toString('hex')
+              .slice(0, padding),
+          }
+        : {}),
+    },
   };
 }
 

@@ -55,7 +55,11 @@ export class LyticsBulkStub {
     this.server = createServer((req, res) => {
       void this.receive(req).then(({ status, rows }) => {
         res.writeHead(status, { 'content-type': 'application/json' });
-        res.end(JSON.stringify(status === 200 ? { status: 200, message: 'success', data: { message_count: rows, rejected_count: 0 } } : { status, message: 'unavailable' }));
+        res.end(
+          JSON.stringify(
+            status === 200 ? { status: 200, message: 'success', data: { message_count: rows, rejected_count: 0 } } : { status, message: 'unavailable' },
+          ),
+        );
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));

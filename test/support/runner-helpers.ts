@@ -31,7 +31,7 @@ export async function post(runner: Runner, path: string, body: unknown, token: s
 }
 
 /** Outbound retries fast enough for tests (the Lambdas' own policy waits up to 20 s). */
-export const quietRetryPolicy = { retries: 2, baseDelayMs: 10, maxDelayMs: 3_000, timeoutMs: 2_000 };
+const quietRetryPolicy = { retries: 2, baseDelayMs: 10, maxDelayMs: 3_000, timeoutMs: 2_000 };
 
 /** The local runner as the integration tests start it: a free port, silent, the operator routes, fast retries. */
 export function startTestRunner(env: Record<string, string>, hooks: RunnerHooks = {}): Promise<Runner> {

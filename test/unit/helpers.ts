@@ -5,8 +5,8 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import type { SQSRecord } from 'aws-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
+import type { SQSRecord } from 'aws-lambda';
 import type { Clock } from '../../functions/core/clock';
 import type { HttpEvent } from '../../functions/core/ingress';
 import { type OutgoingMessage, QueueSender } from '../../functions/core/queue';
@@ -151,7 +151,10 @@ export async function logsOf(run: () => Promise<unknown>): Promise<string> {
 }
 
 /** An API Gateway (HTTP API) event for a flow's route, as the ingress handlers receive it. */
-export function routeEvent(flow: { method: string; path: string }, request: { body: string; token: string; pathParameters?: Record<string, string> }): HttpEvent {
+export function routeEvent(
+  flow: { method: string; path: string },
+  request: { body: string; token: string; pathParameters?: Record<string, string> },
+): HttpEvent {
   return {
     version: '2.0',
     routeKey: `${flow.method} ${flow.path}`,

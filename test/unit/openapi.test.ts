@@ -36,7 +36,7 @@ import {
 import { openApiRoutes } from '../../local/openapi-route';
 import type { Runner } from '../../local/runner';
 import { stopAll } from '../support/teardown';
-import { FakeClock, readFixture, RecordingQueue } from './helpers';
+import { FakeClock, RecordingQueue, readFixture } from './helpers';
 
 const projectRoot = path.resolve(__dirname, '../..');
 const TOKEN = 'openapi-test-token';
@@ -73,15 +73,23 @@ function schemaValidator(document: OpenApiDocument) {
 const samples: Record<string, { good: unknown[]; bad: unknown[]; pathParameters?: Record<string, string> }> = {
   'seen-callback': {
     good: [readFixture('seen/callback.json')],
-    bad: [{ campaign_slug: 'onboarding', id: true }, { ...(readFixture('seen/callback.json') as object), customer_id: '' }],
+    bad: [
+      { campaign_slug: 'onboarding', id: true },
+      { ...(readFixture('seen/callback.json') as object), customer_id: '' },
+    ],
   },
   'seen-receivers': { good: [readFixture('seen/receivers.json')], bad: [[{ first_name: 'Ada' }], []], pathParameters: { campaign_slug: 'onboarding' } },
   'movable-ink-events': {
-    good: ['account-created.json', 'account-created-with-email.json', 'category-viewed.json', 'product-viewed.json'].map((f) => readFixture(`movable-ink/${f}`)),
+    good: ['account-created.json', 'account-created-with-email.json', 'category-viewed.json', 'product-viewed.json'].map((f) =>
+      readFixture(`movable-ink/${f}`),
+    ),
     bad: [{ events: [{ external_id: '1', time: '2023-12-06T19:20:45+01:00' }] }, { events: [] }],
   },
   'sendbird-notifications': {
-    good: [{ template_key: 'welcome', targets: ['u1', 'u2'], variables: { name: 'Ada' } }, { template_key: 'welcome', mode: 'realtime', recipient: 42 }],
+    good: [
+      { template_key: 'welcome', targets: ['u1', 'u2'], variables: { name: 'Ada' } },
+      { template_key: 'welcome', mode: 'realtime', recipient: 42 },
+    ],
     bad: [{ targets: ['u1'] }, { template_key: 'welcome', mode: 'later', recipient: 'u1' }],
   },
   'sendbird-braze-callback': {
@@ -99,7 +107,10 @@ const samples: Record<string, { good: unknown[]; bad: unknown[]; pathParameters?
   'lytics-users': { good: [readFixture('lytics/profile.json')], bad: [{ email: 'john.smith@email.com' }, { braze_id: 'x', nested: { a: 1 } }] },
   'odp-activation': {
     good: [{ target: 'profile', records: [{ external_id: 'u1', fields: { tier: 'gold' } }] }],
-    bad: [{ target: 'segment', records: [{ external_id: 'u1' }] }, { target: 'profile', records: [{ external_id: true }] }],
+    bad: [
+      { target: 'segment', records: [{ external_id: 'u1' }] },
+      { target: 'profile', records: [{ external_id: true }] },
+    ],
   },
   'odp-currents': {
     // Braze's Custom Event and Purchase Event examples (custom Currents connector page; the test's body limit is 4 KB),
@@ -239,7 +250,13 @@ describe('the OpenAPI document', () => {
   describe('what the real handlers answer matches the documented responses', () => {
     const context = { awsRequestId: 'aws-1', functionName: 'f', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
     const lanes = Object.fromEntries(deliveryQueues.map((queue) => [laneQueueVariable(queue.id), `https://sqs.test/${queue.id}`]));
-    const config = loadConfig({ LOG_LEVEL: 'SILENT', QUEUE_URL: 'https://sqs.test/queue', INBOUND_TOKEN: TOKEN, MAX_BODY_BYTES: String(MAX_BODY_BYTES), ...lanes });
+    const config = loadConfig({
+      LOG_LEVEL: 'SILENT',
+      QUEUE_URL: 'https://sqs.test/queue',
+      INBOUND_TOKEN: TOKEN,
+      MAX_BODY_BYTES: String(MAX_BODY_BYTES),
+      ...lanes,
+    });
 
     async function handlerOf(flow: IngressFlow) {
       const queue = new RecordingQueue();
@@ -312,7 +329,9 @@ describe('the OpenAPI document', () => {
 
     it('the documented examples are what their schemas describe', () => {
       for (const item of Object.values(document.paths)) {
-        for (const operation of Object.values(item) as { responses: Record<string, { content?: Record<string, { schema: { $ref: string }; example?: unknown }> }> }[]) {
+        for (const operation of Object.values(item) as {
+          responses: Record<string, { content?: Record<string, { schema: { $ref: string }; example?: unknown }> }>;
+        }[]) {
           for (const response of Object.values(operation.responses)) {
             const media = response.content?.['application/json'];
             if (media?.example === undefined) continue;
@@ -328,7 +347,8 @@ describe('the OpenAPI document', () => {
     it('names no partner in its code', () => {
       for (const file of ['local/openapi.ts', 'local/openapi-route.ts', 'local/write-openapi.ts']) {
         const source = readFileSync(path.join(projectRoot, file), 'utf8').toLowerCase();
-        for (const partner of partners) expect({ file, partner: partner.id, named: new RegExp(`\\b${partner.id}\\b`).test(source) }).toEqual({ file, partner: partner.id, named: false });
+        for (const partner of partners)
+          expect({ file, partner: partner.id, named: new RegExp(`\\b${partner.id}\\b`).test(source) }).toEqual({ file, partner: partner.id, named: false });
       }
     });
 
@@ -375,7 +395,12 @@ describe('the OpenAPI document', () => {
 
     it("documents a facade's own success answer (status, schema as a component, example) in place of the 202", () => {
       const flow: IngressFlow = { ...ingressFlows[0]!, id: 'acme-facade', path: '/acme/facade', owner: 'acme', auth: ['bearer'] };
-      const successAnswer = { status: 201, description: 'As the stood-in API answers.', schema: { type: 'object', required: ['ok'], properties: { ok: { const: true } } }, example: { ok: true } };
+      const successAnswer = {
+        status: 201,
+        description: 'As the stood-in API answers.',
+        schema: { type: 'object', required: ['ok'], properties: { ok: { const: true } } },
+        example: { ok: true },
+      };
 
       const made = buildOpenApi([contractOf(flow, { requestSchema: z.object({ a: z.string() }), successAnswer })], { title: 'made-up', version: '9.9.9' });
 
@@ -392,7 +417,9 @@ describe('the OpenAPI document', () => {
       const flow = { ...ingressFlows[0]!, auth: ['signature'] as const };
       expect(() => contractOf(ingressFlows[0]!, {})).toThrow(/export the schema given to createQueuedIngress as `requestSchema`/);
       expect(() => contractOf(flow, { requestSchema: z.object({}) })).toThrow(/signatureHeader/);
-      expect(() => buildOpenApi([contractOf(ingressFlows[0]!, { requestSchema: z.object({}), recordSchema: z.object({}) })], { title: 't', version: '1' })).toThrow(/leaves no record open/);
+      expect(() =>
+        buildOpenApi([contractOf(ingressFlows[0]!, { requestSchema: z.object({}), recordSchema: z.object({}) })], { title: 't', version: '1' }),
+      ).toThrow(/leaves no record open/);
     });
   });
 

@@ -1,7 +1,7 @@
 import type { Clock } from '../clock';
 import type { Claims, DedupeStore } from '../dedupe';
-import { type HttpClient, HttpClient as BaseHttpClient, type HttpRequest, type HttpResponse, type RetryPolicy, type SendOptions } from '../http';
 import { RetryableDeliveryError } from '../errors';
+import { HttpClient as BaseHttpClient, type HttpClient, type HttpRequest, type HttpResponse, type RetryPolicy, type SendOptions } from '../http';
 
 /**
  * A rolling-window call budget shared by every run of a scheduled drive, whichever instance runs
@@ -55,7 +55,10 @@ export class CallLedger {
     // Cold: sweep a little further each run, so the free slots are found again within a few runs.
     const reach = Math.min(calls, warm ? wanted : wanted + COLD_SWEEP);
     const slots = Array.from({ length: reach }, (_, i) => (start + i) % calls);
-    const claims: Claims = await this.store.claim(slots.map((slot) => this.key(slot)), holdSeconds);
+    const claims: Claims = await this.store.claim(
+      slots.map((slot) => this.key(slot)),
+      holdSeconds,
+    );
     const taken = slots.filter((slot) => claims.claimed.has(this.key(slot)));
     const surplus = taken.splice(wanted);
     if (surplus.length > 0) await this.store.release(surplus.map((slot) => this.key(slot)));

@@ -48,7 +48,7 @@ export interface Fault {
   seconds: number;
 }
 
-export interface CallResult {
+interface CallResult {
   verdicts: Verdicts;
   fault?: Fault;
 }
@@ -138,7 +138,13 @@ export function createCallDeliverer<B>(
       const owners = group.map((refusal) => records[refusal.bodyIndex]?.messageId);
       const untraced = owners.some((owner) => owner === undefined);
       logger.warn(`${destination} refused records`, { reason, records: count });
-      const parkedThem = !untraced && (await parkBodies(group.map((refusal) => JSON.stringify(refusal.body)), reason, count));
+      const parkedThem =
+        !untraced &&
+        (await parkBodies(
+          group.map((refusal) => JSON.stringify(refusal.body)),
+          reason,
+          count,
+        ));
       const verdict = parkedThem ? parked : later(waitSeconds(receives(records), backoff), true);
       verdicts.setAll(untraced ? messageIds : (owners as string[]), verdict);
     }
@@ -183,7 +189,11 @@ export function createCallDeliverer<B>(
       const reason = `${destination}_${status ?? 'refused'}`;
       const size = weigh(records);
       logger.error(`${destination} refused a record`, { status, records: size });
-      const parkedIt = await parkBodies(records.map((record) => JSON.stringify(record.body)), reason, size);
+      const parkedIt = await parkBodies(
+        records.map((record) => JSON.stringify(record.body)),
+        reason,
+        size,
+      );
       verdicts.setAll(messageIds, parkedIt ? parked : later(waitSeconds(receives(records), backoff), true));
       return { verdicts };
     }
@@ -214,6 +224,11 @@ function statusOf(error: unknown): number | undefined {
 function splitRecord<B>(split: (body: B, n: number) => [B, B] | undefined) {
   return (record: ParsedRecord<B>, n: number): [ParsedRecord<B>, ParsedRecord<B>] | undefined => {
     const parts = split(record.body, n);
-    return parts && [{ ...record, body: parts[0] }, { ...record, body: parts[1] }];
+    return (
+      parts && [
+        { ...record, body: parts[0] },
+        { ...record, body: parts[1] },
+      ]
+    );
   };
 }

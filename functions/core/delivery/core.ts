@@ -6,9 +6,8 @@ import { mapWithConcurrency } from '../pack';
 import type { ParsedRecord } from '../sqs-batch';
 import { type Backoff, IN_FLIGHT_RETRY_SECONDS } from './backoff';
 import type { CallDeliverer, CallOptions, Fault } from './call';
-import { claimRecords, type ClaimedKeys, settleClaims } from './settle';
+import { type ClaimedKeys, claimRecords, settleClaims } from './settle';
 import { later, Verdicts } from './verdicts';
-
 
 /** What both drives share: the queue, the planner, the call deliverer and the dedupe store. */
 export interface ConsumerCore<B> {
@@ -68,7 +67,12 @@ export async function deliverRecords<B>(
   return outcome;
 }
 
-async function claim<B>(core: ConsumerCore<B>, records: readonly ParsedRecord<B>[], verdicts: Verdicts, logger: Logger): Promise<{ fresh: ParsedRecord<B>[]; claimed: ClaimedKeys }> {
+async function claim<B>(
+  core: ConsumerCore<B>,
+  records: readonly ParsedRecord<B>[],
+  verdicts: Verdicts,
+  logger: Logger,
+): Promise<{ fresh: ParsedRecord<B>[]; claimed: ClaimedKeys }> {
   if (!core.dedupe) return { fresh: [...records], claimed: new Map() };
   try {
     return await claimRecords(records, core.dedupe.keyOf, core.dedupe.store, {
@@ -79,7 +83,10 @@ async function claim<B>(core: ConsumerCore<B>, records: readonly ParsedRecord<B>
     });
   } catch (error) {
     // Without the dedupe table nothing may be sent (it could go twice): every record waits.
-    logger.error('could not claim records in the dedupe table: they wait', { count: records.length, errorName: error instanceof Error ? error.name : 'unknown' });
+    logger.error('could not claim records in the dedupe table: they wait', {
+      count: records.length,
+      errorName: error instanceof Error ? error.name : 'unknown',
+    });
     verdicts.setAll(
       records.map((record) => record.messageId),
       later(core.backoff.firstSeconds, true),

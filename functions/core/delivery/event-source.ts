@@ -19,14 +19,21 @@ export const SAFETY_MARGIN_MS = 3_000;
  */
 export function eventSourceDrive<S extends z.ZodMiniType>(core: ConsumerCore<z.infer<S>>, schema: S, drive: EventSourceDrive) {
   const { deps } = core;
-  const { logger, config } = deps;
+  const { logger } = deps;
   return async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
     const deadline = deps.clock.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS;
     const { valid, invalid } = parseRecords(event.Records, schema);
     const failed: string[] = [];
     if (invalid.length > 0) {
       logger.error('malformed messages parked', { count: invalid.length, messageIds: invalid.map((r) => r.messageId) });
-      if (!(await core.deliverer.park(invalid.map((r) => r.body), 'malformed_message', invalid.length))) failed.push(...invalid.map((r) => r.messageId));
+      if (
+        !(await core.deliverer.park(
+          invalid.map((r) => r.body),
+          'malformed_message',
+          invalid.length,
+        ))
+      )
+        failed.push(...invalid.map((r) => r.messageId));
     }
     const verdicts = new Verdicts();
     const { first, copies } = firstCopies(valid);

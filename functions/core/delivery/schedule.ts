@@ -16,7 +16,7 @@ import { copyForLater, waitThenRetry } from './settle';
 import { Verdicts } from './verdicts';
 
 /** A scheduled run stops receiving this long before its deadline, leaving time for its calls. */
-export const RECEIVE_MARGIN_MS = 10_000;
+const RECEIVE_MARGIN_MS = 10_000;
 /** Upper bound on the messages one scheduled run holds. */
 const MAX_MESSAGES_PER_RUN = 2_000;
 
@@ -45,7 +45,12 @@ export type DrainEvent = Readonly<Record<string, unknown>>;
  * that doubles from one interval; messages not tried (the destination turned unwell, the deadline
  * came) go back as fresh copies and spend no receive.
  */
-export function scheduleDrive<S extends z.ZodMiniType>(core: ConsumerCore<z.infer<S>>, schema: S, drive: ScheduleDrive, settings: Readonly<Record<string, unknown>>) {
+export function scheduleDrive<S extends z.ZodMiniType>(
+  core: ConsumerCore<z.infer<S>>,
+  schema: S,
+  drive: ScheduleDrive,
+  settings: Readonly<Record<string, unknown>>,
+) {
   type Body = z.infer<S>;
   const { deps } = core;
   const { config, logger, metrics, sqs } = deps;
@@ -108,13 +113,26 @@ export function scheduleDrive<S extends z.ZodMiniType>(core: ConsumerCore<z.infe
         }
         held.set(message.MessageId, message);
         const attributes = stringAttributes(Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue]));
-        records.push(parsedRecord(message.MessageId, body, message.Attributes?.ApproximateReceiveCount, { receiptHandle: message.ReceiptHandle ?? '', body: message.Body ?? '', attributes }));
+        records.push(
+          parsedRecord(message.MessageId, body, message.Attributes?.ApproximateReceiveCount, {
+            receiptHandle: message.ReceiptHandle ?? '',
+            body: message.Body ?? '',
+            attributes,
+          }),
+        );
       }
       if (malformed.length > 0) {
         logger.error('malformed messages parked', { count: malformed.length });
         // Deleted only once parked; otherwise they come back after the visibility timeout (and
         // reach the DLQ after maxReceiveCount), and this run goes on with the rest.
-        if (await core.deliverer.park(malformed.map((m) => m.Body ?? ''), 'malformed_message', malformed.length)) await deleteAll(malformed);
+        if (
+          await core.deliverer.park(
+            malformed.map((m) => m.Body ?? ''),
+            'malformed_message',
+            malformed.length,
+          )
+        )
+          await deleteAll(malformed);
       }
     }
 
@@ -177,7 +195,10 @@ export function scheduleDrive<S extends z.ZodMiniType>(core: ConsumerCore<z.infe
       return await drainRun(context, slots.length, http);
     } finally {
       await ledger.giveBack(unspent).catch((error: unknown) => {
-        logger.warn('could not give back unused calls: they are free again once their claim expires', { count: unspent.length, errorName: error instanceof Error ? error.name : 'unknown' });
+        logger.warn('could not give back unused calls: they are free again once their claim expires', {
+          count: unspent.length,
+          errorName: error instanceof Error ? error.name : 'unknown',
+        });
       });
     }
   };

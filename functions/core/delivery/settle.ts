@@ -1,5 +1,5 @@
-import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { Logger } from '@aws-lambda-powertools/logger';
+import { ChangeMessageVisibilityBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DedupeStore } from '../dedupe';
 import { chunk } from '../pack';
 import type { QueueSender } from '../queue';
@@ -12,7 +12,12 @@ import { later, type Verdicts } from './verdicts';
  * maxReceiveCount receives). Resolves with the receipt handles SQS did not change (they come back
  * after the queue's own visibility timeout instead).
  */
-export async function waitThenRetry(sqs: SQSClient, queueUrl: string | undefined, waits: readonly { message: ReceivedMessage; seconds: number }[], logger: Logger): Promise<Set<string>> {
+export async function waitThenRetry(
+  sqs: SQSClient,
+  queueUrl: string | undefined,
+  waits: readonly { message: ReceivedMessage; seconds: number }[],
+  logger: Logger,
+): Promise<Set<string>> {
   const unchanged = new Set<string>();
   if (waits.length === 0) return unchanged;
   if (!queueUrl) {
@@ -24,7 +29,11 @@ export async function waitThenRetry(sqs: SQSClient, queueUrl: string | undefined
       const answer = await sqs.send(
         new ChangeMessageVisibilityBatchCommand({
           QueueUrl: queueUrl,
-          Entries: batch.map((wait, i) => ({ Id: String(i), ReceiptHandle: wait.message.receiptHandle, VisibilityTimeout: Math.max(0, Math.round(wait.seconds)) })),
+          Entries: batch.map((wait, i) => ({
+            Id: String(i),
+            ReceiptHandle: wait.message.receiptHandle,
+            VisibilityTimeout: Math.max(0, Math.round(wait.seconds)),
+          })),
         }),
       );
       for (const failure of answer.Failed ?? []) unchanged.add(batch[Number(failure.Id)]!.message.receiptHandle);
@@ -41,7 +50,12 @@ export async function waitThenRetry(sqs: SQSClient, queueUrl: string | undefined
  * destination stopped the run first) back on the queue, delayed: they spend no receive toward the
  * DLQ. Resolves with whether SQS took every copy; if not, the originals are retried instead.
  */
-export async function copyForLater(queue: QueueSender, queueUrl: string | undefined, copies: readonly { message: ReceivedMessage; seconds: number }[], logger: Logger): Promise<boolean> {
+export async function copyForLater(
+  queue: QueueSender,
+  queueUrl: string | undefined,
+  copies: readonly { message: ReceivedMessage; seconds: number }[],
+  logger: Logger,
+): Promise<boolean> {
   if (copies.length === 0) return true;
   if (!queueUrl) return false;
   try {
@@ -51,7 +65,10 @@ export async function copyForLater(queue: QueueSender, queueUrl: string | undefi
     );
     return true;
   } catch (error) {
-    logger.warn('could not put untried messages back: they will be redelivered', { count: copies.length, errorName: error instanceof Error ? error.name : 'unknown' });
+    logger.warn('could not put untried messages back: they will be redelivered', {
+      count: copies.length,
+      errorName: error instanceof Error ? error.name : 'unknown',
+    });
     return false;
   }
 }
@@ -94,14 +111,23 @@ export async function claimRecords<B>(
     } else twins.push(record);
   }
   // Looked at again once the twin is delivered (then done) or given up (then claimed and sent).
-  options.verdicts.setAll(twins.map((record) => record.messageId), later(options.retrySeconds, false));
+  options.verdicts.setAll(
+    twins.map((record) => record.messageId),
+    later(options.retrySeconds, false),
+  );
   if (deliveredBefore > 0) options.logger.info('already delivered, skipped', { count: deliveredBefore });
   if (twins.length > 0) options.logger.info('a copy is being delivered elsewhere: looked at again later', { count: twins.length });
   return { fresh, claimed };
 }
 
 /** Confirms the keys of delivered messages and gives the others up (a parked record, once redriven, must be sent). */
-export async function settleClaims(claimed: ClaimedKeys, verdicts: Verdicts, store: DedupeStore | undefined, ttlSeconds: number, logger: Logger): Promise<void> {
+export async function settleClaims(
+  claimed: ClaimedKeys,
+  verdicts: Verdicts,
+  store: DedupeStore | undefined,
+  ttlSeconds: number,
+  logger: Logger,
+): Promise<void> {
   if (!store || claimed.size === 0) return;
   const confirm: string[] = [];
   const release: string[] = [];

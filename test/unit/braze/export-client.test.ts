@@ -10,7 +10,7 @@ import { brazeSandboxAnswer, SANDBOX_SEGMENTS } from '../../../functions/braze/s
 import { ConfigError, DestinationConfigError, PermanentDeliveryError, ValidationError } from '../../../functions/core/errors';
 import { HttpClient } from '../../../functions/core/http';
 import { readExportLines } from '../../../functions/odp/export-reader';
-import { FakeClock, networkFailure, type RecordedRequest, reply, rejectionOf, scriptedFetch } from '../helpers';
+import { FakeClock, networkFailure, type RecordedRequest, rejectionOf, reply, scriptedFetch } from '../helpers';
 
 const BASE = 'http://braze.sandbox.test/braze';
 const DEADLINE = Number.POSITIVE_INFINITY;
@@ -76,7 +76,8 @@ describe('BrazeExportClient against the Braze sandbox', () => {
 
 describe('BrazeExportClient: what a fault means', () => {
   it('reads every page until one holds fewer than 100 segments', async () => {
-    const page = (from: number, count: number) => reply(200, JSON.stringify({ segments: Array.from({ length: count }, (_, i) => ({ id: `s${from + i}`, name: `S ${from + i}` })) }));
+    const page = (from: number, count: number) =>
+      reply(200, JSON.stringify({ segments: Array.from({ length: count }, (_, i) => ({ id: `s${from + i}`, name: `S ${from + i}` })) }));
     const { fetch, requests } = scriptedFetch(page(0, 100), page(100, 100), page(200, 30));
 
     const segments = await clientWith(fetch).listSegments(DEADLINE);

@@ -67,11 +67,11 @@ describe('Braze sandbox: GET /segments/list', () => {
   it('answers an empty page after the last one, and page 0 when no page is given', () => {
     expect(get('/segments/list?page=1&sort_direction=asc')?.body).toEqual({ message: 'success', segments: [] });
     expect(get('/segments/list?page=1')?.summary).toBe('0 segment(s)');
-    expect((get('/segments/list')?.body as { segments: unknown[] }).segments).toHaveLength(3);
+    expect((get('/segments/list')!.body as { segments: unknown[] }).segments).toHaveLength(3);
   });
 
   it('lists newest first for sort_direction=desc', () => {
-    const ids = (get('/segments/list?page=0&sort_direction=desc')?.body as { segments: { id: string }[] }).segments.map((s) => s.id);
+    const ids = (get('/segments/list?page=0&sort_direction=desc')!.body as { segments: { id: string }[] }).segments.map((s) => s.id);
     expect(ids).toEqual(['sandbox-lapsed', 'sandbox-vip', 'sandbox-all-users']);
   });
 
@@ -186,7 +186,12 @@ describe('Braze sandbox: the export download URL', () => {
     const [[, text]] = entries(await downloadZip(path)) as [[string, string]];
     const user = JSON.parse(text.split('\n')[0]!) as Record<string, unknown>;
     expect(Object.keys(user)).toEqual(['external_id', 'braze_id', 'first_name', 'last_name', 'country', 'language']);
-    expect(user).toMatchObject({ first_name: expect.any(String), last_name: expect.any(String), country: expect.stringMatching(/^[A-Z]{2}$/), language: expect.stringMatching(/^[a-z]{2}$/) });
+    expect(user).toMatchObject({
+      first_name: expect.any(String),
+      last_name: expect.any(String),
+      country: expect.stringMatching(/^[A-Z]{2}$/),
+      language: expect.stringMatching(/^[a-z]{2}$/),
+    });
   });
 
   it('can be read entry by entry with a streaming unzip (its entries end with data descriptors)', async () => {

@@ -23,6 +23,9 @@ describe("the Braze sandbox's trigger answers (npm start shows what Braze would 
     const archived = trigger('/campaigns/trigger/send', { campaign_id: SANDBOX_ARCHIVED_ID, recipients: [{ external_user_id: 'u1' }] });
 
     expect(paused).toMatchObject({ status: 201, body: { notice: 'The Canvas is paused. Resume the Canvas to ensure trigger requests will take effect.' } });
-    expect(archived).toMatchObject({ status: 201, body: { notice: 'The campaign is archived. Unarchive the campaign to ensure trigger requests will take effect.' } });
+    expect(archived).toMatchObject({
+      status: 201,
+      body: { notice: 'The campaign is archived. Unarchive the campaign to ensure trigger requests will take effect.' },
+    });
   });
 });

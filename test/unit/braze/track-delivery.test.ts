@@ -14,7 +14,12 @@ const nothingDelivered: DedupeStore = {
   confirm: async () => undefined,
   release: async () => undefined,
 };
-const message: TrackMessage = { v: 1, flow: 'lytics-audiences', requestId: 'r-1', items: [{ kind: 'attributes', object: { external_id: 'u-1', tier: 'gold' } }] };
+const message: TrackMessage = {
+  v: 1,
+  flow: 'lytics-audiences',
+  requestId: 'r-1',
+  items: [{ kind: 'attributes', object: { external_id: 'u-1', tier: 'gold' } }],
+};
 
 /** One /users/track lane's consumer (its function's flow names the queue), against a scripted Braze. */
 function lane(flowId: 'braze-track-delivery' | 'braze-track-bulk-delivery') {

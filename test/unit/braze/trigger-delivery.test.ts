@@ -1,6 +1,6 @@
 import { ChangeMessageVisibilityBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
 import type { Context, SQSBatchResponse } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import { parsePrioritization } from '../../../functions/braze/prioritization';
 import { build, noticeKind, refusedRecipients, triggerBody } from '../../../functions/braze/trigger-delivery';
 import { loadConfig } from '../../../functions/core/config';
@@ -46,21 +46,35 @@ function consumer(...answers: Parameters<typeof scriptedFetch>) {
   const sqsMock = mockClient(sqs);
   sqsMock.onAnyCommand().resolves({});
   const queue = new RecordingDlq();
-  const config = loadConfig({ LOG_LEVEL: 'SILENT', BRAZE_REST_ENDPOINT: 'https://rest.braze.test', DLQ_URL, QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/braze-triggers' });
+  const config = loadConfig({
+    LOG_LEVEL: 'SILENT',
+    BRAZE_REST_ENDPOINT: 'https://rest.braze.test',
+    DLQ_URL,
+    QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/braze-triggers',
+  });
   const deps = createDeps('braze-triggers-delivery', config, { secrets, sqs, queue, clock, http: new HttpClient({ fetch, clock }) });
   const handler = build(deps);
-  const waits = () => sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand).flatMap((call) => (call.args[0].input.Entries ?? []).map((entry) => entry.VisibilityTimeout));
+  const waits = () =>
+    sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand).flatMap((call) => (call.args[0].input.Entries ?? []).map((entry) => entry.VisibilityTimeout));
   return { handler, requests, queue, clock, waits };
 }
 
 describe('braze-triggers: the trigger call Braze documents', () => {
   it('gives an email-only recipient the prioritization Braze requires with email, and an external id none', () => {
-    const { body } = triggerBody([recipient({ email: 'ada@example.com' }, { offer: 'A' }), recipient({ external_user_id: 'u-2' })], ['identified', 'most_recently_updated']);
+    const { body } = triggerBody(
+      [recipient({ email: 'ada@example.com' }, { offer: 'A' }), recipient({ external_user_id: 'u-2' })],
+      ['identified', 'most_recently_updated'],
+    );
 
     expect(body).toEqual({
       canvas_id: 'canvas-7',
       recipients: [
-        { email: 'ada@example.com', prioritization: ['identified', 'most_recently_updated'], canvas_entry_properties: { offer: 'A' }, attributes: { offer: 'A' } },
+        {
+          email: 'ada@example.com',
+          prioritization: ['identified', 'most_recently_updated'],
+          canvas_entry_properties: { offer: 'A' },
+          attributes: { offer: 'A' },
+        },
         { external_user_id: 'u-2', canvas_entry_properties: {}, attributes: {} },
       ],
     });
@@ -77,8 +91,16 @@ describe('braze-triggers: the trigger call Braze documents', () => {
   it("reads a notice (Braze's answer for a paused, stopped or archived Canvas) as every recipient of the call refused, with its kind", () => {
     const messages = [recipient({ external_user_id: 'u-1' }), recipient({ external_user_id: 'u-2' })];
     // The notice texts Braze documents (braze-inc/braze-docs post_send_triggered_canvases.md, "Example success response").
-    const paused = JSON.stringify({ notice: 'The Canvas is paused. Resume the Canvas to ensure trigger requests will take effect.', dispatch_id: 'd-1', message: 'success' });
-    const archived = JSON.stringify({ notice: 'The Canvas is archived. Unarchive the Canvas to ensure trigger requests will take effect.', dispatch_id: 'd-1', message: 'success' });
+    const paused = JSON.stringify({
+      notice: 'The Canvas is paused. Resume the Canvas to ensure trigger requests will take effect.',
+      dispatch_id: 'd-1',
+      message: 'success',
+    });
+    const archived = JSON.stringify({
+      notice: 'The Canvas is archived. Unarchive the Canvas to ensure trigger requests will take effect.',
+      dispatch_id: 'd-1',
+      message: 'success',
+    });
 
     expect(refusedRecipients(messages, paused).map((r) => [r.bodyIndex, r.reason])).toEqual([
       [0, 'braze_trigger_notice:paused'],
@@ -96,7 +118,12 @@ describe('braze-triggers consumer', () => {
     const { handler, queue, requests } = consumer(reply(201, JSON.stringify(notice)));
 
     const result = (await handler(
-      { Records: [sqsRecord('m-1', JSON.stringify(recipient({ external_user_id: 'u-1' }))), sqsRecord('m-2', JSON.stringify(recipient({ email: 'b@example.com' })))] },
+      {
+        Records: [
+          sqsRecord('m-1', JSON.stringify(recipient({ external_user_id: 'u-1' }))),
+          sqsRecord('m-2', JSON.stringify(recipient({ email: 'b@example.com' }))),
+        ],
+      },
       context,
     )) as SQSBatchResponse;
 

@@ -2,12 +2,12 @@ import { createHmac } from 'node:crypto';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import * as z from 'zod/mini';
+import { safeEqual } from '../../../functions/core/auth';
 import type { AuthScheme } from '../../../functions/core/catalogue-types';
 import { loadConfig } from '../../../functions/core/config';
 import { createQueuedIngress, type HttpEvent, type SignatureVerifier } from '../../../functions/core/ingress';
 import { createLogger, createMetrics } from '../../../functions/core/observability';
 import { MESSAGE_ID_ATTRIBUTE, type OutgoingMessage, QueueSender } from '../../../functions/core/queue';
-import { safeEqual } from '../../../functions/core/auth';
 import { EnvSecretStore } from '../../../functions/core/secrets';
 
 const TOKEN = 'inbound-token-42';
@@ -129,7 +129,11 @@ describe('each route accepts only the auth schemes its catalogue entry names', (
     const logger = createLogger(config, 'x');
     expect(() =>
       createQueuedIngress(
-        { flow: { id: 'x', owner: 'p', auth: ['signature'], limits: { maxRecords: 1, maxDepth: 4 } }, schema: z.object({}), toMessages: () => ({ accepted: 0, messages: [] }) },
+        {
+          flow: { id: 'x', owner: 'p', auth: ['signature'], limits: { maxRecords: 1, maxDepth: 4 } },
+          schema: z.object({}),
+          toMessages: () => ({ accepted: 0, messages: [] }),
+        },
         { config, logger, metrics: createMetrics('x', logger), secrets: EnvSecretStore.fromConfig(config), queue: new RecordingQueue() },
       ),
     ).toThrow('needs a verifier');

@@ -1,4 +1,4 @@
-import { presentedToken, safeEqual } from '../../../functions/core/auth';
+import { bearerToken, safeEqual } from '../../../functions/core/auth';
 
 describe('safeEqual', () => {
   it('accepts the same token', () => {
@@ -15,37 +15,23 @@ describe('safeEqual', () => {
   });
 });
 
-describe('presentedToken', () => {
+describe('bearerToken', () => {
   it('reads a Bearer token from the authorization header', () => {
-    expect(presentedToken({ authorization: 'Bearer abc123' }, undefined)).toBe('abc123');
+    expect(bearerToken({ authorization: 'Bearer abc123' })).toBe('abc123');
   });
 
   it.each(['bearer abc123', 'BEARER abc123', 'Bearer    abc123  '])('treats the scheme case-insensitively and trims: %p', (header) => {
-    expect(presentedToken({ authorization: header }, undefined)).toBe('abc123');
+    expect(bearerToken({ authorization: header })).toBe('abc123');
   });
 
   it('reads the header under its capitalised name too', () => {
-    expect(presentedToken({ Authorization: 'Bearer abc123' }, undefined)).toBe('abc123');
+    expect(bearerToken({ Authorization: 'Bearer abc123' })).toBe('abc123');
   });
 
-  it('falls back to the token query parameter when there is no header', () => {
-    expect(presentedToken({}, { token: 'from-query' })).toBe('from-query');
-  });
-
-  it('prefers the header over the query parameter', () => {
-    expect(presentedToken({ authorization: 'Bearer from-header' }, { token: 'from-query' })).toBe('from-header');
-  });
-
-  it('falls back to the query parameter when the header uses another scheme', () => {
-    expect(presentedToken({ authorization: 'Basic dXNlcjpwYXNz' }, { token: 'from-query' })).toBe('from-query');
-  });
-
-  it('falls back to the query parameter when the Bearer header carries only blanks', () => {
-    expect(presentedToken({ authorization: 'Bearer    ' }, { token: 'from-query' })).toBe('from-query');
-  });
-
-  it('is undefined when nothing was presented', () => {
-    expect(presentedToken({}, undefined)).toBeUndefined();
-    expect(presentedToken({ authorization: 'Bearer' }, { token: '' })).toBeUndefined();
+  it('is undefined for another scheme, a Bearer header with only blanks, or no header', () => {
+    expect(bearerToken({ authorization: 'Basic dXNlcjpwYXNz' })).toBeUndefined();
+    expect(bearerToken({ authorization: 'Bearer    ' })).toBeUndefined();
+    expect(bearerToken({ authorization: 'Bearer' })).toBeUndefined();
+    expect(bearerToken({})).toBeUndefined();
   });
 });

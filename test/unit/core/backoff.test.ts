@@ -8,8 +8,8 @@ import {
   secondsBeforeReceive,
   waitSeconds,
 } from '../../../functions/core/delivery/backoff';
-import { seenSettings } from '../../../functions/seen/settings';
 import { loadSettings } from '../../../functions/core/settings';
+import { seenSettings } from '../../../functions/seen/settings';
 
 const DAY = 24 * 3600;
 const awsMax = loadConfig({}).DELIVERY_BACKOFF_MAX_SECONDS;
@@ -38,14 +38,17 @@ describe('the retry backoff', () => {
 describe('maxReceiveCount of every delivery queue', () => {
   const seenInterval = loadSettings(seenSettings, {}).SEEN_DRAIN_INTERVAL_SECONDS;
 
-  it.each(deliveryQueues.map((queue) => [queue.id, queue] as const))('%s rides out a 24-hour outage of its destination without parking anything', (_id, queue) => {
-    const firstSeconds = queue.drive.kind === 'schedule' ? seenInterval : FIRST_RETRY_SECONDS;
+  it.each(deliveryQueues.map((queue) => [queue.id, queue] as const))(
+    '%s rides out a 24-hour outage of its destination without parking anything',
+    (_id, queue) => {
+      const firstSeconds = queue.drive.kind === 'schedule' ? seenInterval : FIRST_RETRY_SECONDS;
 
-    const waited = secondsBeforeReceive(queue.maxReceiveCount, { firstSeconds, maxSeconds: awsMax });
+      const waited = secondsBeforeReceive(queue.maxReceiveCount, { firstSeconds, maxSeconds: awsMax });
 
-    expect(queue.maxReceiveCount).toBe(DELIVERY_MAX_RECEIVE_COUNT);
-    expect(waited).toBeGreaterThanOrEqual(DAY);
-  });
+      expect(queue.maxReceiveCount).toBe(DELIVERY_MAX_RECEIVE_COUNT);
+      expect(waited).toBeGreaterThanOrEqual(DAY);
+    },
+  );
 
   it('is not so large that a message that keeps failing waits more than two days before it is parked', () => {
     expect(secondsBeforeReceive(DELIVERY_MAX_RECEIVE_COUNT, { firstSeconds: FIRST_RETRY_SECONDS, maxSeconds: awsMax })).toBeLessThan(2 * DAY);

@@ -12,7 +12,6 @@ const TOKEN = 'inbound-token-basic';
 const basic = (user: string, password: string) => `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 const context = { awsRequestId: 'aws-1', functionName: 'f', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
 
-
 function route(auth: AuthScheme[]) {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const config = loadConfig({ LOG_LEVEL: 'SILENT', QUEUE_URL: 'https://sqs.test/queue', INBOUND_TOKEN: TOKEN });

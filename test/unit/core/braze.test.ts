@@ -1,7 +1,7 @@
 import { BrazeClient, buildTrackBody, objectErrorsFromResponse, type TrackItem } from '../../../functions/core/braze';
 import { PermanentDeliveryError } from '../../../functions/core/errors';
 import { HttpClient } from '../../../functions/core/http';
-import { FakeClock, reply, scriptedFetch, type Reply } from '../helpers';
+import { FakeClock, type Reply, reply, scriptedFetch } from '../helpers';
 
 const attribute = (id: string): TrackItem => ({ kind: 'attributes', object: { external_id: id, plan: 'gold' } });
 const event = (id: string): TrackItem => ({ kind: 'events', object: { external_id: id, name: 'video_ready', time: '2024-01-15T12:00:00Z' } });

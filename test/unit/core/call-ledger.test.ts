@@ -107,7 +107,7 @@ describe('the metered HTTP client a scheduled run hands send', () => {
     const { fetch, requests } = scriptedFetch(reply(503), reply(201));
     const inner = new HttpClient({ fetch, clock: new FakeClock(), policy: { retries: 4, baseDelayMs: 1, maxDelayMs: 1, timeoutMs: 1000 } });
     let slots = 2;
-    const metered = new MeteredHttpClient(inner, async () => (slots-- > 0 ? true : false));
+    const metered = new MeteredHttpClient(inner, async () => slots-- > 0);
     const request = { method: 'POST' as const, url: 'https://seen.example/x', body: '[]' };
 
     await rejectionOf(RetryableDeliveryError, metered.withPolicy({ retries: 3 }).send(request, { label: 'test' }));

@@ -88,7 +88,10 @@ describe('loadConfig', () => {
 
 describe('partner settings (loadSettings with a partner schema)', () => {
   it('applies the documented defaults to an empty environment', () => {
-    expect(loadSettings(brazeSettings, {})).toEqual({ BRAZE_MAX_OBJECTS_PER_REQUEST: 75, BRAZE_EMAIL_PRIORITIZATION: '["identified","most_recently_updated"]' });
+    expect(loadSettings(brazeSettings, {})).toEqual({
+      BRAZE_MAX_OBJECTS_PER_REQUEST: 75,
+      BRAZE_EMAIL_PRIORITIZATION: '["identified","most_recently_updated"]',
+    });
     expect(loadSettings(seenSettings, {})).toEqual({
       SEEN_API_VERSION: 1,
       SEEN_MAX_REQUESTS_PER_10S: 100,
@@ -116,7 +119,11 @@ describe('partner settings (loadSettings with a partner schema)', () => {
   it('keeps the URLs and settings it is given', () => {
     const settings = loadSettings(brazeSettings, { BRAZE_REST_ENDPOINT: 'https://rest.fra-02.braze.eu', BRAZE_MAX_OBJECTS_PER_REQUEST: '10' });
 
-    expect(settings).toEqual({ BRAZE_REST_ENDPOINT: 'https://rest.fra-02.braze.eu', BRAZE_MAX_OBJECTS_PER_REQUEST: 10, BRAZE_EMAIL_PRIORITIZATION: '["identified","most_recently_updated"]' });
+    expect(settings).toEqual({
+      BRAZE_REST_ENDPOINT: 'https://rest.fra-02.braze.eu',
+      BRAZE_MAX_OBJECTS_PER_REQUEST: 10,
+      BRAZE_EMAIL_PRIORITIZATION: '["identified","most_recently_updated"]',
+    });
   });
 
   it('reads only the variables its schema declares, so one partner never fails on another partner setting', () => {

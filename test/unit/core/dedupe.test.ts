@@ -1,7 +1,7 @@
 import { BatchWriteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { loadConfig } from '../../../functions/core/config';
-import { type DedupeStore, dedupeStoreFromEnv, DynamoDedupeStore } from '../../../functions/core/dedupe';
+import { type DedupeStore, DynamoDedupeStore, dedupeStoreFromEnv } from '../../../functions/core/dedupe';
 import { ConfigError } from '../../../functions/core/errors';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../../local/embedded-dynamodb';
 

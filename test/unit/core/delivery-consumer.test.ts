@@ -1,6 +1,6 @@
 import { ChangeMessageVisibilityBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import * as z from 'zod/mini';
 import { refusedObjects } from '../../../functions/braze/track-delivery';
 import type { DeliveryLimits, DeliveryQueue } from '../../../functions/core/catalogue-types';
@@ -108,7 +108,9 @@ function consumerWith(
   /** The waits set through the messages' visibility: receipt handle -> seconds. */
   const waits = () =>
     Object.fromEntries(
-      sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand).flatMap((call) => (call.args[0].input.Entries ?? []).map((entry) => [entry.ReceiptHandle, entry.VisibilityTimeout])),
+      sqsMock
+        .commandCalls(ChangeMessageVisibilityBatchCommand)
+        .flatMap((call) => (call.args[0].input.Entries ?? []).map((entry) => [entry.ReceiptHandle, entry.VisibilityTimeout])),
     );
   return { handler, clock, queue, sends, warn, error, refreshes, waits, metric };
 }
@@ -126,7 +128,15 @@ describe('createDeliveryConsumer (event source): the deadline', () => {
 
     expect(sends).toEqual([[{ id: 'a', items: ['1', '2'] }]]);
     expect(result.batchItemFailures).toEqual([]);
-    expect(queue.sent).toEqual([{ queueUrl: QUEUE_URL, messages: [{ body: JSON.stringify({ id: 'b', items: ['3', '4'] }), attributes: {}, delaySeconds: 0 }, { body: JSON.stringify({ id: 'c', items: ['5'] }), attributes: {}, delaySeconds: 0 }] }]);
+    expect(queue.sent).toEqual([
+      {
+        queueUrl: QUEUE_URL,
+        messages: [
+          { body: JSON.stringify({ id: 'b', items: ['3', '4'] }), attributes: {}, delaySeconds: 0 },
+          { body: JSON.stringify({ id: 'c', items: ['5'] }), attributes: {}, delaySeconds: 0 },
+        ],
+      },
+    ]);
     expect(waits()).toEqual({});
     const lateLogs = logged(warn, 'deadline reached: calls not started, messages put back untried');
     expect(lateLogs).toEqual([['deadline reached: calls not started, messages put back untried', { calls: 2, messages: 2 }]]);
@@ -224,11 +234,16 @@ describe('createDeliveryConsumer (event source): fault classes', () => {
 
     const result = await handler(eventOf({ id: 'a', items: ['1'] }, { id: 'b', items: ['2'] }, { id: 'c', items: ['3', '4'] }), context());
 
-    expect(ids(sends)).toEqual([['a', 'b'], ['a', 'b']]);
+    expect(ids(sends)).toEqual([
+      ['a', 'b'],
+      ['a', 'b'],
+    ]);
     expect(refreshes).toHaveBeenCalledTimes(1);
     expect(result.batchItemFailures).toEqual([{ itemIdentifier: 'msg-a' }, { itemIdentifier: 'msg-b' }]);
     expect(waits()).toEqual({ 'receipt-msg-a': 30, 'receipt-msg-b': 30 });
-    expect(queue.sent).toEqual([{ queueUrl: QUEUE_URL, messages: [{ body: JSON.stringify({ id: 'c', items: ['3', '4'] }), attributes: {}, delaySeconds: 30 }] }]);
+    expect(queue.sent).toEqual([
+      { queueUrl: QUEUE_URL, messages: [{ body: JSON.stringify({ id: 'c', items: ['3', '4'] }), attributes: {}, delaySeconds: 30 }] },
+    ]);
     expect(metric).toHaveBeenCalledWith('DestinationConfigFaults', 'Count', 1);
   });
 
@@ -268,11 +283,16 @@ describe('createDeliveryConsumer (event source): fault classes', () => {
       { limits: { itemsPerCall: 4 } },
     );
 
-    const result = await handler(eventOf({ id: 'a', items: ['1'] }, { id: 'b', items: ['bad'] }, { id: 'c', items: ['3'] }, { id: 'd', items: ['4'] }), context());
+    const result = await handler(
+      eventOf({ id: 'a', items: ['1'] }, { id: 'b', items: ['bad'] }, { id: 'c', items: ['3'] }, { id: 'd', items: ['4'] }),
+      context(),
+    );
 
     expect(result.batchItemFailures).toEqual([]);
     expect(ids(sends)).toEqual([['a', 'b', 'c', 'd'], ['a', 'b'], ['a'], ['b'], ['c', 'd']]);
-    expect(queue.sent).toEqual([{ queueUrl: DLQ_URL, messages: [{ body: JSON.stringify({ id: 'b', items: ['bad'] }), attributes: { parked_reason: 'test_400' } }] }]);
+    expect(queue.sent).toEqual([
+      { queueUrl: DLQ_URL, messages: [{ body: JSON.stringify({ id: 'b', items: ['bad'] }), attributes: { parked_reason: 'test_400' } }] },
+    ]);
   });
 
   it('splits a call answered 413 until it fits, parking nothing, where records may be split', async () => {
@@ -283,14 +303,24 @@ describe('createDeliveryConsumer (event source): fault classes', () => {
       },
       {
         limits: { itemsPerCall: 4 },
-        spec: { split: (body, n) => [{ ...body, items: body.items.slice(0, n) }, { ...body, items: body.items.slice(n) }] },
+        spec: {
+          split: (body, n) => [
+            { ...body, items: body.items.slice(0, n) },
+            { ...body, items: body.items.slice(n) },
+          ],
+        },
       },
     );
 
     const result = await handler(eventOf({ id: 'a', items: ['1', '2', '3'] }), context());
 
     expect(result.batchItemFailures).toEqual([]);
-    expect(sends.filter((bodies) => bodies[0]!.items.length === 1).flatMap((bodies) => bodies[0]!.items).sort()).toEqual(['1', '2', '3']);
+    expect(
+      sends
+        .filter((bodies) => bodies[0]!.items.length === 1)
+        .flatMap((bodies) => bodies[0]!.items)
+        .sort(),
+    ).toEqual(['1', '2', '3']);
     expect(queue.sent).toEqual([]);
   });
 });
@@ -299,7 +329,10 @@ describe('createDeliveryConsumer (event source): the limits of its catalogue ent
   const delivered = async () => [];
 
   it('lowers the records per call to its itemsPerCallSetting where set', async () => {
-    const { handler, sends } = consumerWith(delivered, { limits: { itemsPerCall: 3, itemsPerCallSetting: 'TEST_MAX_PER_CALL' }, settings: { TEST_MAX_PER_CALL: 1 } });
+    const { handler, sends } = consumerWith(delivered, {
+      limits: { itemsPerCall: 3, itemsPerCallSetting: 'TEST_MAX_PER_CALL' },
+      settings: { TEST_MAX_PER_CALL: 1 },
+    });
 
     await handler(eventOf({ id: 'a', items: ['1'] }, { id: 'b', items: ['2'] }, { id: 'c', items: ['3'] }), context());
 
@@ -312,10 +345,7 @@ describe('createDeliveryConsumer (event source): the limits of its catalogue ent
       spec: { group: (body) => body.group ?? '' },
     });
 
-    await handler(
-      eventOf({ id: 'a1', group: 'a', items: ['1'] }, { id: 'b1', group: 'b', items: ['2'] }, { id: 'a2', group: 'a', items: ['3'] }),
-      context(),
-    );
+    await handler(eventOf({ id: 'a1', group: 'a', items: ['1'] }, { id: 'b1', group: 'b', items: ['2'] }, { id: 'a2', group: 'a', items: ['3'] }), context());
 
     expect(sends.map((bodies) => bodies.map((body) => body.id))).toEqual([['a1', 'a2'], ['b1']]);
   });

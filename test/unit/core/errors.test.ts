@@ -2,7 +2,6 @@ import {
   AuthenticationError,
   BridgeError,
   ConfigError,
-  NotFoundError,
   PayloadTooLargeError,
   PermanentDeliveryError,
   RetryableDeliveryError,
@@ -13,7 +12,6 @@ describe('errors', () => {
   it.each([
     { label: 'a ValidationError', error: new ValidationError('bad field'), statusCode: 400, expose: true },
     { label: 'an AuthenticationError', error: new AuthenticationError('missing credentials'), statusCode: 401, expose: true },
-    { label: 'a NotFoundError', error: new NotFoundError('no such route'), statusCode: 404, expose: true },
     { label: 'a PayloadTooLargeError', error: new PayloadTooLargeError('too big'), statusCode: 413, expose: true },
     { label: 'a ConfigError', error: new ConfigError('X is not set'), statusCode: 500, expose: false },
     { label: 'a RetryableDeliveryError', error: new RetryableDeliveryError('503', 503), statusCode: 500, expose: false },

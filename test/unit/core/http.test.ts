@@ -11,7 +11,7 @@ import {
   type RetryPolicy,
   serverRequestedDelay,
 } from '../../../functions/core/http';
-import { FakeClock, networkFailure, rejectionOf, reply, scriptedFetch, type Reply } from '../helpers';
+import { FakeClock, networkFailure, type Reply, rejectionOf, reply, scriptedFetch } from '../helpers';
 
 const policy: RetryPolicy = { retries: 4, baseDelayMs: 200, maxDelayMs: 20_000, timeoutMs: 5_000 };
 const request: HttpRequest = { method: 'POST', url: 'https://rest.example.braze.com/users/track', body: '{}' };
@@ -167,15 +167,18 @@ describe('HttpClient.send', () => {
     expect(clock.sleeps).toEqual([]);
   });
 
-  it.each([301, 302, 307, 308, 401, 403, 404, 405])('throws a DestinationConfigError (a key or an endpoint, not the records) on %i without retrying', async (status) => {
-    const { client, clock, requests } = clientWith([reply(status, 'no', { location: 'https://elsewhere.example/' }), reply(200)]);
+  it.each([301, 302, 307, 308, 401, 403, 404, 405])(
+    'throws a DestinationConfigError (a key or an endpoint, not the records) on %i without retrying',
+    async (status) => {
+      const { client, clock, requests } = clientWith([reply(status, 'no', { location: 'https://elsewhere.example/' }), reply(200)]);
 
-    const error = await rejectionOf(DestinationConfigError, client.send(request, { label }));
+      const error = await rejectionOf(DestinationConfigError, client.send(request, { label }));
 
-    expect(error.status).toBe(status);
-    expect(requests).toHaveLength(1);
-    expect(clock.sleeps).toEqual([]);
-  });
+      expect(error.status).toBe(status);
+      expect(requests).toHaveLength(1);
+      expect(clock.sleeps).toEqual([]);
+    },
+  );
 
   it('says why a redirect is a fault: it is never followed', async () => {
     const { client } = clientWith([reply(302, '', { location: 'https://elsewhere.example/' })]);

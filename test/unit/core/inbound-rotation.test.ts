@@ -16,9 +16,13 @@ import { logsOf, RecordingQueue, routeEvent } from '../helpers';
  */
 const INBOUND_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:BrazePartnerBridge/seen/inbound-AbCdEf';
 const flow = ingressFlows.find((f) => f.id === 'seen-callback')!;
-const body = JSON.stringify({ customer_id: '101', campaign_slug: 'spring-24', landing_page_url: 'https://seen.example/v/1', email_thumbnail_url: 'https://seen.example/t/1.jpg' });
+const body = JSON.stringify({
+  customer_id: '101',
+  campaign_slug: 'spring-24',
+  landing_page_url: 'https://seen.example/v/1',
+  email_thumbnail_url: 'https://seen.example/t/1.jpg',
+});
 const context = { awsRequestId: 'aws-1', functionName: 'f', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
-
 
 const client = new SecretsManagerClient({ region: 'eu-west-1' });
 const secretsMock = mockClient(client);
@@ -44,7 +48,9 @@ async function route() {
   const env = { LOG_LEVEL: 'INFO', QUEUE_URL: 'https://sqs.test/braze-track', SEEN_INBOUND_SECRET_ID: INBOUND_ARN, ...lanes };
   const config = loadConfig(env);
   const queue = new RecordingQueue();
-  const mod = (await import(path.join(__dirname, '../../..', flow.entry))) as { build: (deps: Deps) => (event: HttpEvent, context: Context) => Promise<HttpResult> };
+  const mod = (await import(path.join(__dirname, '../../..', flow.entry))) as {
+    build: (deps: Deps) => (event: HttpEvent, context: Context) => Promise<HttpResult>;
+  };
   const handler = mod.build(createDeps(flow.id, config, { queue, secrets: new SecretsManagerStore(config.env, client, 300) }));
   return async (token: string) => {
     const event = routeEvent(flow, { body, token });
@@ -52,7 +58,6 @@ async function route() {
     return { status: result.statusCode, body: result.body ?? '' };
   };
 }
-
 
 describe('a rotated inbound token', () => {
   it('accepts the new token (AWSCURRENT) and the old one (AWSPREVIOUS), and refuses a third', async () => {

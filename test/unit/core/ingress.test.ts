@@ -98,8 +98,7 @@ describe('createQueuedIngress: message size', () => {
     const records = [0, 1, 2, 3].map((i) => ({ id: `r${i}`, note: 'small' }));
     records[3] = { id: 'r3', note: 'x'.repeat(300_000) };
     // Body, the flow's `flow` attribute and the deterministic message id (32 hex characters) every message gets.
-    const bytes =
-      JSON.stringify(records[3]).length + 'flow'.length + 'String'.length + FLOW_ID.length + MESSAGE_ID_ATTRIBUTE.length + 'String'.length + 32;
+    const bytes = JSON.stringify(records[3]).length + 'flow'.length + 'String'.length + FLOW_ID.length + MESSAGE_ID_ATTRIBUTE.length + 'String'.length + 32;
 
     const result = await handler(post(records), context);
 
@@ -120,7 +119,10 @@ describe('createQueuedIngress: message size', () => {
 
   it('enqueues every message and answers 202 when all are within the limit', async () => {
     const { handler, queue } = ingress();
-    const records = [{ id: 'r0', note: 'small' }, { id: 'r1', note: 'x'.repeat(200_000) }];
+    const records = [
+      { id: 'r0', note: 'small' },
+      { id: 'r1', note: 'x'.repeat(200_000) },
+    ];
 
     const result = await handler(post(records), context);
 
@@ -133,7 +135,10 @@ describe('createQueuedIngress: message size', () => {
 
   it('gives every message a message id that a retry of the same request reproduces', async () => {
     const { handler, queue } = ingress();
-    const records = [{ id: 'r0', note: 'a' }, { id: 'r1', note: 'b' }];
+    const records = [
+      { id: 'r0', note: 'a' },
+      { id: 'r1', note: 'b' },
+    ];
 
     await handler(post(records), context);
     await handler(post(records), context);

@@ -14,7 +14,6 @@ import { errorThrownBy, FakeClock, RecordingQueue, routeEvent } from '../helpers
 const TOKEN = 'limits-inbound-token';
 const projectRoot = path.resolve(__dirname, '../../..');
 
-
 const context = { awsRequestId: 'aws-1', functionName: 'f', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
 const lanes = Object.fromEntries(deliveryQueues.map((queue) => [laneQueueVariable(queue.id), `https://sqs.test/${queue.id}`]));
 const config = loadConfig({ LOG_LEVEL: 'SILENT', QUEUE_URL: 'https://sqs.test/queue', INBOUND_TOKEN: TOKEN, ...lanes });

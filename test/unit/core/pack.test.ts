@@ -185,7 +185,12 @@ describe('packSplitting', () => {
   type Msg = { id: string; n: number; splittable: boolean };
   const weight = (m: Msg) => m.n;
   const split = (m: Msg, k: number): [Msg, Msg] | undefined =>
-    m.splittable ? [{ ...m, n: k }, { ...m, n: m.n - k }] : undefined;
+    m.splittable
+      ? [
+          { ...m, n: k },
+          { ...m, n: m.n - k },
+        ]
+      : undefined;
   const loads = (bins: Msg[][]) => bins.map((bin) => bin.reduce((s, m) => s + m.n, 0));
 
   it('fills every call to capacity when messages may be split: ceil(total / capacity) calls', () => {
@@ -197,7 +202,11 @@ describe('packSplitting', () => {
     const bins = packSplitting(messages, weight, 75, split);
 
     expect(bins).toHaveLength(Math.ceil((20 * 500) / 75));
-    expect(loads(bins).slice(0, -1).every((load) => load === 75)).toBe(true);
+    expect(
+      loads(bins)
+        .slice(0, -1)
+        .every((load) => load === 75),
+    ).toBe(true);
     expect(loads(bins).reduce((a, b) => a + b, 0)).toBe(10_000);
   });
 
@@ -210,7 +219,10 @@ describe('packSplitting', () => {
 
     const bins = packSplitting(messages, weight, 75, split);
 
-    expect(bins.map((bin) => bin.map((m) => `${m.id}:${m.n}`))).toEqual([['events-a:50', 'attrs:25'], ['events-b:40', 'attrs:35']]);
+    expect(bins.map((bin) => bin.map((m) => `${m.id}:${m.n}`))).toEqual([
+      ['events-a:50', 'attrs:25'],
+      ['events-b:40', 'attrs:35'],
+    ]);
   });
 
   it('packs nothing into no bins and one message into one bin', () => {

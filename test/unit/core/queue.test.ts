@@ -1,15 +1,7 @@
 import { SendMessageBatchCommand, type SendMessageBatchCommandInput, type SendMessageBatchResult, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { PayloadTooLargeError, RetryableDeliveryError } from '../../../functions/core/errors';
-import {
-  byteLength,
-  MAX_SQS_BATCH_BYTES,
-  messageId,
-  type OutgoingMessage,
-  packIntoMessages,
-  QueueSender,
-  queuedBytes,
-} from '../../../functions/core/queue';
+import { byteLength, MAX_SQS_BATCH_BYTES, messageId, type OutgoingMessage, packIntoMessages, QueueSender, queuedBytes } from '../../../functions/core/queue';
 import { rejectionOf } from '../helpers';
 
 const queueUrl = 'https://sqs.eu-west-1.amazonaws.com/123456789012/braze-track';

@@ -6,15 +6,15 @@ import {
   SendMessageBatchCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
-import { mockClient } from 'aws-sdk-client-mock';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
 import * as z from 'zod/mini';
 import type { DeliveryQueue } from '../../../functions/core/catalogue-types';
 import { loadConfig } from '../../../functions/core/config';
-import { type CallOptions, createDeliveryConsumer, type DrainResult } from '../../../functions/core/delivery-consumer';
-import { RetryableDeliveryError } from '../../../functions/core/errors';
-import { createDeps } from '../../../functions/core/deps';
 import type { DedupeStore } from '../../../functions/core/dedupe';
+import { type CallOptions, createDeliveryConsumer, type DrainResult } from '../../../functions/core/delivery-consumer';
+import { createDeps } from '../../../functions/core/deps';
+import { RetryableDeliveryError } from '../../../functions/core/errors';
 import { MESSAGE_ID_ATTRIBUTE, QueueSender } from '../../../functions/core/queue';
 import { FakeClock, sqsRecord } from '../helpers';
 
@@ -61,7 +61,9 @@ function setup(queue: DeliveryQueue, settings: Record<string, unknown>, clock = 
   const sqsMock = mockClient(sqs);
   sqsMock.on(DeleteMessageBatchCommand).resolves({});
   sqsMock.on(ChangeMessageVisibilityBatchCommand).resolves({});
-  sqsMock.on(SendMessageBatchCommand).callsFake((input: { Entries: { Id: string }[] }) => ({ Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `copy-${e.Id}` })), Failed: [] }));
+  sqsMock
+    .on(SendMessageBatchCommand)
+    .callsFake((input: { Entries: { Id: string }[] }) => ({ Successful: input.Entries.map((e) => ({ Id: e.Id, MessageId: `copy-${e.Id}` })), Failed: [] }));
   const calls: Body[][] = [];
   const config = loadConfig({ LOG_LEVEL: 'SILENT', QUEUE_URL, DLQ_URL: `${QUEUE_URL}-dlq` });
   const deps = createDeps('test-delivery', config, { sqs, queue: new QueueSender(sqs), clock });
@@ -128,12 +130,18 @@ describe('the scheduled drive', () => {
   it('delivers one copy of a message an ingress retry enqueued twice, and deletes both', async () => {
     const { handler, sqsMock, calls } = setup(scheduled, settings);
     const body = { group: 'g', items: ['a'] };
-    sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [message('first', body, 'same-id'), message('copy', body, 'same-id')] }).resolves({ Messages: [] });
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [message('first', body, 'same-id'), message('copy', body, 'same-id')] })
+      .resolves({ Messages: [] });
 
     await handler({}, context(50_000));
 
     expect(calls).toEqual([[body]]);
-    const deleted = sqsMock.commandCalls(DeleteMessageBatchCommand).flatMap((call) => call.args[0].input.Entries ?? []).map((e) => e.ReceiptHandle);
+    const deleted = sqsMock
+      .commandCalls(DeleteMessageBatchCommand)
+      .flatMap((call) => call.args[0].input.Entries ?? [])
+      .map((e) => e.ReceiptHandle);
     expect(deleted.sort()).toEqual(['receipt-copy', 'receipt-first']);
   });
 
@@ -143,7 +151,10 @@ describe('the scheduled drive', () => {
       retries = call.http.retryPolicy.retries;
       return [];
     });
-    sqsMock.on(ReceiveMessageCommand).resolvesOnce({ Messages: [message('m', { group: 'g', items: ['a'] })] }).resolves({ Messages: [] });
+    sqsMock
+      .on(ReceiveMessageCommand)
+      .resolvesOnce({ Messages: [message('m', { group: 'g', items: ['a'] })] })
+      .resolves({ Messages: [] });
 
     await handler({}, context(50_000));
 
@@ -164,8 +175,14 @@ describe('the scheduled drive', () => {
     const waits = sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand).flatMap((call) => call.args[0].input.Entries ?? []);
     expect(waits.map((entry) => [entry.ReceiptHandle, entry.VisibilityTimeout])).toEqual([['receipt-m0', 60]]);
     const copies = sqsMock.commandCalls(SendMessageBatchCommand).flatMap((call) => call.args[0].input.Entries ?? []);
-    expect(copies.map((entry) => [JSON.parse(entry.MessageBody!).group, entry.DelaySeconds])).toEqual([['g1', 60], ['g2', 60]]);
-    const deleted = sqsMock.commandCalls(DeleteMessageBatchCommand).flatMap((call) => call.args[0].input.Entries ?? []).map((e) => e.ReceiptHandle);
+    expect(copies.map((entry) => [JSON.parse(entry.MessageBody!).group, entry.DelaySeconds])).toEqual([
+      ['g1', 60],
+      ['g2', 60],
+    ]);
+    const deleted = sqsMock
+      .commandCalls(DeleteMessageBatchCommand)
+      .flatMap((call) => call.args[0].input.Entries ?? [])
+      .map((e) => e.ReceiptHandle);
     expect(deleted.sort()).toEqual(['receipt-m1', 'receipt-m2']);
   });
 
@@ -186,7 +203,10 @@ describe('the event-source drive', () => {
   it('delivers one copy of a message an ingress retry enqueued twice in the same batch', async () => {
     const { handler, calls } = setup(queueDefinition({ kind: 'event-source', batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 1 }), {});
     const body = { group: 'g', items: ['a'] };
-    const withId = (id: string) => ({ ...sqsRecord(id, JSON.stringify(body)), messageAttributes: { [MESSAGE_ID_ATTRIBUTE]: { stringValue: 'same-id', dataType: 'String' } } });
+    const withId = (id: string) => ({
+      ...sqsRecord(id, JSON.stringify(body)),
+      messageAttributes: { [MESSAGE_ID_ATTRIBUTE]: { stringValue: 'same-id', dataType: 'String' } },
+    });
     const event = { Records: [withId('first'), withId('copy')] } as SQSEvent;
 
     const result = (await handler(event, context(30_000))) as SQSBatchResponse;
@@ -220,7 +240,10 @@ describe('a deduping queue', () => {
       confirm: async (keys) => void confirmed.push(...keys),
       release: async (keys) => void released.push(...keys),
     };
-    const definition = { ...queueDefinition({ kind: 'event-source', batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 1 }), dedupe: { ttlSeconds: 60 } };
+    const definition = {
+      ...queueDefinition({ kind: 'event-source', batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 1 }),
+      dedupe: { ttlSeconds: 60 },
+    };
     const sqs = new SQSClient({ region: 'eu-west-1' });
     mockClient(sqs).onAnyCommand().resolves({});
     const config = loadConfig({ LOG_LEVEL: 'SILENT', DLQ_URL: `${QUEUE_URL}-dlq` });

@@ -73,7 +73,9 @@ describe('SecretsManagerStore', () => {
   const getCalls = () => secretsMock.commandCalls(GetSecretValueCommand);
   /** `<id>` for the current version, `<id>@AWSPREVIOUS` for the previous one. */
   const secretIdsFetched = () =>
-    getCalls().map(({ args: [{ input }] }) => (input.VersionStage && input.VersionStage !== 'AWSCURRENT' ? `${input.SecretId}@${input.VersionStage}` : String(input.SecretId)));
+    getCalls().map(({ args: [{ input }] }) =>
+      input.VersionStage && input.VersionStage !== 'AWSCURRENT' ? `${input.SecretId}@${input.VersionStage}` : String(input.SecretId),
+    );
   const answer = (arn: string, value: unknown, stage: 'AWSCURRENT' | 'AWSPREVIOUS' = 'AWSCURRENT') => {
     versions[arn] = { ...versions[arn], [stage]: typeof value === 'string' ? value : JSON.stringify(value) };
   };
@@ -200,7 +202,9 @@ describe('SecretsManagerStore', () => {
   it('refuses a secret that is JSON but not an object', async () => {
     answer(seenSecretArn, '"plain-token-value"');
 
-    const error: unknown = await storeWith().get('seen').catch((caught: unknown) => caught);
+    const error: unknown = await storeWith()
+      .get('seen')
+      .catch((caught: unknown) => caught);
 
     expect(error).toBeInstanceOf(ConfigError);
     expect(String(error)).toContain('SEEN_SECRET_ID');

@@ -13,7 +13,9 @@ describe('parseRecords', () => {
     const { valid, invalid } = parseRecords([sqsRecord('m1', validBody, 3)], trackMessageSchema);
 
     expect(invalid).toEqual([]);
-    expect(valid).toEqual([{ messageId: 'm1', receiveCount: 3, body: validMessage, message: { receiptHandle: 'receipt-m1', body: validBody, attributes: {} } }]);
+    expect(valid).toEqual([
+      { messageId: 'm1', receiveCount: 3, body: validMessage, message: { receiptHandle: 'receipt-m1', body: validBody, attributes: {} } },
+    ]);
   });
 
   it('sets apart records that are not JSON or have the wrong shape, keeping the good ones in order', () => {

@@ -65,7 +65,12 @@ describe('validate', () => {
   });
 
   it('names at most ten failing fields in the message, and lists every issue', () => {
-    const error = errorThrownBy(ValidationError, () => validate(z.array(z.string()), Array.from({ length: 25 }, (_, i) => i)));
+    const error = errorThrownBy(ValidationError, () =>
+      validate(
+        z.array(z.string()),
+        Array.from({ length: 25 }, (_, i) => i),
+      ),
+    );
 
     expect(error.issues).toHaveLength(25);
     expect(error.message).toBe('invalid request body: [0], [1], [2], [3], [4], [5], [6], [7], [8], [9] and 15 more');

@@ -1,5 +1,5 @@
 import { Readable } from 'node:stream';
-import { GetObjectCommand, S3Client, type GetObjectCommandOutput } from '@aws-sdk/client-s3';
+import { GetObjectCommand, type GetObjectCommandOutput, S3Client } from '@aws-sdk/client-s3';
 import type { Context, S3Event } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parse } from 'csv-parse/sync';
@@ -8,7 +8,7 @@ import { createDeps } from '../../../functions/core/deps';
 import { ConfigError, RetryableDeliveryError } from '../../../functions/core/errors';
 import { HttpClient } from '../../../functions/core/http';
 import { EnvSecretStore } from '../../../functions/core/secrets';
-import { build, CsvFormatError, decodeS3Key, importCsv, type CsvImportOptions } from '../../../functions/lytics/csv-import';
+import { build, CsvFormatError, type CsvImportOptions, decodeS3Key, importCsv } from '../../../functions/lytics/csv-import';
 import { lambdaContext } from '../../../local/lambda-context';
 import { s3ObjectCreatedEvent } from '../../../local/run-job';
 import { FakeClock, rejectionOf, reply, scriptedFetch } from '../helpers';
@@ -168,7 +168,13 @@ describe('importCsv: malformed files fail naming the line, never a value', () =>
 
     expect(error.line).toBe(6);
     expect(error.message).toBe('line 6: the row has 4 fields where the header has 6');
-    expect(sent.flatMap((chunk) => records(chunk.csv).slice(1).map((r) => r[0]))).not.toContain('u-4'); // its chunk held the bad row
+    expect(
+      sent.flatMap((chunk) =>
+        records(chunk.csv)
+          .slice(1)
+          .map((r) => r[0]),
+      ),
+    ).not.toContain('u-4'); // its chunk held the bad row
     expect(error.rowsSent).toBe(sent.reduce((n, chunk) => n + chunk.rows, 0));
   });
 

@@ -1,6 +1,6 @@
+import { mergeAudienceRecords, splitAudienceBody } from '../../../functions/lytics/transform';
 import { readmeLyticsTemplate } from '../../support/lytics-template';
 import { readFixture } from '../helpers';
-import { mergeAudienceRecords, splitAudienceBody } from '../../../functions/lytics/transform';
 
 /** A Lytics audience trigger event (its page's sample) and the profile a js1 template is given. */
 const profileOf = (name: string) => (readFixture(`lytics/${name}`) as { event: { data: Record<string, unknown> } }).event.data;

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod/mini';
-import { audiencePayloadSchema, brazeProfileSchema, lyticsUsersMessageSchema } from '../../../functions/lytics/schemas';
-import { collectRefusals, rejectedCount } from '../../../functions/lytics/users-delivery';
 import { PermanentDeliveryError } from '../../../functions/core/errors';
+import { audiencePayloadSchema, brazeProfileSchema, lyticsUsersMessageSchema } from '../../../functions/lytics/schemas';
 import { mergeAudienceRecords, profileToLyticsEvent, splitAudienceBody, splitAudienceRecords } from '../../../functions/lytics/transform';
+import { collectRefusals, rejectedCount } from '../../../functions/lytics/users-delivery';
 
 const fixture = (name: string) => JSON.parse(readFileSync(path.join(__dirname, '../../fixtures/lytics', name), 'utf8')) as unknown;
 
@@ -114,14 +114,19 @@ describe('Lytics audience records as Lytics sends them', () => {
   });
 
   it('keeps a numeric external id as its digits', () => {
-    expect(mergeAudienceRecords(splitAudienceBody({ external_id: 1234567, lytics_segments: segments }).valid)[0]?.object).toEqual({ external_id: '1234567', lytics_segments: segments });
+    expect(mergeAudienceRecords(splitAudienceBody({ external_id: 1234567, lytics_segments: segments }).valid)[0]?.object).toEqual({
+      external_id: '1234567',
+      lytics_segments: segments,
+    });
   });
 
   it('refuses a record with two identifiers (Braze would write the second as an attribute), naming the field', () => {
     const { valid, rejected } = splitAudienceBody({ external_id: 'e-1', email: 'ada@example.com', lytics_segments: segments });
 
     expect(valid).toEqual([]);
-    expect(rejected).toEqual([{ index: 0, issues: [{ path: 'external_id', message: 'give exactly one of external_id, braze_id, email, phone or user_alias' }] }]);
+    expect(rejected).toEqual([
+      { index: 0, issues: [{ path: 'external_id', message: 'give exactly one of external_id, braze_id, email, phone or user_alias' }] },
+    ]);
   });
 
   it('merges per identifier: the same value under two identifiers is two users', () => {
@@ -158,7 +163,7 @@ describe('Lytics audience records as Lytics sends them', () => {
   });
 });
 
-describe("Lytics collect answers: rows it says it rejected are not delivered", () => {
+describe('Lytics collect answers: rows it says it rejected are not delivered', () => {
   const message = (id: string) => ({ v: 1 as const, flow: 'lytics-users' as const, requestId: id, events: [{ braze_id: id }] });
   // Lytics API reference, Data Upload: {"status": 200, "message": "success", "data": {"message_count", "rejected_count"}}.
   const answer = (rejected: number) => JSON.stringify({ status: 200, message: 'success', data: { message_count: 2, rejected_count: rejected } });

@@ -44,6 +44,8 @@ describe('movable-ink delivery', () => {
     expect(requests).toHaveLength(1);
     expect(requests[0]?.url).toBe('https://collector.example/behavioral/key-1');
     expect(requests[0]?.headers.authorization).toBe(`Basic ${Buffer.from('mi-user:p:ss').toString('base64')}`);
-    expect(requests[0]?.body).toBe('{"type":"track","event":"product_viewed","timestamp":1701886845000,"timezone":"UTC","user_id":"u-1","properties":{"price":1.10}}');
+    expect(requests[0]?.body).toBe(
+      '{"type":"track","event":"product_viewed","timestamp":1701886845000,"timezone":"UTC","user_id":"u-1","properties":{"price":1.10}}',
+    );
   });
 });

@@ -346,7 +346,14 @@ describe('identify', () => {
   it('sends a listed event that carries only external_id as a track', () => {
     const message = onlyMessage(transform([{ name: 'Account Created', time: SEED_TIME, external_id: 'user-1' }]));
 
-    expect(bodyOf(message)).toStrictEqual({ type: 'track', event: 'account_created', user_id: 'user-1', timestamp: SEED_TIME_MS, timezone: 'UTC', properties: {} });
+    expect(bodyOf(message)).toStrictEqual({
+      type: 'track',
+      event: 'account_created',
+      user_id: 'user-1',
+      timestamp: SEED_TIME_MS,
+      timezone: 'UTC',
+      properties: {},
+    });
   });
 
   it('sends a listed event that carries only an email as a track of the anonymous id', () => {
@@ -381,7 +388,11 @@ describe('identify', () => {
 });
 
 describe('known users only', () => {
-  const events = [knownEvent({ name: 'Known' }), { name: 'Anonymous One', time: SEED_TIME, email: 'a@b.com' }, { name: 'Anonymous Two', time: SEED_TIME, email: 'c@d.com' }];
+  const events = [
+    knownEvent({ name: 'Known' }),
+    { name: 'Anonymous One', time: SEED_TIME, email: 'a@b.com' },
+    { name: 'Anonymous Two', time: SEED_TIME, email: 'c@d.com' },
+  ];
 
   it('counts anonymous events as skipped, neither sent nor refused, when MOVABLE_INK_KNOWN_USERS_ONLY is on', () => {
     const batch = transform(events, { knownUsersOnly: true });
@@ -426,7 +437,8 @@ describe('properties', () => {
   });
 
   it('keeps numbers exactly as written when given the raw events parsed with parseKeepingNumbers', () => {
-    const text = '{"events":[{"name":"Order Placed","external_id":"user-1","time":1701886845,"properties":{"total":1.10,"order_id":12345678901234567890,"qty":1e3,"lines":[{"price":0.50}]}}]}';
+    const text =
+      '{"events":[{"name":"Order Placed","external_id":"user-1","time":1701886845,"properties":{"total":1.10,"order_id":12345678901234567890,"qty":1e3,"lines":[{"price":0.50}]}}]}';
     const events = z.parse(movableInkRequestSchema, JSON.parse(text)).events;
     const rawEvents = z.parse(movableInkRequestSchema, parseKeepingNumbers(text)).events;
 

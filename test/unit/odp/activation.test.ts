@@ -5,8 +5,8 @@ import { createDeps } from '../../../functions/core/deps';
 import { ConfigError } from '../../../functions/core/errors';
 import type { HttpEvent } from '../../../functions/core/ingress';
 import { EnvSecretStore } from '../../../functions/core/secrets';
-import { allowedTargets, isAllowed, parseAllowedTargets } from '../../../functions/odp/allowed-targets';
 import { build } from '../../../functions/odp/activation';
+import { allowedTargets, isAllowed, parseAllowedTargets } from '../../../functions/odp/allowed-targets';
 import { errorThrownBy, RecordingQueue } from '../helpers';
 
 const context = { awsRequestId: 'aws-1', functionName: 'f', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;

@@ -6,7 +6,7 @@ import type { HttpEvent } from '../../../functions/core/ingress';
 import { MetricName } from '../../../functions/core/observability';
 import { EnvSecretStore } from '../../../functions/core/secrets';
 import { build } from '../../../functions/odp/currents';
-import { readFixture, RecordingQueue } from '../helpers';
+import { RecordingQueue, readFixture } from '../helpers';
 
 const context = { awsRequestId: 'aws-1', functionName: 'f', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
 type CurrentsEvent = Record<string, unknown> & { properties?: Record<string, unknown> };

@@ -28,7 +28,7 @@ describe('the ODP event fields the Currents mapping writes (what npx bridge setu
     for (const [name, types] of written) expect({ name, types: [...types] }).toEqual({ name, types: [ODP_EVENT_FIELD_TYPES.get(name)] });
   });
 
-  it('gives each field a name ODP takes once and a display name unique on the object, and never declares ODP\'s own ts', () => {
+  it("gives each field a name ODP takes once and a display name unique on the object, and never declares ODP's own ts", () => {
     const names = ODP_EVENT_FIELDS.map((field) => field.name);
     const displayNames = ODP_EVENT_FIELDS.map((field) => field.display_name);
 

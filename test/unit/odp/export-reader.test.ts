@@ -5,9 +5,11 @@ import { exportZip } from '../../support/braze-export';
 
 /** The zip handed out in 64 KiB chunks, as a download arrives. */
 function download(zip: Buffer, chunkBytes = 64 * 1024): AsyncIterable<Uint8Array> {
-  return Readable.from((function* () {
-    for (let at = 0; at < zip.length; at += chunkBytes) yield zip.subarray(at, at + chunkBytes);
-  })());
+  return Readable.from(
+    (function* () {
+      for (let at = 0; at < zip.length; at += chunkBytes) yield zip.subarray(at, at + chunkBytes);
+    })(),
+  );
 }
 
 async function readAll(lines: AsyncIterable<ExportLine>): Promise<ExportLine[]> {
@@ -83,9 +85,11 @@ describe('readExportLines (a Braze segment export: zip of newline-delimited JSON
   it('refuses a download cut short (no end of archive), after handing out what it read, and an empty one', async () => {
     const lines: ExportLine[] = [];
     const cut = readExportLines(download(zip.subarray(0, Math.floor(zip.length / 2))));
-    await expect((async () => {
-      for await (const line of cut) lines.push(line);
-    })()).rejects.toThrow(/ended before the end of its zip archive/);
+    await expect(
+      (async () => {
+        for await (const line of cut) lines.push(line);
+      })(),
+    ).rejects.toThrow(/ended before the end of its zip archive/);
     expect(lines.length).toBeGreaterThan(0);
     expect(lines.length).toBeLessThan(users);
     await expect(readAll(readExportLines(download(Buffer.alloc(0))))).rejects.toThrow(/empty/);

@@ -4,7 +4,7 @@ import { HttpClient } from '../../../functions/core/http';
 import { createPacer } from '../../../functions/core/rate-limit';
 import type { OdpProfile } from '../../../functions/odp/profile-map';
 import { OdpProfilesClient } from '../../../functions/odp/profiles-client';
-import { FakeClock, type RecordedRequest, reply, rejectionOf } from '../helpers';
+import { FakeClock, type RecordedRequest, rejectionOf, reply } from '../helpers';
 
 const profile = (i: number): OdpProfile => ({ attributes: { email: `user${i}@example.com` } });
 const profiles = (n: number) => Array.from({ length: n }, (_, i) => profile(i));
@@ -23,7 +23,10 @@ function clientAnswering(answer: (sent: OdpProfile[]) => Response, callsPerSecon
   let keyReads = 0;
   const client = new OdpProfilesClient({
     apiUrl: 'https://api.zaius.test',
-    apiKey: async () => (keyReads++, 'odp-key'),
+    apiKey: async () => {
+      keyReads++;
+      return 'odp-key';
+    },
     http: new HttpClient({ clock, fetch: fetchImpl, policy: { retries: 2, baseDelayMs: 1, maxDelayMs: 10, timeoutMs: 1_000 } }),
     pace: createPacer(callsPerSecond, clock),
   });
@@ -54,7 +57,12 @@ describe('OdpProfilesClient', () => {
     expect(result).toEqual({ requests: 3, rejected: 1 });
     expect(refused).toEqual([400]);
     const accepted = odp.requests.filter((r) => !emailsOf(r).includes('user5@example.com')).flatMap(emailsOf);
-    expect(accepted.sort()).toEqual(profiles(8).map((p) => p.attributes.email).filter((e) => e !== 'user5@example.com').sort());
+    expect(accepted.sort()).toEqual(
+      profiles(8)
+        .map((p) => p.attributes.email)
+        .filter((e) => e !== 'user5@example.com')
+        .sort(),
+    );
     expect(odp.keyReads()).toBe(1);
   });
 

@@ -77,7 +77,9 @@ describe('loadSyncState', () => {
     [{ ...streaming(), exportKey: 'abc' }, 'the state'],
   ])('fails a malformed state naming its first bad field, never its value (%#)', async (saved, field) => {
     const error = await rejectionOf(JobStateError, loadSyncState(storeHolding(saved), FLOW_ID, 'run-1', 42));
-    expect(error.message).toMatch(new RegExp(`^job state of ${FLOW_ID} run run-1 \\(version 1\\): ${field === 'the state' ? '' : 'field '}${field.replace(/[[\]().]/g, '\\$&')}: `));
+    expect(error.message).toMatch(
+      new RegExp(`^job state of ${FLOW_ID} run run-1 \\(version 1\\): ${field === 'the state' ? '' : 'field '}${field.replace(/[[\]().]/g, '\\$&')}: `),
+    );
     expect(error.message).not.toMatch(/4000|download|X-Amz-Signature|abc/);
   });
 });

@@ -1,6 +1,6 @@
-import { readFixture } from '../helpers';
 import type { CurrentsEvent, OdpEvent } from '../../../functions/odp/schemas';
-import { activationToBraze, currentsBatchToOdp, type CurrentsMapping, odpTypeAndAction } from '../../../functions/odp/transform';
+import { activationToBraze, type CurrentsMapping, currentsBatchToOdp, odpTypeAndAction } from '../../../functions/odp/transform';
+import { readFixture } from '../helpers';
 
 type Fixture = { _source: string; events: unknown };
 const connectorPage = () => (readFixture('odp/currents-connector-page.json') as Fixture & { events: CurrentsEvent[] }).events;
@@ -17,7 +17,7 @@ function mapped(event: unknown, mapping: CurrentsMapping = { externalIdIdentifie
   return events[0]!.event;
 }
 
-describe("Braze Currents -> ODP events: every event Braze documents", () => {
+describe('Braze Currents -> ODP events: every event Braze documents', () => {
   it("turns every example of Braze's custom Currents connector page into an ODP event with an ODP identifier and data.ts = its time", () => {
     const events = connectorPage();
 
@@ -68,7 +68,7 @@ describe("Braze Currents -> ODP events: every event Braze documents", () => {
     }
   });
 
-  it('puts every Braze field under the _braze prefix and none without it (ts is ODP\'s own)', () => {
+  it("puts every Braze field under the _braze prefix and none without it (ts is ODP's own)", () => {
     const all = [...connectorPage(), ...Object.values(brazeSamples())].map((event, index) => ({ ...event, id: `id-${index}` }));
 
     const { events } = currentsBatchToOdp(all, { externalIdIdentifier: 'braze_external_id' });
@@ -86,7 +86,11 @@ describe('Braze Currents -> ODP events: each documented field', () => {
 
     expect(event).toMatchObject({ type: 'braze_custom', action: 'custom_event_name' });
     expect(event.data._braze_name).toBe('custom event name');
-    expect(JSON.parse(event.data._braze_custom_properties as string)).toEqual({ 'string property name': 'a', 'number property name': 1, 'list property name': ['a', 'b'] });
+    expect(JSON.parse(event.data._braze_custom_properties as string)).toEqual({
+      'string property name': 'a',
+      'number property name': 1,
+      'list property name': ['a', 'b'],
+    });
     expect(event.data._braze_ad_tracking_enabled).toBe(true);
   });
 
@@ -95,14 +99,22 @@ describe('Braze Currents -> ODP events: each documented field', () => {
 
     expect(event).toMatchObject({ type: 'braze_purchase', action: 'purchase' });
     expect(event.data).toMatchObject({ _braze_product_id: '1234', _braze_price: 12.34, _braze_currency: 'AED' });
-    expect(JSON.parse(event.data._braze_purchase_properties as string)).toEqual({ 'string property name': 'a', 'number property name': 1, 'list property name': ['a', 'b'] });
+    expect(JSON.parse(event.data._braze_purchase_properties as string)).toEqual({
+      'string property name': 'a',
+      'number property name': 1,
+      'list property name': ['a', 'b'],
+    });
   });
 
   it('session: session_id, app_id, platform (connector page, Session Start)', () => {
     const event = mapped(connectorPage()[10]);
 
     expect(event).toMatchObject({ type: 'braze_behaviors', action: 'session_start' });
-    expect(event.data).toMatchObject({ _braze_session_id: 'b1234567-89ab-cdef-0123-456789abcdef', _braze_app_id: '01234567-89ab-cdef-0123-456789abcdef', _braze_platform: 'ios' });
+    expect(event.data).toMatchObject({
+      _braze_session_id: 'b1234567-89ab-cdef-0123-456789abcdef',
+      _braze_app_id: '01234567-89ab-cdef-0123-456789abcdef',
+      _braze_platform: 'ios',
+    });
   });
 
   it('subscription change: subscription_status, channel, state_change_source (Braze sample users/behaviors/subscription/GlobalStateChange)', () => {
@@ -125,7 +137,11 @@ describe('Braze Currents -> ODP events: each documented field', () => {
     const event = mapped({ ...connectorPage()[2], properties: { ...connectorPage()[2]!.properties, email_address: ' Test@Test.com ' } });
 
     expect(event.identifiers).toEqual({ email: 'test@test.com', braze_external_id: 'user_id' });
-    expect(event.data).toMatchObject({ _braze_campaign_id: '11234567-89ab-cdef-0123-456789abcdef', _braze_dispatch_id: '12345qwert', _braze_user_agent: expect.stringMatching(/^Mozilla/) });
+    expect(event.data).toMatchObject({
+      _braze_campaign_id: '11234567-89ab-cdef-0123-456789abcdef',
+      _braze_dispatch_id: '12345qwert',
+      _braze_user_agent: expect.stringMatching(/^Mozilla/),
+    });
   });
 
   it('user: user_id is _braze_user_id; external_user_id goes under ODP_EXTERNAL_ID_IDENTIFIER and in data; device_id and timezone as _braze_user_* (connector page, In-App Message Click)', () => {
@@ -154,7 +170,7 @@ describe('Braze Currents -> ODP events: each documented field', () => {
 });
 
 describe('Braze Currents -> ODP events: identifiers ODP knows, or the event is not sent', () => {
-  it('without ODP_EXTERNAL_ID_IDENTIFIER, only the email identifies: the page\'s events with no email_address are counted by type, never sent with identifiers {}', () => {
+  it("without ODP_EXTERNAL_ID_IDENTIFIER, only the email identifies: the page's events with no email_address are counted by type, never sent with identifiers {}", () => {
     const batch = currentsBatchToOdp(connectorPage());
 
     expect(batch.events.map(({ event }) => event.identifiers)).toEqual([{ email: 'test@test.com' }, { email: 'test@test.com' }]);
@@ -188,7 +204,9 @@ describe('Braze Currents -> ODP events: identifiers ODP knows, or the event is n
 
     expect(batch.events.map((e) => e.id)).toEqual(['long-text']);
     expect(batch.events[0]!.event.data._braze_user_agent).toBe('é'.repeat(1_024));
-    expect(batch.rejected).toEqual([{ index: 1, issues: [expect.objectContaining({ path: 'events[1].user.external_user_id', message: expect.stringContaining('1024') })] }]);
+    expect(batch.rejected).toEqual([
+      { index: 1, issues: [expect.objectContaining({ path: 'events[1].user.external_user_id', message: expect.stringContaining('1024') })] },
+    ]);
   });
 });
 
@@ -230,7 +248,12 @@ describe('ODP activation -> Braze', () => {
   const request = (target: 'profile' | 'campaign' | 'canvas', records: unknown[]) => ({ target, records, campaign_id: 'c', canvas_id: 'v' });
 
   it('makes attribute objects for a profile update, keyed by external_id or else the lower-cased email', () => {
-    const batch = activationToBraze(request('profile', [{ external_id: 42, fields: { a: 1 } }, { email: ' Ada@Example.com ', fields: { b: true } }]));
+    const batch = activationToBraze(
+      request('profile', [
+        { external_id: 42, fields: { a: 1 } },
+        { email: ' Ada@Example.com ', fields: { b: true } },
+      ]),
+    );
 
     expect(batch.rejected).toEqual([]);
     expect(batch.attributes).toEqual([
@@ -251,14 +274,21 @@ describe('ODP activation -> Braze', () => {
   it('accepts exactly 20 fields and refuses 21, naming the record', () => {
     const fields = (n: number) => Object.fromEntries(Array.from({ length: n }, (_, i) => [`f${i}`, i]));
 
-    const batch = activationToBraze(request('profile', [{ external_id: 'ok', fields: fields(20) }, { external_id: 'no', fields: fields(21) }]));
+    const batch = activationToBraze(
+      request('profile', [
+        { external_id: 'ok', fields: fields(20) },
+        { external_id: 'no', fields: fields(21) },
+      ]),
+    );
 
     expect(batch.attributes).toHaveLength(1);
     expect(batch.rejected).toEqual([{ index: 1, issues: [expect.objectContaining({ path: 'records[1].fields', message: 'at most 20 fields' })] }]);
   });
 
   it('refuses a record with no identifier, a bad email, or a field that names a Braze identifier', () => {
-    const batch = activationToBraze(request('profile', [{ fields: { a: 1 } }, { email: 'not-an-email' }, { external_id: 'u', fields: { external_id: 'other' } }]));
+    const batch = activationToBraze(
+      request('profile', [{ fields: { a: 1 } }, { email: 'not-an-email' }, { external_id: 'u', fields: { external_id: 'other' } }]),
+    );
 
     expect(batch.attributes).toEqual([]);
     expect(batch.rejected.map((r) => r.issues[0]?.path)).toEqual(['records[0].external_id', 'records[1].email', 'records[2].fields.external_id']);

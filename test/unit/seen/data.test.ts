@@ -61,10 +61,18 @@ function consumer(env: Record<string, string>, answer: (request: SeenRequest) =>
   return { invoke, requests, parked };
 }
 
-const message = (item: Record<string, unknown> & { id: string }, campaign = 'onboarding'): SeenDataMessage => ({ v: 1, flow: 'seen-receivers', api: 2, requestId: 'req', campaign, item });
-const eventOf = (items: (Record<string, unknown> & { id: string })[], prefix = 'm') => ({
-  Records: items.map((item, i) => sqsRecord(`${prefix}${i}`, JSON.stringify(message(item)))),
-}) as SQSEvent;
+const message = (item: Record<string, unknown> & { id: string }, campaign = 'onboarding'): SeenDataMessage => ({
+  v: 1,
+  flow: 'seen-receivers',
+  api: 2,
+  requestId: 'req',
+  campaign,
+  item,
+});
+const eventOf = (items: (Record<string, unknown> & { id: string })[], prefix = 'm') =>
+  ({
+    Records: items.map((item, i) => sqsRecord(`${prefix}${i}`, JSON.stringify(message(item)))),
+  }) as SQSEvent;
 const data = (requests: SeenRequest[]) => requests.filter((request) => request.url === DATA_URL);
 const tokens = (requests: SeenRequest[]) => requests.filter((request) => request.url === TOKEN_URL);
 const created = () => new Response(JSON.stringify({ id: 'x' }), { status: 201 });
@@ -87,7 +95,9 @@ describe('SEEN 2.0 delivery', () => {
   });
 
   it('parks a data item SEEN refuses (400) alone, and waits on a 429 without parking', async () => {
-    const seen = consumer({ SEEN_API_TOKEN: 't' }, (request) => (request.body.includes('"bad"') ? json(400, { message: 'invalid' }) : request.body.includes('"busy"') ? json(429, {}) : created()));
+    const seen = consumer({ SEEN_API_TOKEN: 't' }, (request) =>
+      request.body.includes('"bad"') ? json(400, { message: 'invalid' }) : request.body.includes('"busy"') ? json(429, {}) : created(),
+    );
 
     const result = await seen.invoke(eventOf([{ id: 'ok' }, { id: 'bad' }]));
     const throttled = await seen.invoke(eventOf([{ id: 'busy' }], 'b'));
@@ -125,7 +135,11 @@ describe('SEEN 2.0 OAuth2 client credentials', () => {
 
     const [first] = tokens(seen.requests);
     expect(first?.headers['content-type']).toBe('application/x-www-form-urlencoded');
-    expect(Object.fromEntries(new URLSearchParams(first!.body))).toEqual({ grant_type: 'client_credentials', client_id: 'client-1', client_secret: 'client-secret-shh' });
+    expect(Object.fromEntries(new URLSearchParams(first!.body))).toEqual({
+      grant_type: 'client_credentials',
+      client_id: 'client-1',
+      client_secret: 'client-secret-shh',
+    });
     expect(tokens(seen.requests)).toHaveLength(2);
     expect(data(seen.requests)).toHaveLength(7);
     for (const request of data(seen.requests)) expect(request.headers.authorization).toBe(`Bearer ${tokenAnswer.access_token}`);
@@ -223,7 +237,12 @@ describe("SEEN 2.0's rate (100 requests per 10 s), across the event source's con
     const clock = new VirtualClock();
     const start = clock.now();
     const seen = consumer({ SEEN_API_TOKEN: 't' }, created, clock);
-    const batches = Array.from({ length: 15 }, (_, b) => eventOf(Array.from({ length: 10 }, (_, i) => ({ id: `u${b * 10 + i}` })), `b${b}-`));
+    const batches = Array.from({ length: 15 }, (_, b) =>
+      eventOf(
+        Array.from({ length: 10 }, (_, i) => ({ id: `u${b * 10 + i}` })),
+        `b${b}-`,
+      ),
+    );
     // What Lambda's event source does with maxConcurrency 2 (the catalogue's): two invocations at a time.
     const lane = async () => {
       for (let batch = batches.shift(); batch; batch = batches.shift()) expect((await seen.invoke(batch)).batchItemFailures).toEqual([]);
@@ -241,7 +260,12 @@ describe("SEEN 2.0's rate (100 requests per 10 s), across the event source's con
   it('keeps to a lower SEEN_MAX_REQUESTS_PER_10S', async () => {
     const clock = new VirtualClock();
     const seen = consumer({ SEEN_API_TOKEN: 't', SEEN_MAX_REQUESTS_PER_10S: '20' }, created, clock);
-    const batches = Array.from({ length: 6 }, (_, b) => eventOf(Array.from({ length: 10 }, (_, i) => ({ id: `u${b * 10 + i}` })), `b${b}-`));
+    const batches = Array.from({ length: 6 }, (_, b) =>
+      eventOf(
+        Array.from({ length: 10 }, (_, i) => ({ id: `u${b * 10 + i}` })),
+        `b${b}-`,
+      ),
+    );
     const lane = async () => {
       for (let batch = batches.shift(); batch; batch = batches.shift()) await seen.invoke(batch);
     };
@@ -249,6 +273,11 @@ describe("SEEN 2.0's rate (100 requests per 10 s), across the event source's con
     await clock.run(Promise.all([lane(), lane()]));
 
     expect(seen.requests).toHaveLength(60);
-    expect(busiestWindow(seen.requests.map((request) => request.at), SEEN_RATE_WINDOW_MS)).toBeLessThanOrEqual(20);
+    expect(
+      busiestWindow(
+        seen.requests.map((request) => request.at),
+        SEEN_RATE_WINDOW_MS,
+      ),
+    ).toBeLessThanOrEqual(20);
   });
 });

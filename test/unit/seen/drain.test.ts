@@ -15,9 +15,9 @@ import { createDeps } from '../../../functions/core/deps';
 import { HttpClient } from '../../../functions/core/http';
 import { QueueSender } from '../../../functions/core/queue';
 import { EnvSecretStore } from '../../../functions/core/secrets';
+import { seenQueues } from '../../../functions/seen/catalogue';
 import { build } from '../../../functions/seen/drain';
 import type { SeenQueueMessage } from '../../../functions/seen/schemas';
-import { seenQueues } from '../../../functions/seen/catalogue';
 import { FakeClock } from '../helpers';
 
 /**
@@ -189,7 +189,7 @@ function drainOver(env: Record<string, string>, answer: (receivers: { customer_i
     return {};
   });
   sqsMock.on(SendMessageBatchCommand).callsFake((input: { QueueUrl: string; Entries: { Id: string; MessageBody: string }[] }) => {
-    for (const entry of input.Entries) (input.QueueUrl === DLQ_URL ? parked.push(entry.MessageBody) : enqueue(entry.MessageBody));
+    for (const entry of input.Entries) input.QueueUrl === DLQ_URL ? parked.push(entry.MessageBody) : enqueue(entry.MessageBody);
     return { Successful: input.Entries.map((entry) => ({ Id: entry.Id, MessageId: `sent-${entry.Id}` })), Failed: [] };
   });
   const calls: { at: number; receivers: { customer_id: string }[] }[] = [];
@@ -210,7 +210,9 @@ function drainOver(env: Record<string, string>, answer: (receivers: { customer_i
   const handler = build(deps);
   const run = async () => (await handler({}, context)) as DrainResult;
   const receiver = (campaign: string, customerId: string) =>
-    enqueue(JSON.stringify({ v: 1, flow: 'seen-receivers', requestId: `req-${customerId}`, campaign, receivers: [{ customer_id: customerId, first_name: 'Ada' }] }));
+    enqueue(
+      JSON.stringify({ v: 1, flow: 'seen-receivers', requestId: `req-${customerId}`, campaign, receivers: [{ customer_id: customerId, first_name: 'Ada' }] }),
+    );
   return { clock, run, receiver, calls, parked, visible, inFlight };
 }
 
@@ -240,7 +242,9 @@ describe('the SEEN drain and its hourly budget', () => {
     const result = await drain.run();
 
     expect(drain.calls[0]?.receivers.map((r) => r.customer_id)).toEqual(['a', 'b', 'bad', 'c']);
-    const delivered = drain.calls.filter((call) => !call.receivers.some((r) => r.customer_id === 'bad')).flatMap((call) => call.receivers.map((r) => r.customer_id));
+    const delivered = drain.calls
+      .filter((call) => !call.receivers.some((r) => r.customer_id === 'bad'))
+      .flatMap((call) => call.receivers.map((r) => r.customer_id));
     expect(delivered.sort()).toEqual(['a', 'b', 'c']);
     expect(drain.parked.map((body) => (JSON.parse(body) as SeenQueueMessage).receivers.map((r) => r.customer_id))).toEqual([['bad']]);
     expect(drain.inFlight.size + drain.visible.length).toBe(0);

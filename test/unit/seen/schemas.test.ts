@@ -88,7 +88,10 @@ describe('seenReceiverSchema (legacy receivers API)', () => {
     expect(failingPaths(() => validate(seenReceiverSchema, { ...ada, email: 'ada-at-example.org' }))).toEqual(['email']);
     expect(failingPaths(() => validate(seenReceiverSchema, { ...ada, phone: '4712345678' }))).toEqual(['phone']);
     expect(failingPaths(() => validate(seenReceiverSchema, { ...ada, extra_args: 'gender=f' }))).toEqual(['extra_args']);
-    expect(validate(seenReceiverSchema, { ...ada, phone: '+4745860321', extra_args: { miles: 42 } })).toMatchObject({ phone: '+4745860321', extra_args: { miles: 42 } });
+    expect(validate(seenReceiverSchema, { ...ada, phone: '+4745860321', extra_args: { miles: 42 } })).toMatchObject({
+      phone: '+4745860321',
+      extra_args: { miles: 42 },
+    });
   });
 
   it('accepts an empty email, as Liquid renders it for a user without one', () => {
@@ -96,7 +99,11 @@ describe('seenReceiverSchema (legacy receivers API)', () => {
   });
 
   it('forwards extra personalisation fields as they are', () => {
-    expect(validate(seenReceiverSchema, { customer_id: 'c1', first_name: 'Ada', favourite_team: 'Arsenal' })).toEqual({ customer_id: 'c1', first_name: 'Ada', favourite_team: 'Arsenal' });
+    expect(validate(seenReceiverSchema, { customer_id: 'c1', first_name: 'Ada', favourite_team: 'Arsenal' })).toEqual({
+      customer_id: 'c1',
+      first_name: 'Ada',
+      favourite_team: 'Arsenal',
+    });
   });
 });
 
@@ -144,7 +151,9 @@ describe('seenProjectsSchema (SEEN_PROJECTS)', () => {
     expect(() => validate(seenProjectsSchema, { '../x': 'https://next.seen.io/v1/projects/a/data' })).toThrow(ValidationError);
     expect(failingPaths(() => validate(seenProjectsSchema, { onboarding: 'ftp://next.seen.io/data' }))).toEqual(['onboarding']);
     expect(failingPaths(() => validate(seenProjectsSchema, { onboarding: 'http://next.seen.io/v1/projects/a/data' }))).toEqual(['onboarding']);
-    expect(validate(seenProjectsSchema, { onboarding: 'http://127.0.0.1:4010/v1/projects/a/data' })).toEqual({ onboarding: 'http://127.0.0.1:4010/v1/projects/a/data' });
+    expect(validate(seenProjectsSchema, { onboarding: 'http://127.0.0.1:4010/v1/projects/a/data' })).toEqual({
+      onboarding: 'http://127.0.0.1:4010/v1/projects/a/data',
+    });
   });
 });
 

@@ -37,8 +37,7 @@ describe('callbackToTrackItems', () => {
           braze_id: '101',
           _update_existing_only: true,
           landing_page_url: 'your.subdomain.com/v/12345',
-          email_thumbnail_url:
-            'https://motions.seen.io/298abdcf-1f0f-46e7-9c26-a35b4c1e83cc/d3c1dffdf063986ad521a63e3e68fd7d1100c90a/email_thumbnail.jpg',
+          email_thumbnail_url: 'https://motions.seen.io/298abdcf-1f0f-46e7-9c26-a35b4c1e83cc/d3c1dffdf063986ad521a63e3e68fd7d1100c90a/email_thumbnail.jpg',
         },
       },
     ]);
@@ -90,7 +89,9 @@ describe('callbackToTrackItems', () => {
   });
 
   it('maps an unknown extra callback field when a campaign asks for it', () => {
-    const config = parseCampaignConfig(JSON.stringify({ campaigns: { onboarding: { attributes: { ...DEFAULT_ATTRIBUTE_MAP, video_duration_s: 'seen_video_duration' } } } }));
+    const config = parseCampaignConfig(
+      JSON.stringify({ campaigns: { onboarding: { attributes: { ...DEFAULT_ATTRIBUTE_MAP, video_duration_s: 'seen_video_duration' } } } }),
+    );
 
     const [item] = callbackToTrackItems(withFields({ video_duration_s: 42, render_id: 'r-9' }), config);
 
@@ -180,7 +181,9 @@ describe('callbackToTrackItems, SEEN API 2.0 and links', () => {
   it('still maps per campaign with SEEN_CAMPAIGNS when the 2.0 callback names its campaign', () => {
     const config = parseCampaignConfig(JSON.stringify({ campaigns: { spring: { attributes: { player_url: 'spring_player' } } } }));
 
-    const [item] = callbackToTrackItems(validate(seenCallbackSchema, { id: 7, campaign_slug: 'spring', player_url: 'https://player.seen.io/v/x' }), config, { version: 2 });
+    const [item] = callbackToTrackItems(validate(seenCallbackSchema, { id: 7, campaign_slug: 'spring', player_url: 'https://player.seen.io/v/x' }), config, {
+      version: 2,
+    });
 
     expect(item?.object).toEqual({ braze_id: '7', _update_existing_only: true, spring_player: 'https://player.seen.io/v/x' });
   });
@@ -198,7 +201,11 @@ describe('callbackToTrackItems, SEEN API 2.0 and links', () => {
 
     expect(callbackToTrackItems(seedCallback(), {}, { allowedHosts })).toHaveLength(1);
     const error = errorThrownBy(ValidationError, () =>
-      callbackToTrackItems(withFields({ landing_page_url: 'evil.example/v/1', email_thumbnail_url: 'https://seen.io.evil.example/t.jpg' }), {}, { allowedHosts }),
+      callbackToTrackItems(
+        withFields({ landing_page_url: 'evil.example/v/1', email_thumbnail_url: 'https://seen.io.evil.example/t.jpg' }),
+        {},
+        { allowedHosts },
+      ),
     );
     expect(error.issues.map((issue) => [issue.path, issue.message])).toEqual([
       ['landing_page_url', 'its host is not in SEEN_ALLOWED_URL_HOSTS'],
@@ -274,7 +281,10 @@ describe('receiversToMessages', () => {
   });
 
   it('refuses a receiver without first_name by its index and keeps the good one', () => {
-    const batch = legacy([{ customer_id: 'ok', first_name: 'Ada' }, { customer_id: 'nameless', email: 'x@example.com' }]);
+    const batch = legacy([
+      { customer_id: 'ok', first_name: 'Ada' },
+      { customer_id: 'nameless', email: 'x@example.com' },
+    ]);
 
     expect(batch.legacy.map((message) => message.receivers[0]?.customer_id)).toEqual(['ok']);
     expect(batch.rejected).toEqual([{ index: 1, issues: [expect.objectContaining({ path: '[1].first_name' })] }]);

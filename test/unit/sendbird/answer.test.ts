@@ -51,7 +51,13 @@ describe('readSendbirdAnswer', () => {
   it('reads a 207 naming a target under a failure key as a failure of that target only', () => {
     const { status, text } = answer('answer-207-partial.json');
 
-    expect(readSendbirdAnswer(status, text, ['u-ok', 'u-failed'])).toEqual({ kind: 'failed', code: 207100, fault: 'refused', partial: true, failedTargets: ['u-failed'] });
+    expect(readSendbirdAnswer(status, text, ['u-ok', 'u-failed'])).toEqual({
+      kind: 'failed',
+      code: 207100,
+      fault: 'refused',
+      partial: true,
+      failedTargets: ['u-failed'],
+    });
   });
 
   it('reads a target named as a key of a failure map, and ignores targets named elsewhere', () => {
@@ -86,7 +92,9 @@ describe('refusalsOf: what a failed answer does to the messages of the call', ()
     const { status, text } = answer('answer-200-invalid-value.json');
     const messages = messagesTo('a');
 
-    expect(refusalsOf(messages, readSendbirdAnswer(status, text, ['a']), status)).toEqual([{ body: messages[0], reason: 'sendbird_400111', records: 1, bodyIndex: 0 }]);
+    expect(refusalsOf(messages, readSendbirdAnswer(status, text, ['a']), status)).toEqual([
+      { body: messages[0], reason: 'sendbird_400111', records: 1, bodyIndex: 0 },
+    ]);
   });
 
   it('has the core bisect a combined call refused whole in a 200 (nothing of it was sent)', () => {
@@ -120,7 +128,9 @@ describe('refusalsOf: what a failed answer does to the messages of the call', ()
     const text = JSON.stringify({ error: true, code: 500910, failed_targets: ['b'] });
     const messages = messagesTo('a', 'b');
 
-    expect(refusalsOf(messages, readSendbirdAnswer(200, text, ['a', 'b']), 200)).toEqual([{ body: messages[1], reason: 'sendbird_500910', records: 1, bodyIndex: 1 }]);
+    expect(refusalsOf(messages, readSendbirdAnswer(200, text, ['a', 'b']), 200)).toEqual([
+      { body: messages[1], reason: 'sendbird_500910', records: 1, bodyIndex: 1 },
+    ]);
   });
 });
 

@@ -1,10 +1,16 @@
 import { createHmac } from 'node:crypto';
 import * as z from 'zod/mini';
 import { EnvSecretStore } from '../../../functions/core/secrets';
-import { notificationRequestSchema } from '../../../functions/sendbird/schemas';
+import { callbackRequestSchema, notificationRequestSchema } from '../../../functions/sendbird/schemas';
 import { verifySendbirdSignature } from '../../../functions/sendbird/status';
-import { callbackRequestSchema } from '../../../functions/sendbird/schemas';
-import { callbackEventsToTrackItems, conflictingTarget, notificationGroup, notificationToMessages, sendbirdBody, statusesToTrackItems } from '../../../functions/sendbird/transform';
+import {
+  callbackEventsToTrackItems,
+  conflictingTarget,
+  notificationGroup,
+  notificationToMessages,
+  sendbirdBody,
+  statusesToTrackItems,
+} from '../../../functions/sendbird/transform';
 
 const parse = (body: unknown) => z.parse(notificationRequestSchema, body);
 
@@ -16,7 +22,10 @@ describe('notificationToMessages', () => {
   });
 
   it('splits a realtime webhook into one message per target, and a batch one into messages of the cap', () => {
-    const realtime = notificationToMessages(parse({ template_key: 'k', mode: 'realtime', targets: ['a', 'b', 'c'] }), { requestId: 'r', maxTargetsPerMessage: 1000 });
+    const realtime = notificationToMessages(parse({ template_key: 'k', mode: 'realtime', targets: ['a', 'b', 'c'] }), {
+      requestId: 'r',
+      maxTargetsPerMessage: 1000,
+    });
     const batch = notificationToMessages(parse({ template_key: 'k', targets: ['a', 'b', 'c', 'd', 'e'] }), { requestId: 'r', maxTargetsPerMessage: 2 });
 
     expect(realtime.map((m) => m.targets)).toEqual([['a'], ['b'], ['c']]);
@@ -33,7 +42,8 @@ describe('notificationToMessages', () => {
   });
 
   it('keys a webhook per id and target: a dispatch id shared by webhooks to different recipients dedupes none of them, a retry to the same one is a copy', () => {
-    const keyOf = (recipient: string) => notificationToMessages(parse({ template_key: 'k', recipient, id: 'dispatch-1' }), { requestId: 'r', maxTargetsPerMessage: 100 })[0]!.dedupe;
+    const keyOf = (recipient: string) =>
+      notificationToMessages(parse({ template_key: 'k', recipient, id: 'dispatch-1' }), { requestId: 'r', maxTargetsPerMessage: 100 })[0]!.dedupe;
 
     expect(new Set([keyOf('u1'), keyOf('u2'), keyOf('u3')]).size).toBe(3);
     expect(keyOf('u1')).toBe(keyOf('u1'));
@@ -69,17 +79,31 @@ describe('notificationGroup', () => {
 describe('sendbirdBody', () => {
   it("combines the messages' targets under their common template, as Sendbird's API takes them", () => {
     const messages = [
-      ...notificationToMessages(parse({ template_key: 'k', recipient: 'a', variables: { v: 1 }, push_template: { title: 't', body: 'b' } }), { requestId: 'r1', maxTargetsPerMessage: 10 }),
-      ...notificationToMessages(parse({ template_key: 'k', recipient: 'b', variables: { v: 1 }, push_template: { title: 't', body: 'b' } }), { requestId: 'r2', maxTargetsPerMessage: 10 }),
+      ...notificationToMessages(parse({ template_key: 'k', recipient: 'a', variables: { v: 1 }, push_template: { title: 't', body: 'b' } }), {
+        requestId: 'r1',
+        maxTargetsPerMessage: 10,
+      }),
+      ...notificationToMessages(parse({ template_key: 'k', recipient: 'b', variables: { v: 1 }, push_template: { title: 't', body: 'b' } }), {
+        requestId: 'r2',
+        maxTargetsPerMessage: 10,
+      }),
     ];
 
-    expect(JSON.parse(sendbirdBody(messages))).toEqual({ mode: 'batch', template: { key: 'k', variables: { v: 1 } }, targets: ['a', 'b'], push_template: { title: 't', body: 'b' } });
+    expect(JSON.parse(sendbirdBody(messages))).toEqual({
+      mode: 'batch',
+      template: { key: 'k', variables: { v: 1 } },
+      targets: ['a', 'b'],
+      push_template: { title: 't', body: 'b' },
+    });
   });
 });
 
 describe('personalised batch webhooks (per-user variables)', () => {
   const webhook = (recipient: string, variables: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-    notificationToMessages(parse({ template_key: 'order-shipped', recipient, variables, ...extra }), { requestId: `r-${recipient}`, maxTargetsPerMessage: 1000 });
+    notificationToMessages(parse({ template_key: 'order-shipped', recipient, variables, ...extra }), {
+      requestId: `r-${recipient}`,
+      maxTargetsPerMessage: 1000,
+    });
 
   it("puts one campaign's one-user batch webhooks in one group whatever their variables", () => {
     const groups = [webhook('u1', { order: 'A-1' }), webhook('u2', { order: 'B-2' }), webhook('u3', {})].flat().map((m) => m.group);
@@ -141,7 +165,12 @@ describe("callbackEventsToTrackItems: Sendbird's Braze callback", () => {
   });
 
   it('refuses attributes, purchases and any other write of /users/track, naming each', () => {
-    const result = z.safeParse(callbackRequestSchema, { events: [sent], attributes: [{ external_id: 'u1', email: 'x@example.com' }], purchases: [{ external_id: 'u1', product_id: 'p' }], partner: 'x' });
+    const result = z.safeParse(callbackRequestSchema, {
+      events: [sent],
+      attributes: [{ external_id: 'u1', email: 'x@example.com' }],
+      purchases: [{ external_id: 'u1', product_id: 'p' }],
+      partner: 'x',
+    });
 
     expect(result.success).toBe(false);
     expect(result.error?.issues.map((issue) => [issue.path, issue.message])).toEqual([
@@ -155,7 +184,7 @@ describe("callbackEventsToTrackItems: Sendbird's Braze callback", () => {
     expect(z.parse(callbackRequestSchema, { events: [sent], attributes: [], purchases: [] }).events).toEqual([sent]);
   });
 
-  it('refuses an event without an identifier, or with a field Braze\'s event object does not have', () => {
+  it("refuses an event without an identifier, or with a field Braze's event object does not have", () => {
     expect(z.safeParse(callbackRequestSchema, { events: [{ name: 'n', time: 't' }] }).error?.issues[0]?.path).toEqual(['events', 0, 'external_id']);
     expect(z.safeParse(callbackRequestSchema, { events: [{ ...sent, email_subscribe: 'opted_in' }] }).success).toBe(false);
   });
@@ -175,8 +204,19 @@ describe('statusesToTrackItems', () => {
 
     expect(rejected).toEqual([]);
     expect(items.map((i) => i.item)).toEqual([
-      { kind: 'events', object: { external_id: 'u1', name: 'sendbird_notification_status', time: '2024-01-15T12:00:00.000Z', properties: { status: 'SENT', notification_id: 'n1', template_key: 'k' } } },
-      { kind: 'events', object: { external_id: 'u1', name: 'read_it', time: new Date(now).toISOString(), properties: { status: 'READ', notification_id: 'n1' } } },
+      {
+        kind: 'events',
+        object: {
+          external_id: 'u1',
+          name: 'sendbird_notification_status',
+          time: '2024-01-15T12:00:00.000Z',
+          properties: { status: 'SENT', notification_id: 'n1', template_key: 'k' },
+        },
+      },
+      {
+        kind: 'events',
+        object: { external_id: 'u1', name: 'read_it', time: new Date(now).toISOString(), properties: { status: 'READ', notification_id: 'n1' } },
+      },
     ]);
   });
 
@@ -195,7 +235,11 @@ describe('statusesToTrackItems', () => {
 
   it('refuses a record with an unknown status or no notification id by index, keeping the others', () => {
     const { items, rejected } = statusesToTrackItems(
-      [{ user_id: 'u1', status: 'DELIVERED', notification_id: 'n1' }, { user_id: 'u1', status: 'SENT' }, { user_id: 'u2', status: 'SENT', notification_id: 'n2' }],
+      [
+        { user_id: 'u1', status: 'DELIVERED', notification_id: 'n1' },
+        { user_id: 'u1', status: 'SENT' },
+        { user_id: 'u2', status: 'SENT', notification_id: 'n2' },
+      ],
       { eventName: 'e', now },
     );
 
@@ -219,10 +263,14 @@ describe('verifySendbirdSignature', () => {
 
   it('refuses a signature over the re-serialised body: the HMAC is over the bytes as they arrived', async () => {
     const spaced = Buffer.from('{ "user_id": "u1", "status": "SENT", "notification_id": "n1" }');
-    const overReserialised = createHmac('sha256', 'api-token').update(JSON.stringify(JSON.parse(spaced.toString()))).digest('hex');
+    const overReserialised = createHmac('sha256', 'api-token')
+      .update(JSON.stringify(JSON.parse(spaced.toString())))
+      .digest('hex');
 
     expect(await verifySendbirdSignature(spaced, { 'x-sendbird-signature': overReserialised }, secrets)).toBe(false);
-    expect(await verifySendbirdSignature(spaced, { 'x-sendbird-signature': createHmac('sha256', 'api-token').update(spaced).digest('hex') }, secrets)).toBe(true);
+    expect(await verifySendbirdSignature(spaced, { 'x-sendbird-signature': createHmac('sha256', 'api-token').update(spaced).digest('hex') }, secrets)).toBe(
+      true,
+    );
   });
 
   it('refuses another key, another body, no header, or no API token configured', async () => {

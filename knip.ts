@@ -1,0 +1,24 @@
+/** Unused files, exports and dependencies, checked by `npm run check:unused` (knip), part of `npm test`.
+ *  The Lambda handler modules are entries because the catalogue names them by path (CDK bundles them,
+ *  the local runner imports them), so they are read from the catalogue here rather than listed twice. */
+import type { KnipConfig } from 'knip';
+import { deliveryQueues, ingressFlows, jobs } from './functions/catalogue';
+
+const handlerEntries = [...ingressFlows.map((flow) => flow.entry), ...deliveryQueues.map((queue) => queue.consumer.entry), ...jobs.map((job) => job.entry)];
+
+const config: KnipConfig = {
+  entry: [
+    ...handlerEntries,
+    // bench/bundles.ts bundles it by path: the size and import time of a handler that does nothing.
+    'bench/empty-handler.ts',
+    // Served to the browser by local/console.ts as a static file.
+    'local/console/console.js',
+    // Run by hand after `npm install` (README, "Dependencies").
+    'scripts/lockfile-optional.mjs',
+  ],
+  // `node` is a devDependency on purpose: it brings Node 24 to npm scripts on machines whose Node is older (.ci/run).
+  ignoreDependencies: ['node'],
+  project: ['functions/**/*.ts', 'lib/**/*.ts', 'local/**/*.{ts,js}', 'cli/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts', 'bin/*.mjs', 'scripts/*.mjs'],
+};
+
+export default config;
