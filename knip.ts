@@ -16,8 +16,6 @@ const config: KnipConfig = {
     // Run by hand after `npm install` (README, "Dependencies").
     'scripts/lockfile-optional.mjs',
   ],
-  // `node` is a devDependency on purpose: it brings Node 24 to npm scripts on machines whose Node is older (.ci/run).
-  ignoreDependencies: ['node'],
   project: ['functions/**/*.ts', 'lib/**/*.ts', 'local/**/*.{ts,js}', 'cli/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts', 'bin/*.mjs', 'scripts/*.mjs'],
 };
 

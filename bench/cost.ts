@@ -224,7 +224,8 @@ function priced(m: Measured, title: string, how: string): ScenarioCost {
     'CloudWatch Logs ingested (GB)',
     logBytes / 1024 ** 3,
     prices.cloudWatchLogsIngestedGb,
-    `${(logBytes / invocations).toFixed(0)} bytes an invocation: ${m.logs.lines} log + ${m.logs.metricLines} EMF lines measured, ${m.brazeCalls} downstream-call lines and Lambda's own lines estimated`,
+    `${(logBytes / invocations).toFixed(0)} bytes an invocation: ${m.logs.lines} log + ${m.logs.metricLines} ` +
+      `EMF lines measured, ${m.brazeCalls} downstream-call lines and Lambda's own lines estimated`,
   );
 
   line(

@@ -48,7 +48,8 @@ function program(io: CliIo): Command {
   root
     .command('transform')
     .description(
-      'dry run: print the exact downstream requests (method, URL, headers with secrets masked, body) a sample becomes, or the 400 issues; only loopback, every destination sandboxed',
+      'dry run: print the exact downstream requests (method, URL, headers with secrets masked, body) a sample ' +
+        'becomes, or the 400 issues; only loopback, every destination sandboxed',
     )
     .argument('<flow>', 'flow id (bridge flows)')
     .argument('<file>', 'the sample request body, - for standard input')
@@ -115,7 +116,9 @@ function program(io: CliIo): Command {
   root
     .command('doctor')
     .description(
-      `one harmless authenticated call to each destination with the configured credentials, and a table of what works, what is refused and why: of a deployed stack (default ${DEFAULT_STACK}), or of npm start's environment with --local`,
+      `one harmless authenticated call to each destination with the configured credentials, and a table of ` +
+        `what works, what is refused and why: of a deployed stack (default ${DEFAULT_STACK}), or of npm start's ` +
+        `environment with --local`,
     )
     .option('--stack <name>', `CloudFormation stack (AWS; default ${DEFAULT_STACK}): each consumer's settings and secret`)
     .option('--region <region>', 'AWS region (default: AWS_REGION / the profile)')
@@ -127,7 +130,9 @@ function program(io: CliIo): Command {
   root
     .command('setup')
     .description(
-      `create, idempotently, what a partner's flows need at the destination (its schema fields, identifiers ...), or print exactly what to create by hand: with a deployed stack's settings and secret (default ${DEFAULT_STACK}), or npm start's environment with --local (its sandbox when the URL is unset)`,
+      `create, idempotently, what a partner's flows need at the destination (its schema fields, identifiers ` +
+        `...), or print exactly what to create by hand: with a deployed stack's settings and secret (default ` +
+        `${DEFAULT_STACK}), or npm start's environment with --local (its sandbox when the URL is unset)`,
     )
     .argument('<partner>', `the partner: ${partnersWithSetup().join(', ')}`)
     .option('--stack <name>', `CloudFormation stack (AWS; default ${DEFAULT_STACK}): the consumer's settings and secret`)

@@ -360,7 +360,8 @@ export async function doctorCommand(options: DoctorOptions, io: CliIo): Promise<
   }
   if (failing.length > 0) {
     throw new CommandFailed(
-      `${failing.length} of ${rows.length} checks ${failing.length === 1 ? 'is' : 'are'} refused, unreachable or misconfigured: ${[...new Set(failing.map((row) => row.destination))].join(', ')}`,
+      `${failing.length} of ${rows.length} checks ${failing.length === 1 ? 'is' : 'are'} refused, unreachable ` +
+        `or misconfigured: ${[...new Set(failing.map((row) => row.destination))].join(', ')}`,
     );
   }
 }

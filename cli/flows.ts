@@ -46,7 +46,8 @@ export function flowsCommand(options: { json?: boolean }, io: CliIo): void {
   const queueWidth = pad(queues.map((q) => q.id));
   for (const q of queues)
     line(
-      `  ${q.id.padEnd(queueWidth)}  to ${q.destination}, ${q.lane}, ${q.drive === 'schedule' ? 'scheduled drain' : 'event source'}, DLQ after ${q.maxReceiveCount} receives`,
+      `  ${q.id.padEnd(queueWidth)}  to ${q.destination}, ${q.lane}, ${q.drive === 'schedule' ? 'scheduled drain' : 'event source'}, ` +
+        `DLQ after ${q.maxReceiveCount} receives`,
     );
   if (jobList.length > 0) {
     line('jobs:');

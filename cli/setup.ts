@@ -106,8 +106,10 @@ export async function setupCommand(partnerId: string, options: SetupOptions, io:
     line(`${steps.length} steps: ${[...counts].map(([result, count]) => `${count} ${result}`).join(', ')}`);
   }
   if (unfinished.length > 0) {
+    const verb = unfinished.length === 1 ? 'is' : 'are';
+    const byHand = unfinished.some((step) => step.result === 'manual') ? 'create by hand what the table says, or ' : '';
     throw new CommandFailed(
-      `${unfinished.length} of ${steps.length} steps ${unfinished.length === 1 ? 'is' : 'are'} not done: ${unfinished.some((step) => step.result === 'manual') ? 'create by hand what the table says, or ' : ''}fix what it names and run bridge setup ${partner.id} again`,
+      `${unfinished.length} of ${steps.length} steps ${verb} not done: ${byHand}fix what it names and run bridge setup ${partner.id} again`,
     );
   }
 }

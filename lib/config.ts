@@ -401,7 +401,8 @@ function checkJobs(jobs: readonly S3Job[], queues: readonly DeliveryQueue[]): vo
       const suffixesOverlap = a.trigger.suffix.endsWith(b.trigger.suffix) || b.trigger.suffix.endsWith(a.trigger.suffix);
       if (prefixesOverlap && suffixesOverlap) {
         throw new BridgeConfigError(
-          `jobs ${a.id} and ${b.id} would both be started by the same uploads (${a.trigger.prefix}*${a.trigger.suffix}, ${b.trigger.prefix}*${b.trigger.suffix})`,
+          `jobs ${a.id} and ${b.id} would both be started by the same uploads (${a.trigger.prefix}*${a.trigger.suffix}, ` +
+            `${b.trigger.prefix}*${b.trigger.suffix})`,
         );
       }
     }

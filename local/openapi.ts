@@ -311,7 +311,9 @@ function contractSchemas(): Record<string, JsonSchema> {
     Accepted: {
       type: 'object',
       description:
-        "The request's records are durably queued. `accepted`: records queued; `skipped`: valid records deliberately not forwarded (a setting of the route); `rejected`: records refused one by one, by index, the rest of the request still accepted.",
+        "The request's records are durably queued. `accepted`: records queued; `skipped`: valid records deliberately " +
+        'not forwarded (a setting of the route); `rejected`: records refused one by one, by index, the rest of ' +
+        'the request still accepted.',
       properties: {
         accepted: { type: 'integer', minimum: 0 },
         skipped: { type: 'integer', minimum: 1 },
@@ -332,7 +334,10 @@ function contractSchemas(): Record<string, JsonSchema> {
     ValidationFailure: {
       type: 'object',
       description:
-        'Bad JSON (`issues: [{path: "(body)", message: "not valid JSON"}]`), a body (or path parameter) failing its schema, or a request none of whose records is valid. `error` sums it up (`invalid request body: <paths>`, `body is not valid JSON`, `invalid path: <parameter>`); `issues` names each failing field. Nothing of the request is queued.',
+        'Bad JSON (`issues: [{path: "(body)", message: "not valid JSON"}]`), a body (or path parameter) failing ' +
+        'its schema, or a request none of whose records is valid. `error` sums it up (`invalid request body: ' +
+        '<paths>`, `body is not valid JSON`, `invalid path: <parameter>`); `issues` names each failing field. ' +
+        'Nothing of the request is queued.',
       properties: { error: { type: 'string' }, issues },
       required: ['error', 'issues'],
       additionalProperties: false,
@@ -364,12 +369,16 @@ function contractResponses(maxBodyBytes: number): Record<string, JsonSchema> {
       content: json(ref('Error'), { error: 'missing credentials' }),
     },
     PayloadTooLarge: {
-      description: `The body is over ${maxBodyBytes} bytes (MAX_BODY_BYTES), or a record of it would be over ${MAX_SQS_BATCH_BYTES} bytes once queued (one SQS message); nothing is queued. Over API Gateway's own 10 MB limit, API Gateway answers \`{"message": "Request Entity Too Large"}\`.`,
+      description:
+        `The body is over ${maxBodyBytes} bytes (MAX_BODY_BYTES), or a record of it would be over ${MAX_SQS_BATCH_BYTES} ` +
+        `bytes once queued (one SQS message); nothing is queued. Over API Gateway's own 10 MB limit, API Gateway ` +
+        `answers \`{"message": "Request Entity Too Large"}\`.`,
       content: json({ anyOf: [ref('Error'), ref('GatewayMessage')] }, { error: `body exceeds ${maxBodyBytes} bytes` }),
     },
     ServerError: {
       description:
-        'Our own fault (e.g. the queue could not be reached), never with internals: retry the request. A retry never delivers a record twice. API Gateway answers `{"message": ...}` when the function could not run.',
+        'Our own fault (e.g. the queue could not be reached), never with internals: retry the request. A retry ' +
+        'never delivers a record twice. API Gateway answers `{"message": ...}` when the function could not run.',
       content: json({ anyOf: [ref('Error'), ref('GatewayMessage')] }, { error: 'internal error, please retry' }),
     },
   };
@@ -386,7 +395,8 @@ function securitySchemes(contracts: readonly IngressContract[]): {
       type: 'http',
       scheme: 'bearer',
       description:
-        "The partner's shared inbound token: `Authorization: Bearer <token>`, compared in constant time. Locally, the token `npm start` prints (or INBOUND_TOKEN); in AWS, the partner's inbound secret.",
+        "The partner's shared inbound token: `Authorization: Bearer <token>`, compared in constant time. Locally, " +
+        "the token `npm start` prints (or INBOUND_TOKEN); in AWS, the partner's inbound secret.",
     };
   }
   if (used.has('basic')) {
@@ -394,7 +404,8 @@ function securitySchemes(contracts: readonly IngressContract[]): {
       type: 'http',
       scheme: 'basic',
       description:
-        'The same inbound token as the password of `Authorization: Basic base64(user:token)` (any user name), only on routes whose sender offers Basic auth alone.',
+        'The same inbound token as the password of `Authorization: Basic base64(user:token)` (any user name), ' +
+        'only on routes whose sender offers Basic auth alone.',
     };
   }
   if (used.has('query')) {
@@ -447,7 +458,9 @@ function operation(
   const description = [
     `Authentication: ${auth.join(' or ')}; a credential sent any other way is refused with 401.`,
     recordId
-      ? `Records are checked one by one against \`${recordId}\`: a record that fails is refused by index in the 202's \`rejected\` (with the route's further checks, which its issues name) while the others are queued; 400 when none is valid.`
+      ? `Records are checked one by one against \`${recordId}\`: a record that fails is refused by index in the ` +
+        `202's \`rejected\` (with the route's further checks, which its issues name) while the others are queued; ` +
+        `400 when none is valid.`
       : undefined,
     `Answers ${contract.successAnswer?.status ?? 202} only once every record is durably queued; nothing of a refused request is queued.`,
   ].filter(Boolean);
@@ -480,7 +493,9 @@ function operation(
       '401': { $ref: '#/components/responses/Unauthorized' },
       '413': { $ref: '#/components/responses/PayloadTooLarge' },
       '429': {
-        description: `API Gateway's throttle of this route (${flow.throttle.rateLimit} requests per second, bursts of ${flow.throttle.burstLimit}; not enforced by npm start): retry later.`,
+        description:
+          `API Gateway's throttle of this route (${flow.throttle.rateLimit} requests per second, bursts of ${flow.throttle.burstLimit}; ` +
+          `not enforced by npm start): retry later.`,
         content: json(ref('GatewayMessage'), { message: 'Too Many Requests' }),
       },
       '5XX': { $ref: '#/components/responses/ServerError' },
@@ -549,9 +564,19 @@ export function buildOpenApi(contracts: readonly IngressContract[], options: Ope
       title: options.title,
       version: options.version,
       description: [
-        'The inbound routes of the bridge: partner callbacks and webhooks. Each route authenticates the sender, validates the JSON body (a 400 names each failing field path), queues its records durably and answers `202 {"accepted": n}` once they are all queued; delivery to the destination happens after, within its rate limits.',
-        'Every route answers 202 (queued), 400 (bad JSON or schema errors, `issues` naming each field), 401 (missing or wrong credentials), 413 (body over the size limit), 5xx (our own fault, without internals: retry; a retry never delivers a record twice).',
-        'Generated from the catalogue and from the zod schemas the routes validate with (`npm run openapi`; served by `npm start` at /openapi.json): do not edit by hand. Schemas describe what a sender may send (zod input side). Checks JSON Schema cannot express are named in the description of the schema they belong to: refinements ("Also refused, by checks JSON Schema does not express", with the message a sender gets), and strings trimmed before their length is checked. Ids accepted as a string or a number are kept as strings; defaults are applied after validation.',
+        'The inbound routes of the bridge: partner callbacks and webhooks. Each route authenticates the sender, ' +
+          'validates the JSON body (a 400 names each failing field path), queues its records durably and answers ' +
+          '`202 {"accepted": n}` once they are all queued; delivery to the destination happens after, within its ' +
+          'rate limits.',
+        'Every route answers 202 (queued), 400 (bad JSON or schema errors, `issues` naming each field), 401 (missing ' +
+          'or wrong credentials), 413 (body over the size limit), 5xx (our own fault, without internals: retry; ' +
+          'a retry never delivers a record twice).',
+        'Generated from the catalogue and from the zod schemas the routes validate with (`npm run openapi`; served ' +
+          'by `npm start` at /openapi.json): do not edit by hand. Schemas describe what a sender may send (zod ' +
+          'input side). Checks JSON Schema cannot express are named in the description of the schema they belong ' +
+          'to: refinements ("Also refused, by checks JSON Schema does not express", with the message a sender gets), ' +
+          'and strings trimmed before their length is checked. Ids accepted as a string or a number are kept as ' +
+          'strings; defaults are applied after validation.',
       ].join('\n\n'),
     },
     servers: [

@@ -141,7 +141,8 @@ export async function runScheduledJob(options: ScheduledRunOptions): Promise<Sch
         lastLineAt = calls;
         const segment = p.segmentCount ? ` segment ${p.segmentNumber}/${p.segmentCount}${p.segmentName ? ` (${p.segmentName})` : ''}` : '';
         log(
-          `  ${p.phase}${segment}: ${sent.toLocaleString('en-US')} profiles sent in ${calls.toLocaleString('en-US')} calls, ${(p.usersRead ?? 0).toLocaleString('en-US')} users read`,
+          `  ${p.phase}${segment}: ${sent.toLocaleString('en-US')} profiles sent in ${calls.toLocaleString('en-US')} ` +
+            `calls, ${(p.usersRead ?? 0).toLocaleString('en-US')} users read`,
         );
       }
     };
@@ -184,9 +185,9 @@ async function main(): Promise<void> {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
   const job = scheduledJobs.find((candidate) => candidate.id === positionals[0]);
   if (!job || values.help || positionals.length > 1) {
-    console.log(
-      `usage: tsx local/run-scheduled-job.ts <${scheduledJobs.map((j) => j.id).join('|')}>   (npm run ${scheduledJobs.map((j) => j.localScript).join(', npm run ')})`,
-    );
+    const ids = scheduledJobs.map((j) => j.id).join('|');
+    const scripts = scheduledJobs.map((j) => j.localScript).join(', npm run ');
+    console.log(`usage: tsx local/run-scheduled-job.ts <${ids}>   (npm run ${scripts})`);
     for (const known of scheduledJobs) console.log(`${known.id}: ${known.description}`);
     process.exitCode = values.help ? 0 : 2;
     return;

@@ -46,7 +46,8 @@ if (backlog.length > 0) {
   if (backlog.some((q) => q.parked > 0)) {
     const local = runner.port === 3000 ? '--local' : `--local http://localhost:${runner.port}`;
     line(
-      `  parked messages stay in their DLQ until redriven: npx bridge dlq peek <queue> ${local} (why), npx bridge dlq redrive <queue> ${local}, or the console's redrive button at http://localhost:${runner.port}/`,
+      `  parked messages stay in their DLQ until redriven: npx bridge dlq peek <queue> ${local} (why), npx ` +
+        `bridge dlq redrive <queue> ${local}, or the console's redrive button at http://localhost:${runner.port}/`,
     );
   }
 }
@@ -56,9 +57,8 @@ let stopping = false;
 const shutdown = async (signal: string) => {
   if (stopping) return;
   stopping = true;
-  line(
-    `\n${signal}: stopping (in-flight batches finish or go back to their queue${runner.dataDir ? `; the queues stay in ${runner.dataDir}` : ', queues are in memory and end with the process'})`,
-  );
+  const kept = runner.dataDir ? `; the queues stay in ${runner.dataDir}` : ', queues are in memory and end with the process';
+  line(`\n${signal}: stopping (in-flight batches finish or go back to their queue${kept})`);
   await runner.stop();
   process.exit(0);
 };

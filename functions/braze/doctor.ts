@@ -53,9 +53,13 @@ export const brazeDoctor: readonly DoctorCheck[] = [
     urlSetting: 'BRAZE_REST_ENDPOINT',
     queues: ['braze-triggers'],
     source:
-      'Braze POST /campaigns/trigger/send and /canvas/trigger/send (braze-inc/braze-docs _docs/_api/endpoints/messaging/send_messages/post_send_triggered_campaigns.md, post_send_triggered_canvases.md)',
+      'Braze POST /campaigns/trigger/send and /canvas/trigger/send (braze-inc/braze-docs _docs/_api/endpoints/' +
+      'messaging/send_messages/post_send_triggered_campaigns.md, ' +
+      'post_send_triggered_canvases.md)',
     // Braze documents no dry run for them, and a trigger without recipients may send to the whole segment.
     cannotCheck:
-      'cannot check without sending: Braze has no dry run for the trigger endpoints (a call without recipients may send to a whole segment); a key without the trigger permission shows as 403 in the braze-triggers consumer',
+      'cannot check without sending: Braze has no dry run for the trigger endpoints (a call without recipients ' +
+      'may send to a whole segment); a key without the trigger permission shows as 403 in the braze-triggers ' +
+      'consumer',
   },
 ];

@@ -37,7 +37,8 @@ export const MetricName = {
    * nothing was parked, the messages wait; emitted by the consumer (its `flow`) with a `destination`.
    */
   DestinationConfigFaults: 'DestinationConfigFaults',
-  /** A scheduled sync's totals, each emitted once per run (with its `flow`): segments synced, users read from the exports, profiles sent and rejected, and the run's length. */
+  /** A scheduled sync('s totals, each emitted once per run (with its `flow`): segments synced, users read from the exports, ' +
+'profiles sent and rejected, and the run')s length. */
   SyncSegments: 'SyncSegments',
   SyncUsersRead: 'SyncUsersRead',
   SyncProfilesSent: 'SyncProfilesSent',

@@ -28,7 +28,8 @@ export const lyticsDoctor: readonly DoctorCheck[] = [
     urlSetting: 'LYTICS_API_URL',
     queues: ['lytics-users'],
     source:
-      'Lytics API reference, Data Upload (docs.lytics.com / contentstack.com/docs/developers/apis/lytics-api/v1/dataupload: POST /collect/json/{stream}, query dryrun); learn.lytics.com/developing/api-docs/data-upload',
+      'Lytics API reference, Data Upload (docs.lytics.com / contentstack.com/docs/developers/apis/lytics-api/v1/dataupload: ' +
+      'POST /collect/json/{stream}, query dryrun); learn.lytics.com/developing/api-docs/data-upload',
     request: (settings, credentials) => ({
       method: 'POST',
       path: `collect/json/${encodeURIComponent(loadSettings(lyticsSettings, settings).LYTICS_USERS_STREAM)}?dryrun=true`,

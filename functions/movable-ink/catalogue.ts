@@ -26,7 +26,8 @@ export const movableInkQueues: readonly DeliveryQueue[] = [
     lane: 'realtime',
     description: 'Movable Ink behavioural events (track / identify), one per request.',
     rateLimit:
-      'Movable Ink publishes no rate limit and no batch contract: one event per request, MOVABLE_INK_MAX_CONCURRENCY (2) invocations x 4 calls at once; 429 honours Retry-After',
+      'Movable Ink publishes no rate limit and no batch contract: one event per request, MOVABLE_INK_MAX_CONCURRENCY ' +
+      '(2) invocations x 4 calls at once; 429 honours Retry-After',
     limits: { itemsPerCall: 1, concurrency: 4 },
     drive: { kind: 'event-source', batchSize: 10, maxBatchingWindowSeconds: 1, maxConcurrency: 2, maxConcurrencySetting: 'MOVABLE_INK_MAX_CONCURRENCY' },
     consumer: { entry: 'functions/movable-ink/delivery.ts', flowId: 'movable-ink-delivery', timeoutSeconds: 60, memoryMb: 256 },

@@ -13,7 +13,9 @@ function readSchemaAnswer(answer: { status: number; text: string }): DoctorVerdi
   if (answer.status !== 403) return undefined;
   return {
     result: 'cannot check',
-    why: 'ODP refused a schema read (403): a public key (tracker id) may only push data, which is all the bridge does; a push cannot be checked without sending',
+    why:
+      'ODP refused a schema read (403): a public key (tracker id) may only push data, which is all the bridge ' +
+      'does; a push cannot be checked without sending',
   };
 }
 

@@ -171,7 +171,10 @@ export async function runOdpSetup(context: SetupContext, fields: readonly OdpEve
   }
   const item = `identifier ${identifier}`;
   const definition = { name: identifier, display_name: identifierDisplayName(identifier), merge_confidence: 'high', messaging: false };
-  const byHand = `create the identifier in ODP, or ask your ODP Customer Success Manager to ("custom identifiers are available for creation only by app developers and ODP CSMs"): name ${definition.name}, display name "${definition.display_name}", merge confidence high, not for messaging`;
+  const byHand =
+    `create the identifier in ODP, or ask your ODP Customer Success Manager to ("custom identifiers are available ` +
+    `for creation only by app developers and ODP CSMs"): name ${definition.name}, display name "${definition.display_name}", ` +
+    `merge confidence high, not for messaging`;
   if (!ODP_IDENTIFIER_NAME.test(identifier))
     return [
       ...steps,
@@ -204,6 +207,8 @@ export const odpSetup: PartnerSetup = {
   urlSetting: 'ODP_API_URL',
   queues: ['odp-events'],
   source:
-    'ODP REST API reference "Get object", "Create field", "Create identifier" (GET /v3/schema/objects/{object}, POST /v3/schema/objects/{object}/fields, POST /v3/schema/identifiers, x-api-key); ZaiusInc/node-sdk src/Api/Schema/objects.ts, fields.ts, identifiers.ts',
+    'ODP REST API reference "Get object", "Create field", "Create identifier" (GET /v3/schema/objects/{object}, ' +
+    'POST /v3/schema/objects/{object}/fields, POST /v3/schema/identifiers, x-api-key); ZaiusInc/node-sdk ' +
+    'src/Api/Schema/objects.ts, fields.ts, identifiers.ts',
   run: (context) => runOdpSetup(context),
 };

@@ -68,7 +68,8 @@ async function waitForExport(job: SyncJob, run: SyncRun): Promise<PhaseOutcome> 
   const waitedMs = now - (run.state.exportRequestedAt ?? now);
   if (waitedMs >= job.exportMaxWaitMinutes * 60_000) {
     throw new ExportNotReadyError(
-      `segment ${currentSegment(run.state).id}: Braze's export was not ready after ${Math.round(waitedMs / 60_000)} minutes (ODP_EXPORT_MAX_WAIT_MINUTES=${job.exportMaxWaitMinutes})`,
+      `segment ${currentSegment(run.state).id}: Braze's export was not ready after ${Math.round(waitedMs / 60_000)} ` +
+        `minutes (ODP_EXPORT_MAX_WAIT_MINUTES=${job.exportMaxWaitMinutes})`,
     );
   }
   await run.checkpoint();

@@ -26,7 +26,8 @@ export const seenFlows: readonly IngressFlow[] = [
     id: 'seen-receivers',
     seed: '000',
     description:
-      'Braze webhook receivers -> SEEN: legacy /v1/campaigns/{slug}/receivers/ within the hourly budget, or (SEEN_API_VERSION=2) one request per receiver to the project data URL',
+      'Braze webhook receivers -> SEEN: legacy /v1/campaigns/{slug}/receivers/ within the hourly budget, or ' +
+      '(SEEN_API_VERSION=2) one request per receiver to the project data URL',
     owner: 'seen',
     method: 'POST',
     path: '/seen/campaigns/{campaign_slug}/receivers',
@@ -50,7 +51,9 @@ export const seenQueues: readonly DeliveryQueue[] = [
     lane: 'realtime',
     description: 'Braze webhook receivers for SEEN campaigns, combined per campaign.',
     rateLimit:
-      'SEEN_MAX_CALLS_PER_HOUR (1,000 by SEEN) in any rolling hour: a scheduled drain, one run at a time, whose calls are counted in a ledger shared by every run (the dedupe table); at most max(1, callsPerRun) calls a run',
+      'SEEN_MAX_CALLS_PER_HOUR (1,000 by SEEN) in any rolling hour: a scheduled drain, one run at a time, whose ' +
+      'calls are counted in a ledger shared by every run (the dedupe table); at most max(1, callsPerRun) calls ' +
+      'a run',
     limits: { itemsPerCall: 100, itemsPerCallSetting: 'SEEN_MAX_RECEIVERS_PER_CALL', grouped: true, concurrency: 1 },
     drive: {
       kind: 'schedule',
@@ -69,7 +72,9 @@ export const seenQueues: readonly DeliveryQueue[] = [
     lane: 'realtime',
     description: 'SEEN API 2.0 data items, one per receiver, each posted on its own to its project data URL.',
     rateLimit:
-      'SEEN API 2.0: 100 requests per 10 seconds (SEEN_MAX_REQUESTS_PER_10S) across instances: at most maxConcurrency (2) invocations at once, each starting its requests 10 s x 2 / SEEN_MAX_REQUESTS_PER_10S apart, the first one that long after it starts (functions/seen/rate.ts)',
+      'SEEN API 2.0: 100 requests per 10 seconds (SEEN_MAX_REQUESTS_PER_10S) across instances: at most maxConcurrency ' +
+      '(2) invocations at once, each starting its requests 10 s x 2 / SEEN_MAX_REQUESTS_PER_10S apart, the ' +
+      'first one that long after it starts (functions/seen/rate.ts)',
     limits: { itemsPerCall: 1, concurrency: 1 },
     drive: { kind: 'event-source', batchSize: 10, maxBatchingWindowSeconds: 0, maxConcurrency: 2 },
     consumer: { entry: 'functions/seen/data.ts', flowId: 'seen-data-delivery', timeoutSeconds: 60, memoryMb: 256 },

@@ -4,12 +4,14 @@ import { parseAllowedHosts, parseCampaignConfig, parseProjects } from './transfo
 
 const campaignsJson = setting.checkedText(
   parseCampaignConfig,
-  'not a valid SEEN campaign mapping: JSON {"default"?: {"attributes": {field: attribute}}, "campaigns"?: {slug: {"attributes": {...}}}} with attribute names of letters, digits and _',
+  'not a valid SEEN campaign mapping: JSON {"default"?: {"attributes": {field: attribute}}, "campaigns"?: ' +
+    '{slug: {"attributes": {...}}}} with attribute names of letters, digits and _',
 );
 
 const projectsJson = setting.checkedText(
   parseProjects,
-  'not a valid SEEN project map: JSON {"<campaign_slug>": "<the project\'s data endpoint URL, from SEEN\'s Run tab>"} with slugs of letters, digits, - or _ and https URLs',
+  'not a valid SEEN project map: JSON {"<campaign_slug>": "<the project\'s data endpoint URL, from SEEN\'s ' +
+    'Run tab>"} with slugs of letters, digits, - or _ and https URLs',
 );
 
 const allowedHosts = setting.checkedText(parseAllowedHosts, 'not a comma list of host names or *.domain wildcards, e.g. player.seen.io,*.seen.io');

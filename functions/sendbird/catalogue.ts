@@ -39,7 +39,8 @@ export const sendbirdFlows: readonly IngressFlow[] = [
     id: 'sendbird-status',
     seed: '002',
     description:
-      "Signed SENT / READ statuses from a team's own code -> Braze custom event, once per user, notification and status (Sendbird's dashboard has no such webhook: see sendbird-braze-callback)",
+      "Signed SENT / READ statuses from a team's own code -> Braze custom event, once per user, notification " +
+      "and status (Sendbird's dashboard has no such webhook: see sendbird-braze-callback)",
     owner: 'sendbird',
     method: 'POST',
     path: '/sendbird/status',
@@ -75,7 +76,8 @@ export const sendbirdQueues: readonly DeliveryQueue[] = [
     lane: 'bulk',
     description: "Sendbird batch notifications: a campaign's webhooks (one per user) combined per template and variables.",
     rateLimit:
-      'Sendbird batch mode: up to 10,000 targets per call (SENDBIRD_MAX_TARGETS_PER_CALL); a 20 s window gathers up to 10,000 webhooks per invocation, 2 invocations at once',
+      'Sendbird batch mode: up to 10,000 targets per call (SENDBIRD_MAX_TARGETS_PER_CALL); a 20 s window gathers ' +
+      'up to 10,000 webhooks per invocation, 2 invocations at once',
     limits: { itemsPerCall: 10_000, itemsPerCallSetting: 'SENDBIRD_MAX_TARGETS_PER_CALL', grouped: true, bytesPerCall: 4 * 1024 * 1024, concurrency: 2 },
     drive: { kind: 'event-source', batchSize: 10_000, maxBatchingWindowSeconds: 20, maxConcurrency: 2 },
     consumer: consumer('sendbird-batch'),

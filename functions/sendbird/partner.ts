@@ -8,7 +8,8 @@ import { sendbirdSettings } from './settings';
 export const sendbird: Partner = {
   id: 'sendbird',
   description:
-    "Sendbird Notifications: Braze webhooks into notifications; SENT / READ back as Braze events through a facade of Braze's /users/track for Sendbird's Braze integration",
+    'Sendbird Notifications: Braze webhooks into notifications; SENT / READ back as Braze events through ' +
+    "a facade of Braze's /users/track for Sendbird's Braze integration",
   // The API host holds the application id (https://api-{app_id}.notifications.sendbird.com): no default.
   settings: { schema: sendbirdSettings, deployRequired: ['SENDBIRD_API_URL'] },
   secret: { inbound: true, outbound: ['api_token'] },

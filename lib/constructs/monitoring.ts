@@ -106,7 +106,9 @@ export class Monitoring extends Construct {
       this.alarm(
         props,
         `${flow.id}-unauthorized`,
-        `${flow.method} ${flow.path} refused ${UNAUTHORIZED_ALARM_THRESHOLD} or more requests for missing or wrong credentials (401) in 5 minutes: a sender with an old or wrong token (rotated out?), or someone guessing (README, Secrets)`,
+        `${flow.method} ${flow.path} refused ${UNAUTHORIZED_ALARM_THRESHOLD} or more requests for missing or ` +
+          `wrong credentials (401) in 5 minutes: a sender with an old or wrong token (rotated out?), or someone ` +
+          `guessing (README, Secrets)`,
         {
           metric: flowMetric(MetricName.RequestsUnauthorized, flow.id),
           threshold: UNAUTHORIZED_ALARM_THRESHOLD,
@@ -154,7 +156,8 @@ export class Monitoring extends Construct {
       this.alarm(
         props,
         `${id}-destination-config-fault`,
-        `${queue.definition.owner} refuses our key or endpoint (401, 403, 404, a redirect): nothing is parked, messages wait; run \`npx bridge doctor\` (README)`,
+        `${queue.definition.owner} refuses our key or endpoint (401, 403, 404, a redirect): nothing is parked, ` +
+          `messages wait; run \`npx bridge doctor\` (README)`,
         {
           metric: flowMetric(MetricName.DestinationConfigFaults, consumerFlow),
           threshold: 1,
@@ -255,9 +258,9 @@ export class Monitoring extends Construct {
       );
 
     const dashboard = new cloudwatch.Dashboard(this, 'Dashboard', { dashboardName: props.name, defaultInterval: Duration.hours(6) });
-    const imports = props.importsBucketName
-      ? `\nImports: ${props.jobs.map((j) => `\`s3://${props.importsBucketName}/${j.definition.trigger.prefix}*${j.definition.trigger.suffix}\` (${j.definition.id})`).join(', ')}`
-      : '';
+    const importUrl = ({ definition }: (typeof props.jobs)[number]) =>
+      `\`s3://${props.importsBucketName}/${definition.trigger.prefix}*${definition.trigger.suffix}\` (${definition.id})`;
+    const imports = props.importsBucketName ? `\nImports: ${props.jobs.map(importUrl).join(', ')}` : '';
     dashboard.addWidgets(
       new cloudwatch.TextWidget({
         markdown: `# ${props.name}\nIngress at \`${props.api.baseUrl}\` (routes: ${props.flows.map((f) => `\`${f.method} ${f.path}\``).join(', ')})${imports}`,
@@ -294,7 +297,9 @@ export class Monitoring extends Construct {
         right: [
           // The ingress also writes the count per `event_type` (e.g. users.messages.pushnotification.Send), one metric each.
           new cloudwatch.MathExpression({
-            expression: `SEARCH('{${METRICS_NAMESPACE},event_type,flow,service} MetricName="${MetricName.RecordsWithoutIdentifier}"', 'Sum', ${FIVE_MINUTES.toSeconds()})`,
+            expression:
+              `SEARCH('{${METRICS_NAMESPACE},event_type,flow,service} MetricName="${MetricName.RecordsWithoutIdentifier}"', ` +
+              `'Sum', ${FIVE_MINUTES.toSeconds()})`,
             label: 'per event type',
             period: FIVE_MINUTES,
             usingMetrics: {},
@@ -392,7 +397,9 @@ export class Monitoring extends Construct {
       new cloudwatch.GraphWidget({ title, left, width: 6, height: 6, period: FIVE_MINUTES, ...options });
     dashboard.addWidgets(
       new cloudwatch.TextWidget({
-        markdown: `Scheduled jobs (UTC): ${jobs.map((job) => `${job.definition.id} \`${job.schedule}\`, runs stopped after ${job.definition.maxRunHours} h`).join('; ')}`,
+        markdown: `Scheduled jobs (UTC): ${jobs
+          .map((job) => `${job.definition.id} \`${job.schedule}\`, runs stopped after ${job.definition.maxRunHours} h`)
+          .join('; ')}`,
         width: 24,
         height: 1,
       }),

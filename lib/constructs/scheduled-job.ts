@@ -181,7 +181,9 @@ export class ScheduledJob extends Construct {
     });
     new CfnOutput(this, 'DeadLetterQueueUrl', {
       value: this.deadLetterQueue.queueUrl,
-      description: `${definition.id}: failed starts and runs that ended FAILED, TIMED_OUT or ABORTED (aws stepfunctions redrive-execution --execution-arn <detail.executionArn>)`,
+      description:
+        `${definition.id}: failed starts and runs that ended FAILED, TIMED_OUT or ABORTED (aws stepfunctions ` +
+        `redrive-execution --execution-arn <detail.executionArn>)`,
     });
   }
 }

@@ -378,7 +378,8 @@ describe('deployment plan', () => {
 
     it.each(['rate(1 minute)', 'rate(12 hours)', 'rate(20 hours)'])('refuses %s for a job whose run may last 20 hours: runs would overlap', (expression) => {
       expect(() => planDeployment(withOdp({ ODP_SYNC_SCHEDULE: expression }), catalogue)).toThrow(
-        `partners.odp.settings.ODP_SYNC_SCHEDULE: ${JSON.stringify(expression)} is shorter than a run may last (20 hours, job odp-segment-sync): runs would overlap`,
+        `partners.odp.settings.ODP_SYNC_SCHEDULE: ${JSON.stringify(expression)} is shorter than a run may last ` +
+          `(20 hours, job odp-segment-sync): runs would overlap`,
       );
     });
   });

@@ -141,21 +141,25 @@ describe.each(configurations)('functions (%s configuration)', (_name, configOf) 
     }
   });
 
-  it('give scheduled job steps their flow id, the job state table, and the outbound secret ids and settings of their owner and every partner they also read', () => {
-    for (const job of plan.scheduledJobs) {
-      const scheduled = stack.scheduledJobs.get(job.id)!;
-      const env = functionResource(template, stack, scheduled.function.function).Properties.Environment.Variables;
-      const readers = [job.owner, ...(job.alsoReads ?? [])];
-      expect(env).toMatchObject({
-        BRIDGE_FLOW_ID: job.flowId,
-        JOB_STATE_TABLE_NAME: { Ref: idOf(stack, stack.jobState!.table) },
-        ...Object.fromEntries(readers.map((owner) => [secretIdVariableName(owner), stack.resolve(stack.secrets.secretFor(owner).secretArn)])),
-        ...Object.assign({}, ...readers.map((owner) => ownerSettings(config, owner))),
-      });
-      for (const owner of plan.owners) expect(env).not.toHaveProperty(inboundSecretIdVariableName(owner));
-      expect(env).not.toHaveProperty('QUEUE_URL');
-    }
-  });
+  it(
+    'give scheduled job steps their flow id, the job state table, and the outbound secret ids and settings ' +
+      'of their owner and every partner they also read',
+    () => {
+      for (const job of plan.scheduledJobs) {
+        const scheduled = stack.scheduledJobs.get(job.id)!;
+        const env = functionResource(template, stack, scheduled.function.function).Properties.Environment.Variables;
+        const readers = [job.owner, ...(job.alsoReads ?? [])];
+        expect(env).toMatchObject({
+          BRIDGE_FLOW_ID: job.flowId,
+          JOB_STATE_TABLE_NAME: { Ref: idOf(stack, stack.jobState!.table) },
+          ...Object.fromEntries(readers.map((owner) => [secretIdVariableName(owner), stack.resolve(stack.secrets.secretFor(owner).secretArn)])),
+          ...Object.assign({}, ...readers.map((owner) => ownerSettings(config, owner))),
+        });
+        for (const owner of plan.owners) expect(env).not.toHaveProperty(inboundSecretIdVariableName(owner));
+        expect(env).not.toHaveProperty('QUEUE_URL');
+      }
+    },
+  );
 
   it('hold no secret values in their environment, only secret ids, and pass the functions own config and settings schemas', () => {
     const secretIds = new Set(Object.keys(template.findResources('AWS::SecretsManager::Secret')));

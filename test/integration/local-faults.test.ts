@@ -94,7 +94,9 @@ describe('npm start answers before reading a body, and closes that connection', 
 
   it('closes the connection of a 413 once the answer is sent', async () => {
     const body = Buffer.alloc(OVERSIZE_BYTES, 'x');
-    const head = `POST /seen/callback HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer conn-token\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
+    const head =
+      `POST /seen/callback HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer conn-token\r\nContent-Type: ` +
+      `application/json\r\nContent-Length: ${body.length}\r\n\r\n`;
 
     const { response, closedByServer } = await rawExchange(runner.port, head, body);
 
@@ -116,7 +118,9 @@ describe('npm start answers before reading a body, and closes that connection', 
 
   it('keeps the connection of a request whose body it read', async () => {
     const body = JSON.stringify(seedCallback);
-    const head = `POST /seen/callback HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer conn-token\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
+    const head =
+      `POST /seen/callback HTTP/1.1\r\nHost: localhost\r\nAuthorization: Bearer conn-token\r\nContent-Type: ` +
+      `application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n`;
 
     // A second request behind it on the same socket, asking to close: its answer shows the first left the connection open.
     const last = head.replace('\r\n\r\n', '\r\nConnection: close\r\n\r\n');

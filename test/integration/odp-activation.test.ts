@@ -59,23 +59,31 @@ describe('odp-activation: ODP activations into Braze, through the local runner',
     expect(calls[0]?.headers.authorization).toBe('Bearer braze-key');
   });
 
-  it("triggers a Canvas with the fields as canvas_entry_properties, email-only recipients under Braze's email identifier with the prioritization Braze requires", async () => {
-    await post(runner, '/optimizely/activation', { target: 'canvas', canvas_id: 'canvas-7', records: [{ email: 'Ada@Example.com', fields: { offer: 'A' } }] });
+  it(
+    "triggers a Canvas with the fields as canvas_entry_properties, email-only recipients under Braze's email " +
+      'identifier with the prioritization Braze requires',
+    async () => {
+      await post(runner, '/optimizely/activation', {
+        target: 'canvas',
+        canvas_id: 'canvas-7',
+        records: [{ email: 'Ada@Example.com', fields: { offer: 'A' } }],
+      });
 
-    await braze.waitForRequests(1);
-    expect(braze.requests[0]?.path).toBe('/canvas/trigger/send');
-    expect(braze.requests[0]?.body).toEqual({
-      canvas_id: 'canvas-7',
-      recipients: [
-        {
-          email: 'ada@example.com',
-          prioritization: ['identified', 'most_recently_updated'],
-          canvas_entry_properties: { offer: 'A' },
-          attributes: { offer: 'A' },
-        },
-      ],
-    });
-  });
+      await braze.waitForRequests(1);
+      expect(braze.requests[0]?.path).toBe('/canvas/trigger/send');
+      expect(braze.requests[0]?.body).toEqual({
+        canvas_id: 'canvas-7',
+        recipients: [
+          {
+            email: 'ada@example.com',
+            prioritization: ['identified', 'most_recently_updated'],
+            canvas_entry_properties: { offer: 'A' },
+            attributes: { offer: 'A' },
+          },
+        ],
+      });
+    },
+  );
 
   it('refuses a campaign or Canvas the deployment does not allow (400 naming campaign_id / canvas_id) and triggers nothing', async () => {
     const campaign = await post(runner, '/optimizely/activation', {

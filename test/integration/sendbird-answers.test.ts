@@ -113,26 +113,29 @@ describe('Sendbird answers on the batch lane: a campaign combined into one call,
     ),
   );
 
-  it('sends personalised webhooks of one campaign in one call with per-user variables; a 207 parks only the target it names, the others are not sent again', async () => {
-    for (const user of ['u-a', 'u-failed', 'u-c']) expect((await post(runner, '/sendbird/notifications', webhook(user))).status).toBe(202);
+  it(
+    'sends personalised webhooks of one campaign in one call with per-user variables; a 207 parks only the ' + 'target it names, the others are not sent again',
+    async () => {
+      for (const user of ['u-a', 'u-failed', 'u-c']) expect((await post(runner, '/sendbird/notifications', webhook(user))).status).toBe(202);
 
-    runner.startConsumers();
-    const parked = await eventually(async () => (await peekDlq(runner, 'sendbird-batch'))[0], 15_000, 'the failed target parked');
-    await eventually(async () => ((await queueDepth(runner, 'sendbird-batch')) === 0 ? true : undefined), 10_000, 'queue drained');
+      runner.startConsumers();
+      const parked = await eventually(async () => (await peekDlq(runner, 'sendbird-batch'))[0], 15_000, 'the failed target parked');
+      await eventually(async () => ((await queueDepth(runner, 'sendbird-batch')) === 0 ? true : undefined), 10_000, 'queue drained');
 
-    expect(sendbird.requests).toHaveLength(1);
-    expect(bodyOf(sendbird.requests[0]!)).toEqual({
-      mode: 'batch',
-      template: {
-        key: 'order-shipped',
-        variables: { 'u-a': { order: 'order-of-u-a' }, 'u-failed': { order: 'order-of-u-failed' }, 'u-c': { order: 'order-of-u-c' } },
-      },
-      targets: ['u-a', 'u-failed', 'u-c'],
-    });
-    expect(parked.attributes.parked_reason).toBe('sendbird_207100');
-    expect(JSON.parse(parked.body)).toMatchObject({ targets: ['u-failed'], template: { variables: { order: 'order-of-u-failed' } } });
-    expect(await peekDlq(runner, 'sendbird-batch')).toHaveLength(1);
-  });
+      expect(sendbird.requests).toHaveLength(1);
+      expect(bodyOf(sendbird.requests[0]!)).toEqual({
+        mode: 'batch',
+        template: {
+          key: 'order-shipped',
+          variables: { 'u-a': { order: 'order-of-u-a' }, 'u-failed': { order: 'order-of-u-failed' }, 'u-c': { order: 'order-of-u-c' } },
+        },
+        targets: ['u-a', 'u-failed', 'u-c'],
+      });
+      expect(parked.attributes.parked_reason).toBe('sendbird_207100');
+      expect(JSON.parse(parked.body)).toMatchObject({ targets: ['u-failed'], template: { variables: { order: 'order-of-u-failed' } } });
+      expect(await peekDlq(runner, 'sendbird-batch')).toHaveLength(1);
+    },
+  );
 });
 
 describe('two webhooks giving one user different variables, through the local runner', () => {

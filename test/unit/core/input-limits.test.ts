@@ -157,7 +157,8 @@ describe('integers beyond 2^53 where an id is expected', () => {
     ['seen-callback', '{"customer_id":12345678901234567890,"campaign_slug":"spring-24"}', 'customer_id'],
     [
       'lytics-audiences',
-      '{"lytics_to_braze_audience":[{"external_id":"u1","lytics_segments":{"add":["a"]}},{"external_id":12345678901234567890,"lytics_segments":{"add":["a"]}}]}',
+      '{"lytics_to_braze_audience":[{"external_id":"u1","lytics_segments":{"add":["a"]}},{"external_id":12345678901234567890,' +
+        '"lytics_segments":{"add":["a"]}}]}',
       'lytics_to_braze_audience[1].external_id',
     ],
     ['odp-activation', '{"target":"profile","records":[{"external_id":"u1"},{"external_id":12345678901234567890}]}', 'records[1].external_id'],

@@ -186,17 +186,21 @@ describe('the scheduled drive', () => {
     expect(deleted.sort()).toEqual(['receipt-m1', 'receipt-m2']);
   });
 
-  it('takes a budget under one call per run (10 an hour, a run a minute) and makes one call a run (the hour is kept by the call ledger: call-ledger.test.ts)', async () => {
-    const { handler, sqsMock, calls } = setup(scheduled, { TEST_INTERVAL: 60, TEST_CALLS: 10, TEST_WINDOW: 3600 });
-    const waiting = Array.from({ length: 3 }, (_, i) => message(`m${i}`, { group: `g${i}`, items: [`r${i}`] }));
-    const received = serve(sqsMock, waiting);
+  it(
+    'takes a budget under one call per run (10 an hour, a run a minute) and makes one call a run (the hour ' +
+      'is kept by the call ledger: call-ledger.test.ts)',
+    async () => {
+      const { handler, sqsMock, calls } = setup(scheduled, { TEST_INTERVAL: 60, TEST_CALLS: 10, TEST_WINDOW: 3600 });
+      const waiting = Array.from({ length: 3 }, (_, i) => message(`m${i}`, { group: `g${i}`, items: [`r${i}`] }));
+      const received = serve(sqsMock, waiting);
 
-    const result = (await handler({}, context(50_000))) as DrainResult;
+      const result = (await handler({}, context(50_000))) as DrainResult;
 
-    expect(result).toMatchObject({ calls: 1, budget: 1 });
-    expect(calls).toHaveLength(1);
-    expect(received()).toBe(1);
-  });
+      expect(result).toMatchObject({ calls: 1, budget: 1 });
+      expect(calls).toHaveLength(1);
+      expect(received()).toBe(1);
+    },
+  );
 });
 
 describe('the event-source drive', () => {

@@ -179,7 +179,8 @@ describe('importCsv: malformed files fail naming the line, never a value', () =>
   });
 
   it('counts the physical lines of quoted newlines in the line it names', async () => {
-    const input = `${csvLine(HEADER)}u-1,b1,Ada,Lovelace,ada@example.com,"two\nlines"\n${csvLine(['u-2', 'b2', 'extra', 'field', 'e@example.com', 'Paris', 'oops'])}`;
+    const extraField = csvLine(['u-2', 'b2', 'extra', 'field', 'e@example.com', 'Paris', 'oops']);
+    const input = `${csvLine(HEADER)}u-1,b1,Ada,Lovelace,ada@example.com,"two\nlines"\n${extraField}`;
 
     const { error } = await failedImport(input);
 

@@ -438,7 +438,8 @@ describe('properties', () => {
 
   it('keeps numbers exactly as written when given the raw events parsed with parseKeepingNumbers', () => {
     const text =
-      '{"events":[{"name":"Order Placed","external_id":"user-1","time":1701886845,"properties":{"total":1.10,"order_id":12345678901234567890,"qty":1e3,"lines":[{"price":0.50}]}}]}';
+      '{"events":[{"name":"Order Placed","external_id":"user-1","time":1701886845,"properties":{"total":1.10,' +
+      '"order_id":12345678901234567890,"qty":1e3,"lines":[{"price":0.50}]}}]}';
     const events = z.parse(movableInkRequestSchema, JSON.parse(text)).events;
     const rawEvents = z.parse(movableInkRequestSchema, parseKeepingNumbers(text)).events;
 

@@ -52,7 +52,8 @@ describe('Braze export user -> ODP profile', () => {
   it('adds ODP_FIELD_MAPPINGS, dotted names reading inside custom_attributes; only text, numbers and booleans', () => {
     const map = fieldMap(
       parseFieldMappings(
-        '{"first_name":"first_name","external_id":"customer_id","custom_attributes.loyalty_tier":"loyalty_tier","custom_attributes.points":"points","custom_attributes.vip":"vip","custom_attributes.tags":"tags","country":"country"}',
+        '{"first_name":"first_name","external_id":"customer_id","custom_attributes.loyalty_tier":"loyalty_tier",' +
+          '"custom_attributes.points":"points","custom_attributes.vip":"vip","custom_attributes.tags":"tags","country":"country"}',
       ),
     );
     expect(toOdpProfile(user, map)).toEqual({

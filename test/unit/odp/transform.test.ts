@@ -47,26 +47,29 @@ describe('Braze Currents -> ODP events: every event Braze documents', () => {
     ]);
   });
 
-  it('turns each of the 93 Custom HTTP samples Braze publishes (every channel, behaviours, subscriptions, Canvas steps) into an ODP event, none refused', () => {
-    const samples = Object.entries(brazeSamples());
-    expect(samples).toHaveLength(93);
+  it(
+    'turns each of the 93 Custom HTTP samples Braze publishes (every channel, behaviours, subscriptions, ' + 'Canvas steps) into an ODP event, none refused',
+    () => {
+      const samples = Object.entries(brazeSamples());
+      expect(samples).toHaveLength(93);
 
-    for (const [path, event] of samples) {
-      const batch = currentsBatchToOdp([event], { externalIdIdentifier: 'braze_external_id' });
-      expect({ path, rejected: batch.rejected }).toEqual({ path, rejected: [] });
-      // agentconsole.ToolInvocation has neither a user id Braze knows outside nor an email: not sent, counted.
-      if (path.endsWith('agentconsole/ToolInvocation.json')) {
-        expect(batch.withoutIdentifier).toEqual({ 'agentconsole.ToolInvocation': 1 });
-        continue;
+      for (const [path, event] of samples) {
+        const batch = currentsBatchToOdp([event], { externalIdIdentifier: 'braze_external_id' });
+        expect({ path, rejected: batch.rejected }).toEqual({ path, rejected: [] });
+        // agentconsole.ToolInvocation has neither a user id Braze knows outside nor an email: not sent, counted.
+        if (path.endsWith('agentconsole/ToolInvocation.json')) {
+          expect(batch.withoutIdentifier).toEqual({ 'agentconsole.ToolInvocation': 1 });
+          continue;
+        }
+        expect({ path, events: batch.events.length }).toEqual({ path, events: 1 });
+        const odp = batch.events[0]!.event;
+        expect(Object.keys(odp.identifiers).length).toBeGreaterThan(0);
+        expect(odp.data.ts).toBe(event.time);
+        expect(odp.type).toMatch(/^[a-z][a-z0-9_]*$/);
+        expect(odp.action).toMatch(/^[a-z][a-z0-9_]*$/);
       }
-      expect({ path, events: batch.events.length }).toEqual({ path, events: 1 });
-      const odp = batch.events[0]!.event;
-      expect(Object.keys(odp.identifiers).length).toBeGreaterThan(0);
-      expect(odp.data.ts).toBe(event.time);
-      expect(odp.type).toMatch(/^[a-z][a-z0-9_]*$/);
-      expect(odp.action).toMatch(/^[a-z][a-z0-9_]*$/);
-    }
-  });
+    },
+  );
 
   it("puts every Braze field under the _braze prefix and none without it (ts is ODP's own)", () => {
     const all = [...connectorPage(), ...Object.values(brazeSamples())].map((event, index) => ({ ...event, id: `id-${index}` }));
@@ -144,21 +147,25 @@ describe('Braze Currents -> ODP events: each documented field', () => {
     });
   });
 
-  it('user: user_id is _braze_user_id; external_user_id goes under ODP_EXTERNAL_ID_IDENTIFIER and in data; device_id and timezone as _braze_user_* (connector page, In-App Message Click)', () => {
-    const event = mapped(connectorPage()[0]);
+  it(
+    'user: user_id is _braze_user_id; external_user_id goes under ODP_EXTERNAL_ID_IDENTIFIER and in data; ' +
+      'device_id and timezone as _braze_user_* (connector page, In-App Message Click)',
+    () => {
+      const event = mapped(connectorPage()[0]);
 
-    expect(event.identifiers).toEqual({ braze_external_id: 'user_id' });
-    expect(event.data).toMatchObject({
-      _braze_event_id: 'a1234567-89ab-cdef-0123-456789abcdef',
-      _braze_event_type: 'users.messages.inappmessage.Click',
-      _braze_user_id: '0123456789abcdef01234567',
-      _braze_user_external_user_id: 'user_id',
-      _braze_user_device_id: 'fedcba87-6543-210f-edc-ba9876543210',
-      _braze_user_timezone: 'America/Chicago',
-      _braze_button_id: '0',
-    });
-    expect(event.identifiers).not.toHaveProperty('customer_id');
-  });
+      expect(event.identifiers).toEqual({ braze_external_id: 'user_id' });
+      expect(event.data).toMatchObject({
+        _braze_event_id: 'a1234567-89ab-cdef-0123-456789abcdef',
+        _braze_event_type: 'users.messages.inappmessage.Click',
+        _braze_user_id: '0123456789abcdef01234567',
+        _braze_user_external_user_id: 'user_id',
+        _braze_user_device_id: 'fedcba87-6543-210f-edc-ba9876543210',
+        _braze_user_timezone: 'America/Chicago',
+        _braze_button_id: '0',
+      });
+      expect(event.identifiers).not.toHaveProperty('customer_id');
+    },
+  );
 
   it('a value Braze sends as null (a nullable column) is left out, not sent as null', () => {
     const source = connectorPage()[2]!;
@@ -170,20 +177,24 @@ describe('Braze Currents -> ODP events: each documented field', () => {
 });
 
 describe('Braze Currents -> ODP events: identifiers ODP knows, or the event is not sent', () => {
-  it("without ODP_EXTERNAL_ID_IDENTIFIER, only the email identifies: the page's events with no email_address are counted by type, never sent with identifiers {}", () => {
-    const batch = currentsBatchToOdp(connectorPage());
+  it(
+    "without ODP_EXTERNAL_ID_IDENTIFIER, only the email identifies: the page's events with no email_address " +
+      'are counted by type, never sent with identifiers {}',
+    () => {
+      const batch = currentsBatchToOdp(connectorPage());
 
-    expect(batch.events.map(({ event }) => event.identifiers)).toEqual([{ email: 'test@test.com' }, { email: 'test@test.com' }]);
-    expect(batch.withoutIdentifier).toEqual({
-      'users.messages.inappmessage.Click': 2,
-      'users.messages.pushnotification.Send': 2,
-      'users.messages.sms.Delivery': 2,
-      'users.behaviors.CustomEvent': 1,
-      'users.behaviors.Purchase': 1,
-      'users.behaviors.app.SessionStart': 1,
-    });
-    expect(batch.rejected).toEqual([]);
-  });
+      expect(batch.events.map(({ event }) => event.identifiers)).toEqual([{ email: 'test@test.com' }, { email: 'test@test.com' }]);
+      expect(batch.withoutIdentifier).toEqual({
+        'users.messages.inappmessage.Click': 2,
+        'users.messages.pushnotification.Send': 2,
+        'users.messages.sms.Delivery': 2,
+        'users.behaviors.CustomEvent': 1,
+        'users.behaviors.Purchase': 1,
+        'users.behaviors.app.SessionStart': 1,
+      });
+      expect(batch.rejected).toEqual([]);
+    },
+  );
 
   it('an anonymous event (no external_user_id, no email) is not sent even with ODP_EXTERNAL_ID_IDENTIFIER set', () => {
     const source = connectorPage()[1]!;

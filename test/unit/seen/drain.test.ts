@@ -217,23 +217,27 @@ function drainOver(env: Record<string, string>, answer: (receivers: { customer_i
 }
 
 describe('the SEEN drain and its hourly budget', () => {
-  it('sends exactly 3 calls in an hour of fake time with SEEN_MAX_CALLS_PER_HOUR=3 and a 10 s drain: the first 3 at the first three runs, the others as the hour allows', async () => {
-    const drain = drainOver({ SEEN_MAX_CALLS_PER_HOUR: '3', SEEN_DRAIN_INTERVAL_SECONDS: '10' }, () => 201);
-    const start = drain.clock.now();
-    for (const campaign of ['a', 'b', 'c', 'd', 'e']) drain.receiver(campaign, `${campaign}-1`);
+  it(
+    'sends exactly 3 calls in an hour of fake time with SEEN_MAX_CALLS_PER_HOUR=3 and a 10 s drain: the first ' +
+      '3 at the first three runs, the others as the hour allows',
+    async () => {
+      const drain = drainOver({ SEEN_MAX_CALLS_PER_HOUR: '3', SEEN_DRAIN_INTERVAL_SECONDS: '10' }, () => 201);
+      const start = drain.clock.now();
+      for (const campaign of ['a', 'b', 'c', 'd', 'e']) drain.receiver(campaign, `${campaign}-1`);
 
-    for (let t = 0; t <= 3700; t += 10) {
-      drain.clock.current = start + t * 1000;
-      await drain.run();
-    }
+      for (let t = 0; t <= 3700; t += 10) {
+        drain.clock.current = start + t * 1000;
+        await drain.run();
+      }
 
-    const seconds = drain.calls.map((call) => (call.at - start) / 1000);
-    expect(seconds.filter((s) => s < 3600)).toEqual([0, 10, 20]);
-    // The first call's slot frees an hour after it (to the second), the next run takes it.
-    expect(seconds).toEqual([0, 10, 20, 3610, 3620]);
-    expect(drain.calls.flatMap((call) => call.receivers.map((r) => r.customer_id))).toEqual(['a-1', 'b-1', 'c-1', 'd-1', 'e-1']);
-    expect(drain.visible).toHaveLength(0);
-  });
+      const seconds = drain.calls.map((call) => (call.at - start) / 1000);
+      expect(seconds.filter((s) => s < 3600)).toEqual([0, 10, 20]);
+      // The first call's slot frees an hour after it (to the second), the next run takes it.
+      expect(seconds).toEqual([0, 10, 20, 3610, 3620]);
+      expect(drain.calls.flatMap((call) => call.receivers.map((r) => r.customer_id))).toEqual(['a-1', 'b-1', 'c-1', 'd-1', 'e-1']);
+      expect(drain.visible).toHaveLength(0);
+    },
+  );
 
   it('parks only the receiver SEEN refuses in a combined call, bisecting it; the others are delivered once', async () => {
     const drain = drainOver({}, (receivers) => (receivers.some((r) => r.customer_id === 'bad') ? 400 : 201));

@@ -41,14 +41,17 @@ describe('notificationToMessages', () => {
     expect(without[0]?.dedupe).toBeUndefined();
   });
 
-  it('keys a webhook per id and target: a dispatch id shared by webhooks to different recipients dedupes none of them, a retry to the same one is a copy', () => {
-    const keyOf = (recipient: string) =>
-      notificationToMessages(parse({ template_key: 'k', recipient, id: 'dispatch-1' }), { requestId: 'r', maxTargetsPerMessage: 100 })[0]!.dedupe;
+  it(
+    'keys a webhook per id and target: a dispatch id shared by webhooks to different recipients dedupes none ' + 'of them, a retry to the same one is a copy',
+    () => {
+      const keyOf = (recipient: string) =>
+        notificationToMessages(parse({ template_key: 'k', recipient, id: 'dispatch-1' }), { requestId: 'r', maxTargetsPerMessage: 100 })[0]!.dedupe;
 
-    expect(new Set([keyOf('u1'), keyOf('u2'), keyOf('u3')]).size).toBe(3);
-    expect(keyOf('u1')).toBe(keyOf('u1'));
-    expect(keyOf('u1')).not.toContain('u1');
-  });
+      expect(new Set([keyOf('u1'), keyOf('u2'), keyOf('u3')]).size).toBe(3);
+      expect(keyOf('u1')).toBe(keyOf('u1'));
+      expect(keyOf('u1')).not.toContain('u1');
+    },
+  );
 
   it('refuses both targets and recipient, or neither, and a number recipient is kept as a string', () => {
     expect(z.safeParse(notificationRequestSchema, { template_key: 'k', recipient: 'a', targets: ['b'] }).success).toBe(false);
