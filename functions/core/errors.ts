@@ -44,22 +44,40 @@ export class PayloadTooLargeError extends BridgeError {
 /** Configuration or environment is wrong: fail fast at cold start, naming the variable. */
 export class ConfigError extends BridgeError {}
 
-/** A downstream call failed in a way worth retrying later (429, 5xx, network, timeout). */
-export class RetryableDeliveryError extends BridgeError {
+/** What a destination's answer failed with: its status, and its text for the partner to read. */
+interface DeliveryErrorOptions {
+  cause?: unknown;
+  /**
+   * The destination's answer, for the partner to read: a vendor may say in the body of a 400 that
+   * the fault is ours (Sendbird's code 403100, "permission denied") or which records it refused.
+   * Never logged: it may hold PII.
+   */
+  responseText?: string;
+}
+
+/** The base of the delivery faults below (functions/core/http.ts `classifyAnswer` says which is which). */
+export class DeliveryError extends BridgeError {
+  readonly responseText?: string;
+
   constructor(
     message: string,
     readonly status?: number,
-    options?: { cause?: unknown; retryAfterMs?: number; responseText?: string },
+    options?: DeliveryErrorOptions,
   ) {
     super(message, options);
-    this.retryAfterMs = options?.retryAfterMs;
     this.responseText = options?.responseText;
   }
+}
 
+/** A downstream call failed in a way worth retrying later (429, 5xx, network, timeout). */
+export class RetryableDeliveryError extends DeliveryError {
   /** How long the destination asked us to wait (Retry-After, X-RateLimit-Reset on a 429), if it said. */
   readonly retryAfterMs?: number;
-  /** The destination's answer, for the partner to read (a vendor code in an error body); never logged: it may hold PII. */
-  readonly responseText?: string;
+
+  constructor(message: string, status?: number, options?: DeliveryErrorOptions & { retryAfterMs?: number }) {
+    super(message, status, options);
+    this.retryAfterMs = options?.retryAfterMs;
+  }
 }
 
 /**
@@ -67,23 +85,7 @@ export class RetryableDeliveryError extends BridgeError {
  * content): retrying the same records will not help. When the call combined several records, some
  * may be innocent: the consumer bisects it to find the refused ones.
  */
-export class PermanentDeliveryError extends BridgeError {
-  constructor(
-    message: string,
-    readonly status?: number,
-    options?: { cause?: unknown; responseText?: string },
-  ) {
-    super(message, options);
-    this.responseText = options?.responseText;
-  }
-
-  /**
-   * The destination's answer, for the partner to read: a vendor may say in the body of a 400 that
-   * the fault is ours (Sendbird's code 403100, "permission denied") or which records it refused.
-   * Never logged: it may hold PII.
-   */
-  readonly responseText?: string;
-}
+export class PermanentDeliveryError extends DeliveryError {}
 
 /** The destination refused a call as too big (413): its halves may each be accepted. */
 export class TooLargeDeliveryError extends PermanentDeliveryError {}
@@ -93,16 +95,4 @@ export class TooLargeDeliveryError extends PermanentDeliveryError {}
  * any 3xx, which is never followed): a fault of the deployment, not of the records. Nothing is
  * parked for it: the messages wait, the secret is read afresh, and an alarm fires.
  */
-export class DestinationConfigError extends BridgeError {
-  constructor(
-    message: string,
-    readonly status?: number,
-    options?: { cause?: unknown; responseText?: string },
-  ) {
-    super(message, options);
-    this.responseText = options?.responseText;
-  }
-
-  /** The destination's answer, for the partner to read; never logged: it may hold PII. */
-  readonly responseText?: string;
-}
+export class DestinationConfigError extends DeliveryError {}

@@ -1,5 +1,5 @@
 import type { Deps } from '../deps';
-import { ConfigError, DestinationConfigError, PermanentDeliveryError, RetryableDeliveryError } from '../errors';
+import { ConfigError, DeliveryError, DestinationConfigError, PermanentDeliveryError, RetryableDeliveryError } from '../errors';
 import type { HttpClient } from '../http';
 import { MetricName, MetricUnit } from '../observability';
 import { type ParsedRecord, park } from '../sqs-batch';
@@ -216,8 +216,7 @@ export function createCallDeliverer<B>(
 }
 
 function statusOf(error: unknown): number | undefined {
-  if (error instanceof RetryableDeliveryError || error instanceof PermanentDeliveryError || error instanceof DestinationConfigError) return error.status;
-  return undefined;
+  return error instanceof DeliveryError ? error.status : undefined;
 }
 
 /** A body splitter lifted to records: both parts keep the message they came from. */
