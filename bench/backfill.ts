@@ -1,11 +1,11 @@
-import { brazeQueues } from '../functions/braze/catalogue';
 import { brazeSettings } from '../functions/braze/settings';
-import { queueDefinition } from '../functions/core/flows';
+import { catalogue } from '../functions/catalogue';
+
 import { loadSettings } from '../functions/core/settings';
 import { startRunner } from '../local/runner';
 
 /** The consumer of the Braze bulk lane, which Lytics audience backfills feed (its metrics carry this flow). */
-const BULK_CONSUMER_FLOW = queueDefinition(brazeQueues, 'braze-track-bulk').consumer.flowId;
+const BULK_CONSUMER_FLOW = catalogue.queue('braze-track-bulk').consumer.flowId;
 
 export interface BackfillFigure {
   records: number;

@@ -3,43 +3,28 @@
  * when an id is wrong, and each flow's route filled with its path parameters. No partner, flow or
  * queue is named here: everything comes from functions/catalogue.ts.
  */
-import { deliveryQueues, ingressFlows, partnerById, scheduledJobs, uploadJobs } from '../functions/catalogue';
+import { catalogue, RouteTemplate, UnknownIdError } from '../functions/catalogue';
 import type { AuthScheme, DeliveryQueue, IngressFlow, S3Job, ScheduledJob } from '../functions/core/catalogue-types';
 import { UsageError } from './io';
 
-export function flowById(id: string): IngressFlow {
-  const flow = ingressFlows.find((candidate) => candidate.id === id);
-  if (!flow) throw new UsageError(`no flow ${id} in the catalogue (flows: ${ingressFlows.map((f) => f.id).join(', ')})`);
-  return flow;
+/** A catalogue lookup whose unknown id is the user's to fix (exit 2), with an optional hint. */
+function lookup<T>(find: () => T, hint?: string): T {
+  try {
+    return find();
+  } catch (error) {
+    if (error instanceof UnknownIdError) throw new UsageError(hint ? `${error.message}; ${hint}` : error.message);
+    throw error;
+  }
 }
 
-export function queueById(id: string): DeliveryQueue {
-  const queue = deliveryQueues.find((candidate) => candidate.id === id);
-  if (!queue) throw new UsageError(`no queue ${id} in the catalogue (queues: ${deliveryQueues.map((q) => q.id).join(', ')})`);
-  return queue;
-}
-
-export function uploadJobById(id: string): S3Job {
-  const job = uploadJobs.find((candidate) => candidate.id === id);
-  if (!job)
-    throw new UsageError(
-      `no upload job ${id} in the catalogue (upload jobs: ${uploadJobs.map((j) => j.id).join(', ') || 'none'}; scheduled jobs run with bridge sync)`,
-    );
-  return job;
-}
-
-export function scheduledJobById(id: string): ScheduledJob {
-  const job = scheduledJobs.find((candidate) => candidate.id === id);
-  if (!job)
-    throw new UsageError(
-      `no scheduled job ${id} in the catalogue (scheduled jobs: ${scheduledJobs.map((j) => j.id).join(', ') || 'none'}; upload jobs run with bridge import)`,
-    );
-  return job;
-}
+export const flowById = (id: string): IngressFlow => lookup(() => catalogue.flow(id));
+export const queueById = (id: string): DeliveryQueue => lookup(() => catalogue.queue(id));
+export const uploadJobById = (id: string): S3Job => lookup(() => catalogue.uploadJob(id), 'scheduled jobs run with bridge sync');
+export const scheduledJobById = (id: string): ScheduledJob => lookup(() => catalogue.scheduledJob(id), 'upload jobs run with bridge import');
 
 /** Path parameters of a route template: `/a/{name}/b` -> [`name`]. */
-export function pathParameters(flow: IngressFlow): string[] {
-  return [...flow.path.matchAll(/\{([^}]+)\}/g)].map((match) => match[1] as string);
+export function pathParameters(flow: IngressFlow): readonly string[] {
+  return new RouteTemplate(flow.path).parameters;
 }
 
 /**
@@ -47,19 +32,20 @@ export function pathParameters(flow: IngressFlow): string[] {
  * name, for a dry run) and says so in `notes`; without it a missing parameter is an error.
  */
 export function fillPath(flow: IngressFlow, given: Record<string, string>, placeholder: boolean, notes: string[] = []): string {
-  const names = pathParameters(flow);
+  const template = new RouteTemplate(flow.path);
+  const names = template.parameters;
   const unknown = Object.keys(given).filter((name) => !names.includes(name));
   if (unknown.length > 0) {
     throw new UsageError(
       `${flow.id} (${flow.path}) has ${names.length ? `path parameters ${names.join(', ')}` : 'no path parameter'}; not ${unknown.join(', ')}`,
     );
   }
-  return flow.path.replace(/\{([^}]+)\}/g, (_whole, name: string) => {
+  return template.fill((name) => {
     const value = given[name];
-    if (value !== undefined) return encodeURIComponent(value);
+    if (value !== undefined) return value;
     if (!placeholder) throw new UsageError(`${flow.id} needs --param ${name}=<value> (route ${flow.path})`);
     notes.push(`path parameter ${name} not given: used "${name}" (set it with --param ${name}=<value>)`);
-    return encodeURIComponent(name);
+    return name;
   });
 }
 
@@ -85,7 +71,7 @@ export function queuesOf(flow: IngressFlow): string[] {
 /** The setting naming a destination's base URL: what a sandboxed request's URL is printed under. */
 export function urlSettingOf(destination: string): string | undefined {
   try {
-    return partnerById(destination).sandbox?.urlSetting;
+    return catalogue.partner(destination).sandbox?.urlSetting;
   } catch {
     return undefined;
   }

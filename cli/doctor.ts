@@ -21,7 +21,7 @@
 import { CloudFormationClient, ListStackResourcesCommand } from '@aws-sdk/client-cloudformation';
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { partners, queueById } from '../functions/catalogue';
+import { catalogue, partners } from '../functions/catalogue';
 import { type DoctorCheck, type DoctorRequest, type DoctorVerdict, envPrefix, type OutboundSecretField, type Partner } from '../functions/core/catalogue-types';
 import { classifyAnswer, joinUrl } from '../functions/core/http';
 import { EnvSecretStore, secretIdVariable } from '../functions/core/secrets';
@@ -167,7 +167,7 @@ export async function awsTarget(stack: string, region: string | undefined): Prom
       json: { kind: 'aws', stack, ...(region ? { region } : {}) },
       async resolve(partner, check) {
         const queueIds = check.queues ?? partner.queues.map((queue) => queue.id);
-        const settings = queueIds.map((id) => environments.get(queueById(id).consumer.flowId)).find((found) => found !== undefined);
+        const settings = queueIds.map((id) => environments.get(catalogue.queue(id).consumer.flowId)).find((found) => found !== undefined);
         if (!settings) return skip('not deployed', `the stack has no consumer of ${queueIds.join(', ')}: nothing to check`);
         if (!settings[check.urlSetting]) return skip('misconfigured', `the consumer's ${check.urlSetting} is not set`);
         const variable = secretIdVariable(partner.id);

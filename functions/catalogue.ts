@@ -6,42 +6,26 @@
  * drives the same consumers and stands in for each partner's API with its sandbox answers.
  */
 import { braze } from './braze/partner';
-import {
-  type DeliveryQueue,
-  type IngressFlow,
-  isScheduledJob,
-  isUploadJob,
-  type Job,
-  type Partner,
-  type S3Job,
-  type ScheduledJob,
-} from './core/catalogue-types';
+import { catalogueIndex } from './core/catalogue-index';
+import type { DeliveryQueue, IngressFlow, Job, Partner, S3Job, ScheduledJob } from './core/catalogue-types';
 import { lytics } from './lytics/partner';
 import { movableInk } from './movable-ink/partner';
 import { odp } from './odp/partner';
 import { seen } from './seen/partner';
 import { sendbird } from './sendbird/partner';
 
+export { type CatalogueEntry, entryFor, flowOf, moduleOf, RouteTemplate, UnknownIdError } from './core/catalogue-index';
 export type { AuthScheme, DeliveryQueue, IngressFlow, Job, Partner, S3Job, ScheduledJob } from './core/catalogue-types';
 
 export const partners: readonly Partner[] = [braze, seen, movableInk, sendbird, lytics, odp];
 
-export const ingressFlows: readonly IngressFlow[] = partners.flatMap((partner) => partner.flows);
-export const deliveryQueues: readonly DeliveryQueue[] = partners.flatMap((partner) => partner.queues);
-export const jobs: readonly Job[] = partners.flatMap((partner) => partner.jobs);
+/** The catalogue by id (`catalogue.flow(id)`, `.queue(id)`, `.job(id)`, `.partner(id)`, `.route(method, path)`). */
+export const catalogue = catalogueIndex(partners);
+
+export const ingressFlows: readonly IngressFlow[] = catalogue.flows;
+export const deliveryQueues: readonly DeliveryQueue[] = catalogue.queues;
+export const jobs: readonly Job[] = catalogue.jobs;
 /** Jobs started by an upload to the imports bucket. */
-export const uploadJobs: readonly S3Job[] = jobs.filter(isUploadJob);
+export const uploadJobs: readonly S3Job[] = catalogue.uploadJobs;
 /** Jobs started by a schedule, run as a loop of steps. */
-export const scheduledJobs: readonly ScheduledJob[] = jobs.filter(isScheduledJob);
-
-export function partnerById(id: string): Partner {
-  const partner = partners.find((candidate) => candidate.id === id);
-  if (!partner) throw new Error(`unknown partner ${id}`);
-  return partner;
-}
-
-export function queueById(id: string): DeliveryQueue {
-  const queue = deliveryQueues.find((q) => q.id === id);
-  if (!queue) throw new Error(`unknown queue ${id}`);
-  return queue;
-}
+export const scheduledJobs: readonly ScheduledJob[] = catalogue.scheduledJobs;

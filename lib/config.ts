@@ -2,7 +2,17 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import * as z from 'zod';
 import * as zm from 'zod/mini';
-import { type DeliveryQueue, type IngressFlow, type Job, type Partner, partners, type S3Job, type ScheduledJob } from '../functions/catalogue';
+import {
+  catalogue,
+  type DeliveryQueue,
+  type IngressFlow,
+  type Job,
+  type Partner,
+  partners,
+  type S3Job,
+  type ScheduledJob,
+  UnknownIdError,
+} from '../functions/catalogue';
 import { envPrefix, isScheduledJob, isUploadJob } from '../functions/core/catalogue-types';
 import { loadSettings, settingNames } from '../functions/core/settings';
 
@@ -421,9 +431,12 @@ export function inboundSecretIdVariableName(owner: string): string {
 export const MAX_SETTING_BYTES = 2500;
 
 function partnerNamed(owner: string): Partner {
-  const partner = partners.find((candidate) => candidate.id === owner);
-  if (!partner) throw new BridgeConfigError(`unknown partner ${owner}`);
-  return partner;
+  try {
+    return catalogue.partner(owner);
+  } catch (error) {
+    if (error instanceof UnknownIdError) throw new BridgeConfigError(`unknown partner ${owner} (partners: ${error.known.join(', ')})`);
+    throw error;
+  }
 }
 
 /** What the configuration sets for a partner, over its deploy defaults, as environment text. */

@@ -42,8 +42,7 @@ export class Consumers implements AsyncDisposable {
     for (const q of queues) {
       const { consumer, drive, id, owner } = q.definition;
       const handler = await handlers.build<unknown, unknown>({
-        entry: consumer.entry,
-        flowId: consumer.flowId,
+        entry: q.definition,
         destination: owner,
         overrides: { QUEUE_URL: q.url, DLQ_URL: q.dlqUrl },
       });

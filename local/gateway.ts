@@ -2,7 +2,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { IngressFlow } from '../functions/catalogue';
+import { type IngressFlow, RouteTemplate } from '../functions/catalogue';
 import type { HttpEvent, HttpResult } from '../functions/core/ingress';
 import type { LambdaHandler } from './handlers';
 import { lambdaContext } from './lambda-context';
@@ -35,6 +35,16 @@ export interface GatewayOptions {
    */
   localRoutes: (port: number) => readonly LocalRoute[];
   log: (line: string) => void;
+}
+
+const templates = new WeakMap<IngressFlow, RouteTemplate>();
+/** A flow's route template, parsed once. */
+function templateOf(flow: IngressFlow): RouteTemplate {
+  const known = templates.get(flow);
+  if (known) return known;
+  const template = new RouteTemplate(flow.path);
+  templates.set(flow, template);
+  return template;
 }
 
 type Served = Omit<GatewayOptions, 'localRoutes'> & { localRoutes: readonly LocalRoute[] };
@@ -96,7 +106,7 @@ async function serve({ ingress, localRoutes, log }: Served, req: IncomingMessage
   if (req.method === 'GET' && url.pathname === '/_health') return send(200, { ok: true });
 
   const match = ingress
-    .map((route) => ({ route, params: route.flow.method === req.method ? matchRoute(route.flow.path, url.pathname) : undefined }))
+    .map((route) => ({ route, params: route.flow.method === req.method ? templateOf(route.flow).match(url.pathname) : undefined }))
     .find((candidate) => candidate.params !== undefined);
   if (!match) return send(404, { message: 'Not Found' });
 
@@ -150,21 +160,4 @@ function httpEvent(req: IncomingMessage, url: URL, body: Buffer, flow: IngressFl
       timeEpoch: Date.now(),
     },
   };
-}
-
-/** Matches `/seen/campaigns/{campaign_slug}/receivers` against a path, returning its parameters. */
-function matchRoute(template: string, actual: string): Record<string, string> | undefined {
-  const want = template.split('/');
-  const got = actual.split('/');
-  if (want.length !== got.length) return undefined;
-  const params: Record<string, string> = {};
-  for (let i = 0; i < want.length; i++) {
-    const w = want[i] as string;
-    const g = got[i] as string;
-    if (w.startsWith('{') && w.endsWith('}')) {
-      if (!g) return undefined;
-      params[w.slice(1, -1)] = decodeURIComponent(g);
-    } else if (w !== g) return undefined;
-  }
-  return params;
 }

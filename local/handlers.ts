@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Context } from 'aws-lambda';
+import { type CatalogueEntry, flowOf, moduleOf } from '../functions/core/catalogue-index';
 import type { Config } from '../functions/core/config';
 import { createDeps, type Deps } from '../functions/core/deps';
 import { createLogger } from '../functions/core/observability';
@@ -14,13 +15,12 @@ const projectRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '
 
 export type LambdaHandler<E, R> = (event: E, context: Context) => Promise<R>;
 interface HandlerModule<E, R> {
-  build: (deps: Deps) => LambdaHandler<E, R>;
+  build: (deps: Deps, entry: CatalogueEntry) => LambdaHandler<E, R>;
 }
 
-/** A function as Lambda runs it: its entry module, its flow and the destination it calls. */
+/** A function as Lambda runs it: its catalogue entry (module and flow come from it) and the destination it calls. */
 export interface FunctionSpec {
-  entry: string;
-  flowId: string;
+  entry: CatalogueEntry;
   destination: string;
   /** Its environment beyond the shared config (the queue URLs the stack would set). */
   overrides: Partial<Config>;
@@ -45,11 +45,12 @@ export class HandlerFactory {
   }
 
   async build<E, R>(spec: FunctionSpec): Promise<LambdaHandler<E, R>> {
-    const loaded = (await import(path.join(projectRoot, spec.entry))) as HandlerModule<E, R>;
-    return reportingInvocations(loaded, this.onInvoke).build(this.deps(spec));
+    const loaded = (await import(path.join(projectRoot, moduleOf(spec.entry)))) as HandlerModule<E, R>;
+    return reportingInvocations(loaded, this.onInvoke).build(this.deps(spec), spec.entry);
   }
 
-  private deps({ flowId, destination, overrides }: FunctionSpec): Deps {
+  private deps({ entry, destination, overrides }: FunctionSpec): Deps {
+    const flowId = flowOf(entry);
     const config = { ...this.config, ...overrides };
     const logger = createLogger(config, flowId);
     const { sqs, dedupe } = this.emulators;

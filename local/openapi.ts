@@ -27,7 +27,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import * as z from 'zod/mini';
-import { type AuthScheme, type IngressFlow, ingressFlows, type Partner, partners } from '../functions/catalogue';
+import { type AuthScheme, type IngressFlow, ingressFlows, type Partner, partners, RouteTemplate } from '../functions/catalogue';
 import { configSchema } from '../functions/core/config';
 import { type FieldIssue, ValidationError } from '../functions/core/errors';
 import { MAX_SQS_BATCH_BYTES } from '../functions/core/queue';
@@ -292,7 +292,7 @@ function fillRecords(requestSchema: JsonSchema, record: JsonSchema): number {
 
 /** `/a/{b}/c` -> `['b']`. */
 export function pathParameterNames(routePath: string): string[] {
-  return [...routePath.matchAll(/\{([^}]+)\}/g)].map((match) => match[1] as string);
+  return [...new RouteTemplate(routePath).parameters];
 }
 
 const FIELD_PATH = 'The failing field: keys joined with `.`, array indexes as `[i]`, e.g. `[0].email` or `events[3].name`; `(body)` for the body as a whole.';

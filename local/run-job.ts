@@ -7,10 +7,9 @@ import { S3Client } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
 import type { Context, S3Event } from 'aws-lambda';
 import { startFauxqs } from 'fauxqs';
-import { uploadJobs as jobs, partnerById } from '../functions/catalogue';
+import { catalogue, uploadJobs as jobs } from '../functions/catalogue';
 import type { JobOutcome, JobProgress } from '../functions/core/catalogue-types';
 import { createDeps, type Deps } from '../functions/core/deps';
-import { ConfigError } from '../functions/core/errors';
 import type { HttpClient } from '../functions/core/http';
 import { EnvSecretStore } from '../functions/core/secrets';
 import { lambdaContext } from './lambda-context';
@@ -157,9 +156,8 @@ export function rssSampler(intervalMs = 20) {
  * send. The job's partner is the built-in sandbox unless its URL is set.
  */
 export async function runJob(options: JobRunOptions): Promise<JobFigures> {
-  const job = jobs.find((candidate) => candidate.id === options.job);
-  if (!job) throw new ConfigError(`no job ${options.job} in the catalogue (jobs: ${jobs.map((j) => j.id).join(', ')})`);
-  const partner = partnerById(job.owner);
+  const job = catalogue.uploadJob(options.job);
+  const partner = catalogue.partner(job.owner);
   const env = { ...(options.env ?? process.env) };
   const log = options.log ?? ((line: string) => console.log(line));
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true'; // EMF lines belong in CloudWatch, not on a terminal
@@ -243,7 +241,7 @@ function jobFigures(
 
 async function main(): Promise<void> {
   const [jobId] = process.argv.slice(2);
-  const job = jobs.find((candidate) => candidate.id === jobId);
+  const job = jobs.some((candidate) => candidate.id === jobId) ? catalogue.uploadJob(jobId as string) : undefined;
   const extra = Object.keys(job?.localOptions ?? {});
   const { values, positionals } = parseArgs({
     allowPositionals: true,
@@ -257,7 +255,7 @@ async function main(): Promise<void> {
   if (!job || values.help || !file || positionals.length > 1) {
     console.log(`usage: npm run job -- <${jobs.map((j) => j.id).join('|')}> <file>${extra.map((name) => ` [--${name} <value>]`).join('')}`);
     if (job) {
-      const partner = partnerById(job.owner);
+      const partner = catalogue.partner(job.owner);
       console.log(
         `${job.id}: ${job.description}. ${partner.id}: the built-in sandbox unless ${partner.sandbox?.urlSetting ?? 'its URL'} and its credentials are set.`,
       );

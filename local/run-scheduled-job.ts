@@ -4,11 +4,10 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import type { Context } from 'aws-lambda';
 import { SingleBar } from 'cli-progress';
-import { partnerById, scheduledJobs } from '../functions/catalogue';
+import { catalogue, scheduledJobs } from '../functions/catalogue';
 import type { JobStepEvent, JobStepResult, ScheduledJob } from '../functions/core/catalogue-types';
 import { type Clock, systemClock } from '../functions/core/clock';
 import { createDeps, type Deps } from '../functions/core/deps';
-import { ConfigError } from '../functions/core/errors';
 import type { HttpClient } from '../functions/core/http';
 import type { JobStateStore } from '../functions/core/job-state';
 import { EnvSecretStore } from '../functions/core/secrets';
@@ -76,9 +75,8 @@ export interface ScheduledRunFigures {
  * sandbox unless its URL is set.
  */
 export async function runScheduledJob(options: ScheduledRunOptions): Promise<ScheduledRunFigures> {
-  const job: ScheduledJob | undefined = scheduledJobs.find((candidate) => candidate.id === options.job);
-  if (!job) throw new ConfigError(`no scheduled job ${options.job} in the catalogue (scheduled jobs: ${scheduledJobs.map((j) => j.id).join(', ')})`);
-  const partners = [job.owner, ...(job.alsoReads ?? [])].map(partnerById);
+  const job: ScheduledJob = catalogue.scheduledJob(options.job);
+  const partners = [job.owner, ...(job.alsoReads ?? [])].map((id) => catalogue.partner(id));
   const env = { ...(options.env ?? process.env) };
   for (const [name, value] of Object.entries(job.localDefaults ?? {})) env[name] ??= value;
   const log = options.log ?? ((line: string) => console.log(line));
@@ -183,7 +181,7 @@ export async function runScheduledJob(options: ScheduledRunOptions): Promise<Sch
 
 async function main(): Promise<void> {
   const { values, positionals } = parseArgs({ allowPositionals: true, options: { help: { type: 'boolean', short: 'h' } } });
-  const job = scheduledJobs.find((candidate) => candidate.id === positionals[0]);
+  const job = scheduledJobs.some((candidate) => candidate.id === positionals[0]) ? catalogue.scheduledJob(positionals[0] as string) : undefined;
   if (!job || values.help || positionals.length > 1) {
     const ids = scheduledJobs.map((j) => j.id).join('|');
     const scripts = scheduledJobs.map((j) => j.localScript).join(', npm run ');

@@ -1,13 +1,11 @@
 import { BrazeClient, type TrackItem } from '../core/braze';
+import type { DeliveryQueue } from '../core/catalogue-types';
 import { createDeliveryConsumer, itemsPerCall, type Refusal } from '../core/delivery-consumer';
 import { type Deps, lazyHandler, requireSetting, settingsOf } from '../core/deps';
-import { queueDefinition } from '../core/flows';
 import { requireSecret } from '../core/secrets';
 import { type TrackMessage, trackMessageSchema } from '../core/track-queue';
 import { brazeQueues } from './catalogue';
 import { brazeSettings } from './settings';
-
-export const FLOW_ID = 'braze-track-delivery';
 
 /**
  * Drains one Braze lane (`braze-track` realtime, `braze-track-bulk` backfills: the queue named by
@@ -18,9 +16,8 @@ export const FLOW_ID = 'braze-track-delivery';
  * refuses inside a success answer are parked in the DLQ with Braze's reason. Calls of the bulk lane
  * carry `X-Braze-Bulk: true` (core/braze.ts); the realtime lane's do not.
  */
-export function build(deps: Deps) {
+export function build(deps: Deps, queue: DeliveryQueue) {
   const settings = settingsOf(deps, brazeSettings);
-  const queue = queueDefinition(brazeQueues, deps.flowId.replace(/-delivery$/, ''));
   const braze = new BrazeClient({
     endpoint: requireSetting(settings, 'BRAZE_REST_ENDPOINT'),
     apiKey: () => requireSecret(deps.secrets, 'braze', 'api_key'),
@@ -86,4 +83,4 @@ export function refusedObjects(messages: readonly TrackMessage[], errors: readon
   }));
 }
 
-export const handler = lazyHandler(FLOW_ID, build);
+export const handler = lazyHandler(brazeQueues, build);

@@ -1,15 +1,13 @@
 import * as z from 'zod/mini';
+import type { DeliveryQueue } from '../core/catalogue-types';
 import { createDeliveryConsumer, type Refusal } from '../core/delivery-consumer';
 import { type Deps, lazyHandler, requireSetting, settingsOf } from '../core/deps';
-import { queueDefinition } from '../core/flows';
 import { joinUrl } from '../core/http';
 import { requireSecret } from '../core/secrets';
 import { type TriggerMessage, triggerMessageSchema } from '../core/track-queue';
 import { brazeQueues } from './catalogue';
 import { type Prioritization, parsePrioritization } from './prioritization';
 import { brazeSettings } from './settings';
-
-export const FLOW_ID = 'braze-triggers-delivery';
 
 /**
  * The body of one trigger call: a campaign's (or Canvas's) recipients, in the order given. A
@@ -86,13 +84,13 @@ export function refusedRecipients(messages: readonly TriggerMessage[], text: str
  * paused, stopped or archived: nothing sent) is not a delivery: the call's recipients are parked
  * with the reason; recipients Braze refuses inside a success answer are parked one by one.
  */
-export function build(deps: Deps) {
+export function build(deps: Deps, queue: DeliveryQueue) {
   const settings = settingsOf(deps, brazeSettings);
   const endpoint = requireSetting(settings, 'BRAZE_REST_ENDPOINT');
   const prioritization = parsePrioritization(settings.BRAZE_EMAIL_PRIORITIZATION);
   return createDeliveryConsumer(
     {
-      queue: queueDefinition(brazeQueues, 'braze-triggers'),
+      queue,
       settings,
       schema: triggerMessageSchema,
       weight: () => 1,
@@ -128,4 +126,4 @@ export function build(deps: Deps) {
   );
 }
 
-export const handler = lazyHandler(FLOW_ID, build);
+export const handler = lazyHandler(brazeQueues, build);

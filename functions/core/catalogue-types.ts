@@ -157,7 +157,7 @@ export interface S3Job {
   /** Partner whose secret the job reads. */
   owner: string;
   entry: string;
-  /** The `flow` its logs and metrics carry (the module's FLOW_ID). */
+  /** The `flow` its logs and metrics carry (BRIDGE_FLOW_ID). */
   flowId: string;
   /** Object keys that start the job: under `prefix`, ending in `suffix`. */
   trigger: { kind: 's3'; prefix: string; suffix: string };
@@ -185,7 +185,7 @@ export interface ScheduledJob {
   alsoReads?: readonly string[];
   /** Step module, from the project root; it exports `build(deps, hooks)` and `handler` ((JobStepEvent) -> JobStepResult). */
   entry: string;
-  /** The `flow` its logs and metrics carry (the module's FLOW_ID). */
+  /** The `flow` its logs and metrics carry (BRIDGE_FLOW_ID). */
   flowId: string;
   /** `scheduleSetting` holds an EventBridge schedule expression (`cron(...)` or `rate(...)`). */
   trigger: { kind: 'schedule'; scheduleSetting: string };
@@ -238,14 +238,14 @@ export interface JobOutcome extends JobProgress {
 /** Fields of a partner's secret (one JSON secret per partner in AWS). Locally: `<PREFIX>_<FIELD>`. */
 export type OutboundSecretField = 'api_key' | 'api_token' | 'api_username' | 'api_password';
 
-export interface PartnerSecret {
+interface PartnerSecret {
   /** Partners that call us get an inbound token, in a secret of its own that ingress functions read. */
   inbound: boolean;
   /** Outbound credential fields the consumers and jobs need; never readable by ingress functions. */
   outbound: readonly OutboundSecretField[];
 }
 
-export interface PartnerSettings {
+interface PartnerSettings {
   /** Every non-secret setting the partner's functions read: env name -> zod (mini) schema with default. */
   schema: SettingsSchema;
   /** Values deployed when the configuration sets none (e.g. the production API URL). */
@@ -303,7 +303,7 @@ export type DoctorCheck =
   | (DoctorCheckBase & { cannotCheck: string });
 
 /** One call `bridge setup` makes for a partner; `path` (query included) is joined to the URL setting's value. */
-export interface SetupRequest {
+interface SetupRequest {
   method: 'GET' | 'POST';
   path: string;
   headers: Record<string, string>;

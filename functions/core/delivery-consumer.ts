@@ -2,8 +2,9 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
-import type * as z from 'zod/mini';
-import type { DeliveryQueue } from './catalogue-types';
+import * as z from 'zod/mini';
+import { flowsFeeding } from './catalogue-index';
+import type { DeliveryQueue, IngressFlow } from './catalogue-types';
 import { dedupeStoreFromEnv } from './dedupe';
 import { type Backoff, FIRST_RETRY_SECONDS } from './delivery/backoff';
 import { type CallOptions, createCallDeliverer, type Refusal } from './delivery/call';
@@ -22,6 +23,17 @@ export type { DrainEvent, DrainResult } from './delivery/schedule';
 
 /** Seconds a dedupe claim is held beyond the consumer's timeout before another copy may take it. */
 const CLAIM_MARGIN_SECONDS = 60;
+
+/**
+ * A queue's message schema whose `flow` (a non-empty string) must name a flow of `flows` that feeds
+ * `queue` (catalogue `queue` / `alsoFeeds`): a message from any other flow is parked as malformed.
+ */
+export function fedBy<S extends z.ZodMiniType<{ flow: string }>>(schema: S, flows: readonly IngressFlow[], queue: DeliveryQueue): S {
+  const ids = flowsFeeding(flows, queue);
+  return schema.check(
+    z.refine((message: { flow: string }) => ids.includes(message.flow), { message: `flow must be one of ${ids.join(', ')}`, path: ['flow'] }),
+  );
+}
 
 /**
  * The contract between the delivery core and a partner's consumer (STYLE.md, "Delivery: say what

@@ -3,6 +3,7 @@ import type { Metrics } from '@aws-lambda-powertools/metrics';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type * as z from 'zod/mini';
 import { awsClientConfig } from './aws-clients';
+import { type CatalogueEntry, entryFor } from './catalogue-index';
 import { type Clock, systemClock } from './clock';
 import { type Config, loadConfig } from './config';
 import type { DedupeStore } from './dedupe';
@@ -57,13 +58,19 @@ export function createDeps(flowId: string, config: Config, overrides: Partial<De
 
 /**
  * The module-level `handler` of every function: built on first use from `process.env`, so that
- * importing a handler module (the local runner, tests) never reads the environment. The stack
- * sets BRIDGE_FLOW_ID where one module serves several functions (the Braze lanes).
+ * importing a handler module (the local runner, tests) never reads the environment. BRIDGE_FLOW_ID
+ * (set by the stack on every function) names the function; its catalogue entry, found in `entries`
+ * (the partner's own list, so the bundle holds no other partner), is passed to `build` with the deps.
+ * One module may serve several entries (the Braze lanes): each function gets its own.
  */
-export function lazyHandler<E, R, C>(flowId: string, build: (deps: Deps) => (event: E, context: C) => Promise<R>) {
+export function lazyHandler<T extends CatalogueEntry, E, R, C>(entries: readonly T[], build: (deps: Deps, entry: T) => (event: E, context: C) => Promise<R>) {
   let built: ((event: E, context: C) => Promise<R>) | undefined;
   return (event: E, context: C): Promise<R> => {
-    built ??= build(createDeps(process.env.BRIDGE_FLOW_ID || flowId, loadConfig(process.env)));
+    if (!built) {
+      const flowId = process.env.BRIDGE_FLOW_ID;
+      if (!flowId) throw new ConfigError('BRIDGE_FLOW_ID is not set (the stack sets it on every function)');
+      built = build(createDeps(flowId, loadConfig(process.env)), entryFor(entries, flowId));
+    }
     return built(event, context);
   };
 }

@@ -1,14 +1,13 @@
 import { brazeSettings } from '../braze/settings';
+import type { IngressFlow } from '../core/catalogue-types';
 import { type Deps, lazyHandler, settingsOf } from '../core/deps';
 import { PayloadTooLargeError, ValidationError } from '../core/errors';
-import { flowById } from '../core/flows';
 import { createQueuedIngress } from '../core/ingress';
 import { encodeTrackMessages } from '../core/track-queue';
 import { lyticsFlows } from './catalogue';
 import { audiencePayloadSchema } from './schemas';
 import { mergeAudienceRecords, splitAudienceBody } from './transform';
 
-export const FLOW_ID = 'lytics-audiences';
 export { audienceItemSchema as recordSchema, audiencePayloadSchema as requestSchema } from './schemas';
 
 /**
@@ -18,9 +17,8 @@ export { audienceItemSchema as recordSchema, audiencePayloadSchema as requestSch
  * the braze-track-bulk queue, named by the record's identifier. Malformed records are refused by
  * index; the others are accepted (202 lists the refused ones).
  */
-export function build(deps: Deps) {
+export function build(deps: Deps, flow: IngressFlow) {
   const maxObjects = settingsOf(deps, brazeSettings).BRAZE_MAX_OBJECTS_PER_REQUEST;
-  const flow = flowById(lyticsFlows, FLOW_ID);
   return createQueuedIngress(
     {
       flow,
@@ -37,11 +35,11 @@ export function build(deps: Deps) {
             rejected.flatMap((r) => r.issues),
           );
         const items = mergeAudienceRecords(valid);
-        return { accepted: valid.length, rejected, messages: encodeTrackMessages(FLOW_ID, requestId, items, maxObjects) };
+        return { accepted: valid.length, rejected, messages: encodeTrackMessages(flow.id, requestId, items, maxObjects) };
       },
     },
     deps,
   );
 }
 
-export const handler = lazyHandler(FLOW_ID, build);
+export const handler = lazyHandler(lyticsFlows, build);

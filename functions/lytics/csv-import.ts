@@ -12,9 +12,9 @@ import { BridgeError, ConfigError, ValidationError } from '../core/errors';
 import { joinUrl } from '../core/http';
 import { MetricName, MetricUnit } from '../core/observability';
 import { requireSecret } from '../core/secrets';
+import { lyticsJobs } from './catalogue';
 import { lyticsSettings } from './settings';
 
-export const FLOW_ID = 'lytics-csv-import';
 /** Time kept back from the Lambda timeout so a failure is logged before the runtime is cut off. */
 const SAFETY_MARGIN_MS = 10_000;
 
@@ -340,4 +340,4 @@ function rejectedCount(text: string): number {
   }
 }
 
-export const handler = lazyHandler(FLOW_ID, (deps) => build(deps));
+export const handler = lazyHandler(lyticsJobs, (deps) => build(deps));

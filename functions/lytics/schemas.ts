@@ -87,7 +87,8 @@ export type BrazeProfile = z.infer<typeof brazeProfileSchema>;
 /** What the lytics-users ingress queues: profiles ready for the collect API. */
 export const lyticsUsersMessageSchema = z.object({
   v: z.literal(1),
-  flow: z.literal('lytics-users'),
+  /** The flow that queued it (checked against the queue's feeding flows on delivery: fedBy). */
+  flow: z.string().check(z.minLength(1)),
   requestId: z.string(),
   events: z.array(z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))).check(z.minLength(1)),
 });

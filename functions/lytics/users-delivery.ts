@@ -1,15 +1,13 @@
 import * as z from 'zod/mini';
-import { createDeliveryConsumer, type Refusal } from '../core/delivery-consumer';
+import type { DeliveryQueue } from '../core/catalogue-types';
+import { createDeliveryConsumer, fedBy, type Refusal } from '../core/delivery-consumer';
 import { type Deps, lazyHandler, requireSetting, settingsOf } from '../core/deps';
 import { PermanentDeliveryError } from '../core/errors';
-import { queueDefinition } from '../core/flows';
 import { joinUrl } from '../core/http';
 import { requireSecret } from '../core/secrets';
-import { lyticsQueues } from './catalogue';
+import { lyticsFlows, lyticsQueues } from './catalogue';
 import { type LyticsUsersMessage, lyticsUsersMessageSchema } from './schemas';
 import { lyticsSettings } from './settings';
-
-export const FLOW_ID = 'lytics-users-delivery';
 
 /**
  * What Lytics' collect API answers (Lytics API reference, Data Upload: `{"status": 200, "message":
@@ -52,15 +50,15 @@ export function collectRefusals(messages: readonly LyticsUsersMessage[], text: s
  * form would put it in access logs). Rows Lytics says it rejected (`rejected_count`) are parked,
  * never counted delivered.
  */
-export function build(deps: Deps) {
+export function build(deps: Deps, queue: DeliveryQueue) {
   const settings = settingsOf(deps, lyticsSettings);
   const url = joinUrl(requireSetting(settings, 'LYTICS_API_URL'), `collect/json/${encodeURIComponent(settings.LYTICS_USERS_STREAM)}`);
 
   return createDeliveryConsumer(
     {
-      queue: queueDefinition(lyticsQueues, 'lytics-users'),
+      queue,
       settings,
-      schema: lyticsUsersMessageSchema,
+      schema: fedBy(lyticsUsersMessageSchema, lyticsFlows, queue),
       weight: (message) => message.events.length,
       send: async (messages, call) => {
         const token = await requireSecret(deps.secrets, 'lytics', 'api_token');
@@ -80,4 +78,4 @@ export function build(deps: Deps) {
   );
 }
 
-export const handler = lazyHandler(FLOW_ID, build);
+export const handler = lazyHandler(lyticsQueues, build);

@@ -1,14 +1,12 @@
-import { createDeliveryConsumer } from '../core/delivery-consumer';
+import type { DeliveryQueue } from '../core/catalogue-types';
+import { createDeliveryConsumer, fedBy } from '../core/delivery-consumer';
 import { type Deps, lazyHandler, requireSetting, settingsOf } from '../core/deps';
 import { ConfigError } from '../core/errors';
-import { queueDefinition } from '../core/flows';
 import type { SecretValues } from '../core/secrets';
-import { movableInkQueues } from './catalogue';
+import { movableInkFlows, movableInkQueues } from './catalogue';
 import { movableInkMessageSchema } from './schemas';
 import { movableInkSettings } from './settings';
 import { movableInkBody } from './transform';
-
-export const FLOW_ID = 'movable-ink-delivery';
 
 /**
  * Drains the movable-ink queue: one POST per event to MOVABLE_INK_API_URL (the endpoint Movable Ink
@@ -17,7 +15,7 @@ export const FLOW_ID = 'movable-ink-delivery';
  * parked with its status at once (it would never succeed). An event whose id was already delivered
  * (a Braze webhook retry) is not sent again.
  */
-export function build(deps: Deps) {
+export function build(deps: Deps, queue: DeliveryQueue) {
   const settings = settingsOf(deps, movableInkSettings);
   const url = requireSetting(settings, 'MOVABLE_INK_API_URL');
   /** The Basic credentials: `api_username` / `api_password` in the secret, or `username` / `password` as Movable Ink names them. */
@@ -30,9 +28,9 @@ export function build(deps: Deps) {
   };
   return createDeliveryConsumer(
     {
-      queue: queueDefinition(movableInkQueues, 'movable-ink'),
+      queue,
       settings,
-      schema: movableInkMessageSchema,
+      schema: fedBy(movableInkMessageSchema, movableInkFlows, queue),
       weight: () => 1,
       dedupeKey: (message) => message.dedupe,
       send: async (messages, call) => {
@@ -51,4 +49,4 @@ export function build(deps: Deps) {
   );
 }
 
-export const handler = lazyHandler(FLOW_ID, build);
+export const handler = lazyHandler(movableInkQueues, build);

@@ -1,13 +1,12 @@
+import type { IngressFlow } from '../core/catalogue-types';
 import { type Deps, lazyHandler, settingsOf } from '../core/deps';
 import { ValidationError } from '../core/errors';
-import { flowById } from '../core/flows';
 import { createQueuedIngress } from '../core/ingress';
 import { movableInkFlows } from './catalogue';
 import { movableInkRequestSchema } from './schemas';
 import { movableInkSettings } from './settings';
 import { eventsToMovableInk, parseEventNames, parseIdentifyEvents, parseKeepingNumbers } from './transform';
 
-export const FLOW_ID = 'movable-ink-events';
 export { movableInkEventSchema as recordSchema, movableInkRequestSchema as requestSchema } from './schemas';
 
 /**
@@ -16,7 +15,7 @@ export { movableInkEventSchema as recordSchema, movableInkRequestSchema as reque
  * refused by index (202 lists it; 400 when none is valid); anonymous events are skipped under
  * MOVABLE_INK_KNOWN_USERS_ONLY.
  */
-export function build(deps: Deps) {
+export function build(deps: Deps, flow: IngressFlow) {
   const settings = settingsOf(deps, movableInkSettings);
   const options = {
     eventNames: parseEventNames(settings.MOVABLE_INK_EVENT_NAMES),
@@ -26,11 +25,11 @@ export function build(deps: Deps) {
   };
   return createQueuedIngress(
     {
-      flow: flowById(movableInkFlows, FLOW_ID),
+      flow,
       schema: movableInkRequestSchema,
       toMessages: ({ body, rawBody, requestId }) => {
         const rawEvents = (parseKeepingNumbers(rawBody) as { events?: unknown[] }).events;
-        const batch = eventsToMovableInk(body.events, { ...options, now: deps.clock.now() }, { flow: FLOW_ID, requestId, rawEvents });
+        const batch = eventsToMovableInk(body.events, { ...options, now: deps.clock.now() }, { flow: flow.id, requestId, rawEvents });
         if (batch.messages.length === 0 && batch.skipped === 0) {
           throw new ValidationError(
             'invalid request body: no valid event in events',
@@ -41,7 +40,7 @@ export function build(deps: Deps) {
           accepted: batch.messages.length,
           skipped: batch.skipped,
           rejected: batch.rejected,
-          messages: batch.messages.map((message) => ({ body: JSON.stringify(message), attributes: { flow: FLOW_ID, type: message.call.type } })),
+          messages: batch.messages.map((message) => ({ body: JSON.stringify(message), attributes: { flow: flow.id, type: message.call.type } })),
         };
       },
     },
@@ -49,4 +48,4 @@ export function build(deps: Deps) {
   );
 }
 
-export const handler = lazyHandler(FLOW_ID, build);
+export const handler = lazyHandler(movableInkFlows, build);

@@ -52,7 +52,8 @@ export type MovableInkCall = z.infer<typeof movableInkCallSchema>;
 /** One queue message: one Movable Ink request. */
 export const movableInkMessageSchema = z.object({
   v: z.literal(1),
-  flow: z.literal('movable-ink-events'),
+  /** The flow that queued it (checked against the queue's feeding flows on delivery: fedBy). */
+  flow: z.string().check(z.minLength(1)),
   requestId: z.string(),
   /** The event's `id`, when it had one: a webhook retry of it is not sent twice. */
   dedupe: z.optional(z.string()),

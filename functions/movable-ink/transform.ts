@@ -87,7 +87,7 @@ const EMAIL = /^[^\s@]+@[^\s@]+$/;
 export function eventsToMovableInk(
   events: readonly unknown[],
   options: MovableInkOptions,
-  meta: { flow: 'movable-ink-events'; requestId: string; rawEvents?: readonly unknown[] },
+  meta: { flow: string; requestId: string; rawEvents?: readonly unknown[] },
 ): MovableInkBatch {
   const messages: MovableInkMessage[] = [];
   const rejected: RejectedEvent[] = [];

@@ -1,7 +1,7 @@
 import { brazeSettings } from '../braze/settings';
+import type { IngressFlow } from '../core/catalogue-types';
 import { type Deps, lazyHandler, settingsOf } from '../core/deps';
 import { ValidationError } from '../core/errors';
-import { flowById } from '../core/flows';
 import { createQueuedIngress } from '../core/ingress';
 import { encodeTrackMessages, type TriggerMessage } from '../core/track-queue';
 import { allowedTargets, isAllowed } from './allowed-targets';
@@ -10,7 +10,6 @@ import { activationRequestSchema } from './schemas';
 import { odpSettings } from './settings';
 import { activationToBraze } from './transform';
 
-export const FLOW_ID = 'odp-activation';
 export { activationRecordSchema as recordSchema, activationRequestSchema as requestSchema } from './schemas';
 
 /**
@@ -23,7 +22,7 @@ export { activationRecordSchema as recordSchema, activationRequestSchema as requ
  * subscription state or push tokens, is refused by index; an unknown target or a campaign without
  * campaign_id refuses the request, naming the field.
  */
-export function build(deps: Deps) {
+export function build(deps: Deps, flow: IngressFlow) {
   const maxObjects = settingsOf(deps, brazeSettings).BRAZE_MAX_OBJECTS_PER_REQUEST;
   const settings = settingsOf(deps, odpSettings);
   const allowed = {
@@ -32,7 +31,7 @@ export function build(deps: Deps) {
   } as const;
   return createQueuedIngress(
     {
-      flow: flowById(odpFlows, FLOW_ID),
+      flow,
       schema: activationRequestSchema,
       toMessages: ({ body, requestId }) => {
         if (body.target !== 'profile') {
@@ -51,13 +50,13 @@ export function build(deps: Deps) {
             batch.rejected.flatMap((r) => r.issues),
           );
         if (body.target === 'profile') {
-          return { accepted, rejected: batch.rejected, messages: encodeTrackMessages(FLOW_ID, requestId, batch.attributes, maxObjects) };
+          return { accepted, rejected: batch.rejected, messages: encodeTrackMessages(flow.id, requestId, batch.attributes, maxObjects) };
         }
         const kind = body.target;
         const target = (kind === 'campaign' ? body.campaign_id : body.canvas_id)!;
         const messages = batch.recipients.map((recipient) => {
-          const message: TriggerMessage = { v: 1, flow: FLOW_ID, requestId, kind, target, recipient };
-          return { body: JSON.stringify(message), attributes: { flow: FLOW_ID, kind } };
+          const message: TriggerMessage = { v: 1, flow: flow.id, requestId, kind, target, recipient };
+          return { body: JSON.stringify(message), attributes: { flow: flow.id, kind } };
         });
         return { accepted, rejected: batch.rejected, messages, lane: 'braze-triggers' };
       },
@@ -66,4 +65,4 @@ export function build(deps: Deps) {
   );
 }
 
-export const handler = lazyHandler(FLOW_ID, build);
+export const handler = lazyHandler(odpFlows, build);

@@ -1,6 +1,6 @@
+import type { IngressFlow } from '../core/catalogue-types';
 import { type Deps, lazyHandler, settingsOf } from '../core/deps';
 import { ValidationError } from '../core/errors';
-import { flowById } from '../core/flows';
 import { createQueuedIngress } from '../core/ingress';
 import { MetricName, MetricUnit } from '../core/observability';
 import { odpFlows } from './catalogue';
@@ -8,7 +8,6 @@ import { currentsBatchSchema, type OdpEventMessage } from './schemas';
 import { odpSettings } from './settings';
 import { currentsBatchToOdp } from './transform';
 
-export const FLOW_ID = 'odp-currents';
 export { currentsBatchSchema as requestSchema, currentsEventSchema as recordSchema } from './schemas';
 
 /**
@@ -20,12 +19,12 @@ export { currentsBatchSchema as requestSchema, currentsEventSchema as recordSche
  * the external id under ODP_EXTERNAL_ID_IDENTIFIER) is not sent: counted per event type
  * (RecordsWithoutIdentifier, and the log line, which names types only) and answered as `skipped`.
  */
-export function build(deps: Deps) {
+export function build(deps: Deps, flow: IngressFlow) {
   const settings = settingsOf(deps, odpSettings);
   const mapping = { externalIdIdentifier: settings.ODP_EXTERNAL_ID_IDENTIFIER };
   return createQueuedIngress(
     {
-      flow: flowById(odpFlows, FLOW_ID),
+      flow,
       schema: currentsBatchSchema,
       toMessages: ({ body, requestId }) => {
         const { events, rejected, withoutIdentifier } = currentsBatchToOdp(body.events, mapping);
@@ -37,8 +36,8 @@ export function build(deps: Deps) {
           );
         }
         const messages = events.map(({ id, event }) => {
-          const message: OdpEventMessage = { v: 1, flow: FLOW_ID, requestId, dedupe: `odp-currents:${id}`, event };
-          return { body: JSON.stringify(message), attributes: { flow: FLOW_ID, type: event.type } };
+          const message: OdpEventMessage = { v: 1, flow: flow.id, requestId, dedupe: `odp-currents:${id}`, event };
+          return { body: JSON.stringify(message), attributes: { flow: flow.id, type: event.type } };
         });
         return { accepted: events.length, rejected, skipped, messages };
       },
@@ -68,4 +67,4 @@ function countWithoutIdentifier(deps: Pick<Deps, 'logger' | 'metrics'>, counted:
   return total;
 }
 
-export const handler = lazyHandler(FLOW_ID, build);
+export const handler = lazyHandler(odpFlows, build);

@@ -1,15 +1,13 @@
 import * as z from 'zod/mini';
-import { createDeliveryConsumer, type Refusal } from '../core/delivery-consumer';
+import type { DeliveryQueue } from '../core/catalogue-types';
+import { createDeliveryConsumer, fedBy, type Refusal } from '../core/delivery-consumer';
 import { type Deps, lazyHandler, requireSetting, settingsOf } from '../core/deps';
 import { PermanentDeliveryError } from '../core/errors';
-import { queueDefinition } from '../core/flows';
 import { joinUrl } from '../core/http';
 import { requireSecret } from '../core/secrets';
-import { odpQueues } from './catalogue';
+import { odpFlows, odpQueues } from './catalogue';
 import { type OdpEventMessage, odpEventMessageSchema } from './schemas';
 import { odpSettings } from './settings';
-
-export const FLOW_ID = 'odp-events-delivery';
 
 /** The reason an event ODP named as invalid is parked with. */
 export const INVALID_EVENT_REASON = 'odp_invalid_event';
@@ -57,14 +55,14 @@ export function invalidEventIndexes(error: unknown, count: number): number[] | u
  * that names none is bisected by the core until only the refused events remain. An event id
  * already delivered (Currents resends whole batches) is not sent again.
  */
-export function build(deps: Deps) {
+export function build(deps: Deps, queue: DeliveryQueue) {
   const settings = settingsOf(deps, odpSettings);
   const url = joinUrl(requireSetting(settings, 'ODP_API_URL'), 'v3/events');
   return createDeliveryConsumer(
     {
-      queue: queueDefinition(odpQueues, 'odp-events'),
+      queue,
       settings,
-      schema: odpEventMessageSchema,
+      schema: fedBy(odpEventMessageSchema, odpFlows, queue),
       weight: () => 1,
       dedupeKey: (message) => message.dedupe,
       send: async (messages, call) => {
@@ -102,4 +100,4 @@ export function build(deps: Deps) {
   );
 }
 
-export const handler = lazyHandler(FLOW_ID, build);
+export const handler = lazyHandler(odpQueues, build);

@@ -48,7 +48,8 @@ export type OdpEvent = z.infer<typeof odpEventSchema>;
 /** One queue message: one ODP event, and the Currents id it came from (each id is sent once). */
 export const odpEventMessageSchema = z.object({
   v: z.literal(1),
-  flow: z.literal('odp-currents'),
+  /** The flow that queued it (checked against the queue's feeding flows on delivery: fedBy). */
+  flow: z.string().check(z.minLength(1)),
   requestId: z.string(),
   dedupe: z.string(),
   event: odpEventSchema,

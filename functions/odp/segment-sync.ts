@@ -11,6 +11,7 @@ import { type JobStateStore, jobStateStoreFromEnv } from '../core/job-state';
 import { MetricName, MetricUnit } from '../core/observability';
 import { createPacer } from '../core/rate-limit';
 import { requireSecret } from '../core/secrets';
+import { odpJobs } from './catalogue';
 import { fieldMap, fieldsToExport } from './profile-map';
 import { OdpProfilesClient } from './profiles-client';
 import { parseFieldMappings, parseSegmentSelection } from './segment-selection';
@@ -22,7 +23,6 @@ import { loadSyncState, progressOf, type SyncProgress, type SyncState } from './
 export { ExportNotReadyError } from './sync-phases';
 export { SYNC_STATE_VERSION, type SyncProgress, type SyncState, type SyncTotals } from './sync-state';
 
-export const FLOW_ID = 'odp-segment-sync';
 /** A step starts no call later than this before its Lambda timeout; it saves and hands over to the next step. */
 export const STEP_SAFETY_MARGIN_MS = 60_000;
 /** A call's retries end this long before the Lambda timeout. */
@@ -93,11 +93,11 @@ export function build(deps: Deps, options: SegmentSyncOptions = {}) {
     if (typeof runId !== 'string' || runId === '') throw new ValidationError('runId: a step needs the run it belongs to');
     store ??= jobStateStoreFromEnv(deps.config);
     const end = job.clock.now() + context.getRemainingTimeInMillis();
-    const state = await loadSyncState(store, FLOW_ID, runId, job.clock.now()).catch((error: unknown) => {
+    const state = await loadSyncState(store, deps.flowId, runId, job.clock.now()).catch((error: unknown) => {
       throw logFailure(job, runId, undefined, error);
     });
     const checkpointed = store;
-    const save = () => checkpointed.save(FLOW_ID, runId, state);
+    const save = () => checkpointed.save(deps.flowId, runId, state);
     const controller = new AbortController();
     const run: SyncRun = {
       state,
@@ -168,4 +168,4 @@ function logFailure(job: SyncJob, runId: string, state: SyncState | undefined, e
   return error;
 }
 
-export const handler = lazyHandler(FLOW_ID, (deps) => build(deps));
+export const handler = lazyHandler(odpJobs, (deps) => build(deps));

@@ -1,6 +1,6 @@
 import { brazeSettings } from '../braze/settings';
+import type { IngressFlow } from '../core/catalogue-types';
 import { type Deps, lazyHandler, settingsOf } from '../core/deps';
-import { flowById } from '../core/flows';
 import { createQueuedIngress } from '../core/ingress';
 import { encodeTrackMessages } from '../core/track-queue';
 import { seenFlows } from './catalogue';
@@ -8,7 +8,6 @@ import { seenCallbackSchema } from './schemas';
 import { seenSettings } from './settings';
 import { callbackToTrackItems, parseAllowedHosts, parseCampaignConfig } from './transform';
 
-export const FLOW_ID = 'seen-callback';
 export { seenCallbackSchema as requestSchema } from './schemas';
 
 /**
@@ -19,22 +18,22 @@ export { seenCallbackSchema as requestSchema } from './schemas';
  * of SEEN_ALLOWED_URL_HOSTS when it is set. SEEN authenticates with the inbound token as Bearer,
  * `?token=`, or the password of Basic auth (catalogue `auth`).
  */
-export function build(deps: Deps) {
+export function build(deps: Deps, flow: IngressFlow) {
   const settings = settingsOf(deps, seenSettings);
   const campaigns = parseCampaignConfig(settings.SEEN_CAMPAIGNS);
   const options = { version: settings.SEEN_API_VERSION, allowedHosts: parseAllowedHosts(settings.SEEN_ALLOWED_URL_HOSTS) };
   const maxObjects = settingsOf(deps, brazeSettings).BRAZE_MAX_OBJECTS_PER_REQUEST;
   return createQueuedIngress(
     {
-      flow: flowById(seenFlows, FLOW_ID),
+      flow,
       schema: seenCallbackSchema,
       toMessages: ({ body, requestId }) => {
         const items = callbackToTrackItems(body, campaigns, options);
-        return { accepted: items.length, messages: encodeTrackMessages(FLOW_ID, requestId, items, maxObjects) };
+        return { accepted: items.length, messages: encodeTrackMessages(flow.id, requestId, items, maxObjects) };
       },
     },
     deps,
   );
 }
 
-export const handler = lazyHandler(FLOW_ID, build);
+export const handler = lazyHandler(seenFlows, build);

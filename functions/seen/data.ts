@@ -1,17 +1,15 @@
 import type { Context, SQSEvent } from 'aws-lambda';
-import { createDeliveryConsumer, type DeliveryHandler, type DrainEvent } from '../core/delivery-consumer';
+import type { DeliveryQueue } from '../core/catalogue-types';
+import { createDeliveryConsumer, type DeliveryHandler, type DrainEvent, fedBy } from '../core/delivery-consumer';
 import { type Deps, lazyHandler, settingsOf } from '../core/deps';
 import { ConfigError, DestinationConfigError } from '../core/errors';
-import { queueDefinition } from '../core/flows';
 import type { HttpClient } from '../core/http';
-import { SEEN_DATA_QUEUE, seenQueues } from './catalogue';
+import { seenFlows, seenQueues } from './catalogue';
 import { fetchToken, type OAuthClient, OAuthTokens } from './oauth';
 import { InvocationPacer, requestSpacingMs } from './rate';
 import { seenDataMessageSchema } from './schemas';
 import { seenSettings } from './settings';
 import { parseProjects, projectEndpoint } from './transform';
-
-export const FLOW_ID = 'seen-data-delivery';
 
 /**
  * The SEEN API 2.0 delivery (docs.seen.io, "SEEN API 2.0 - Create Data"): one `POST <data URL>` per
@@ -28,9 +26,8 @@ export const FLOW_ID = 'seen-data-delivery';
  * invocation's pacer (rate.ts), so that at most SEEN_MAX_REQUESTS_PER_10S go in any 10 s across
  * the event source's concurrent invocations.
  */
-export function build(deps: Deps): DeliveryHandler {
+export function build(deps: Deps, queue: DeliveryQueue): DeliveryHandler {
   const settings = settingsOf(deps, seenSettings);
-  const queue = queueDefinition(seenQueues, SEEN_DATA_QUEUE);
   const projects = parseProjects(settings.SEEN_PROJECTS);
   const lanes = queue.drive.kind === 'event-source' ? queue.drive.maxConcurrency : 1;
   const pacer = new InvocationPacer(deps.clock, requestSpacingMs(settings.SEEN_MAX_REQUESTS_PER_10S, lanes));
@@ -53,7 +50,7 @@ export function build(deps: Deps): DeliveryHandler {
     {
       queue,
       settings,
-      schema: seenDataMessageSchema,
+      schema: fedBy(seenDataMessageSchema, seenFlows, queue),
       weight: () => 1,
       send: async (messages, call) => {
         const http = call.http.withPolicy({ retries: 0 });
@@ -101,4 +98,4 @@ export function build(deps: Deps): DeliveryHandler {
   return (event: SQSEvent | DrainEvent, context: Context) => pacer.run(() => consumer(event, context));
 }
 
-export const handler = lazyHandler(FLOW_ID, build);
+export const handler = lazyHandler(seenQueues, build);

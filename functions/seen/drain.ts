@@ -1,13 +1,11 @@
-import { createDeliveryConsumer } from '../core/delivery-consumer';
+import type { DeliveryQueue } from '../core/catalogue-types';
+import { createDeliveryConsumer, fedBy } from '../core/delivery-consumer';
 import { type Deps, lazyHandler, requireSetting, settingsOf } from '../core/deps';
-import { queueDefinition } from '../core/flows';
 import { joinUrl } from '../core/http';
 import { requireSecret } from '../core/secrets';
-import { seenQueues } from './catalogue';
+import { seenFlows, seenQueues } from './catalogue';
 import { seenQueueMessageSchema } from './schemas';
 import { seenSettings } from './settings';
-
-export const FLOW_ID = 'seen-drain';
 
 /**
  * The SEEN legacy delivery (docs.seen.io, SEEN API 1.0 Legacy: `POST /v1/campaigns/{slug}/receivers/`,
@@ -19,14 +17,14 @@ export const FLOW_ID = 'seen-drain';
  * The core hands `send` a client that spends one call of the budget per request and never retries
  * in-process; a combined call SEEN refuses is bisected until the refused receiver parks alone.
  */
-export function build(deps: Deps) {
+export function build(deps: Deps, queue: DeliveryQueue) {
   const settings = settingsOf(deps, seenSettings);
   const seenUrl = requireSetting(settings, 'SEEN_API_URL');
   return createDeliveryConsumer(
     {
-      queue: queueDefinition(seenQueues, 'seen-receivers'),
+      queue,
       settings,
-      schema: seenQueueMessageSchema,
+      schema: fedBy(seenQueueMessageSchema, seenFlows, queue),
       weight: (message) => message.receivers.length,
       group: (message) => message.campaign,
       send: async (messages, call) => {
@@ -50,4 +48,4 @@ export function build(deps: Deps) {
   );
 }
 
-export const handler = lazyHandler(FLOW_ID, build);
+export const handler = lazyHandler(seenQueues, build);

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
+import type { IngressFlow } from '../core/catalogue-types';
 import { type Deps, lazyHandler, settingsOf } from '../core/deps';
 import { ValidationError } from '../core/errors';
-import { flowById } from '../core/flows';
 import { createQueuedIngress } from '../core/ingress';
 import { pathsInMessage, validate } from '../core/validation';
 import { SEEN_DATA_QUEUE, seenFlows } from './catalogue';
@@ -9,7 +9,6 @@ import { campaignSlugSchema, seenReceiversRequestSchema } from './schemas';
 import { seenSettings } from './settings';
 import { parseProjects, projectEndpoint, receiversToMessages } from './transform';
 
-export const FLOW_ID = 'seen-receivers';
 const pathSchema = z.object({ campaign_slug: campaignSlugSchema });
 
 export { seenAnyReceiverSchema as recordSchema, seenReceiversRequestSchema as requestSchema } from './schemas';
@@ -23,13 +22,13 @@ export { pathSchema as pathParametersSchema };
  * receiver to the data URL SEEN_PROJECTS maps the campaign to (a campaign with no project is
  * refused here, naming campaign_slug).
  */
-export function build(deps: Deps) {
+export function build(deps: Deps, flow: IngressFlow) {
   const settings = settingsOf(deps, seenSettings);
   const version = settings.SEEN_API_VERSION;
   const projects = parseProjects(settings.SEEN_PROJECTS);
   return createQueuedIngress(
     {
-      flow: flowById(seenFlows, FLOW_ID),
+      flow,
       schema: seenReceiversRequestSchema,
       toMessages: ({ body, pathParameters, requestId }) => {
         const { campaign_slug: campaign } = validate(pathSchema, pathParameters, 'path');
@@ -47,7 +46,7 @@ export function build(deps: Deps) {
         return {
           accepted: messages.length,
           rejected: batch.rejected,
-          messages: messages.map((message) => ({ body: JSON.stringify(message), attributes: { flow: FLOW_ID, campaign } })),
+          messages: messages.map((message) => ({ body: JSON.stringify(message), attributes: { flow: flow.id, campaign } })),
           ...(version === 2 ? { lane: SEEN_DATA_QUEUE } : {}),
         };
       },
@@ -56,4 +55,4 @@ export function build(deps: Deps) {
   );
 }
 
-export const handler = lazyHandler(FLOW_ID, build);
+export const handler = lazyHandler(seenFlows, build);

@@ -107,7 +107,8 @@ export const seenReceiversRequestSchema = z.union([
 /** What the receivers ingress puts on the `seen-receivers` queue (legacy API): one campaign, at most one SEEN call's worth. */
 export const seenQueueMessageSchema = z.object({
   v: z.literal(1),
-  flow: z.literal('seen-receivers'),
+  /** The flow that queued it (checked against the queue's feeding flows on delivery: fedBy). */
+  flow: z.string().check(z.minLength(1)),
   requestId: z.string(),
   campaign: campaignSlugSchema,
   receivers: z.array(queuedReceiverSchema).check(z.minLength(1)),
@@ -121,7 +122,8 @@ export type SeenQueueMessage = z.infer<typeof seenQueueMessageSchema>;
  */
 export const seenDataMessageSchema = z.object({
   v: z.literal(1),
-  flow: z.literal('seen-receivers'),
+  /** The flow that queued it (checked against the queue's feeding flows on delivery: fedBy). */
+  flow: z.string().check(z.minLength(1)),
   api: z.literal(2),
   requestId: z.string(),
   campaign: campaignSlugSchema,

@@ -1,8 +1,8 @@
 import type { Context } from 'aws-lambda';
 import { brazeSettings } from '../braze/settings';
+import type { IngressFlow } from '../core/catalogue-types';
 import { type Deps, lazyHandler, settingsOf } from '../core/deps';
 import { ValidationError } from '../core/errors';
-import { flowById } from '../core/flows';
 import { createQueuedIngress, type HttpEvent, type HttpResult } from '../core/ingress';
 import { encodeTrackMessages } from '../core/track-queue';
 import { pathsInMessage } from '../core/validation';
@@ -11,7 +11,6 @@ import { callbackRequestSchema } from './schemas';
 import { sendbirdSettings } from './settings';
 import { callbackEventsToTrackItems } from './transform';
 
-export const FLOW_ID = 'sendbird-braze-callback';
 export { callbackRequestSchema as requestSchema } from './schemas';
 
 /**
@@ -50,12 +49,12 @@ export function allowedEventNames(setting: string | undefined): ReadonlySet<stri
  * attributes, purchases and anything else are refused (400 naming the field), and so is an event
  * name SENDBIRD_CALLBACK_EVENT_NAMES does not list. Answers 201 `{"message": "success"}` as Braze.
  */
-export function build(deps: Deps) {
+export function build(deps: Deps, flow: IngressFlow) {
   const maxObjects = settingsOf(deps, brazeSettings).BRAZE_MAX_OBJECTS_PER_REQUEST;
   const allowed = allowedEventNames(settingsOf(deps, sendbirdSettings).SENDBIRD_CALLBACK_EVENT_NAMES);
   const ingress = createQueuedIngress(
     {
-      flow: flowById(sendbirdFlows, FLOW_ID),
+      flow,
       schema: callbackRequestSchema,
       toMessages: ({ body, requestId }) => {
         const { events } = body;
@@ -67,7 +66,7 @@ export function build(deps: Deps) {
           );
           if (issues.length > 0) throw new ValidationError(`invalid request body: ${pathsInMessage(issues)}`, issues);
         }
-        const messages = callbackEventsToTrackItems(events).flatMap(({ item, dedupe }) => encodeTrackMessages(FLOW_ID, requestId, [item], maxObjects, dedupe));
+        const messages = callbackEventsToTrackItems(events).flatMap(({ item, dedupe }) => encodeTrackMessages(flow.id, requestId, [item], maxObjects, dedupe));
         return { accepted: events.length, messages };
       },
     },
@@ -83,4 +82,4 @@ export function asBraze(result: HttpResult): HttpResult {
   return { ...result, statusCode: successAnswer.status, body: JSON.stringify({ message: 'success', events_processed: accepted }) };
 }
 
-export const handler = lazyHandler(FLOW_ID, build);
+export const handler = lazyHandler(sendbirdFlows, build);

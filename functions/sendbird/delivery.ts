@@ -1,16 +1,14 @@
-import { createDeliveryConsumer } from '../core/delivery-consumer';
+import type { DeliveryQueue } from '../core/catalogue-types';
+import { createDeliveryConsumer, fedBy } from '../core/delivery-consumer';
 import { type Deps, lazyHandler, requireSetting, settingsOf } from '../core/deps';
 import { DestinationConfigError, PermanentDeliveryError, RetryableDeliveryError } from '../core/errors';
-import { queueDefinition } from '../core/flows';
 import { type HttpResponse, joinUrl } from '../core/http';
 import { requireSecret } from '../core/secrets';
 import { errorCodeOf, faultOfCode, readSendbirdAnswer, refusalsOf } from './answer';
-import { sendbirdQueues } from './catalogue';
+import { sendbirdFlows, sendbirdQueues } from './catalogue';
 import { type NotificationMessage, notificationMessageSchema } from './schemas';
 import { sendbirdSettings } from './settings';
 import { conflictingTarget, sendbirdBody } from './transform';
-
-export const FLOW_ID = 'sendbird-batch-delivery';
 
 /**
  * Drains one Sendbird lane (the queue named by the function's flow: `sendbird-realtime` or
@@ -21,14 +19,14 @@ export const FLOW_ID = 'sendbird-batch-delivery';
  * is not sent again. Sendbird's answers are read (answer.ts): an error inside a 2xx, or a 207, is
  * not a delivery for the targets it names (or the call); a 400 whose code is a key fault waits.
  */
-export function build(deps: Deps) {
+export function build(deps: Deps, queue: DeliveryQueue) {
   const settings = settingsOf(deps, sendbirdSettings);
   const url = joinUrl(requireSetting(settings, 'SENDBIRD_API_URL'), 'v1/notifications');
   return createDeliveryConsumer(
     {
-      queue: queueDefinition(sendbirdQueues, deps.flowId.replace(/-delivery$/, '')),
+      queue,
       settings,
-      schema: notificationMessageSchema,
+      schema: fedBy(notificationMessageSchema, sendbirdFlows, queue),
       weight: (message) => message.targets.length,
       group: (message) => message.group,
       dedupeKey: (message) => message.dedupe,
@@ -73,4 +71,4 @@ function readRefusal(error: unknown, messages: readonly NotificationMessage[]): 
   return messages.length > 1 ? error : new PermanentDeliveryError(said, code, { cause: error });
 }
 
-export const handler = lazyHandler(FLOW_ID, build);
+export const handler = lazyHandler(sendbirdQueues, build);

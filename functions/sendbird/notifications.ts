@@ -1,12 +1,11 @@
+import type { IngressFlow } from '../core/catalogue-types';
 import { type Deps, lazyHandler, settingsOf } from '../core/deps';
-import { flowById } from '../core/flows';
 import { createQueuedIngress } from '../core/ingress';
 import { sendbirdFlows } from './catalogue';
 import { notificationRequestSchema } from './schemas';
 import { sendbirdSettings } from './settings';
 import { notificationToMessages } from './transform';
 
-export const FLOW_ID = 'sendbird-notifications';
 export { notificationRequestSchema as requestSchema } from './schemas';
 
 /** Targets per queued message: well under SQS's 256 KiB whatever the ids. */
@@ -18,11 +17,11 @@ const MAX_TARGETS_PER_MESSAGE = 1_000;
  * a campaign's webhooks are combined into calls of up to 10,000 targets. The Api-Token comes from
  * the sendbird secret, never from the Braze template.
  */
-export function build(deps: Deps) {
+export function build(deps: Deps, flow: IngressFlow) {
   const settings = settingsOf(deps, sendbirdSettings);
   return createQueuedIngress(
     {
-      flow: flowById(sendbirdFlows, FLOW_ID),
+      flow,
       schema: notificationRequestSchema,
       toMessages: ({ body, requestId }) => {
         const messages = notificationToMessages(body, {
@@ -31,7 +30,7 @@ export function build(deps: Deps) {
         });
         return {
           accepted: messages.reduce((n, message) => n + message.targets.length, 0),
-          messages: messages.map((message) => ({ body: JSON.stringify(message), attributes: { flow: FLOW_ID, mode: message.mode } })),
+          messages: messages.map((message) => ({ body: JSON.stringify(message), attributes: { flow: flow.id, mode: message.mode } })),
           ...(body.mode === 'realtime' ? { lane: 'sendbird-realtime' } : {}),
         };
       },
@@ -40,4 +39,4 @@ export function build(deps: Deps) {
   );
 }
 
-export const handler = lazyHandler(FLOW_ID, build);
+export const handler = lazyHandler(sendbirdFlows, build);

@@ -35,7 +35,8 @@ export type NotificationRequest = z.infer<typeof notificationRequestSchema>;
 /** One queued Sendbird call's worth: a template, its variables, and targets. */
 export const notificationMessageSchema = z.object({
   v: z.literal(1),
-  flow: z.literal('sendbird-notifications'),
+  /** The flow that queued it (checked against the queue's feeding flows on delivery: fedBy). */
+  flow: z.string().check(z.minLength(1)),
   requestId: z.string(),
   mode: z.enum(['realtime', 'batch']),
   /** Messages that may share a call (transform.ts notificationGroup): one template and push template; per-user variables or the same ones. */

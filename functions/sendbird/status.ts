@@ -1,9 +1,9 @@
 import { createHmac } from 'node:crypto';
 import { brazeSettings } from '../braze/settings';
 import { safeEqual } from '../core/auth';
+import type { IngressFlow } from '../core/catalogue-types';
 import { type Deps, lazyHandler, settingsOf } from '../core/deps';
 import { ValidationError } from '../core/errors';
-import { flowById } from '../core/flows';
 import { createQueuedIngress, type SignatureVerifier } from '../core/ingress';
 import { encodeTrackMessages } from '../core/track-queue';
 import { sendbirdFlows } from './catalogue';
@@ -11,7 +11,6 @@ import { statusRequestSchema } from './schemas';
 import { sendbirdSettings } from './settings';
 import { statusesToTrackItems } from './transform';
 
-export const FLOW_ID = 'sendbird-status';
 export { statusRecordSchema as recordSchema, statusRequestSchema as requestSchema } from './schemas';
 
 /** The header verifySendbirdSignature reads, for the OpenAPI document (local/openapi.ts). */
@@ -34,12 +33,12 @@ export const verifySendbirdSignature: SignatureVerifier = async (rawBytes, heade
  * message per status carrying its dedupe id (user, notification, status), so the same status
  * arriving again within two days creates no second event.
  */
-export function build(deps: Deps) {
+export function build(deps: Deps, flow: IngressFlow) {
   const eventName = settingsOf(deps, sendbirdSettings).SENDBIRD_STATUS_EVENT_NAME;
   const maxObjects = settingsOf(deps, brazeSettings).BRAZE_MAX_OBJECTS_PER_REQUEST;
   return createQueuedIngress(
     {
-      flow: flowById(sendbirdFlows, FLOW_ID),
+      flow,
       schema: statusRequestSchema,
       verifySignature: verifySendbirdSignature,
       toMessages: ({ body, requestId }) => {
@@ -50,7 +49,7 @@ export function build(deps: Deps) {
             'invalid request body: no valid status',
             rejected.flatMap((r) => r.issues),
           );
-        const messages = items.flatMap(({ item, dedupe }) => encodeTrackMessages(FLOW_ID, requestId, [item], maxObjects, dedupe));
+        const messages = items.flatMap(({ item, dedupe }) => encodeTrackMessages(flow.id, requestId, [item], maxObjects, dedupe));
         return { accepted: items.length, rejected, messages };
       },
     },
@@ -58,4 +57,4 @@ export function build(deps: Deps) {
   );
 }
 
-export const handler = lazyHandler(FLOW_ID, build);
+export const handler = lazyHandler(sendbirdFlows, build);

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Match, type Template } from 'aws-cdk-lib/assertions';
 import { brazeSettings } from '../../functions/braze/settings';
-import { deliveryQueues, ingressFlows, jobs, partners, queueById } from '../../functions/catalogue';
+import { catalogue, deliveryQueues, ingressFlows, jobs, partners } from '../../functions/catalogue';
 import { loadConfig } from '../../functions/core/config';
 import { loadSettings } from '../../functions/core/settings';
 import { seenSettings } from '../../functions/seen/settings';
@@ -91,7 +91,7 @@ describe.each(configurations)('functions (%s configuration)', (_name, configOf) 
   it('give ingress functions their flow id, queue URL, their owner inbound secret id and the owner and queue owner settings', () => {
     for (const flow of plan.flows) {
       const env = functionResource(template, stack, stack.ingressFunctions.get(flow.id)!.function).Properties.Environment.Variables;
-      const queueOwner = queueById(flow.queue).owner;
+      const queueOwner = catalogue.queue(flow.queue).owner;
       expect(env).toMatchObject({
         BRIDGE_FLOW_ID: flow.id,
         QUEUE_URL: { Ref: idOf(stack, stack.queues.get(flow.queue)!.queue) },
@@ -106,7 +106,7 @@ describe.each(configurations)('functions (%s configuration)', (_name, configOf) 
   });
 
   it('give into-Braze ingress functions the Braze settings they size messages with', () => {
-    for (const flow of plan.flows.filter((f) => queueById(f.queue).owner === 'braze')) {
+    for (const flow of plan.flows.filter((f) => catalogue.queue(f.queue).owner === 'braze')) {
       const env = functionResource(template, stack, stack.ingressFunctions.get(flow.id)!.function).Properties.Environment.Variables;
       expect(env).toMatchObject(ownerSettings(config, 'braze'));
       expect(env.BRAZE_REST_ENDPOINT).toBe(ownerSettings(config, 'braze').BRAZE_REST_ENDPOINT);

@@ -1,5 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { queueById } from '../../functions/catalogue';
+import { catalogue } from '../../functions/catalogue';
 import { MetricName } from '../../functions/core/observability';
 import { UNAUTHORIZED_ALARM_THRESHOLD } from '../../lib/constructs/monitoring';
 import { configurations, fullConfig, idOf, lyticsConfig, minimalConfig, synthStack } from './stack-fixtures';
@@ -220,7 +220,7 @@ describe('alarm topic', () => {
   });
 
   it('alarm on the SEEN queue after the hour of backlog its catalogue entry declares normal, unless the deployment overrides it', () => {
-    expect(queueById('seen-receivers').oldestMessageAlarmSeconds).toBe(3600);
+    expect(catalogue.queue('seen-receivers').oldestMessageAlarmSeconds).toBe(3600);
     const minimal = synthStack(minimalConfig()).template;
 
     minimal.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'BrazePartnerBridge-seen-receivers-oldest-message', Threshold: 3600 });

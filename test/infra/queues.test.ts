@@ -1,6 +1,6 @@
 import { Match } from 'aws-cdk-lib/assertions';
 import * as catalogue from '../../functions/catalogue';
-import { deliveryQueues, ingressFlows, partnerById, queueById } from '../../functions/catalogue';
+import { deliveryQueues, catalogue as index, ingressFlows } from '../../functions/catalogue';
 import { deployedSettings, parseBridgeConfig, planDeployment } from '../../lib/config';
 import { configurations, fullConfig, idOf, minimalConfig, minimalInput, synthStack } from './stack-fixtures';
 
@@ -16,7 +16,7 @@ describe('which queues are deployed', () => {
   it.each(deliveryQueues.map((q) => [q.id, q] as const))('deploys %s exactly when an enabled flow feeds it', (_id, definition) => {
     const feeders = [...new Set(ingressFlows.filter((f) => f.queue === definition.id).map((f) => f.owner))];
     for (const owner of feeders) {
-      const required = Object.fromEntries((partnerById(owner).settings.deployRequired ?? []).map((name) => [name, `https://${owner}.example.com/`]));
+      const required = Object.fromEntries((index.partner(owner).settings.deployRequired ?? []).map((name) => [name, `https://${owner}.example.com/`]));
       const config = parseBridgeConfig({ braze: minimalInput.braze, partners: { [owner]: { enabled: true, settings: required } } });
       expect(synthStack(config).stack.queues.has(definition.id)).toBe(true);
     }
@@ -138,7 +138,7 @@ describe('the SEEN drain', () => {
     const mappings = Object.values(template.findResources('AWS::Lambda::EventSourceMapping'));
 
     expect(mappings.map((m) => m.Properties.FunctionName)).not.toContainEqual({ Ref: drainId });
-    expect(queueById('seen-receivers').drive.kind).toBe('schedule');
+    expect(index.queue('seen-receivers').drive.kind).toBe('schedule');
   });
 
   it('runs every SEEN_DRAIN_INTERVAL_SECONDS from an EventBridge rate, never retried', () => {
@@ -151,8 +151,11 @@ describe('the SEEN drain', () => {
   });
 
   it('never runs twice at once, so per-run budgets add up to at most the hourly one', () => {
-    template.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 1, Timeout: queueById('seen-receivers').consumer.timeoutSeconds });
-    expect(queueById('seen-receivers').consumer.timeoutSeconds).toBeLessThan(60);
+    template.hasResourceProperties('AWS::Lambda::Function', {
+      ReservedConcurrentExecutions: 1,
+      Timeout: index.queue('seen-receivers').consumer.timeoutSeconds,
+    });
+    expect(index.queue('seen-receivers').consumer.timeoutSeconds).toBeLessThan(60);
   });
 
   it('follows a configured interval', () => {

@@ -1,5 +1,5 @@
 import { Match } from 'aws-cdk-lib/assertions';
-import { partnerById, scheduledJobs } from '../../functions/catalogue';
+import { catalogue, scheduledJobs } from '../../functions/catalogue';
 import { BridgeConfigError, ownerSettings, parseBridgeConfig, secretIdVariableName } from '../../lib/config';
 import { UNFINISHED_STATUSES } from '../../lib/constructs/scheduled-job';
 import { fullConfig, idOf, minimalConfig, odpConfig, odpInput, stateMachineDefinition, synthStack } from './stack-fixtures';
@@ -11,13 +11,16 @@ const DAY = 24 * 3600;
 
 /** The configuration that deploys a scheduled job: its owner and every partner it also reads on (Braze always is), all defaults. */
 function configFor(definition: (typeof scheduledJobs)[number]) {
-  const owners = [definition.owner, ...(definition.alsoReads ?? [])].filter((id) => !partnerById(id).alwaysOn);
+  const owners = [definition.owner, ...(definition.alsoReads ?? [])].filter((id) => !catalogue.partner(id).alwaysOn);
   return parseBridgeConfig({
     braze: odpInput.braze,
     partners: Object.fromEntries(
       owners.map((id) => [
         id,
-        { enabled: true, settings: Object.fromEntries((partnerById(id).settings.deployRequired ?? []).map((name) => [name, `https://${id}.example.com/`])) },
+        {
+          enabled: true,
+          settings: Object.fromEntries((catalogue.partner(id).settings.deployRequired ?? []).map((name) => [name, `https://${id}.example.com/`])),
+        },
       ]),
     ),
   });

@@ -1,4 +1,4 @@
-import { queueById } from '../../functions/catalogue';
+import { catalogue } from '../../functions/catalogue';
 import { DEDUPE_TABLE_VARIABLE } from '../../functions/core/dedupe';
 import { idOf, minimalConfig, synthStack } from './stack-fixtures';
 
@@ -24,7 +24,7 @@ describe('SEEN delivery in AWS', () => {
   });
 
   it('reads the 2.0 lane with an event source of at most 2 invocations at once, which its pacing counts on', () => {
-    const definition = queueById('seen-data');
+    const definition = catalogue.queue('seen-data');
     expect(definition.drive).toMatchObject({ kind: 'event-source', maxConcurrency: 2 });
 
     template.hasResourceProperties('AWS::Lambda::EventSourceMapping', {

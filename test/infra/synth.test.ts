@@ -92,19 +92,17 @@ jest.mock('../../functions/catalogue', () => {
     ],
   };
   const partners = [...actual.partners, acme];
-  const deliveryQueues = partners.flatMap((partner) => partner.queues);
-  const jobs = partners.flatMap((partner) => partner.jobs);
-  const { isScheduledJob, isUploadJob } = jest.requireActual('../../functions/core/catalogue-types') as typeof import('../../functions/core/catalogue-types');
+  const { catalogueIndex } = jest.requireActual('../../functions/core/catalogue-index') as typeof import('../../functions/core/catalogue-index');
+  const catalogue = catalogueIndex(partners);
   return {
     ...actual,
     partners,
-    ingressFlows: partners.flatMap((partner) => partner.flows),
-    deliveryQueues,
-    jobs,
-    uploadJobs: jobs.filter(isUploadJob),
-    scheduledJobs: jobs.filter(isScheduledJob),
-    partnerById: (id: string) => partners.find((partner) => partner.id === id) ?? actual.partnerById(id),
-    queueById: (id: string) => deliveryQueues.find((queue) => queue.id === id) ?? actual.queueById(id),
+    catalogue,
+    ingressFlows: catalogue.flows,
+    deliveryQueues: catalogue.queues,
+    jobs: catalogue.jobs,
+    uploadJobs: catalogue.uploadJobs,
+    scheduledJobs: catalogue.scheduledJobs,
   };
 });
 

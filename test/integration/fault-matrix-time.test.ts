@@ -9,6 +9,7 @@ import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { StubServer } from '../../bench/support/stub-server';
 import { build } from '../../functions/braze/track-delivery';
+import { catalogue } from '../../functions/catalogue';
 import { loadConfig } from '../../functions/core/config';
 import { DELIVERY_MAX_RECEIVE_COUNT } from '../../functions/core/delivery/backoff';
 import { createDeps } from '../../functions/core/deps';
@@ -67,7 +68,7 @@ describe('fault matrix over time: the Braze track consumer against a loopback Br
       http: new HttpClient({ clock, policy: { retries: 2, baseDelayMs: 100, maxDelayMs: 20_000, timeoutMs: 5_000 } }),
       dedupe: await dynamo!.dedupeStore(),
     });
-    const handler = build(deps) as unknown as (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
+    const handler = build(deps, catalogue.queue('braze-track')) as unknown as (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
     /** The last visibility the consumer set for a receipt handle, in seconds. */
     const waitOf = (receipt: string) =>
       sqsMock

@@ -4,16 +4,20 @@ import path from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { GetObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { EXPORT_COLUMNS, exportRow, writeExportCsv } from '../../bench/support/csv';
+import { catalogue } from '../../functions/catalogue';
 import { loadConfig } from '../../functions/core/config';
 import { createDeps } from '../../functions/core/deps';
 import { ConfigError, RetryableDeliveryError } from '../../functions/core/errors';
 import { HttpClient } from '../../functions/core/http';
 import { EnvSecretStore } from '../../functions/core/secrets';
-import { build, CsvFormatError, FLOW_ID, type ObjectImport } from '../../functions/lytics/csv-import';
+import { build, CsvFormatError, type ObjectImport } from '../../functions/lytics/csv-import';
 import { lambdaContext } from '../../local/lambda-context';
 import { type EmbeddedS3, runJob, s3ObjectCreatedEvent, startEmbeddedS3, uploadFile } from '../../local/run-job';
 import { LyticsBulkStub } from '../support/lytics-bulk-stub';
 import { stopAll } from '../support/teardown';
+
+/** The flow the job's logs, metrics and saved state carry. */
+const FLOW_ID = catalogue.job('lytics-csv-import').flowId;
 
 const TOKEN = 'lytics-bulk-token-7f3a';
 const BUCKET = 'braze-exports';

@@ -8,18 +8,22 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Context } from 'aws-lambda';
 import { StubServer } from '../../bench/support/stub-server';
+import { catalogue } from '../../functions/catalogue';
 import type { JobStepResult } from '../../functions/core/catalogue-types';
 import { loadConfig } from '../../functions/core/config';
 import { createDeps } from '../../functions/core/deps';
 import { HttpClient } from '../../functions/core/http';
 import type { JobStateStore } from '../../functions/core/job-state';
 import { EnvSecretStore } from '../../functions/core/secrets';
-import { build, FLOW_ID, type SyncState } from '../../functions/odp/segment-sync';
+import { build, type SyncState } from '../../functions/odp/segment-sync';
 import { type EmbeddedDynamo, startEmbeddedDynamo } from '../../local/embedded-dynamodb';
 import { runScheduledJob } from '../../local/run-scheduled-job';
 import { exportZip } from '../support/braze-export';
 import { stopAll } from '../support/teardown';
 import { FakeClock } from '../unit/helpers';
+
+/** The flow the job's logs, metrics and saved state carry. */
+const FLOW_ID = catalogue.job('odp-segment-sync').flowId;
 
 const SEGMENT_COUNT = 230; // three pages of /segments/list
 const segmentId = (i: number) => `seg-${String(i).padStart(3, '0')}`;

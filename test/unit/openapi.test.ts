@@ -260,10 +260,10 @@ describe('the OpenAPI document', () => {
 
     async function handlerOf(flow: IngressFlow) {
       const queue = new RecordingQueue();
-      const mod = (await import(path.join(projectRoot, flow.entry))) as { build: (deps: Deps) => (event: HttpEvent, context: Context) => Promise<HttpResult> };
+      const mod = (await import(path.join(projectRoot, flow.entry))) as { build: (deps: Deps, flow: IngressFlow) => (event: HttpEvent, context: Context) => Promise<HttpResult> };
       // The fixtures' events are of December 2023: a clock of the day after keeps them recent.
       const deps = createDeps(flow.id, config, { queue, secrets: EnvSecretStore.fromConfig(config), clock: new FakeClock(Date.UTC(2023, 11, 7)) });
-      const handler = mod.build(deps);
+      const handler = mod.build(deps, flow);
       return async (body: string, token: string | null = TOKEN) => {
         const event = {
           version: '2.0',

@@ -1,5 +1,6 @@
 import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { build } from '../../../functions/braze/track-delivery';
+import { catalogue, entryFor } from '../../../functions/catalogue';
 import { loadConfig } from '../../../functions/core/config';
 import type { DedupeStore } from '../../../functions/core/dedupe';
 import { createDeps } from '../../../functions/core/deps';
@@ -28,7 +29,7 @@ function lane(flowId: 'braze-track-delivery' | 'braze-track-bulk-delivery') {
   const secrets: SecretStore = { get: async () => ({ api_key: 'braze-key' }), inboundTokens: async () => [], refresh: async () => undefined };
   const config = loadConfig({ LOG_LEVEL: 'SILENT', BRAZE_REST_ENDPOINT: 'https://rest.braze.test', DLQ_URL: 'https://sqs.test/dlq' });
   const deps = createDeps(flowId, config, { secrets, dedupe: nothingDelivered, http: new HttpClient({ fetch }) });
-  return { handler: build(deps), requests };
+  return { handler: build(deps, entryFor(catalogue.queues, flowId)), requests };
 }
 
 describe('Braze /users/track lanes: X-Braze-Bulk', () => {

@@ -3,6 +3,7 @@ import type { Context, SQSBatchResponse } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parsePrioritization } from '../../../functions/braze/prioritization';
 import { build, noticeKind, refusedRecipients, triggerBody } from '../../../functions/braze/trigger-delivery';
+import { catalogue } from '../../../functions/catalogue';
 import { loadConfig } from '../../../functions/core/config';
 import { createDeps } from '../../../functions/core/deps';
 import { ConfigError } from '../../../functions/core/errors';
@@ -53,7 +54,7 @@ function consumer(...answers: Parameters<typeof scriptedFetch>) {
     QUEUE_URL: 'https://sqs.eu-west-1.amazonaws.com/123456789012/braze-triggers',
   });
   const deps = createDeps('braze-triggers-delivery', config, { secrets, sqs, queue, clock, http: new HttpClient({ fetch, clock }) });
-  const handler = build(deps);
+  const handler = build(deps, catalogue.queue('braze-triggers'));
   const waits = () =>
     sqsMock.commandCalls(ChangeMessageVisibilityBatchCommand).flatMap((call) => (call.args[0].input.Entries ?? []).map((entry) => entry.VisibilityTimeout));
   return { handler, requests, queue, clock, waits };

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { GetSecretValueCommand, ResourceNotFoundException, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { ingressFlows } from '../../../functions/catalogue';
+import { type IngressFlow, ingressFlows } from '../../../functions/catalogue';
 import { laneQueueVariable } from '../../../functions/core/catalogue-types';
 import { loadConfig } from '../../../functions/core/config';
 import { createDeps, type Deps } from '../../../functions/core/deps';
@@ -49,9 +49,9 @@ async function route() {
   const config = loadConfig(env);
   const queue = new RecordingQueue();
   const mod = (await import(path.join(__dirname, '../../..', flow.entry))) as {
-    build: (deps: Deps) => (event: HttpEvent, context: Context) => Promise<HttpResult>;
+    build: (deps: Deps, flow: IngressFlow) => (event: HttpEvent, context: Context) => Promise<HttpResult>;
   };
-  const handler = mod.build(createDeps(flow.id, config, { queue, secrets: new SecretsManagerStore(config.env, client, 300) }));
+  const handler = mod.build(createDeps(flow.id, config, { queue, secrets: new SecretsManagerStore(config.env, client, 300) }), flow);
   return async (token: string) => {
     const event = routeEvent(flow, { body, token });
     const result = await handler(event, context);

@@ -1,4 +1,5 @@
 import type { Context, SQSBatchResponse } from 'aws-lambda';
+import { catalogue } from '../../../functions/catalogue';
 import { loadConfig } from '../../../functions/core/config';
 import type { DedupeStore } from '../../../functions/core/dedupe';
 import { createDeps } from '../../../functions/core/deps';
@@ -28,7 +29,7 @@ function deliveryWith(secret: Record<string, string>) {
   const secrets: SecretStore = { get: async () => secret, inboundTokens: async () => [], refresh: async () => undefined };
   const config = loadConfig({ LOG_LEVEL: 'SILENT', MOVABLE_INK_API_URL: 'https://collector.example/behavioral/key-1', DLQ_URL: 'https://sqs.test/dlq' });
   const deps = createDeps('movable-ink-delivery', config, { secrets, dedupe: nothingDelivered, http: new HttpClient({ fetch }) });
-  return { handler: build(deps), requests };
+  return { handler: build(deps, catalogue.queue('movable-ink')), requests };
 }
 
 describe('movable-ink delivery', () => {

@@ -1,4 +1,5 @@
 import type { Context } from 'aws-lambda';
+import { catalogue } from '../../../functions/catalogue';
 import { laneQueueVariable } from '../../../functions/core/catalogue-types';
 import { loadConfig } from '../../../functions/core/config';
 import { createDeps } from '../../../functions/core/deps';
@@ -22,7 +23,7 @@ function activation(settings: Record<string, string>) {
     ...settings,
   });
   const queue = new RecordingQueue();
-  const handler = build(createDeps('odp-activation', config, { queue, secrets: EnvSecretStore.fromConfig(config) }));
+  const handler = build(createDeps('odp-activation', config, { queue, secrets: EnvSecretStore.fromConfig(config) }), catalogue.flow('odp-activation'));
   const post = async (body: unknown) => {
     const event = {
       version: '2.0',

@@ -1,5 +1,6 @@
 import type { Metrics } from '@aws-lambda-powertools/metrics';
 import type { Context } from 'aws-lambda';
+import { catalogue } from '../../../functions/catalogue';
 import { loadConfig } from '../../../functions/core/config';
 import { createDeps } from '../../../functions/core/deps';
 import type { HttpEvent } from '../../../functions/core/ingress';
@@ -30,7 +31,7 @@ describe('odp-currents ingress: events not sent for want of an identifier', () =
     const warn = jest.spyOn(deps.logger, 'warn');
     // Braze's connector-page examples: without ODP_EXTERNAL_ID_IDENTIFIER only the two Email Opens carry an identifier (their email).
     const events = (readFixture('odp/currents-connector-page.json') as { events: CurrentsEvent[] }).events.map((event, i) => ({ ...event, id: `e-${i}` }));
-    const handler = build(deps);
+    const handler = build(deps, catalogue.flow('odp-currents'));
 
     const result = await handler(
       {

@@ -4,14 +4,18 @@
  * call is made, instead of halfway through a segment.
  */
 import type { Context } from 'aws-lambda';
+import { catalogue } from '../../../functions/catalogue';
 import { loadConfig } from '../../../functions/core/config';
 import { createDeps } from '../../../functions/core/deps';
 import { HttpClient } from '../../../functions/core/http';
 import { JobStateError, type JobStateStore } from '../../../functions/core/job-state';
 import { EnvSecretStore } from '../../../functions/core/secrets';
-import { build, FLOW_ID } from '../../../functions/odp/segment-sync';
+import { build } from '../../../functions/odp/segment-sync';
 import { loadSyncState, newSyncState, SYNC_STATE_VERSION, type SyncState } from '../../../functions/odp/sync-state';
 import { FakeClock, rejectionOf, reply, scriptedFetch } from '../helpers';
+
+/** The flow the job's logs, metrics and saved state carry. */
+const FLOW_ID = catalogue.job('odp-segment-sync').flowId;
 
 const PRESIGNED = 'https://s3.test/export.zip?X-Amz-Signature=secret';
 

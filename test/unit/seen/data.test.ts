@@ -1,6 +1,7 @@
 import { ChangeMessageVisibilityBatchCommand, SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { catalogue } from '../../../functions/catalogue';
 import type { Clock } from '../../../functions/core/clock';
 import { loadConfig } from '../../../functions/core/config';
 import { createDeps } from '../../../functions/core/deps';
@@ -56,7 +57,7 @@ function consumer(env: Record<string, string>, answer: (request: SeenRequest) =>
     http: new HttpClient({ fetch, clock }),
     secrets: EnvSecretStore.fromConfig(config),
   });
-  const handler = build(deps);
+  const handler = build(deps, catalogue.queue('seen-data'));
   const invoke = async (event: SQSEvent) => (await handler(event, context)) as SQSBatchResponse;
   return { invoke, requests, parked };
 }

@@ -8,6 +8,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import type { Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { catalogue } from '../../../functions/catalogue';
 import { loadConfig } from '../../../functions/core/config';
 import { MemoryDedupeStore } from '../../../functions/core/delivery/call-ledger';
 import { type DrainResult, planCalls } from '../../../functions/core/delivery-consumer';
@@ -207,7 +208,7 @@ function drainOver(env: Record<string, string>, answer: (receivers: { customer_i
     secrets: EnvSecretStore.fromConfig(config),
     dedupe: new MemoryDedupeStore(clock),
   });
-  const handler = build(deps);
+  const handler = build(deps, catalogue.queue('seen-receivers'));
   const run = async () => (await handler({}, context)) as DrainResult;
   const receiver = (campaign: string, customerId: string) =>
     enqueue(
