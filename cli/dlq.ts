@@ -44,7 +44,7 @@ export interface DlqOptions {
 
 interface QueueState {
   queue: string;
-  owner: string;
+  destination: string;
   waiting: number;
   parked: number;
   sampled?: number;
@@ -204,11 +204,11 @@ export async function dlqList(queueId: string | undefined, options: DlqOptions, 
     try {
       states = await Promise.all(
         ids.map(async (id): Promise<QueueState> => {
-          const owner = queueById(id).owner;
+          const destination = queueById(id).destination;
           const found = await aws.queue(id);
-          if (!found) return { queue: id, owner, waiting: 0, parked: 0, deployed: false };
+          if (!found) return { queue: id, destination, waiting: 0, parked: 0, deployed: false };
           const [waiting, parked] = await Promise.all([queueDepth(aws.sqs, found.queueUrl), queueDepth(aws.sqs, found.dlqUrl)]);
-          return { queue: id, owner, waiting, parked, deployed: true };
+          return { queue: id, destination, waiting, parked, deployed: true };
         }),
       );
     } finally {
@@ -244,7 +244,7 @@ export async function dlqPeek(queueId: string, options: DlqOptions, io: CliIo): 
       const [waiting, parked] = await Promise.all([queueDepth(aws.sqs, found.queueUrl), queueDepth(aws.sqs, found.dlqUrl)]);
       // Long polls of 1 s: a short poll on SQS samples only some servers and may miss messages.
       const messages = parked > 0 && max > 0 ? await peekQueue(aws.sqs, found.dlqUrl, { max, bodies: options.showBodies, waitSeconds: 1 }) : [];
-      answer = { queue: queue.id, owner: queue.owner, waiting, parked, ...summarise(messages), messages };
+      answer = { queue: queue.id, destination: queue.destination, waiting, parked, ...summarise(messages), messages };
     } finally {
       aws.destroy();
     }

@@ -8,20 +8,26 @@ export function flowsCommand(options: { json?: boolean }, io: CliIo): void {
   const line = lineWriter(io.out);
   const flows = ingressFlows.map((flow) => ({
     id: flow.id,
-    owner: flow.owner,
+    source: flow.source,
     route: `${flow.method} ${flow.path}`,
     pathParameters: pathParameters(flow),
     auth: [...flow.auth],
-    queues: queuesOf(flow).map((id) => ({ id, destination: queueById(id).owner })),
+    queues: queuesOf(flow).map((id) => ({ id, destination: queueById(id).destination })),
     description: flow.description,
   }));
-  const queues = deliveryQueues.map((q) => ({ id: q.id, destination: q.owner, lane: q.lane, drive: q.drive.kind, maxReceiveCount: q.maxReceiveCount }));
+  const queues = deliveryQueues.map((q) => ({ id: q.id, destination: q.destination, lane: q.lane, drive: q.drive.kind, maxReceiveCount: q.maxReceiveCount }));
   const jobList = jobs.map((job) =>
     isScheduledJob(job)
-      ? { id: job.id, owner: job.owner, trigger: `schedule (${job.trigger.scheduleSetting})`, command: `bridge sync ${job.id}`, description: job.description }
+      ? {
+          id: job.id,
+          destination: job.destination,
+          trigger: `schedule (${job.trigger.scheduleSetting})`,
+          command: `bridge sync ${job.id}`,
+          description: job.description,
+        }
       : {
           id: job.id,
-          owner: job.owner,
+          destination: job.destination,
           trigger: `upload ${job.trigger.prefix}*${job.trigger.suffix}`,
           command: `bridge import ${job.id} <file>${Object.keys(job.localOptions ?? {})
             .map((name) => ` [--${name} <value>]`)

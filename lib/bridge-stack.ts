@@ -104,7 +104,7 @@ export class BridgeStack extends Stack {
       owners: plan.owners.map((owner) => {
         const deployment = partnerDeployment(config, owner);
         // A partner gets an inbound token when one of its deployed flows receives requests.
-        const inbound = plan.flows.some((flow) => flow.owner === owner);
+        const inbound = plan.flows.some((flow) => flow.source === owner);
         return { id: owner, inbound, importedArn: deployment?.secretArn, importedInboundArn: deployment?.inboundSecretArn };
       }),
     });
@@ -120,8 +120,8 @@ export class BridgeStack extends Stack {
         definition.id,
         new DeliveryQueue(queueScope, definition.id, {
           definition,
-          settings: settingsFor(definition.owner),
-          deployedSettings: deployedSettings(config, definition.owner),
+          settings: settingsFor(definition.destination),
+          deployedSettings: deployedSettings(config, definition.destination),
           dedupeTable: this.dedupe?.table,
           secrets: this.secrets,
           functionDefaults,
@@ -141,7 +141,7 @@ export class BridgeStack extends Stack {
         memoryMb: INGRESS_MEMORY_MB,
         flowId: flow.id,
         environment: {
-          ...settingsFor(flow.owner, queue.definition.owner),
+          ...settingsFor(flow.source, queue.definition.destination),
           QUEUE_URL: queue.queue.queueUrl,
         },
       });
@@ -153,8 +153,8 @@ export class BridgeStack extends Stack {
       }
       // The inbound token only; the outbound credentials too where the route accepts a signature
       // keyed with them (the partner signs with its API token).
-      const grants = { ...this.secrets.grantInboundRead(flow.owner, ingress.function) };
-      if (flow.auth.includes('signature')) Object.assign(grants, this.secrets.grantRead(flow.owner, ingress.function));
+      const grants = { ...this.secrets.grantInboundRead(flow.source, ingress.function) };
+      if (flow.auth.includes('signature')) Object.assign(grants, this.secrets.grantRead(flow.source, ingress.function));
       for (const [name, value] of Object.entries(grants)) ingress.function.addEnvironment(name, value);
       this.ingressFunctions.set(flow.id, ingress);
     }
@@ -182,7 +182,7 @@ export class BridgeStack extends Stack {
         const job = new ImportJob(jobScope, definition.id, {
           definition,
           bucket,
-          settings: ownerSettings(config, definition.owner),
+          settings: ownerSettings(config, definition.destination),
           secrets: this.secrets,
           functionDefaults,
         });
@@ -206,7 +206,7 @@ export class BridgeStack extends Stack {
             definition,
             schedule: scheduleExpression(config, definition),
             // Its own partner's settings and those of every partner it also reads (their endpoints ...).
-            settings: settingsFor(definition.owner, ...(definition.alsoReads ?? [])),
+            settings: settingsFor(definition.destination, ...(definition.alsoReads ?? [])),
             secrets: this.secrets,
             stateTable: this.jobState.table,
             functionDefaults,

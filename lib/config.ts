@@ -255,7 +255,7 @@ export function isOwnerEnabled(config: BridgeConfig, owner: string): boolean {
  * schedule expression is checked here, so a bad one fails `cdk synth` naming its setting.
  */
 export function planDeployment(config: BridgeConfig, catalogue: Catalogue): DeploymentPlan {
-  const flows = catalogue.ingressFlows.filter((flow) => isOwnerEnabled(config, flow.owner));
+  const flows = catalogue.ingressFlows.filter((flow) => isOwnerEnabled(config, flow.source));
   const fed = new Set<string>(flows.flatMap((flow) => [flow.queue, ...(flow.alsoFeeds ?? [])]));
   const queues = catalogue.deliveryQueues.filter((queue) => fed.has(queue.id));
   for (const flow of flows) {
@@ -263,7 +263,7 @@ export function planDeployment(config: BridgeConfig, catalogue: Catalogue): Depl
       if (!queues.some((queue) => queue.id === id)) throw new BridgeConfigError(`flow ${flow.id} feeds unknown queue ${id}`);
     }
   }
-  const enabledJobs = catalogue.jobs.filter((job) => isOwnerEnabled(config, job.owner));
+  const enabledJobs = catalogue.jobs.filter((job) => isOwnerEnabled(config, job.destination));
   const jobs = enabledJobs.filter(isUploadJob);
   const scheduledJobs = enabledJobs.filter(isScheduledJob);
   checkJobs(jobs, queues);
@@ -276,10 +276,10 @@ export function planDeployment(config: BridgeConfig, catalogue: Catalogue): Depl
   const owners = [
     ...new Set<string>([
       ...partners.filter((p) => p.alwaysOn).map((p) => p.id),
-      ...flows.map((f) => f.owner),
-      ...queues.map((q) => q.owner),
-      ...jobs.map((j) => j.owner),
-      ...scheduledJobs.flatMap((j) => [j.owner, ...(j.alsoReads ?? [])]),
+      ...flows.map((f) => f.source),
+      ...queues.map((q) => q.destination),
+      ...jobs.map((j) => j.destination),
+      ...scheduledJobs.flatMap((j) => [j.destination, ...(j.alsoReads ?? [])]),
     ]),
   ];
   return { flows, queues, jobs, scheduledJobs, owners };
@@ -296,7 +296,8 @@ function checkReads(config: BridgeConfig, job: ScheduledJob): void {
     if (!partners.some((partner) => partner.id === other)) throw new BridgeConfigError(`job ${job.id} reads unknown partner ${other}`);
     if (!isOwnerEnabled(config, other)) {
       throw new BridgeConfigError(
-        `${sectionOf(job.owner)}: job ${job.id} reads ${other}'s settings and secret; enable ${sectionOf(other)} too (or disable ${sectionOf(job.owner)})`,
+        `${sectionOf(job.destination)}: job ${job.id} reads ${other}'s settings and secret; ` +
+          `enable ${sectionOf(other)} too (or disable ${sectionOf(job.destination)})`,
       );
     }
   }
@@ -311,8 +312,8 @@ function checkReads(config: BridgeConfig, job: ScheduledJob): void {
  */
 export function scheduleExpression(config: BridgeConfig, job: ScheduledJob): string {
   const name = job.trigger.scheduleSetting;
-  const at = `${sectionOf(job.owner)}.settings.${name}`;
-  const value = deployedSettings(config, job.owner)[name];
+  const at = `${sectionOf(job.destination)}.settings.${name}`;
+  const value = deployedSettings(config, job.destination)[name];
   if (value === undefined || value.trim() === '') throw new BridgeConfigError(`${at}: is required (the schedule of job ${job.id})`);
   const problem = scheduleProblem(value);
   if (problem) throw new BridgeConfigError(`${at}: ${JSON.stringify(value)} is not an EventBridge schedule expression (job ${job.id}): ${problem}`);
@@ -365,10 +366,10 @@ function sectionOf(owner: string): string {
 function checkSchedule(config: BridgeConfig, queue: DeliveryQueue): void {
   const drive = queue.drive;
   if (drive.kind !== 'schedule') return;
-  const values = deployedSettings(config, queue.owner);
+  const values = deployedSettings(config, queue.destination);
   const number = (name: string): number => Number(values[name]);
   const interval = number(drive.intervalSetting);
-  const at = (name: string) => `${sectionOf(queue.owner)}.settings.${name}`;
+  const at = (name: string) => `${sectionOf(queue.destination)}.settings.${name}`;
   if (!Number.isInteger(interval) || interval < 60 || interval > 3600 || interval % 60 !== 0) {
     throw new BridgeConfigError(`${at(drive.intervalSetting)}: must be a multiple of 60 between 60 and 3600 (an EventBridge rate is in whole minutes)`);
   }

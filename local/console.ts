@@ -30,7 +30,8 @@ const BODY_PREVIEW_CHARS = 4_000;
 /** A flow's route and what it counted since the run started. */
 interface ConsoleFlow {
   id: string;
-  owner: string;
+  /** The partner that sends on it. */
+  source: string;
   route: string;
   /** Queues it feeds (the first one, then its lanes). */
   queues: string[];
@@ -44,7 +45,7 @@ interface ConsoleFlow {
 interface ConsoleQueue {
   id: string;
   /** The destination its consumer calls. */
-  owner: string;
+  destination: string;
   lane: 'realtime' | 'bulk';
   drive: 'event-source' | 'schedule';
   /** Flows that feed it: its delivered and parked counts are theirs together. */
@@ -100,7 +101,7 @@ async function consoleState(runner: ConsoleView): Promise<ConsoleState> {
   const count = (flowId: string, name: MetricName) => runner.metricCounts(flowId)[name] ?? 0;
   const flows = ingressFlows.map((flow) => ({
     id: flow.id,
-    owner: flow.owner,
+    source: flow.source,
     route: `${flow.method} ${flow.path}`,
     queues: [flow.queue, ...(flow.alsoFeeds ?? [])],
     accepted: count(flow.id, MetricName.RecordsAccepted),
@@ -109,7 +110,7 @@ async function consoleState(runner: ConsoleView): Promise<ConsoleState> {
   const backlog = new Map((await runner.backlog()).map((b) => [b.queue, b]));
   const queues = [...runner.queues.values()].map(({ definition }) => ({
     id: definition.id,
-    owner: definition.owner,
+    destination: definition.destination,
     lane: definition.lane,
     drive: definition.drive.kind,
     fedBy: flows.filter((flow) => flow.queues.includes(definition.id)).map((flow) => flow.id),

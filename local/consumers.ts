@@ -40,10 +40,10 @@ export class Consumers implements AsyncDisposable {
   /** Builds the consumer of every queue, each with its own function's deps. */
   async add(queues: Iterable<RunningQueue>, handlers: HandlerFactory, config: Config): Promise<void> {
     for (const q of queues) {
-      const { consumer, drive, id, owner } = q.definition;
+      const { consumer, drive, id, destination } = q.definition;
       const handler = await handlers.build<unknown, unknown>({
         entry: q.definition,
-        destination: owner,
+        destination,
         overrides: { QUEUE_URL: q.url, DLQ_URL: q.dlqUrl },
       });
       if (drive.kind === 'event-source') {

@@ -4,7 +4,7 @@
  * The contract is stable; answers are JSON.
  *
  *   GET  /_dlq[?max=N]
- *     200 {"queues": [{"queue", "owner", "waiting", "parked", "sampled", "reasons": {"<reason>": count}}]}
+ *     200 {"queues": [{"queue", "destination", "waiting", "parked", "sampled", "reasons": {"<reason>": count}}]}
  *     every queue: `waiting` = messages in the queue (visible, in flight and delayed), `parked` =
  *     messages in its DLQ, `reasons` = the `parked_reason` attribute counted over the first `sampled`
  *     DLQ messages (at most N, default 100; `max=0` reads none and leaves `reasons` empty: what a
@@ -12,7 +12,7 @@
  *     for the moment it takes).
  *
  *   GET  /_dlq/<queue>[?max=N][&bodies=1]
- *     200 {"queue", "owner", "waiting", "parked", "sampled", "reasons",
+ *     200 {"queue", "destination", "waiting", "parked", "sampled", "reasons",
  *          "messages": [{"messageId", "reason", "receiveCount", "sentAt", "body"?}]}
  *     a peek at up to N DLQ messages (default 10, at most 1,000); `body` only with `bodies=1`
  *     (bodies hold user data). The messages stay in the DLQ (received briefly, then made visible
@@ -228,7 +228,7 @@ export function dlqRoutes(runner: DlqView): LocalRoute[] {
     const q = runner.queues.get(queueId)!;
     const [waiting, parked] = await Promise.all([runner.depth(queueId, 'queue'), runner.depth(queueId, 'dlq')]);
     const messages = parked > 0 && peek.max > 0 ? await peekQueue(runner.sqs, q.dlqUrl, peek) : [];
-    return { queue: queueId, owner: q.definition.owner, waiting, parked, ...summarise(messages), messages };
+    return { queue: queueId, destination: q.definition.destination, waiting, parked, ...summarise(messages), messages };
   };
 
   const route: LocalRoute = async (req, res, url) => {

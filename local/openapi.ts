@@ -468,7 +468,7 @@ function operation(
     operationId: flow.id,
     summary: flow.description,
     description: description.join('\n\n'),
-    tags: [flow.owner],
+    tags: [flow.source],
     ...(parameters.length > 0 ? { parameters } : {}),
     requestBody: {
       required: true,
@@ -552,7 +552,7 @@ export function buildOpenApi(contracts: readonly IngressContract[], options: Ope
   // A route that answers its success otherwise (a facade) has that answer's schema as a component of its own.
   for (const contract of contracts) if (contract.successAnswer) routeSchemas[successId(contract.flow)] = contract.successAnswer.schema;
 
-  const owners = new Set(contracts.map((contract) => contract.flow.owner));
+  const owners = new Set(contracts.map((contract) => contract.flow.source));
   const tags = [...owners].map((owner) => ({
     name: owner,
     description: options.partners?.find((partner) => partner.id === owner)?.description ?? owner,

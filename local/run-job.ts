@@ -157,7 +157,7 @@ export function rssSampler(intervalMs = 20) {
  */
 export async function runJob(options: JobRunOptions): Promise<JobFigures> {
   const job = catalogue.uploadJob(options.job);
-  const partner = catalogue.partner(job.owner);
+  const partner = catalogue.partner(job.destination);
   const env = { ...(options.env ?? process.env) };
   const log = options.log ?? ((line: string) => console.log(line));
   process.env.POWERTOOLS_METRICS_DISABLED ??= 'true'; // EMF lines belong in CloudWatch, not on a terminal
@@ -255,7 +255,7 @@ async function main(): Promise<void> {
   if (!job || values.help || !file || positionals.length > 1) {
     console.log(`usage: npm run job -- <${jobs.map((j) => j.id).join('|')}> <file>${extra.map((name) => ` [--${name} <value>]`).join('')}`);
     if (job) {
-      const partner = catalogue.partner(job.owner);
+      const partner = catalogue.partner(job.destination);
       console.log(
         `${job.id}: ${job.description}. ${partner.id}: the built-in sandbox unless ${partner.sandbox?.urlSetting ?? 'its URL'} and its credentials are set.`,
       );

@@ -76,7 +76,7 @@ export interface ScheduledRunFigures {
  */
 export async function runScheduledJob(options: ScheduledRunOptions): Promise<ScheduledRunFigures> {
   const job: ScheduledJob = catalogue.scheduledJob(options.job);
-  const partners = [job.owner, ...(job.alsoReads ?? [])].map((id) => catalogue.partner(id));
+  const partners = [job.destination, ...(job.alsoReads ?? [])].map((id) => catalogue.partner(id));
   const env = { ...(options.env ?? process.env) };
   for (const [name, value] of Object.entries(job.localDefaults ?? {})) env[name] ??= value;
   const log = options.log ?? ((line: string) => console.log(line));

@@ -167,7 +167,7 @@ async function ingressRoutes(handlers: HandlerFactory, queues: ReadonlyMap<strin
     };
     const lanes = Object.fromEntries((flow.alsoFeeds ?? []).map((lane) => [laneQueueVariable(lane), queueOfFlow(lane).url]));
     const overrides = { QUEUE_URL: queueOfFlow(flow.queue).url, env: { ...config.env, ...lanes } };
-    routes.push({ flow, handler: await handlers.build({ entry: flow, destination: flow.owner, overrides }) });
+    routes.push({ flow, handler: await handlers.build({ entry: flow, destination: flow.source, overrides }) });
   }
   return routes;
 }

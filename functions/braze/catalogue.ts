@@ -10,7 +10,7 @@ import { DELIVERY_MAX_RECEIVE_COUNT } from '../core/delivery/backoff';
  */
 const trackLane = (id: string, lane: 'realtime' | 'bulk', drive: { window: number; concurrency: number }): DeliveryQueue => ({
   id,
-  owner: 'braze',
+  destination: 'braze',
   lane,
   description:
     lane === 'realtime'
@@ -35,7 +35,7 @@ export const brazeQueues: readonly DeliveryQueue[] = [
   trackLane('braze-track-bulk', 'bulk', { window: 2, concurrency: 4 }),
   {
     id: 'braze-triggers',
-    owner: 'braze',
+    destination: 'braze',
     lane: 'realtime',
     description: 'Recipients of API-triggered campaigns and Canvases, combined per campaign / Canvas, 50 per call.',
     rateLimit: 'Braze trigger endpoints: 50 recipients per call, 250,000 calls per hour per workspace; 429 honours X-RateLimit-Reset',

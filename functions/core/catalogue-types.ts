@@ -20,8 +20,8 @@ export interface IngressFlow {
   /** Seed file the flow comes from (shared/seeds). */
   seed: string;
   description: string;
-  /** Partner whose inbound token authenticates the sender (the folder the flow lives in). */
-  owner: string;
+  /** The partner that sends (the folder the flow lives in): its inbound token authenticates the sender. */
+  source: string;
   method: 'POST';
   /** API Gateway route path; `{name}` segments are path parameters. */
   path: string;
@@ -128,8 +128,8 @@ export interface ConsumerFunction {
 
 export interface DeliveryQueue {
   id: string;
-  /** Partner whose API the consumer calls and whose secret it reads (the folder the queue lives in). */
-  owner: string;
+  /** The partner that receives: whose API the consumer calls and whose secret it reads (the folder the queue lives in). */
+  destination: string;
   description: string;
   /** `realtime` lanes never wait behind a `bulk` lane's backlog (each lane is its own queue and consumer). */
   lane: 'realtime' | 'bulk';
@@ -154,8 +154,8 @@ export interface S3Job {
   id: string;
   seed: string;
   description: string;
-  /** Partner whose secret the job reads. */
-  owner: string;
+  /** The partner that receives: whose API the job calls and whose secret it reads. */
+  destination: string;
   entry: string;
   /** The `flow` its logs and metrics carry (BRIDGE_FLOW_ID). */
   flowId: string;
@@ -179,8 +179,8 @@ export interface ScheduledJob {
   id: string;
   seed: string;
   description: string;
-  /** Partner whose secret and settings the job reads (the folder it lives in). */
-  owner: string;
+  /** The partner that receives: whose secret and settings the job reads (the folder it lives in). */
+  destination: string;
   /** Further partners whose outbound secret and settings the job reads (the ODP sync reads Braze's). */
   alsoReads?: readonly string[];
   /** Step module, from the project root; it exports `build(deps, hooks)` and `handler` ((JobStepEvent) -> JobStepResult). */

@@ -44,7 +44,7 @@ export function fedBy<S extends z.ZodMiniType<{ flow: string }>>(schema: S, flow
  * dedupes where the queue's catalogue entry says so.
  */
 export interface DeliverySpec<S extends z.ZodMiniType> {
-  /** The queue's catalogue entry: its limits, drive, dedupe and owner (the destination) are what the consumer keeps to. */
+  /** The queue's catalogue entry: its limits, drive, dedupe and destination are what the consumer keeps to. */
   queue: DeliveryQueue;
   /** The partner's parsed settings: where `itemsPerCallSetting` and a schedule's settings are read. */
   settings: Readonly<Record<string, unknown>>;
@@ -122,7 +122,7 @@ export function createDeliveryConsumer<S extends z.ZodMiniType>(spec: DeliverySp
             }
           : undefined,
       }),
-    deliverer: createCallDeliverer<Body>({ weight: spec.weight, split: spec.split, send: spec.send }, deps, { destination: queue.owner, backoff, paced }),
+    deliverer: createCallDeliverer<Body>({ weight: spec.weight, split: spec.split, send: spec.send }, deps, { destination: queue.destination, backoff, paced }),
     dedupe:
       queue.dedupe && spec.dedupeKey
         ? {

@@ -46,7 +46,7 @@ export type SignatureVerifier = (rawBytes: Buffer, headers: Record<string, strin
 export interface IngressSpec<S extends z.ZodMiniType> {
   flowId: string;
   /** Whose inbound token authenticates the sender. */
-  owner: SecretOwner;
+  source: SecretOwner;
   /** The schemes the route accepts (its catalogue entry); a credential in any other is refused. */
   auth: readonly AuthScheme[];
   schema: S;
@@ -142,8 +142,8 @@ function createIngressHandler<S extends z.ZodMiniType>(spec: IngressSpec<S>, dep
     const query = queryToken(event.queryStringParameters);
     const token = (accepts.has('bearer') ? bearer : undefined) ?? (accepts.has('basic') ? basic : undefined) ?? (accepts.has('query') ? query : undefined);
     if (token !== undefined) {
-      if (matchesAny(token, await secrets.inboundTokens(spec.owner))) return;
-      if (matchesAny(token, await secrets.inboundTokens(spec.owner, true))) return;
+      if (matchesAny(token, await secrets.inboundTokens(spec.source))) return;
+      if (matchesAny(token, await secrets.inboundTokens(spec.source, true))) return;
     }
     if (accepts.has('signature') && (await spec.verifySignature!(rawBytes, headers, secrets))) return;
     if (token === undefined && (bearer !== undefined || basic !== undefined || query !== undefined)) {
@@ -222,8 +222,8 @@ function createIngressHandler<S extends z.ZodMiniType>(spec: IngressSpec<S>, dep
 }
 
 export interface QueuedIngressSpec<S extends z.ZodMiniType> {
-  /** The flow's catalogue entry: its id, owner, accepted auth schemes and input limits. */
-  flow: Pick<IngressFlow, 'id' | 'owner' | 'auth' | 'alsoFeeds' | 'limits' | 'emptyBody'>;
+  /** The flow's catalogue entry: its id, source (the sender), accepted auth schemes and input limits. */
+  flow: Pick<IngressFlow, 'id' | 'source' | 'auth' | 'alsoFeeds' | 'limits' | 'emptyBody'>;
   schema: S;
   verifySignature?: SignatureVerifier;
   /**
@@ -244,7 +244,7 @@ export function createQueuedIngress<S extends z.ZodMiniType>(spec: QueuedIngress
   return createIngressHandler(
     {
       flowId: spec.flow.id,
-      owner: spec.flow.owner,
+      source: spec.flow.source,
       auth: spec.flow.auth,
       schema: spec.schema,
       maxBodyBytes: deps.config.MAX_BODY_BYTES,

@@ -6,7 +6,7 @@ export const movableInkFlows: readonly IngressFlow[] = [
     id: 'movable-ink-events',
     seed: '001',
     description: 'Braze events (webhook) -> Movable Ink Customer Data API track / identify',
-    owner: 'movable-ink',
+    source: 'movable-ink',
     method: 'POST',
     path: '/movable-ink/events',
     entry: 'functions/movable-ink/events.ts',
@@ -22,7 +22,7 @@ export const movableInkFlows: readonly IngressFlow[] = [
 export const movableInkQueues: readonly DeliveryQueue[] = [
   {
     id: 'movable-ink',
-    owner: 'movable-ink',
+    destination: 'movable-ink',
     lane: 'realtime',
     description: 'Movable Ink behavioural events (track / identify), one per request.',
     rateLimit:

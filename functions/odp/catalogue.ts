@@ -6,7 +6,7 @@ export const odpFlows: readonly IngressFlow[] = [
     id: 'odp-activation',
     seed: '004',
     description: 'ODP activation -> Braze: profile update (/users/track), campaign or Canvas trigger (50 recipients per call)',
-    owner: 'odp',
+    source: 'odp',
     method: 'POST',
     path: '/optimizely/activation',
     entry: 'functions/odp/activation.ts',
@@ -23,7 +23,7 @@ export const odpFlows: readonly IngressFlow[] = [
     id: 'odp-currents',
     seed: '004',
     description: 'Braze Currents custom HTTP export -> ODP events (/v3/events), every field under _braze, dated by ts, each event id once',
-    owner: 'odp',
+    source: 'odp',
     method: 'POST',
     path: '/optimizely/currents',
     entry: 'functions/odp/currents.ts',
@@ -44,7 +44,7 @@ export const odpFlows: readonly IngressFlow[] = [
 export const odpQueues: readonly DeliveryQueue[] = [
   {
     id: 'odp-events',
-    owner: 'odp',
+    destination: 'odp',
     lane: 'realtime',
     description: 'ODP events from Braze Currents, combined up to 500 per /v3/events call.',
     rateLimit: 'ODP events: no documented limit, up to 500 objects per request (ODP_MAX_OBJECTS_PER_REQUEST); 429 honours Retry-After',
@@ -62,7 +62,7 @@ export const odpJobs: readonly ScheduledJob[] = [
     id: 'odp-segment-sync',
     seed: '004',
     description: 'Nightly: Braze segments (/segments/list, /users/export/segment) -> ODP profiles (/v3/profiles, 500 per call, 10 calls/s)',
-    owner: 'odp',
+    destination: 'odp',
     // It lists and exports Braze segments with Braze's key (segments.list, users.export.segment).
     alsoReads: ['braze'],
     entry: 'functions/odp/segment-sync.ts',

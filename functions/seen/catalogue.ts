@@ -9,7 +9,7 @@ export const seenFlows: readonly IngressFlow[] = [
     id: 'seen-callback',
     seed: '000',
     description: 'SEEN "video ready" callback -> Braze /users/track attributes (braze_id, landing page, thumbnail)',
-    owner: 'seen',
+    source: 'seen',
     method: 'POST',
     path: '/seen/callback',
     entry: 'functions/seen/callback.ts',
@@ -28,7 +28,7 @@ export const seenFlows: readonly IngressFlow[] = [
     description:
       'Braze webhook receivers -> SEEN: legacy /v1/campaigns/{slug}/receivers/ within the hourly budget, or ' +
       '(SEEN_API_VERSION=2) one request per receiver to the project data URL',
-    owner: 'seen',
+    source: 'seen',
     method: 'POST',
     path: '/seen/campaigns/{campaign_slug}/receivers',
     entry: 'functions/seen/receivers.ts',
@@ -47,7 +47,7 @@ export const seenFlows: readonly IngressFlow[] = [
 export const seenQueues: readonly DeliveryQueue[] = [
   {
     id: 'seen-receivers',
-    owner: 'seen',
+    destination: 'seen',
     lane: 'realtime',
     description: 'Braze webhook receivers for SEEN campaigns, combined per campaign.',
     rateLimit:
@@ -68,7 +68,7 @@ export const seenQueues: readonly DeliveryQueue[] = [
   },
   {
     id: SEEN_DATA_QUEUE,
-    owner: 'seen',
+    destination: 'seen',
     lane: 'realtime',
     description: 'SEEN API 2.0 data items, one per receiver, each posted on its own to its project data URL.',
     rateLimit:

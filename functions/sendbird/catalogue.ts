@@ -6,7 +6,7 @@ export const sendbirdFlows: readonly IngressFlow[] = [
     id: 'sendbird-notifications',
     seed: '002',
     description: 'Braze webhook -> Sendbird notification (realtime: one target at once; batch: a campaign combined into calls of up to 10,000 targets)',
-    owner: 'sendbird',
+    source: 'sendbird',
     method: 'POST',
     path: '/sendbird/notifications',
     entry: 'functions/sendbird/notifications.ts',
@@ -22,7 +22,7 @@ export const sendbirdFlows: readonly IngressFlow[] = [
     id: 'sendbird-braze-callback',
     seed: '002',
     description: "Sendbird's Braze integration (event callback: a notification's SENT / READ) -> the same Braze custom events, each once; nothing else",
-    owner: 'sendbird',
+    source: 'sendbird',
     method: 'POST',
     // Sendbird's dashboard takes a "Braze REST endpoint" and posts to <endpoint>/users/track: the
     // endpoint set to https://<api>/sendbird/braze lands here.
@@ -41,7 +41,7 @@ export const sendbirdFlows: readonly IngressFlow[] = [
     description:
       "Signed SENT / READ statuses from a team's own code -> Braze custom event, once per user, notification " +
       "and status (Sendbird's dashboard has no such webhook: see sendbird-braze-callback)",
-    owner: 'sendbird',
+    source: 'sendbird',
     method: 'POST',
     path: '/sendbird/status',
     entry: 'functions/sendbird/status.ts',
@@ -60,7 +60,7 @@ const consumer = (id: string) => ({ entry: 'functions/sendbird/delivery.ts', flo
 export const sendbirdQueues: readonly DeliveryQueue[] = [
   {
     id: 'sendbird-realtime',
-    owner: 'sendbird',
+    destination: 'sendbird',
     lane: 'realtime',
     description: 'Sendbird realtime notifications: one target per call, sent at once.',
     rateLimit: 'Sendbird realtime mode: one target per call; maxConcurrency x concurrency calls at once, 429 honours Retry-After',
@@ -72,7 +72,7 @@ export const sendbirdQueues: readonly DeliveryQueue[] = [
   },
   {
     id: 'sendbird-batch',
-    owner: 'sendbird',
+    destination: 'sendbird',
     lane: 'bulk',
     description: "Sendbird batch notifications: a campaign's webhooks (one per user) combined per template and variables.",
     rateLimit:

@@ -86,7 +86,7 @@ export class DeliveryQueue extends Construct {
       ...props.functionDefaults,
       entry: consumer.entry,
       flowId: consumer.flowId,
-      description: `${definition.id} delivery to ${definition.owner}`,
+      description: `${definition.id} delivery to ${definition.destination}`,
       timeoutSeconds: consumer.timeoutSeconds,
       memoryMb: consumer.memoryMb,
       // A scheduled drain budgets per run assuming runs never overlap.
@@ -98,7 +98,7 @@ export class DeliveryQueue extends Construct {
       },
     });
     const fn = this.consumer.function;
-    for (const [name, value] of Object.entries(props.secrets.grantRead(definition.owner, fn))) fn.addEnvironment(name, value);
+    for (const [name, value] of Object.entries(props.secrets.grantRead(definition.destination, fn))) fn.addEnvironment(name, value);
     // Records the destination refuses for good are parked in the DLQ by the consumer itself.
     this.deadLetterQueue.grantSendMessages(fn);
     // Messages it could not try (its deadline, a fault of the destination) go back as fresh copies;

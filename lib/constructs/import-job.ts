@@ -58,7 +58,7 @@ export class ImportJob extends Construct {
       environment: { ...props.settings },
     });
     const fn = this.function.function;
-    for (const [name, value] of Object.entries(props.secrets.grantRead(definition.owner, fn))) fn.addEnvironment(name, value);
+    for (const [name, value] of Object.entries(props.secrets.grantRead(definition.destination, fn))) fn.addEnvironment(name, value);
     // Read the uploads under its own prefix, nothing else: no listing, no other prefix, no writes.
     fn.addToRolePolicy(new iam.PolicyStatement({ actions: ['s3:GetObject'], resources: [bucket.arnForObjects(`${prefix}*`)] }));
 

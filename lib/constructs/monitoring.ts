@@ -120,7 +120,7 @@ export class Monitoring extends Construct {
     for (const queue of props.queues) {
       const id = queue.definition.id;
       const consumerFlow = queue.definition.consumer.flowId;
-      this.alarm(props, `${id}-dlq-not-empty`, `Records for ${queue.definition.owner} were dead-lettered: inspect, fix, redrive (README)`, {
+      this.alarm(props, `${id}-dlq-not-empty`, `Records for ${queue.definition.destination} were dead-lettered: inspect, fix, redrive (README)`, {
         metric: queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -136,7 +136,7 @@ export class Monitoring extends Construct {
       this.alarm(
         props,
         `${id}-records-parked`,
-        `Records for ${queue.definition.owner} were newly parked in the ${id} DLQ in the last 5 minutes: inspect, fix, redrive (README)`,
+        `Records for ${queue.definition.destination} were newly parked in the ${id} DLQ in the last 5 minutes: inspect, fix, redrive (README)`,
         {
           metric: new cloudwatch.MathExpression({
             expression: 'MAX([DIFF(FILL(visible, REPEAT) + FILL(inFlight, 0)), FILL(parked, 0)])',
@@ -156,7 +156,7 @@ export class Monitoring extends Construct {
       this.alarm(
         props,
         `${id}-destination-config-fault`,
-        `${queue.definition.owner} refuses our key or endpoint (401, 403, 404, a redirect): nothing is parked, ` +
+        `${queue.definition.destination} refuses our key or endpoint (401, 403, 404, a redirect): nothing is parked, ` +
           `messages wait; run \`npx bridge doctor\` (README)`,
         {
           metric: flowMetric(MetricName.DestinationConfigFaults, consumerFlow),
@@ -178,7 +178,7 @@ export class Monitoring extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
       });
-      this.alarm(props, `${id}-delivery-failures`, `Calls to ${queue.definition.owner} keep failing (DeliveryFailures in 2 of 3 periods of 5 min)`, {
+      this.alarm(props, `${id}-delivery-failures`, `Calls to ${queue.definition.destination} keep failing (DeliveryFailures in 2 of 3 periods of 5 min)`, {
         metric: flowMetric(MetricName.DeliveryFailures, consumerFlow),
         threshold: 1,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,

@@ -105,7 +105,7 @@ export class ScheduledJob extends Construct {
       environment: { ...props.settings, [JOB_STATE_TABLE_VARIABLE]: props.stateTable.tableName },
     });
     const fn = this.function.function;
-    for (const owner of [...new Set([definition.owner, ...(definition.alsoReads ?? [])])]) {
+    for (const owner of [...new Set([definition.destination, ...(definition.alsoReads ?? [])])]) {
       for (const [name, value] of Object.entries(props.secrets.grantRead(owner, fn))) fn.addEnvironment(name, value);
     }
     props.stateTable.grant(fn, 'dynamodb:GetItem', 'dynamodb:PutItem');

@@ -69,7 +69,7 @@ function drawQueues(queues) {
         el('span', { className: 'tag' }, queue.lane),
         queue.drive === 'schedule' ? el('span', { className: 'tag' }, 'scheduled') : null,
       ),
-      el('td', {}, queue.owner),
+      el('td', {}, queue.destination),
       el('td', { className: 'fed-by' }, queue.fedBy.join(', ') || '—'),
       count('waiting', queue.waiting),
       count('dlq', queue.dlq, true),

@@ -64,7 +64,7 @@ describe("the partners' doctor checks", () => {
     expect(partner.doctor?.length).toBeGreaterThan(0);
     for (const check of partner.doctor ?? []) {
       expect(settingNames(partner.settings.schema)).toContain(check.urlSetting);
-      for (const queue of check.queues ?? []) expect(deliveryQueues.find((q) => q.id === queue)?.owner).toBe(partner.id);
+      for (const queue of check.queues ?? []) expect(deliveryQueues.find((q) => q.id === queue)?.destination).toBe(partner.id);
       expect(check.source.length).toBeGreaterThan(20);
       if ('cannotCheck' in check) expect(check.cannotCheck).toMatch(/^cannot check without sending: /);
     }

@@ -34,7 +34,7 @@ describe('ingress API', () => {
 
   it('has one route per enabled flow and no catch-all', () => {
     expect(seenFlows.length).toBeGreaterThan(0);
-    expect(seenFlows.every((flow) => flow.owner === 'seen')).toBe(true);
+    expect(seenFlows.every((flow) => flow.source === 'seen')).toBe(true);
     expect(routeKeys(template)).toEqual(seenFlows.map(keyOf).sort());
   });
 
@@ -44,7 +44,7 @@ describe('ingress API', () => {
 
   it('has the Lytics routes, each to its own function, when Lytics is enabled', () => {
     const lytics = synthStack(lyticsConfig());
-    const lyticsFlows = ingressFlows.filter((flow) => flow.owner === 'lytics');
+    const lyticsFlows = ingressFlows.filter((flow) => flow.source === 'lytics');
 
     expect(lyticsFlows.map(keyOf)).toEqual(expect.arrayContaining(['POST /lytics/audiences', 'POST /lytics/users']));
     expect(routeKeys(lytics.template)).toEqual(lyticsFlows.map(keyOf).sort());

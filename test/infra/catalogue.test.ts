@@ -49,9 +49,9 @@ describe('the catalogue: every partner is complete', () => {
   );
 
   it.each(ingressFlows.map((flow) => [flow.id, flow] as const))('flow %s: its route, handler, queue and auth', (_id, flow) => {
-    expect(partnerOf(flow.owner)?.flows).toContain(flow);
+    expect(partnerOf(flow.source)?.flows).toContain(flow);
     expect(existsSync(path.join(root, flow.entry))).toBe(true);
-    expect(flow.entry.startsWith(`functions/${flow.owner}/`)).toBe(true);
+    expect(flow.entry.startsWith(`functions/${flow.source}/`)).toBe(true);
     expect(deliveryQueues.some((queue) => queue.id === flow.queue)).toBe(true);
     for (const lane of flow.alsoFeeds ?? []) expect(deliveryQueues.some((queue) => queue.id === lane)).toBe(true);
     expect(flow.auth.length).toBeGreaterThan(0);
@@ -59,7 +59,7 @@ describe('the catalogue: every partner is complete', () => {
   });
 
   it.each(deliveryQueues.map((queue) => [queue.id, queue] as const))('queue %s: its consumer, limits and drive settings', (_id, queue) => {
-    const owner = partnerOf(queue.owner);
+    const owner = partnerOf(queue.destination);
     expect(owner?.queues).toContain(queue);
     expect(existsSync(path.join(root, queue.consumer.entry))).toBe(true);
     const names = settingNames(owner!.settings.schema);
@@ -73,16 +73,16 @@ describe('the catalogue: every partner is complete', () => {
   });
 
   it.each(jobs.map((job) => [job.id, job] as const))('job %s: its handler and partner', (_id, job) => {
-    expect(partnerOf(job.owner)?.jobs).toContain(job);
+    expect(partnerOf(job.destination)?.jobs).toContain(job);
     expect(existsSync(path.join(root, job.entry))).toBe(true);
-    expect(job.entry.startsWith(`functions/${job.owner}/`)).toBe(true);
+    expect(job.entry.startsWith(`functions/${job.destination}/`)).toBe(true);
     expect(jobs.filter((other) => other.flowId === job.flowId)).toHaveLength(1);
   });
 
   it.each(scheduledJobs.map((job) => [job.id, job] as const))(
     'scheduled job %s: its schedule setting, the partners it reads, its run limits and local script',
     (_id, job) => {
-      const owner = partnerOf(job.owner)!;
+      const owner = partnerOf(job.destination)!;
       // The schedule is a setting of its own partner, whose default is a schedule EventBridge accepts.
       expect(settingNames(owner.settings.schema)).toContain(job.trigger.scheduleSetting);
       const schedule = loadSettings(owner.settings.schema, owner.settings.deployDefaults ?? {})[job.trigger.scheduleSetting];
@@ -91,11 +91,11 @@ describe('the catalogue: every partner is complete', () => {
       // It reads other partners by id; their secrets carry what it calls them with.
       for (const other of job.alsoReads ?? []) {
         expect(partnerOf(other)).toBeDefined();
-        expect(other).not.toBe(job.owner);
+        expect(other).not.toBe(job.destination);
         expect(partnerOf(other)!.secret.outbound.length).toBeGreaterThan(0);
       }
       // Local defaults are settings of the partners it reads.
-      const readable = [job.owner, ...(job.alsoReads ?? [])].flatMap((id) => settingNames(partnerOf(id)!.settings.schema));
+      const readable = [job.destination, ...(job.alsoReads ?? [])].flatMap((id) => settingNames(partnerOf(id)!.settings.schema));
       for (const name of Object.keys(job.localDefaults ?? {})) expect(readable).toContain(name);
       // A step fits in a Lambda invocation; a run ends well within a day.
       expect(job.timeoutSeconds).toBeGreaterThan(60);
@@ -174,13 +174,13 @@ describe('the catalogue: with every partner enabled, every flow is deployed and 
 
   it('has every partner secret its functions read', () => {
     for (const owner of new Set([
-      ...ingressFlows.map((f) => f.owner),
-      ...deliveryQueues.map((q) => q.owner),
-      ...jobs.map((j) => j.owner),
+      ...ingressFlows.map((f) => f.source),
+      ...deliveryQueues.map((q) => q.destination),
+      ...jobs.map((j) => j.destination),
       ...scheduledJobs.flatMap((j) => j.alsoReads ?? []),
     ])) {
       expect(() => stack.secrets.secretFor(owner)).not.toThrow();
     }
-    for (const owner of new Set(ingressFlows.map((f) => f.owner))) expect(() => stack.secrets.inboundSecretFor(owner)).not.toThrow();
+    for (const owner of new Set(ingressFlows.map((f) => f.source))) expect(() => stack.secrets.inboundSecretFor(owner)).not.toThrow();
   });
 });

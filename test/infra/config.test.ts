@@ -225,7 +225,7 @@ describe('deployment plan', () => {
   it('deploys every SEEN flow, the queues they feed and the Braze and SEEN secrets when SEEN is on', () => {
     const plan = planDeployment(parseBridgeConfig(minimalInput), catalogue);
 
-    expect(plan.flows.map((f) => f.id)).toEqual(ingressFlows.filter((f) => f.owner === 'seen').map((f) => f.id));
+    expect(plan.flows.map((f) => f.id)).toEqual(ingressFlows.filter((f) => f.source === 'seen').map((f) => f.id));
     expect(plan.queues.map((q) => q.id).sort()).toEqual(['braze-track', 'seen-data', 'seen-receivers']);
     expect(plan.owners.sort()).toEqual(['braze', 'seen']);
   });
@@ -241,12 +241,12 @@ describe('deployment plan', () => {
   it('deploys the Lytics flows, the queues they feed, the Lytics job and the Braze and Lytics secrets when Lytics is on', () => {
     const plan = planDeployment(parseBridgeConfig(lyticsInput), catalogue);
 
-    expect(plan.flows.map((f) => f.id)).toEqual(ingressFlows.filter((f) => f.owner === 'lytics').map((f) => f.id));
+    expect(plan.flows.map((f) => f.id)).toEqual(ingressFlows.filter((f) => f.source === 'lytics').map((f) => f.id));
     expect(plan.flows.map((f) => f.id)).toEqual(['lytics-audiences', 'lytics-users']);
     expect(plan.queues.map((q) => q.id).sort()).toEqual([...new Set(plan.flows.map((f) => f.queue))].sort());
     // Audience exports are backfills: they feed the bulk Braze lane, never the realtime one.
     expect(plan.queues.map((q) => q.id).sort()).toEqual(['braze-track-bulk', 'lytics-users']);
-    expect(plan.jobs.map((j) => j.id)).toEqual(uploadJobs.filter((j) => j.owner === 'lytics').map((j) => j.id));
+    expect(plan.jobs.map((j) => j.id)).toEqual(uploadJobs.filter((j) => j.destination === 'lytics').map((j) => j.id));
     expect(plan.jobs.map((j) => j.id)).toContain('lytics-csv-import');
     expect(plan.scheduledJobs).toEqual([]);
     expect(plan.owners.sort()).toEqual(['braze', 'lytics']);

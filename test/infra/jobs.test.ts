@@ -106,7 +106,7 @@ describe('imports bucket', () => {
 });
 
 describe.each(uploadJobs.map((job) => [job.id, job] as const))('upload job %s', (_id, definition) => {
-  const config = parseBridgeConfig({ ...lyticsInput, partners: { [definition.owner]: { enabled: true } } });
+  const config = parseBridgeConfig({ ...lyticsInput, partners: { [definition.destination]: { enabled: true } } });
   const { stack, template } = synthStack(config);
   const job = stack.jobs.get(definition.id)!;
   const fnId = idOf(stack, job.function.function);
@@ -198,7 +198,7 @@ describe('without an enabled job owner', () => {
   it('deploys no imports bucket, no job, no notification and no job alarm', () => {
     const { stack, template } = synthStack(minimalConfig());
 
-    expect(jobs.every((job) => job.owner !== 'seen')).toBe(true);
+    expect(jobs.every((job) => job.destination !== 'seen')).toBe(true);
     expect(stack.jobs.size).toBe(0);
     template.resourceCountIs('AWS::S3::Bucket', 0);
     template.resourceCountIs('Custom::S3BucketNotifications', 0);

@@ -14,7 +14,7 @@ describe('which queues are deployed', () => {
   });
 
   it.each(deliveryQueues.map((q) => [q.id, q] as const))('deploys %s exactly when an enabled flow feeds it', (_id, definition) => {
-    const feeders = [...new Set(ingressFlows.filter((f) => f.queue === definition.id).map((f) => f.owner))];
+    const feeders = [...new Set(ingressFlows.filter((f) => f.queue === definition.id).map((f) => f.source))];
     for (const owner of feeders) {
       const required = Object.fromEntries((index.partner(owner).settings.deployRequired ?? []).map((name) => [name, `https://${owner}.example.com/`]));
       const config = parseBridgeConfig({ braze: minimalInput.braze, partners: { [owner]: { enabled: true, settings: required } } });
@@ -120,7 +120,7 @@ describe.each(configurations)('event-source consumers (%s configuration)', (_nam
         // The catalogue's, or the deployment's where the queue lets a setting choose it.
         ScalingConfig: {
           MaximumConcurrency: definition.drive.maxConcurrencySetting
-            ? Number(deployedSettings(config, definition.owner)[definition.drive.maxConcurrencySetting])
+            ? Number(deployedSettings(config, definition.destination)[definition.drive.maxConcurrencySetting])
             : definition.drive.maxConcurrency,
         },
         FunctionResponseTypes: ['ReportBatchItemFailures'],

@@ -11,7 +11,7 @@ const DAY = 24 * 3600;
 
 /** The configuration that deploys a scheduled job: its owner and every partner it also reads on (Braze always is), all defaults. */
 function configFor(definition: (typeof scheduledJobs)[number]) {
-  const owners = [definition.owner, ...(definition.alsoReads ?? [])].filter((id) => !catalogue.partner(id).alwaysOn);
+  const owners = [definition.destination, ...(definition.alsoReads ?? [])].filter((id) => !catalogue.partner(id).alwaysOn);
   return parseBridgeConfig({
     braze: odpInput.braze,
     partners: Object.fromEntries(
@@ -168,7 +168,7 @@ describe.each(scheduledJobs.map((job) => [job.id, job] as const))('scheduled job
 
   it('gives the step the settings of its owner and of every partner it also reads, their secret ids and the job state table, but no secret value', () => {
     const env = envOf();
-    const readers = [definition.owner, ...(definition.alsoReads ?? [])];
+    const readers = [definition.destination, ...(definition.alsoReads ?? [])];
 
     expect(env).toMatchObject({
       ...Object.assign({}, ...readers.map((owner) => ownerSettings(config, owner))),
@@ -184,7 +184,7 @@ describe.each(scheduledJobs.map((job) => [job.id, job] as const))('scheduled job
     const statements = statementsOf(idOf(stack, job.function.role));
     const on = (resource: unknown) => actionsOf(statements.filter((s) => JSON.stringify(s.Resource) === JSON.stringify(resource)));
 
-    for (const owner of [definition.owner, ...(definition.alsoReads ?? [])]) {
+    for (const owner of [definition.destination, ...(definition.alsoReads ?? [])]) {
       expect(on({ Ref: idOf(stack, stack.secrets.secretFor(owner)) })).toEqual(['secretsmanager:DescribeSecret', 'secretsmanager:GetSecretValue']);
     }
     expect(on({ 'Fn::GetAtt': [tableId, 'Arn'] })).toEqual(['dynamodb:GetItem', 'dynamodb:PutItem']);

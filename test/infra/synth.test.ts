@@ -30,7 +30,7 @@ jest.mock('../../functions/catalogue', () => {
     id: 'acme-activation',
     seed: '004',
     description: 'test flow',
-    owner: 'acme',
+    source: 'acme',
     method: 'POST',
     path: '/acme/activation',
     entry: 'functions/seen/callback.ts',
@@ -52,7 +52,7 @@ jest.mock('../../functions/catalogue', () => {
     queues: [
       {
         id: 'acme-events',
-        owner: 'acme',
+        destination: 'acme',
         lane: 'realtime',
         description: 'test queue',
         rateLimit: 'test',
@@ -67,7 +67,7 @@ jest.mock('../../functions/catalogue', () => {
         id: 'acme-profile-import',
         seed: '004',
         description: 'test job',
-        owner: 'acme',
+        destination: 'acme',
         entry: 'functions/lytics/csv-import.ts',
         flowId: 'acme-profile-import',
         trigger: { kind: 's3', prefix: 'acme/profiles/', suffix: '.json' },
@@ -78,7 +78,7 @@ jest.mock('../../functions/catalogue', () => {
         id: 'acme-segment-sync',
         seed: '004',
         description: 'test scheduled job',
-        owner: 'acme',
+        destination: 'acme',
         // Reads Braze's settings and secret too, as a sync out of Braze would.
         alsoReads: ['braze'],
         entry: 'functions/lytics/csv-import.ts',
@@ -183,12 +183,12 @@ describe('what is deployed follows the configuration', () => {
 
     expect([...stack.ingressFunctions.keys()].sort()).toEqual(
       catalogue.ingressFlows
-        .filter((f) => f.owner === 'lytics')
+        .filter((f) => f.source === 'lytics')
         .map((f) => f.id)
         .sort(),
     );
     expect([...stack.queues.keys()].sort()).toEqual(['braze-track-bulk', 'lytics-users']);
-    expect([...stack.jobs.keys()]).toEqual(catalogue.jobs.filter((j) => j.owner === 'lytics').map((j) => j.id));
+    expect([...stack.jobs.keys()]).toEqual(catalogue.jobs.filter((j) => j.destination === 'lytics').map((j) => j.id));
     template.resourceCountIs('AWS::S3::Bucket', 2);
     const secretNames = Object.values(template.findResources('AWS::SecretsManager::Secret')).map((secret) => secret.Properties.Name);
     expect(secretNames.sort()).toEqual(['BrazePartnerBridge/braze', 'BrazePartnerBridge/lytics', 'BrazePartnerBridge/lytics/inbound']);
@@ -279,7 +279,7 @@ describe('a partner, its flows, queue and job added to the catalogue', () => {
     }[];
 
     expect(configurations).toHaveLength(stack.plan.jobs.length);
-    expect(stack.plan.jobs.map((j) => j.id)).toEqual([...catalogue.uploadJobs.filter((j) => j.owner !== 'acme').map((j) => j.id), 'acme-profile-import']);
+    expect(stack.plan.jobs.map((j) => j.id)).toEqual([...catalogue.uploadJobs.filter((j) => j.destination !== 'acme').map((j) => j.id), 'acme-profile-import']);
     expect(configurations.map((c) => c.Filter.Key.FilterRules)).toContainEqual(
       expect.arrayContaining([
         { Name: 'prefix', Value: 'acme/profiles/' },

@@ -173,7 +173,7 @@ describe('the OpenAPI document', () => {
     for (const flow of ingressFlows) {
       const operation = document.paths[flow.path]?.[flow.method.toLowerCase()] as Record<string, any> | undefined;
       expect({ flow: flow.id, operationId: operation?.operationId }).toEqual({ flow: flow.id, operationId: flow.id });
-      expect(operation!.tags).toEqual([flow.owner]);
+      expect(operation!.tags).toEqual([flow.source]);
       expect((operation!.parameters ?? []).map((p: { name: string; in: string; required: boolean }) => [p.name, p.in, p.required])).toEqual(
         pathParameterNames(flow.path).map((name) => [name, 'path', true]),
       );
@@ -260,7 +260,9 @@ describe('the OpenAPI document', () => {
 
     async function handlerOf(flow: IngressFlow) {
       const queue = new RecordingQueue();
-      const mod = (await import(path.join(projectRoot, flow.entry))) as { build: (deps: Deps, flow: IngressFlow) => (event: HttpEvent, context: Context) => Promise<HttpResult> };
+      const mod = (await import(path.join(projectRoot, flow.entry))) as {
+        build: (deps: Deps, flow: IngressFlow) => (event: HttpEvent, context: Context) => Promise<HttpResult>;
+      };
       // The fixtures' events are of December 2023: a clock of the day after keeps them recent.
       const deps = createDeps(flow.id, config, { queue, secrets: EnvSecretStore.fromConfig(config), clock: new FakeClock(Date.UTC(2023, 11, 7)) });
       const handler = mod.build(deps, flow);
@@ -363,7 +365,7 @@ describe('the OpenAPI document', () => {
         id: 'acme-hooks',
         seed: '999',
         description: 'Acme hooks -> Braze',
-        owner: 'acme',
+        source: 'acme',
         method: 'POST',
         path: '/acme/{tenant}/hooks',
         entry: 'functions/acme/hooks.ts',
@@ -394,7 +396,7 @@ describe('the OpenAPI document', () => {
     });
 
     it("documents a facade's own success answer (status, schema as a component, example) in place of the 202", () => {
-      const flow: IngressFlow = { ...ingressFlows[0]!, id: 'acme-facade', path: '/acme/facade', owner: 'acme', auth: ['bearer'] };
+      const flow: IngressFlow = { ...ingressFlows[0]!, id: 'acme-facade', path: '/acme/facade', source: 'acme', auth: ['bearer'] };
       const successAnswer = {
         status: 201,
         description: 'As the stood-in API answers.',

@@ -62,7 +62,7 @@ function ingress(auth: AuthScheme[], queue = new RecordingQueue()) {
   const logger = createLogger(config, 'auth-test');
   const handler = createQueuedIngress(
     {
-      flow: { id: 'auth-test', owner: 'test-partner', auth, limits: { maxRecords: 10, recordsField: 'items', maxDepth: 4 } },
+      flow: { id: 'auth-test', source: 'test-partner', auth, limits: { maxRecords: 10, recordsField: 'items', maxDepth: 4 } },
       schema: z.object({ items: z.array(z.string()) }),
       verifySignature: auth.includes('signature') ? verifier : undefined,
       toMessages: ({ body }) => ({ accepted: body.items.length, messages: body.items.map((item) => ({ body: JSON.stringify({ item }) })) }),
@@ -130,7 +130,7 @@ describe('each route accepts only the auth schemes its catalogue entry names', (
     expect(() =>
       createQueuedIngress(
         {
-          flow: { id: 'x', owner: 'p', auth: ['signature'], limits: { maxRecords: 1, maxDepth: 4 } },
+          flow: { id: 'x', source: 'p', auth: ['signature'], limits: { maxRecords: 1, maxDepth: 4 } },
           schema: z.object({}),
           toMessages: () => ({ accepted: 0, messages: [] }),
         },

@@ -19,7 +19,7 @@ function route(auth: AuthScheme[]) {
   const queue = new RecordingQueue();
   const handler = createQueuedIngress(
     {
-      flow: { id: 'basic-test', owner: 'test-partner', auth, limits: { maxRecords: 1, maxDepth: 4 } },
+      flow: { id: 'basic-test', source: 'test-partner', auth, limits: { maxRecords: 1, maxDepth: 4 } },
       schema: z.object({ id: z.string() }),
       toMessages: ({ body }) => ({ accepted: 1, messages: [{ body: JSON.stringify(body) }] }),
     },

@@ -60,7 +60,7 @@ const eventOf = (...bodies: Body[]): SQSEvent => ({ Records: bodies.map((body) =
 function testQueue(limits: Partial<DeliveryLimits> = {}): DeliveryQueue {
   return {
     id: 'test-queue',
-    owner: 'test',
+    destination: 'test',
     lane: 'realtime',
     description: 'test queue',
     rateLimit: 'test',

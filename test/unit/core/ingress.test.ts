@@ -80,7 +80,7 @@ function ingress() {
   };
   const handler = createQueuedIngress(
     {
-      flow: { id: FLOW_ID, owner: 'lytics', auth: ['bearer'], limits: { maxRecords: 10, maxDepth: 4 } },
+      flow: { id: FLOW_ID, source: 'lytics', auth: ['bearer'], limits: { maxRecords: 10, maxDepth: 4 } },
       schema: z.array(z.object({ id: z.string(), note: z.string() })),
       toMessages: ({ body }) => ({
         accepted: body.length,

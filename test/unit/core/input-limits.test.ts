@@ -24,7 +24,9 @@ const pathParameters: Record<string, Record<string, string>> = { 'seen-receivers
 async function routeOf(flow: IngressFlow) {
   process.env.POWERTOOLS_METRICS_DISABLED = 'true';
   const queue = new RecordingQueue();
-  const mod = (await import(path.join(projectRoot, flow.entry))) as { build: (deps: Deps, flow: IngressFlow) => (event: HttpEvent, context: Context) => Promise<HttpResult> };
+  const mod = (await import(path.join(projectRoot, flow.entry))) as {
+    build: (deps: Deps, flow: IngressFlow) => (event: HttpEvent, context: Context) => Promise<HttpResult>;
+  };
   const deps = createDeps(flow.id, config, { queue, secrets: EnvSecretStore.fromConfig(config), clock: new FakeClock(Date.UTC(2023, 11, 7)) });
   const counted: string[] = [];
   const addMetric = deps.metrics.addMetric.bind(deps.metrics);

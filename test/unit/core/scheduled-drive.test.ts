@@ -27,7 +27,7 @@ const context = (remainingMs: number) => ({ getRemainingTimeInMillis: () => rema
 function queueDefinition(drive: DeliveryQueue['drive']): DeliveryQueue {
   return {
     id: 'test-queue',
-    owner: 'test',
+    destination: 'test',
     lane: 'realtime',
     description: 'test',
     rateLimit: 'test',
