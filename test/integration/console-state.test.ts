@@ -35,7 +35,7 @@ describe('GET /_console/state', () => {
 
     expect(seen.flows.find((f) => f.id === 'seen-callback')).toMatchObject({ route: 'POST /seen/callback', queues: ['braze-track'], accepted: 1, rejected: 1 });
     expect(seen.queues.find((q) => q.id === 'braze-track')).toMatchObject({
-      owner: 'braze',
+      destination: 'braze',
       fedBy: expect.arrayContaining(['seen-callback']),
       waiting: 0,
       dlq: 0,
