@@ -1,5 +1,6 @@
 import type { DeliveryQueue } from '../core/catalogue-types';
 import { DELIVERY_MAX_RECEIVE_COUNT } from '../core/delivery/backoff';
+import { BRAZE_MAX_OBJECTS_PER_TRACK, BRAZE_MAX_RECIPIENTS_PER_TRIGGER } from './limits';
 
 /**
  * Braze's delivery lanes for /users/track. Every into-Braze flow feeds one of them: `braze-track`
@@ -14,10 +15,15 @@ const trackLane = (id: string, lane: 'realtime' | 'bulk', drive: { window: numbe
   lane,
   description:
     lane === 'realtime'
-      ? 'Braze /users/track objects of the realtime into-Braze flows, combined up to 75 per call.'
-      : 'Braze /users/track objects of backfills (audience exports), combined up to 75 per call; never ahead of the realtime lane.',
+      ? `Braze /users/track objects of the realtime into-Braze flows, combined up to ${BRAZE_MAX_OBJECTS_PER_TRACK} per call.`
+      : `Braze /users/track objects of backfills (audience exports), combined up to ${BRAZE_MAX_OBJECTS_PER_TRACK} per call; never ahead of the realtime lane.`,
   rateLimit: '3,000 calls / 3 s per workspace: maxConcurrency x concurrency calls at once per lane; 429 honours X-RateLimit-Reset',
-  limits: { itemsPerCall: 75, itemsPerCallSetting: 'BRAZE_MAX_OBJECTS_PER_REQUEST', bytesPerCall: 4 * 1024 * 1024, concurrency: drive.concurrency },
+  limits: {
+    itemsPerCall: BRAZE_MAX_OBJECTS_PER_TRACK,
+    itemsPerCallSetting: 'BRAZE_MAX_OBJECTS_PER_REQUEST',
+    bytesPerCall: 4 * 1024 * 1024,
+    concurrency: drive.concurrency,
+  },
   drive: { kind: 'event-source', batchSize: 100, maxBatchingWindowSeconds: drive.window, maxConcurrency: 5 },
   consumer: {
     entry: 'functions/braze/track-delivery.ts',
@@ -37,9 +43,11 @@ export const brazeQueues: readonly DeliveryQueue[] = [
     id: 'braze-triggers',
     destination: 'braze',
     lane: 'realtime',
-    description: 'Recipients of API-triggered campaigns and Canvases, combined per campaign / Canvas, 50 per call.',
-    rateLimit: 'Braze trigger endpoints: 50 recipients per call, 250,000 calls per hour per workspace; 429 honours X-RateLimit-Reset',
-    limits: { itemsPerCall: 50, grouped: true, concurrency: 2 },
+    description: `Recipients of API-triggered campaigns and Canvases, combined per campaign / Canvas, ${BRAZE_MAX_RECIPIENTS_PER_TRIGGER} per call.`,
+    rateLimit:
+      `Braze trigger endpoints: ${BRAZE_MAX_RECIPIENTS_PER_TRIGGER} recipients per call, ` +
+      '250,000 calls per hour per workspace; 429 honours X-RateLimit-Reset',
+    limits: { itemsPerCall: BRAZE_MAX_RECIPIENTS_PER_TRIGGER, grouped: true, concurrency: 2 },
     drive: { kind: 'event-source', batchSize: 100, maxBatchingWindowSeconds: 1, maxConcurrency: 2 },
     consumer: { entry: 'functions/braze/trigger-delivery.ts', flowId: 'braze-triggers-delivery', timeoutSeconds: 60, memoryMb: 256 },
     maxReceiveCount: DELIVERY_MAX_RECEIVE_COUNT,

@@ -76,7 +76,7 @@ export function refusedRecipients(messages: readonly TriggerMessage[], text: str
 }
 
 /**
- * Drains braze-triggers: the recipients of one campaign (or Canvas) combined, 50 per
+ * Drains braze-triggers: the recipients of one campaign (or Canvas) combined, BRAZE_MAX_RECIPIENTS_PER_TRIGGER (50) per
  * `POST /campaigns/trigger/send` (`/canvas/trigger/send`), fields as trigger_properties
  * (canvas_entry_properties) and attributes, email-only recipients with BRAZE_EMAIL_PRIORITIZATION.
  * A 429 waits until its X-RateLimit-Reset (Braze's hourly window: up to an hour), through the

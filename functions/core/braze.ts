@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { type HttpClient, joinUrl } from './http';
 
-/** The three arrays of a /users/track body; Braze counts all of them toward the 75-object cap. */
+/** The three arrays of a /users/track body; Braze counts all of them toward the 75-object cap (BRAZE_MAX_OBJECTS_PER_TRACK, functions/braze/limits.ts). */
 export type TrackKind = 'attributes' | 'events' | 'purchases';
 type TrackObject = Record<string, unknown>;
 

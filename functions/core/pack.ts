@@ -1,6 +1,6 @@
 /**
  * First-fit packing of weighted groups into bins of at most `capacity`, keeping each group whole
- * and bins in arrival order. Used to combine queue messages into Braze calls (<= 75 objects) and
+ * and bins in arrival order. Used to combine queue messages into Braze calls (<= BRAZE_MAX_OBJECTS_PER_TRACK objects, functions/braze/limits.ts) and
  * SEEN receivers into calls (<= the per-call cap) so that one message maps to exactly one call:
  * a failed call then retries only its own messages and never re-sends a delivered one.
  * A group heavier than the capacity gets a bin of its own (callers split such groups beforehand).

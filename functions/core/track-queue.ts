@@ -32,7 +32,7 @@ export function encodeTrackMessages(flow: string, requestId: string, items: read
 
 /**
  * What an into-Braze flow puts on the `braze-triggers` queue: one recipient of one API-triggered
- * campaign or Canvas. The consumer combines a campaign's (or Canvas's) recipients, 50 per call.
+ * campaign or Canvas. The consumer combines a campaign's (or Canvas's) recipients, BRAZE_MAX_RECIPIENTS_PER_TRIGGER (50, functions/braze/limits.ts) per call.
  */
 export const triggerMessageSchema = z.object({
   v: z.literal(1),

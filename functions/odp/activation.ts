@@ -15,7 +15,7 @@ export { activationRecordSchema as recordSchema, activationRequestSchema as requ
 /**
  * POST /optimizely/activation: ODP activation records -> Braze. `profile`: attributes on the
  * realtime /users/track lane; `campaign` / `canvas`: one queued recipient each on the
- * braze-triggers lane, combined there 50 per trigger call. Only the campaigns and Canvases the
+ * braze-triggers lane, combined there BRAZE_MAX_RECIPIENTS_PER_TRIGGER (50) per trigger call. Only the campaigns and Canvases the
  * deployment allows (ODP_ALLOWED_CAMPAIGNS / ODP_ALLOWED_CANVASES; unset allows none) may be
  * triggered: any other id refuses the request with 400 naming `campaign_id` / `canvas_id`, and
  * nothing is queued. A bad record, or one whose fields would write Braze's identifiers,

@@ -1,3 +1,4 @@
+import { BRAZE_MAX_RECIPIENTS_PER_TRIGGER } from '../braze/limits';
 import type { DeliveryQueue, IngressFlow, ScheduledJob } from '../core/catalogue-types';
 import { DELIVERY_MAX_RECEIVE_COUNT } from '../core/delivery/backoff';
 
@@ -5,7 +6,7 @@ export const odpFlows: readonly IngressFlow[] = [
   {
     id: 'odp-activation',
     seed: '004',
-    description: 'ODP activation -> Braze: profile update (/users/track), campaign or Canvas trigger (50 recipients per call)',
+    description: `ODP activation -> Braze: profile update (/users/track), campaign or Canvas trigger (${BRAZE_MAX_RECIPIENTS_PER_TRIGGER} recipients per call)`,
     source: 'odp',
     method: 'POST',
     path: '/optimizely/activation',

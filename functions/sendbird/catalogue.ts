@@ -1,3 +1,4 @@
+import { BRAZE_MAX_OBJECTS_PER_TRACK } from '../braze/limits';
 import type { DeliveryQueue, IngressFlow } from '../core/catalogue-types';
 import { DELIVERY_MAX_RECEIVE_COUNT } from '../core/delivery/backoff';
 
@@ -32,8 +33,8 @@ export const sendbirdFlows: readonly IngressFlow[] = [
     // Sendbird sends its "Braze REST API key" the way Braze takes it: Authorization: Bearer.
     auth: ['bearer'],
     throttle: { rateLimit: 200, burstLimit: 400 },
-    // A /users/track body: at most 75 events (Braze's cap per call); their properties nest.
-    limits: { maxRecords: 75, recordsField: 'events', maxDepth: 8 },
+    // A /users/track body: at most BRAZE_MAX_OBJECTS_PER_TRACK events (Braze's cap per call); their properties nest.
+    limits: { maxRecords: BRAZE_MAX_OBJECTS_PER_TRACK, recordsField: 'events', maxDepth: 8 },
   },
   {
     id: 'sendbird-status',

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { BRAZE_MAX_OBJECTS_PER_TRACK } from '../braze/limits';
 
 const text = z.string().check(z.trim(), z.minLength(1));
 /** Sendbird and Braze ids come as strings; a number is kept as its string form. */
@@ -69,7 +70,7 @@ export const statusRequestSchema = z.union([z.array(z.unknown()).check(z.minLeng
  * event callback sends custom events (its "Integrate with Braze" page: "the delivery and read status
  * of a notification" as Braze custom events), so only `events` is taken.
  */
-const MAX_CALLBACK_EVENTS = 75;
+const MAX_CALLBACK_EVENTS = BRAZE_MAX_OBJECTS_PER_TRACK;
 const userAlias = z.strictObject({ alias_name: text, alias_label: text });
 /** The identifiers of Braze's event object, one of which is required. */
 export const CALLBACK_IDENTIFIERS = ['external_id', 'user_alias', 'braze_id', 'email', 'phone'] as const;
