@@ -13,7 +13,7 @@ const config: KnipConfig = {
     'bench/empty-handler.ts',
     // Served to the browser by local/console.ts as a static file.
     'local/console/console.js',
-    // Run by hand after `npm install` (README, "Dependencies").
+    // Run by hand after `npm install` (docs/development.md, "Changing dependencies").
     'scripts/lockfile-optional.mjs',
   ],
   project: ['functions/**/*.ts', 'lib/**/*.ts', 'local/**/*.{ts,js}', 'cli/**/*.ts', 'bench/**/*.ts', 'test/**/*.ts', 'bin/*.mjs', 'scripts/*.mjs'],

@@ -99,7 +99,7 @@ export function packagesOf(metafile: Metafile): PackageBytes[] {
   return [...bytes].map(([name, n]) => ({ name, bytes: n })).sort((a, b) => b.bytes - a.bytes);
 }
 
-/** The groups the README table uses. */
+/** The groups the table of docs/benchmarks.md uses. */
 function groupOf(name: string): string {
   if (/^@aws-sdk\/(credential-provider-(?!env$)|nested-clients$|token-providers$)|^@smithy\/credential-provider-imds$/.test(name))
     return 'SDK credential chain';

@@ -8,7 +8,7 @@ import { benchSegmentSync } from './segment-sync';
 
 /**
  * `npm run bench [-- --records 100000] [--only bundles|backfill|csv|sync|cost] [--analyze]`: the
- * figures the README quotes. Speed and memory goals are checked here, never by timed tests. The
+ * figures docs/benchmarks.md quotes. Speed and memory goals are checked here, never by timed tests. The
  * cost section takes `--callbacks`, `--callback-rate`, `--trickle`, `--braze-ms` and `--sqs-ms`.
  */
 const { values } = parseArgs({

@@ -23,7 +23,7 @@ import { loadSettings, settingNames } from '../functions/core/settings';
  * here so a typo fails `cdk synth` naming the field, not a Lambda at cold start.
  *
  * Nothing secret lives here: secrets are created empty (or imported by ARN) and filled with
- * `aws secretsmanager put-secret-value` (see README).
+ * `aws secretsmanager put-secret-value` (see docs/deploy.md, Secrets).
  */
 
 /** Retention values CloudWatch Logs accepts. */

@@ -22,7 +22,7 @@ export const NAG_REASONS = {
   'AwsSolutions-SMG4':
     'The secrets hold credentials issued by Braze and the partners (REST API keys, API tokens) and our inbound token ' +
     'shared with a partner: rotating any of them needs a step at the other side, which a rotation Lambda cannot do. ' +
-    'They are rotated by hand with put-secret-value (README); functions cache values for 5 minutes, so no redeploy.',
+    'They are rotated by hand with put-secret-value (docs/deploy.md); functions cache values for 5 minutes, so no redeploy.',
   'AwsSolutions-SQS3':
     "This queue is itself a dead-letter queue: the on-failure destination of an import job's asynchronous invocation, " +
     "where Lambda parks the S3 event with the error once its retries are spent; or a scheduled job's, where EventBridge " +

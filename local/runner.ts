@@ -148,7 +148,7 @@ async function localSettings(given: Record<string, string | undefined>, log: (li
   env.INBOUND_TOKEN ||= randomBytes(18).toString('base64url');
   env.LOG_LEVEL ??= 'WARN';
   // A laptop waits at most a minute between tries of a destination that is down or refuses its key,
-  // so delivery resumes within two minutes of its recovery (AWS: 900 s, README "Faults").
+  // so delivery resumes within two minutes of its recovery (AWS: 900 s, docs/architecture.md "Faults").
   env.DELIVERY_BACKOFF_MAX_SECONDS ??= '60';
   for (const queue of deliveryQueues) {
     if (queue.drive.kind === 'schedule') env[queue.drive.intervalSetting] ??= String(queue.drive.localIntervalSeconds);

@@ -13,15 +13,17 @@ const positiveInt = (fallback: number) => z._default(z.coerce.number().check(z.i
 const optionalText = z.optional(z.string().check(z.minLength(1)));
 
 export const configSchema = z.object({
+  /** Log level of the functions' JSON logs: DEBUG, INFO, WARN, ERROR or SILENT (`npm start`: WARN unless set). */
   LOG_LEVEL: z._default(z.enum(['DEBUG', 'INFO', 'WARN', 'ERROR', 'SILENT']), 'INFO'),
   /** URL of the SQS queue an ingress function feeds, or a delivery function drains. */
   QUEUE_URL: optionalText,
   /** Dead-letter queue of that queue: where records a destination refuses for good are parked. */
   DLQ_URL: optionalText,
+  /** Largest request body an ingress accepts, in bytes (`413` past it). */
   MAX_BODY_BYTES: positiveInt(5_000_000),
   /**
    * Longest wait, in seconds, between a consumer's tries of a message its destination did not take
-   * (5xx, 429, a refused key): waits double from the first up to it. 900 in AWS (README, "Faults");
+   * (5xx, 429, a refused key): waits double from the first up to it. 900 in AWS (docs/architecture.md, "Faults");
    * the local runner uses 60 so that delivery resumes within two minutes of a recovery.
    */
   DELIVERY_BACKOFF_MAX_SECONDS: z._default(z.coerce.number().check(z.int(), z.positive(), z.maximum(43_200)), 900),

@@ -64,10 +64,10 @@ function parseSecretJson(raw: unknown, where: string): Record<string, unknown> {
   try {
     value = JSON.parse(text);
   } catch {
-    throw new ConfigError(`secret ${where} is not JSON: store a JSON object, e.g. {"api_key": "..."} (README: Secrets)`);
+    throw new ConfigError(`secret ${where} is not JSON: store a JSON object, e.g. {"api_key": "..."} (docs/deploy.md: Secrets)`);
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-    throw new ConfigError(`secret ${where} is not a JSON object: store e.g. {"api_key": "..."} (README: Secrets)`);
+    throw new ConfigError(`secret ${where} is not a JSON object: store e.g. {"api_key": "..."} (docs/deploy.md: Secrets)`);
   }
   return value as Record<string, unknown>;
 }

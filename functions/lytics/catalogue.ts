@@ -18,6 +18,8 @@ export const lyticsFlows: readonly IngressFlow[] = [
     // A backfill comes in requests of at most 10,000 records: every refused one is listed in the answer, which
     // must stay far below Lambda's 6 MB; records need 5 levels (envelope, array, record, lytics_segments, add).
     limits: { maxRecords: 10_000, recordsField: 'lytics_to_braze_audience', maxDepth: 8 },
+    caller:
+      'Lytics: **Webhook URL** of an *Audience Triggers Webhook* job with the template of docs/partners.md (the token in a request header, or in the URL)',
   },
   {
     id: 'lytics-users',
@@ -33,6 +35,9 @@ export const lyticsFlows: readonly IngressFlow[] = [
     throttle: { rateLimit: 100, burstLimit: 200 },
     // One profile of scalar fields.
     limits: { maxRecords: 1, maxDepth: 8 },
+    caller:
+      'Braze: webhook campaign or Canvas step, `POST`, body the user profile (`braze_id`, email, names ...), ' +
+      'header `Authorization: Bearer <lytics inbound_token>`',
   },
 ];
 

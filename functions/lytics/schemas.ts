@@ -28,7 +28,7 @@ export type AudienceIdentifier = (typeof AUDIENCE_IDENTIFIERS)[number];
 /**
  * One record of a Lytics audience export: a user, named by one identifier, entering and/or leaving
  * segments. The seed's example (`{"external_id", "lytics_segments": {"add", "remove"}}`) is one of
- * them; what the README's Lytics webhook template writes is another.
+ * them; what the Lytics webhook template of docs/partners.md writes is another.
  */
 export const audienceRecordSchema = z
   .object({

@@ -16,6 +16,7 @@ export const movableInkFlows: readonly IngressFlow[] = [
     throttle: { rateLimit: 50, burstLimit: 100 },
     // The schema's 1 to 100 events; `properties` is the sender's own JSON, passed through with its digits.
     limits: { maxRecords: 100, recordsField: 'events', maxDepth: 32, exactNumbersIn: ['events[].properties'] },
+    caller: 'Braze: webhook campaign on the event, `POST`, the body of docs/partners.md, header `Authorization: Bearer <movable-ink inbound_token>`',
   },
 ];
 

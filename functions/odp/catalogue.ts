@@ -19,6 +19,7 @@ export const odpFlows: readonly IngressFlow[] = [
     throttle: { rateLimit: 100, burstLimit: 200 },
     // The schema's 10,000 records; `fields` become Braze attributes and trigger properties (nested objects allowed).
     limits: { maxRecords: 10_000, recordsField: 'records', maxDepth: 32 },
+    caller: 'ODP: activation webhook, header `Authorization: Bearer <odp inbound_token>`',
   },
   {
     id: 'odp-currents',
@@ -36,6 +37,7 @@ export const odpFlows: readonly IngressFlow[] = [
     // configured for 200 events", Braze's custom Currents connector page): up to 1,000 are taken.
     // Their properties are the app's own JSON.
     limits: { maxRecords: 1_000, recordsField: 'events', maxDepth: 32 },
+    caller: 'Braze: *Currents*, Custom HTTP export, bearer token = `<odp inbound_token>`',
     // Braze checks a Current's credentials with zero events or an empty body and wants a 2xx no-op
     // (braze-inc/braze-docs _docs/_partners/isv_partners/currents_integration.md, "Payload examples").
     emptyBody: { events: [] },

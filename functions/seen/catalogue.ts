@@ -21,6 +21,7 @@ export const seenFlows: readonly IngressFlow[] = [
     throttle: { rateLimit: 50, burstLimit: 100 },
     // One callback; the extra fields SEEN_CAMPAIGNS maps are values (8 leaves room for a small object).
     limits: { maxRecords: 1, maxDepth: 8 },
+    caller: 'SEEN legacy: the "video ready" callback URL; SEEN 2.0: the Journey\'s webhook node URL (or Basic Auth, the token as password)',
   },
   {
     id: 'seen-receivers',
@@ -41,6 +42,9 @@ export const seenFlows: readonly IngressFlow[] = [
     // The schema's MAX_RECEIVERS_PER_REQUEST (one queue message each: a Braze webhook carries one
     // user's); receivers are flat objects whose extra fields are forwarded.
     limits: { maxRecords: 1_000, maxDepth: 8 },
+    caller:
+      'Braze: webhook campaign or Canvas step, `POST`, JSON body with the receivers (docs/partners.md, SEEN), ' +
+      'header `Authorization: Bearer <seen inbound_token>`',
   },
 ];
 

@@ -38,11 +38,11 @@ export const seenSettings = z.object({
   SEEN_MAX_CALLS_PER_HOUR: setting.positiveInt(1000),
   /** Length of the budget window; an hour, shortened only by tests. */
   SEEN_BUDGET_WINDOW_SECONDS: setting.positiveSeconds(3600),
-  /** How often the drain runs (an EventBridge rate in AWS: whole minutes; a timer locally). */
+  /** How often the legacy drain runs (an EventBridge rate in AWS: whole minutes; `npm start` runs it every 10 s). */
   SEEN_DRAIN_INTERVAL_SECONDS: setting.positiveSeconds(60),
   /** Receivers per SEEN call. */
   SEEN_MAX_RECEIVERS_PER_CALL: setting.positiveInt(100),
-  /** JSON: per campaign_slug, which callback fields become which Braze attributes (see README). */
+  /** JSON: per campaign_slug, which callback fields become which Braze attributes (docs/variables.md, `SEEN_CAMPAIGNS`). */
   SEEN_CAMPAIGNS: campaignsJson,
   /** Comma list of the hosts callback links may point to (`*.seen.io` wildcards); unset: any https host. */
   SEEN_ALLOWED_URL_HOSTS: allowedHosts,

@@ -46,7 +46,7 @@ export type SendbirdAnswer =
 
 /**
  * Keys under which an answer may list the targets that failed. Sendbird documents no body for a 207
- * or an error naming targets (an open question in the README): any of the call's targets found under
+ * or an error naming targets (an open question in docs/partners.md): any of the call's targets found under
  * such a key is read as failed, and an answer naming none fails the whole call.
  */
 const FAILURE_KEY = /fail|error|invalid|reject|unsent/i;

@@ -18,6 +18,7 @@ export const sendbirdFlows: readonly IngressFlow[] = [
     throttle: { rateLimit: 500, burstLimit: 1000 },
     // The schema's 10,000 targets (or one recipient); `variables` are the template's own JSON.
     limits: { maxRecords: 10_000, recordsField: 'targets', maxDepth: 32 },
+    caller: 'Braze: webhook template, `POST`, the body of docs/partners.md, header `Authorization: Bearer <sendbird inbound_token>`',
   },
   {
     id: 'sendbird-braze-callback',
@@ -35,6 +36,9 @@ export const sendbirdFlows: readonly IngressFlow[] = [
     throttle: { rateLimit: 200, burstLimit: 400 },
     // A /users/track body: at most BRAZE_MAX_OBJECTS_PER_TRACK events (Braze's cap per call); their properties nest.
     limits: { maxRecords: BRAZE_MAX_OBJECTS_PER_TRACK, recordsField: 'events', maxDepth: 8 },
+    caller:
+      'Sendbird dashboard, *Integrations* > *Braze*: **Braze REST endpoint** = this URL without `/users/track` ' +
+      '(Sendbird appends it); **Braze REST API key** = the sendbird inbound_token',
   },
   {
     id: 'sendbird-status',
@@ -53,6 +57,7 @@ export const sendbirdFlows: readonly IngressFlow[] = [
     throttle: { rateLimit: 200, burstLimit: 400 },
     // The schema's 1,000 statuses per array (or one).
     limits: { maxRecords: 1_000, maxDepth: 8 },
+    caller: 'your own code, signing the body (`x-sendbird-signature`) or sending the sendbird inbound token as Bearer; not a Sendbird dashboard setting',
   },
 ];
 

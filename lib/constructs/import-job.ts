@@ -31,7 +31,7 @@ export interface ImportJobProps {
  * prefix and suffix invokes the job function asynchronously. The function may read objects under
  * its prefix only, and its owner's secret. A failed run is retried twice by Lambda; after that
  * (or when the event is older than 6 h) the invocation record, holding the S3 event and the
- * error, is sent to the job's DLQ: an import is parked, never lost, and re-run from there (README).
+ * error, is sent to the job's DLQ: an import is parked, never lost, and re-run from there (docs/operations.md).
  */
 export class ImportJob extends Construct {
   readonly definition: S3Job;

@@ -22,7 +22,7 @@ const ACCESS_LOG_PREFIX = 'imports/';
  * owns every object, no ACLs), SSE-S3 encrypted, TLS 1.2+ only, uploads expire after
  * `expireAfterDays`, incomplete multipart uploads after a day. Server access logs go to a second
  * bucket with the same protections. Both are retained when the stack is deleted: CloudFormation
- * cannot delete a bucket that still holds objects, and uploads hold user data (README).
+ * cannot delete a bucket that still holds objects, and uploads hold user data (docs/deploy.md).
  */
 export class ImportsBucket extends Construct {
   readonly bucket: s3.Bucket;

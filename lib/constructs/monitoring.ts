@@ -108,7 +108,7 @@ export class Monitoring extends Construct {
         `${flow.id}-unauthorized`,
         `${flow.method} ${flow.path} refused ${UNAUTHORIZED_ALARM_THRESHOLD} or more requests for missing or ` +
           `wrong credentials (401) in 5 minutes: a sender with an old or wrong token (rotated out?), or someone ` +
-          `guessing (README, Secrets)`,
+          `guessing (docs/deploy.md, Secrets)`,
         {
           metric: flowMetric(MetricName.RequestsUnauthorized, flow.id),
           threshold: UNAUTHORIZED_ALARM_THRESHOLD,
@@ -120,7 +120,7 @@ export class Monitoring extends Construct {
     for (const queue of props.queues) {
       const id = queue.definition.id;
       const consumerFlow = queue.definition.consumer.flowId;
-      this.alarm(props, `${id}-dlq-not-empty`, `Records for ${queue.definition.destination} were dead-lettered: inspect, fix, redrive (README)`, {
+      this.alarm(props, `${id}-dlq-not-empty`, `Records for ${queue.definition.destination} were dead-lettered: inspect, fix, redrive (docs/operations.md)`, {
         metric: queue.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -136,7 +136,7 @@ export class Monitoring extends Construct {
       this.alarm(
         props,
         `${id}-records-parked`,
-        `Records for ${queue.definition.destination} were newly parked in the ${id} DLQ in the last 5 minutes: inspect, fix, redrive (README)`,
+        `Records for ${queue.definition.destination} were newly parked in the ${id} DLQ in the last 5 minutes: inspect, fix, redrive (docs/operations.md)`,
         {
           metric: new cloudwatch.MathExpression({
             expression: 'MAX([DIFF(FILL(visible, REPEAT) + FILL(inFlight, 0)), FILL(parked, 0)])',
@@ -157,7 +157,7 @@ export class Monitoring extends Construct {
         props,
         `${id}-destination-config-fault`,
         `${queue.definition.destination} refuses our key or endpoint (401, 403, 404, a redirect): nothing is parked, ` +
-          `messages wait; run \`npx bridge doctor\` (README)`,
+          `messages wait; run \`npx bridge doctor\` (docs/cli.md)`,
         {
           metric: flowMetric(MetricName.DestinationConfigFaults, consumerFlow),
           threshold: 1,
@@ -194,7 +194,7 @@ export class Monitoring extends Construct {
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
         evaluationPeriods: 1,
       });
-      this.alarm(props, `${id}-dlq-not-empty`, `An upload for ${id} failed every try and is parked in its DLQ: fix the cause, re-run it (README)`, {
+      this.alarm(props, `${id}-dlq-not-empty`, `An upload for ${id} failed every try and is parked in its DLQ: fix the cause, re-run it (docs/operations.md)`, {
         metric: job.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
         threshold: 0,
         comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
@@ -207,7 +207,7 @@ export class Monitoring extends Construct {
       this.alarm(
         props,
         `${id}-run-failed`,
-        `A ${id} run failed (its step kept failing after its retries, or answered an unknown status): see the execution, fix, redrive it (README)`,
+        `A ${id} run failed (its step kept failing after its retries, or answered an unknown status): see the execution, fix, redrive it (docs/operations.md)`,
         {
           metric: machine.metricFailed({ period: FIVE_MINUTES, statistic: 'Sum' }),
           threshold: 1,
@@ -229,7 +229,7 @@ export class Monitoring extends Construct {
       this.alarm(
         props,
         `${id}-dlq-not-empty`,
-        `A ${id} run could not start, or ended failed, timed out or aborted: its event is parked in the job DLQ (README)`,
+        `A ${id} run could not start, or ended failed, timed out or aborted: its event is parked in the job DLQ (docs/operations.md)`,
         {
           metric: job.deadLetterQueue.metricApproximateNumberOfMessagesVisible({ period: Duration.minutes(1), statistic: 'Maximum' }),
           threshold: 1,

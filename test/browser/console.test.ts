@@ -3,7 +3,7 @@
  * machine's Chromium against a runner started in-process. Skipped, saying so, where no Chromium is
  * installed (CHROMIUM_PATH, default /usr/bin/chromium).
  *
- * `CONSOLE_SCREENSHOT=docs/console.png npx jest test/browser` also saves the page as the README shows it.
+ * `CONSOLE_SCREENSHOT=docs/console.png npx jest test/browser` also saves the page as docs/local.md shows it.
  */
 import { existsSync, mkdirSync, readFileSync, statSync } from 'node:fs';
 import { request } from 'node:http';
@@ -55,7 +55,7 @@ describeInBrowser('the local console, in Chromium', () => {
     }
   };
 
-  /** `CONSOLE_SCREENSHOT=docs/console.png`: the page as it stands, for the README (kept under 300 KB). */
+  /** `CONSOLE_SCREENSHOT=docs/console.png`: the page as it stands, for docs/local.md (kept under 300 KB). */
   const screenshotIfAsked = async () => {
     const target = process.env.CONSOLE_SCREENSHOT;
     if (!target) return;

@@ -38,6 +38,7 @@ jest.mock('../../functions/catalogue', () => {
     auth: ['bearer'],
     throttle: { rateLimit: 20, burstLimit: 40 },
     limits: { maxRecords: 100, recordsField: 'records', maxDepth: 8 },
+    caller: 'test caller',
   };
   const acme: import('../../functions/catalogue').Partner = {
     id: 'acme',

@@ -1,5 +1,5 @@
 /**
- * The fault matrix of issue 18 (SPEC section 4, README "Faults"), through the local runner on
+ * The fault matrix of issue 18 (SPEC section 4, docs/architecture.md "Faults"), through the local runner on
  * loopback: real HTTP to stub destinations, the embedded SQS, the real handlers. Waits between
  * tries are shortened with DELIVERY_BACKOFF_MAX_SECONDS (the first wait is at most that long).
  */

@@ -31,7 +31,7 @@ describe("Lytics' webhook export job posting to /lytics/audiences, through the l
     braze.requests.length = 0;
   });
 
-  it("takes the array a batching job posts of the README template's records, the token in the URL", async () => {
+  it("takes the array a batching job posts of the docs/partners.md template's records, the token in the URL", async () => {
     const template = readmeLyticsTemplate();
     const batch = [template(profileOf('webhook-enter.json')), template(profileOf('webhook-exit.json'))];
 

@@ -373,6 +373,7 @@ describe('the OpenAPI document', () => {
         auth: ['query', 'signature'],
         throttle: { rateLimit: 10, burstLimit: 20 },
         limits: { maxRecords: 100, recordsField: 'hooks', maxDepth: 16 },
+        caller: 'Acme: hook URL',
       };
       const contract = contractOf(flow, {
         requestSchema: z.object({ hooks: z.array(z.unknown()).check(z.minLength(1)) }),

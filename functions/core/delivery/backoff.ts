@@ -3,7 +3,7 @@
  * section 4): the wait doubles with each receive from `firstSeconds` up to `maxSeconds`, through
  * the message's visibility (an event-source consumer changes it before reporting the failure; a
  * scheduled run before letting the message go). The arithmetic behind each queue's
- * maxReceiveCount is `secondsBeforeReceive` (README, "Faults").
+ * maxReceiveCount is `secondsBeforeReceive` (docs/architecture.md, "Faults").
  */
 
 /** An event-source consumer's first wait after a failed try. */

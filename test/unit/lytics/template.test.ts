@@ -5,7 +5,7 @@ import { readFixture } from '../helpers';
 /** A Lytics audience trigger event (its page's sample) and the profile a js1 template is given. */
 const profileOf = (name: string) => (readFixture(`lytics/${name}`) as { event: { data: Record<string, unknown> } }).event.data;
 
-describe("the README's Lytics webhook template, run as Lytics runs it", () => {
+describe('the Lytics webhook template of docs/partners.md, run as Lytics runs it', () => {
   const template = readmeLyticsTemplate();
 
   it('turns an audience enter event into a record the route takes, named by the Braze external id', () => {

@@ -4,7 +4,7 @@ import { readmeBlock } from '../../support/readme';
 
 /**
  * What Braze puts for each Liquid output of the template, for an anonymous user (empty external_id
- * and time_zone, time from `'now' | date: '%s'`). An output the README adds that is not here fails
+ * and time_zone, time from `'now' | date: '%s'`). An output docs/partners.md adds that is not here fails
  * the test, so the list grows with the template.
  */
 const anonymousUser: Record<string, string> = {
@@ -19,16 +19,16 @@ const anonymousUser: Record<string, string> = {
   'event_properties.${price} | default: 0': '1.99',
 };
 
-/** The README's webhook body with each `{{ output }}` replaced as Braze renders it. */
+/** docs/partners.md's webhook body with each `{{ output }}` replaced as Braze renders it. */
 function renderReadmeTemplate(values: Record<string, string>): string {
   return readmeBlock('**Braze webhook to Movable Ink**', 'liquid').replace(/\{\{\s*(.*?)\s*\}\}(?!\})/g, (_all, output: string) => {
     const value = values[output];
-    if (value === undefined) throw new Error(`the README's template has {{${output}}}, which this test does not render`);
+    if (value === undefined) throw new Error(`docs/partners.md's template has {{${output}}}, which this test does not render`);
     return value;
   });
 }
 
-describe("the README's Braze webhook template", () => {
+describe('the Braze webhook template of docs/partners.md', () => {
   it('is accepted as rendered for an anonymous user: time in seconds, empty ids and zone count as absent', () => {
     const rendered = renderReadmeTemplate(anonymousUser);
     const parsed = JSON.parse(rendered) as { events: unknown[] };
