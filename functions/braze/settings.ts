@@ -8,7 +8,7 @@ export const brazeSettings = z.object({
   /** REST endpoint of the Braze instance, e.g. https://rest.iad-01.braze.com. */
   BRAZE_REST_ENDPOINT: setting.optionalUrl(),
   /**
-   * Objects per /users/track call (attributes + events + purchases); Braze allows BRAZE_MAX_OBJECTS_PER_TRACK (limits.ts), and 50 to
+   * Objects per /users/track call (attributes + events + purchases); Braze allows 75 (BRAZE_MAX_OBJECTS_PER_TRACK, limits.ts), and 50 to
    * customers who bought "Monthly Active Users CY 24-25" (Universal, Web or Mobile MAU): "Each
    * request may batch up to 50 updates combined across attribute, event, or purchase objects"
    * (braze-inc/braze-docs _docs/_api/endpoints/user_data/post_user_track.md). Set 50 on such a contract.
