@@ -22,7 +22,15 @@ import { CloudFormationClient, ListStackResourcesCommand } from '@aws-sdk/client
 import { GetFunctionConfigurationCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { catalogue, partners } from '../functions/catalogue';
-import { type DoctorCheck, type DoctorRequest, type DoctorVerdict, envPrefix, type OutboundSecretField, type Partner } from '../functions/core/catalogue-types';
+import {
+  type DoctorCheck,
+  type DoctorRequest,
+  type DoctorVerdict,
+  envPrefix,
+  type Partner,
+  type SecretField,
+  secretFields,
+} from '../functions/core/catalogue-types';
 import { classifyAnswer, joinUrl } from '../functions/core/http';
 import { EnvSecretStore, secretIdVariable } from '../functions/core/secrets';
 import { checkedConfig } from '../local/sandbox';
@@ -57,7 +65,7 @@ interface DoctorRow {
   source: string;
 }
 
-export type Credentials = Partial<Record<OutboundSecretField, string>>;
+export type Credentials = Partial<Record<SecretField, string>>;
 
 /** A check's destination as the target configures it, or why there is nothing to call. */
 type Resolved =
@@ -68,7 +76,7 @@ type Resolved =
       settings: Readonly<Record<string, string | undefined>>;
       credentials: () => Promise<Credentials>;
       /** How to name a credential field to the operator: `<PREFIX>_API_KEY`, `api_key of the <partner> secret (<PREFIX>_SECRET_ID)`. */
-      credentialName: (field: OutboundSecretField) => string;
+      credentialName: (field: SecretField) => string;
     };
 
 /** Where a destination's settings and credentials come from (`bridge doctor`, `bridge setup`). */
@@ -84,6 +92,10 @@ export interface Target {
 export class ConfigurationFault extends Error {}
 
 const skip = (result: DoctorResult, why: string): Resolved => ({ kind: 'skip', result, why });
+
+/** The set fields the partner declares (functions/<partner>/partner.ts), and only those: nothing else of a secret is held. */
+const declaredFields = (partner: Partner, values: Readonly<Record<string, unknown>>): Credentials =>
+  Object.fromEntries(secretFields(partner.secret).flatMap((name) => (typeof values[name] === 'string' && values[name] !== '' ? [[name, values[name]]] : [])));
 
 // ---- where the settings come from ----
 
@@ -104,7 +116,7 @@ export function localTarget(env: Readonly<Record<string, string | undefined>>): 
       return {
         kind: 'configured',
         settings: config.env,
-        credentials: () => store.get(partner.id),
+        credentials: async () => declaredFields(partner, await store.get(partner.id)),
         credentialName: (field) => `${envPrefix(partner.id)}_${field.toUpperCase()}`,
       };
     },
@@ -143,7 +155,8 @@ export async function awsTarget(stack: string, region: string | undefined): Prom
     }
 
     const secrets = new Map<string, Promise<Credentials>>();
-    const readSecret = async (secretId: string, owner: string, variable: string): Promise<Credentials> => {
+    const readSecret = async (secretId: string, partner: Partner, variable: string): Promise<Credentials> => {
+      const owner = partner.id;
       let text: string | undefined;
       try {
         text = (await secretsManager.send(new GetSecretValueCommand({ SecretId: secretId }))).SecretString;
@@ -157,9 +170,7 @@ export async function awsTarget(stack: string, region: string | undefined): Prom
         value = undefined;
       }
       if (!value || typeof value !== 'object' || Array.isArray(value)) throw new ConfigurationFault(`the ${owner} secret (${variable}) is not a JSON object`);
-      const fields = value as Record<string, unknown>;
-      const pick = (name: OutboundSecretField) => (typeof fields[name] === 'string' && fields[name] !== '' ? (fields[name] as string) : undefined);
-      return { api_key: pick('api_key'), api_token: pick('api_token'), api_username: pick('api_username'), api_password: pick('api_password') };
+      return declaredFields(partner, value as Record<string, unknown>);
     };
 
     return {
@@ -177,7 +188,7 @@ export async function awsTarget(stack: string, region: string | undefined): Prom
           kind: 'configured',
           settings,
           credentials: () => {
-            if (!secrets.has(secretId)) secrets.set(secretId, readSecret(secretId, partner.id, variable));
+            if (!secrets.has(secretId)) secrets.set(secretId, readSecret(secretId, partner, variable));
             return secrets.get(secretId)!;
           },
           credentialName: (field) => `${field} of the ${partner.id} secret (${variable})`,
@@ -312,7 +323,7 @@ async function runCheck(partner: Partner, check: DoctorCheck, target: Target, ti
   const missing = partner.secret.outbound.filter((field) => !credentials[field]);
   if (missing.length > 0) return row('misconfigured', `no credential: ${missing.map(resolved.credentialName).join(', ')} not set`);
 
-  const request = check.request(resolved.settings, credentials as Record<OutboundSecretField, string>);
+  const request = check.request(resolved.settings, (field) => credentials[field] ?? '');
   const answer = await call(joinUrl(resolved.settings[check.urlSetting]!, request.path), request, timeoutSeconds);
   if ('fault' in answer) return row('unreachable', `${answer.fault}: check ${check.urlSetting} and the network`);
   const verdict: DoctorVerdict | { result: DoctorResult; why: string } =

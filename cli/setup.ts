@@ -14,7 +14,7 @@
  * was created (or was not asked for); 1 when anything failed or must be created by hand.
  */
 import { partners } from '../functions/catalogue';
-import type { OutboundSecretField, SetupStep } from '../functions/core/catalogue-types';
+import type { SetupStep } from '../functions/core/catalogue-types';
 import { joinUrl } from '../functions/core/http';
 import { type Sandbox, startSandboxFor } from '../local/sandbox';
 import { DEFAULT_STACK } from './dlq';
@@ -69,7 +69,7 @@ export async function setupCommand(partnerId: string, options: SetupOptions, io:
     const base = resolved.settings[setup.urlSetting]!;
     steps = await setup.run({
       settings: resolved.settings,
-      credentials: credentials as Record<OutboundSecretField, string>,
+      credential: (field) => credentials[field] ?? '',
       call: async (request) => {
         const answer = await call(joinUrl(base, request.path), request, timeoutSeconds);
         if ('fault' in answer) throw new Error(answer.fault);

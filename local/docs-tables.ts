@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { AuthScheme, IngressFlow, Partner } from '../functions/catalogue';
 import { partners } from '../functions/catalogue';
-import { envPrefix } from '../functions/core/catalogue-types';
+import { envPrefix, secretFields } from '../functions/core/catalogue-types';
 import { configSchema } from '../functions/core/config';
 import type { SettingsSchema } from '../functions/core/settings';
 
@@ -120,10 +120,11 @@ function variablesTables(): string {
   const header = [row(['variable', 'meaning', 'default']), '|---|---|---|'];
   const sections = [['**Every function**', '', ...header, ...settingRows(configSchema, 'functions/core/config.ts')].join('\n')];
   for (const partner of partners) {
-    const credentials = partner.secret.outbound.map((field) =>
+    const optional = new Set(partner.secret.optional ?? []);
+    const credentials = secretFields(partner.secret).map((field) =>
       row([
         `\`${envPrefix(partner.id)}_${field.toUpperCase()}\``,
-        `local run: the \`${field}\` of the ${partner.id} secret (AWS: \`<stackName>/${partner.id}\`)`,
+        `local run: the \`${field}\` of the ${partner.id} secret (AWS: \`<stackName>/${partner.id}\`)${optional.has(field) ? ', optional' : ''}`,
         'unset',
       ]),
     );

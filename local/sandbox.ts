@@ -29,6 +29,12 @@ export interface SandboxOptions {
    * every body it was sent.
    */
   keepBodies?: number;
+  /**
+   * Headers (lower case) that carry a partner's credential, beyond the generic ones masked always
+   * (`authorization`, `proxy-authorization`, `cookie`): each partner declares its own (`secret.headers`
+   * in functions/<partner>/partner.ts), and startSandboxFor passes them all.
+   */
+  secretHeaders?: readonly string[];
 }
 
 const DEFAULT_KEPT_BODIES = 1_000;
@@ -44,6 +50,7 @@ export class Sandbox {
   private server?: Server;
   private port = 0;
   private readonly keepBodies: number;
+  private readonly secretHeaders: ReadonlySet<string>;
 
   constructor(
     private readonly log: (line: string) => void,
@@ -51,6 +58,7 @@ export class Sandbox {
     options: SandboxOptions = {},
   ) {
     this.keepBodies = Math.max(0, options.keepBodies ?? DEFAULT_KEPT_BODIES);
+    this.secretHeaders = new Set([...GENERIC_SECRET_HEADERS, ...(options.secretHeaders ?? []).map((name) => name.toLowerCase())]);
   }
 
   async start(): Promise<void> {
@@ -117,8 +125,8 @@ export class Sandbox {
       destination,
       method: req.method ?? 'GET',
       path,
-      authenticated: Boolean(req.headers.authorization ?? req.headers['api-token'] ?? req.headers['x-api-key']),
-      headers: maskedHeaders(req.headers),
+      authenticated: [...this.secretHeaders].some((name) => name !== 'cookie' && req.headers[name] !== undefined),
+      headers: maskedHeaders(req.headers, this.secretHeaders),
       body,
       at: new Date().toISOString(),
     };
@@ -169,7 +177,8 @@ export async function startSandboxFor(
   log: (line: string) => void,
   options: SandboxOptions = {},
 ): Promise<{ sandbox: Sandbox; sandboxed: string[] }> {
-  const sandbox = new Sandbox(log, sandboxesOf(partners), options);
+  const secretHeaders = partners.flatMap((partner) => partner.secret.headers ?? []);
+  const sandbox = new Sandbox(log, sandboxesOf(partners), { secretHeaders, ...options });
   await sandbox.start();
   try {
     return { sandbox, sandboxed: sandboxUnsetDestinations(env, partners, sandbox) };
@@ -191,8 +200,8 @@ function sandboxesOf(partners: readonly Partner[]): Record<string, PartnerSandbo
   return Object.fromEntries(partners.flatMap((partner) => (partner.sandbox ? [[partner.id, partner.sandbox] as const] : [])));
 }
 
-/** Headers that carry a credential or a signature made with one. */
-const SECRET_HEADERS = new Set(['authorization', 'x-api-key', 'api-token', 'x-sendbird-signature', 'cookie', 'proxy-authorization']);
+/** Headers that carry a credential in any HTTP API; a partner's own are declared in its folder (SandboxOptions.secretHeaders). */
+const GENERIC_SECRET_HEADERS = ['authorization', 'proxy-authorization', 'cookie'];
 /** Transport headers that say nothing about what the flow sends. */
 const TRANSPORT_HEADERS = new Set([
   'host',
@@ -208,12 +217,12 @@ const TRANSPORT_HEADERS = new Set([
 ]);
 
 /** A request's headers with every credential masked (its scheme kept: `Bearer ****`, `Basic ****`). */
-function maskedHeaders(headers: IncomingMessage['headers']): Record<string, string> {
+function maskedHeaders(headers: IncomingMessage['headers'], secretHeaders: ReadonlySet<string>): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined || TRANSPORT_HEADERS.has(name)) continue;
     const text = Array.isArray(value) ? value.join(', ') : value;
-    if (SECRET_HEADERS.has(name)) {
+    if (secretHeaders.has(name)) {
       const scheme = /^(Bearer|Basic|Token)\s/i.exec(text)?.[1];
       out[name] = scheme ? `${scheme} ****` : '****';
     } else {

@@ -40,10 +40,10 @@ export const brazeDoctor: readonly DoctorCheck[] = [
     // An empty body writes nothing: Braze refuses it with 400 after authenticating the key.
     source:
       "Braze API errors and responses (braze-inc/braze-docs _docs/_api/errors.md); the no-objects 400 message as in segmentio/action-destinations' Braze tests",
-    request: (_settings, credentials) => ({
+    request: (_settings, credential) => ({
       method: 'POST',
       path: 'users/track',
-      headers: { authorization: `Bearer ${credentials.api_key}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${credential('api_key')}`, 'content-type': 'application/json' },
       body: '{}',
     }),
     read: readTrackAnswer,

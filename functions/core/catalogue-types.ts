@@ -240,15 +240,33 @@ export interface JobOutcome extends JobProgress {
   rejected: number;
 }
 
-/** Fields of a partner's secret (one JSON secret per partner in AWS). Locally: `<PREFIX>_<FIELD>`. */
-export type OutboundSecretField = 'api_key' | 'api_token' | 'api_username' | 'api_password';
+/** A field of a partner's secret (one JSON secret per partner in AWS), e.g. `api_key`. Locally: `<PREFIX>_<FIELD>`. */
+export type SecretField = string;
 
+/** A partner's secret, as its folder declares it (functions/<partner>/partner.ts): the one place its fields and headers are named. */
 interface PartnerSecret {
   /** Partners that call us get an inbound token, in a secret of its own that ingress functions read. */
   inbound: boolean;
   /** Outbound credential fields the consumers and jobs need; never readable by ingress functions. */
-  outbound: readonly OutboundSecretField[];
+  outbound: readonly SecretField[];
+  /** Fields read when they are set, beside or instead of `outbound` (SEEN's OAuth2 client credentials). */
+  optional?: readonly SecretField[];
+  /**
+   * Request headers (lower case) that carry this partner's credentials, ours to it or its to us,
+   * beyond `authorization`: masked wherever a request is shown (the local sandbox's request log).
+   */
+  headers?: readonly string[];
 }
+
+/**
+ * A field of the partner's secret, by name, as `bridge doctor` and `bridge setup` read it: every
+ * `outbound` field is set when a check or a set-up runs (they stop before, naming the missing one);
+ * an `optional` field that is not set reads ''.
+ */
+type Credential = (field: SecretField) => string;
+
+/** Every field of a partner's secret: the outbound ones, then the optional ones. */
+export const secretFields = (secret: Pick<PartnerSecret, 'outbound' | 'optional'>): readonly SecretField[] => [...secret.outbound, ...(secret.optional ?? [])];
 
 interface PartnerSettings {
   /** Every non-secret setting the partner's functions read: env name -> zod (mini) schema with default. */
@@ -301,8 +319,8 @@ interface DoctorCheckBase {
  */
 export type DoctorCheck =
   | (DoctorCheckBase & {
-      /** From the settings the consumer reads (an environment) and the partner's outbound credentials (all set). */
-      request: (settings: Readonly<Record<string, string | undefined>>, credentials: Readonly<Record<OutboundSecretField, string>>) => DoctorRequest;
+      /** From the settings the consumer reads (an environment) and the partner's credentials. */
+      request: (settings: Readonly<Record<string, string | undefined>>, credential: Credential) => DoctorRequest;
       read?: (answer: { status: number; text: string }) => DoctorVerdict | undefined;
     })
   | (DoctorCheckBase & { cannotCheck: string });
@@ -329,7 +347,8 @@ export interface SetupStep {
 export interface SetupContext {
   /** The settings the partner's consumer reads (an environment). */
   settings: Readonly<Record<string, string | undefined>>;
-  credentials: Readonly<Record<OutboundSecretField, string>>;
+  /** The partner's credentials (its secret's fields). */
+  credential: Credential;
   /** One call, redirects never followed; rejects (the message says why, never the URL) when nothing answered. */
   call: (request: SetupRequest) => Promise<{ status: number; text: string }>;
   /** Waits between calls, to keep to the destination's rate. */

@@ -12,16 +12,11 @@ import { ConfigError } from './errors';
  */
 export type SecretOwner = string;
 
-export interface SecretValues {
-  /** Outbound credential for the partner's API (Braze: the REST API key). */
-  api_key?: string;
-  api_token?: string;
-  api_username?: string;
-  api_password?: string;
-  /** OAuth2 client credentials, where a partner offers them beside a token (SEEN API 2.0). */
-  oauth_client_id?: string;
-  oauth_client_secret?: string;
-}
+/**
+ * A partner's secret fields by name (`api_key`, `api_token`...). Which fields a partner has is
+ * declared once, in its folder (`secret` in functions/<partner>/partner.ts); nothing here names them.
+ */
+export type SecretValues = Readonly<Record<string, string | undefined>>;
 
 export interface SecretStore {
   /** The owner's outbound credentials. */
@@ -171,10 +166,11 @@ export class SecretsManagerStore implements SecretStore {
 }
 
 /**
- * Local run and tests: the SPEC section 5 variables, by convention `<PREFIX>_API_KEY`,
- * `<PREFIX>_API_TOKEN`, `<PREFIX>_API_USERNAME`, `<PREFIX>_API_PASSWORD` (and
- * `<PREFIX>_OAUTH_CLIENT_ID` / `<PREFIX>_OAUTH_CLIENT_SECRET` where OAuth2 is offered), and one `INBOUND_TOKEN`
- * (optionally with `INBOUND_TOKEN_PREVIOUS`, to try a rotation) for every partner.
+ * Local run and tests: the SPEC section 5 variables. A partner's secret field `f` is the variable
+ * `<PREFIX>_<F>` (`SEEN_API_TOKEN` is the `api_token` of the seen secret); the fields a partner has
+ * are declared in its folder, and every set `<PREFIX>_...` variable is served (settings among them,
+ * which no code reads as a secret). One `INBOUND_TOKEN` (optionally with `INBOUND_TOKEN_PREVIOUS`, to
+ * try a rotation) serves every partner.
  */
 export class EnvSecretStore implements SecretStore {
   constructor(private readonly env: Readonly<Record<string, string | undefined>>) {}
@@ -184,16 +180,12 @@ export class EnvSecretStore implements SecretStore {
   }
 
   async get(owner: SecretOwner): Promise<SecretValues> {
-    const prefix = envPrefix(owner);
-    const pick = (name: string) => this.env[`${prefix}_${name}`] || undefined;
-    return {
-      api_key: pick('API_KEY'),
-      api_token: pick('API_TOKEN'),
-      api_username: pick('API_USERNAME'),
-      api_password: pick('API_PASSWORD'),
-      oauth_client_id: pick('OAUTH_CLIENT_ID'),
-      oauth_client_secret: pick('OAUTH_CLIENT_SECRET'),
-    };
+    const prefix = `${envPrefix(owner)}_`;
+    const values: Record<string, string> = {};
+    for (const [name, value] of Object.entries(this.env)) {
+      if (value && name.startsWith(prefix)) values[name.slice(prefix.length).toLowerCase()] = value;
+    }
+    return values;
   }
 
   /** `INBOUND_TOKEN`, and `INBOUND_TOKEN_PREVIOUS` beside it while a sender still has the old one. */
@@ -212,7 +204,7 @@ export function createSecretStore(config: Pick<Config, 'env'>): SecretStore {
 }
 
 /** Reads one field, failing with the owner and field name (never the value) when it is missing. */
-export async function requireSecret(store: SecretStore, owner: SecretOwner, field: keyof SecretValues): Promise<string> {
+export async function requireSecret(store: SecretStore, owner: SecretOwner, field: string): Promise<string> {
   const value = (await store.get(owner))[field];
   if (!value) throw new ConfigError(`secret ${owner}.${field} is not set`);
   return value;

@@ -30,10 +30,10 @@ export const lyticsDoctor: readonly DoctorCheck[] = [
     source:
       'Lytics API reference, Data Upload (docs.lytics.com / contentstack.com/docs/developers/apis/lytics-api/v1/dataupload: ' +
       'POST /collect/json/{stream}, query dryrun); learn.lytics.com/developing/api-docs/data-upload',
-    request: (settings, credentials) => ({
+    request: (settings, credential) => ({
       method: 'POST',
       path: `collect/json/${encodeURIComponent(loadSettings(lyticsSettings, settings).LYTICS_USERS_STREAM)}?dryrun=true`,
-      headers: { authorization: credentials.api_token, 'content-type': 'application/json' },
+      headers: { authorization: credential('api_token'), 'content-type': 'application/json' },
       // One empty event: nothing about anyone, and a dry run stores nothing.
       body: '{}',
     }),

@@ -2,7 +2,6 @@ import type { DeliveryQueue } from '../core/catalogue-types';
 import { createDeliveryConsumer, fedBy } from '../core/delivery-consumer';
 import { type Deps, lazyHandler, requireSetting, settingsOf } from '../core/deps';
 import { ConfigError } from '../core/errors';
-import type { SecretValues } from '../core/secrets';
 import { movableInkFlows, movableInkQueues } from './catalogue';
 import { movableInkMessageSchema } from './schemas';
 import { movableInkSettings } from './settings';
@@ -20,7 +19,7 @@ export function build(deps: Deps, queue: DeliveryQueue) {
   const url = requireSetting(settings, 'MOVABLE_INK_API_URL');
   /** The Basic credentials: `api_username` / `api_password` in the secret, or `username` / `password` as Movable Ink names them. */
   const basicCredentials = async () => {
-    const values = (await deps.secrets.get('movable-ink')) as SecretValues & { username?: string; password?: string };
+    const values = await deps.secrets.get('movable-ink');
     const username = values.api_username || values.username;
     const password = values.api_password || values.password;
     if (!username || !password) throw new ConfigError('secret movable-ink.api_username / api_password (or username / password) is not set');

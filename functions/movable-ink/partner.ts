@@ -10,7 +10,8 @@ export const movableInk: Partner = {
   description: 'Movable Ink Customer Data API: Braze behavioural events as track / identify',
   // No deploy default URL: Movable Ink issues each customer its own endpoint (key included).
   settings: { schema: movableInkSettings, deployRequired: ['MOVABLE_INK_API_URL'] },
-  secret: { inbound: true, outbound: ['api_username', 'api_password'] },
+  // Basic credentials (Authorization); `username` / `password`, as Movable Ink names them, are read too (delivery.ts).
+  secret: { inbound: true, outbound: ['api_username', 'api_password'], optional: ['username', 'password'] },
   sandbox: { urlSetting: 'MOVABLE_INK_API_URL', answer: movableInkSandboxAnswer },
   doctor: movableInkDoctor,
   flows: movableInkFlows,

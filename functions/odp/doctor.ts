@@ -25,10 +25,10 @@ export const odpDoctor: readonly DoctorCheck[] = [
     urlSetting: 'ODP_API_URL',
     queues: ['odp-events'],
     source: 'ODP REST API reference "List objects" (GET /v3/schema/objects, x-api-key); ZaiusInc/node-sdk src/Api/Schema/objects.ts getAllObjects',
-    request: (_settings, credentials) => ({
+    request: (_settings, credential) => ({
       method: 'GET',
       path: 'v3/schema/objects',
-      headers: { 'x-api-key': credentials.api_key, accept: 'application/json' },
+      headers: { 'x-api-key': credential('api_key'), accept: 'application/json' },
     }),
     read: readSchemaAnswer,
   },

@@ -104,7 +104,7 @@ function identifierDisplayName(name: string): string {
 const BY_HAND_FIELD = 'create it in ODP (Account Settings > Objects & Fields > Events > Create field)';
 
 export async function runOdpSetup(context: SetupContext, fields: readonly OdpEventField[] = ODP_EVENT_FIELDS): Promise<SetupStep[]> {
-  const headers = { 'x-api-key': context.credentials.api_key, accept: 'application/json', 'content-type': 'application/json' };
+  const headers = { 'x-api-key': context.credential('api_key'), accept: 'application/json', 'content-type': 'application/json' };
   const steps: SetupStep[] = [];
   let answer: { status: number; text: string };
   try {

@@ -163,7 +163,7 @@ describe('bridge setup odp --local: the event fields and the external id identif
     const steps = await runOdpSetup(
       {
         settings: {},
-        credentials: { api_key: ODP_KEY, api_token: '', api_username: '', api_password: '' },
+        credential: (field) => (field === 'api_key' ? ODP_KEY : ''),
         call: async (request) => {
           calls.push(`${request.method} ${request.path}`);
           const response = await fetch(new URL(request.path, `${url}/`), { method: request.method, headers: request.headers, body: request.body });

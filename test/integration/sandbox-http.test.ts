@@ -8,8 +8,9 @@ import { Readable } from 'node:stream';
 import { Unzip, UnzipInflate, unzipSync } from 'fflate';
 import { braze } from '../../functions/braze/partner';
 import { sandboxExportProgress } from '../../functions/braze/sandbox';
+import { partners } from '../../functions/catalogue';
 import type { PartnerSandbox } from '../../functions/core/catalogue-types';
-import { Sandbox } from '../../local/sandbox';
+import { Sandbox, startSandboxFor } from '../../local/sandbox';
 import { stopAll } from '../support/teardown';
 
 const ENV = 'BRAZE_SANDBOX_SEGMENT_USERS';
@@ -248,5 +249,43 @@ describe('local sandbox: the request bodies it keeps', () => {
     expect(usual.requests).toHaveLength(1_001);
     expect(usual.requests.filter((r) => 'body' in r)).toHaveLength(1_000);
     expect('body' in usual.requests[0]!).toBe(false);
+  });
+});
+
+describe('local sandbox: the credential headers it masks', () => {
+  let sandbox: Sandbox;
+  const env: Record<string, string | undefined> = {};
+
+  beforeAll(async () => {
+    // The partners' own declarations (secret.headers in functions/<partner>/partner.ts), as npm start passes them.
+    ({ sandbox } = await startSandboxFor(partners, env, () => undefined));
+  });
+  afterAll(() => stopAll(() => sandbox.stop()));
+
+  it.each([
+    ['odp', 'v3/events', { 'x-api-key': 'odp-private-key' }],
+    ['sendbird', 'v1/notifications', { 'api-token': 'sendbird-api-token' }],
+    ['braze', 'users/track', { authorization: 'Bearer braze-rest-key' }],
+  ])('masks what %s declares (or any Authorization), and says a credential was presented', async (id, path, headers) => {
+    await (await fetch(`${sandbox.url(id)}/${path}`, { method: 'POST', headers: { ...headers, 'x-trace': 'kept' }, body: '{}' })).arrayBuffer();
+
+    const recorded = sandbox.requests.at(-1)!;
+    const [name, value] = Object.entries(headers)[0]!;
+    expect(recorded.authenticated).toBe(true);
+    expect(recorded.headers[name]).toMatch(/^(Bearer )?\*\*\*\*$/);
+    expect(JSON.stringify(recorded)).not.toContain(value.replace(/^Bearer /, ''));
+    expect(recorded.headers['x-trace']).toBe('kept');
+  });
+
+  it('does not mask a header no partner declares', async () => {
+    const bare = new Sandbox(() => undefined, { odp: partners.find((p) => p.id === 'odp')!.sandbox! });
+    await bare.start();
+    try {
+      await (await fetch(`${bare.url('odp')}/v3/events`, { method: 'POST', headers: { 'x-api-key': 'undeclared' }, body: '{}' })).arrayBuffer();
+      expect(bare.requests[0]?.headers['x-api-key']).toBe('undeclared');
+      expect(bare.requests[0]?.authenticated).toBe(false);
+    } finally {
+      await bare.stop();
+    }
   });
 });

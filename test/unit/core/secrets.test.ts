@@ -24,6 +24,14 @@ describe('EnvSecretStore', () => {
     await expect(store.get('movable-ink')).resolves.toEqual({ api_username: 'mi-user', api_password: 'mi-password' });
   });
 
+  it('serves any field a partner declares, by its variable, though core names none (SEEN OAuth2, a new partner)', async () => {
+    const store = new EnvSecretStore({ SEEN_OAUTH_CLIENT_ID: 'client', SEEN_OAUTH_CLIENT_SECRET: 'shh', ACME_SIGNING_KEY: 'k', MOVABLE_INK_USERNAME: '' });
+
+    await expect(store.get('seen')).resolves.toMatchObject({ oauth_client_id: 'client', oauth_client_secret: 'shh' });
+    await expect(store.get('acme')).resolves.toEqual({ signing_key: 'k' });
+    await expect(store.get('movable-ink')).resolves.toEqual({});
+  });
+
   it('serves the one INBOUND_TOKEN for every owner, and never as an outbound credential', async () => {
     const store: SecretStore = new EnvSecretStore({ INBOUND_TOKEN: 'inbound', SEEN_API_TOKEN: 'seen-token' });
 
