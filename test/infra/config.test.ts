@@ -496,6 +496,6 @@ describe('function settings', () => {
   });
 
   it('knows no settings of a partner outside the catalogue', () => {
-    expect(() => ownerSettings(parseBridgeConfig(minimalInput), 'acme')).toThrow('unknown partner acme');
+    expect(() => ownerSettings(parseBridgeConfig(minimalInput), 'nimbus')).toThrow('unknown partner nimbus');
   });
 });

@@ -4,6 +4,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import type { IConstruct } from 'constructs';
+import { partners } from '../../functions/catalogue';
 import { BridgeStack } from '../../lib/bridge-stack';
 import { type BridgeConfig, type BridgeConfigInput, type Catalogue, parseBridgeConfig } from '../../lib/config';
 
@@ -21,42 +22,59 @@ export const importedLyticsInboundSecretArn = 'arn:aws:secretsmanager:eu-west-1:
 /** SEEN campaign mapping of the full configuration (becomes SEEN_CAMPAIGNS, as JSON). */
 export const fullSeenCampaigns = { campaigns: { 'spring-24': { attributes: { landing_page_url: 'seen_spring_lp', video_url: 'seen_spring_video' } } } };
 
+/** The partners of the full configuration, each with its settings. */
+const fullPartners: NonNullable<BridgeConfigInput['partners']> = {
+  seen: {
+    enabled: true,
+    secretArn: importedSeenSecretArn,
+    settings: {
+      SEEN_API_URL: 'https://api.staging.seen.io',
+      SEEN_MAX_CALLS_PER_HOUR: 600,
+      SEEN_DRAIN_INTERVAL_SECONDS: 120,
+      SEEN_CAMPAIGNS: fullSeenCampaigns,
+    },
+  },
+  'movable-ink': {
+    enabled: true,
+    settings: {
+      MOVABLE_INK_API_URL: 'https://collector.movableink-dmz.com/behavioral/key-abc',
+      MOVABLE_INK_KNOWN_USERS_ONLY: true,
+      MOVABLE_INK_MAX_CONCURRENCY: 5,
+    },
+  },
+  sendbird: {
+    enabled: true,
+    settings: { SENDBIRD_API_URL: 'https://api-0a1b2c.notifications.sendbird.com', SENDBIRD_STATUS_EVENT_NAME: 'notification_status' },
+  },
+  odp: { enabled: true, settings: { ODP_API_URL: 'https://api.eu1.odp.optimizely.com', ODP_SYNC_SCHEDULE: 'cron(30 3 * * ? *)' } },
+  lytics: {
+    enabled: true,
+    inboundSecretArn: importedLyticsInboundSecretArn,
+    settings: { LYTICS_BULK_API_URL: 'https://bulk.eu.lytics.io', LYTICS_USERS_STREAM: 'braze_users_eu', LYTICS_CSV_ROWS_PER_REQUEST: 20000 },
+  },
+};
+
+/**
+ * Every catalogue partner the list above does not name (a new partner folder), switched on with
+ * each setting a deployment must set given a stand-in URL, so "all partners on" stays true.
+ */
+const otherPartners = (): NonNullable<BridgeConfigInput['partners']> =>
+  Object.fromEntries(
+    partners
+      .filter((partner) => partner.id !== 'braze' && !(partner.id in fullPartners))
+      .map((partner) => [
+        partner.id,
+        { enabled: true, settings: Object.fromEntries((partner.settings.deployRequired ?? []).map((name) => [name, `https://${partner.id}.example.com/`])) },
+      ]),
+  );
+
 /** Every option set: all partners on, imported secrets, custom domain, alarm e-mail, imports, overrides. */
 export const fullInput: BridgeConfigInput = {
   stackName: 'BridgeFull',
   account: '123456789012',
   region: 'eu-west-1',
   braze: { settings: { BRAZE_REST_ENDPOINT: 'https://rest.fra-01.braze.eu', BRAZE_MAX_OBJECTS_PER_REQUEST: 50 } },
-  partners: {
-    seen: {
-      enabled: true,
-      secretArn: importedSeenSecretArn,
-      settings: {
-        SEEN_API_URL: 'https://api.staging.seen.io',
-        SEEN_MAX_CALLS_PER_HOUR: 600,
-        SEEN_DRAIN_INTERVAL_SECONDS: 120,
-        SEEN_CAMPAIGNS: fullSeenCampaigns,
-      },
-    },
-    'movable-ink': {
-      enabled: true,
-      settings: {
-        MOVABLE_INK_API_URL: 'https://collector.movableink-dmz.com/behavioral/key-abc',
-        MOVABLE_INK_KNOWN_USERS_ONLY: true,
-        MOVABLE_INK_MAX_CONCURRENCY: 5,
-      },
-    },
-    sendbird: {
-      enabled: true,
-      settings: { SENDBIRD_API_URL: 'https://api-0a1b2c.notifications.sendbird.com', SENDBIRD_STATUS_EVENT_NAME: 'notification_status' },
-    },
-    odp: { enabled: true, settings: { ODP_API_URL: 'https://api.eu1.odp.optimizely.com', ODP_SYNC_SCHEDULE: 'cron(30 3 * * ? *)' } },
-    lytics: {
-      enabled: true,
-      inboundSecretArn: importedLyticsInboundSecretArn,
-      settings: { LYTICS_BULK_API_URL: 'https://bulk.eu.lytics.io', LYTICS_USERS_STREAM: 'braze_users_eu', LYTICS_CSV_ROWS_PER_REQUEST: 20000 },
-    },
-  },
+  partners: { ...fullPartners, ...otherPartners() },
   api: {
     throttle: { rateLimit: 100, burstLimit: 150 },
     domain: { name: 'bridge.example.com', certificateArn: 'arn:aws:acm:eu-west-1:123456789012:certificate/0b1c2d3e-aaaa-bbbb-cccc-1234567890ab' },

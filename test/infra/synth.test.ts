@@ -17,7 +17,7 @@ import {
 } from './stack-fixtures';
 
 /**
- * The catalogue of this suite lists one more partner, `acme`, as a new partner folder would
+ * The catalogue of this suite lists one more partner, `nimbus`, as a new partner folder would
  * (functions/<partner>/partner.ts plus its line in functions/catalogue.ts): off unless enabled, so
  * the other suites' configurations deploy exactly what they do with the real catalogue. The CDK
  * app must deploy it from its catalogue entry alone, never from its name.
@@ -27,72 +27,72 @@ jest.mock('../../functions/catalogue', () => {
   const z = jest.requireActual('zod/mini') as typeof import('zod/mini');
   const { setting } = jest.requireActual('../../functions/core/settings') as typeof import('../../functions/core/settings');
   const activation: import('../../functions/catalogue').IngressFlow = {
-    id: 'acme-activation',
+    id: 'nimbus-activation',
     seed: '004',
     description: 'test flow',
-    source: 'acme',
+    source: 'nimbus',
     method: 'POST',
-    path: '/acme/activation',
+    path: '/nimbus/activation',
     entry: 'functions/seen/callback.ts',
-    queue: 'acme-events',
+    queue: 'nimbus-events',
     auth: ['bearer'],
     throttle: { rateLimit: 20, burstLimit: 40 },
     limits: { maxRecords: 100, recordsField: 'records', maxDepth: 8 },
     caller: 'test caller',
   };
-  const acme: import('../../functions/catalogue').Partner = {
-    id: 'acme',
+  const nimbus: import('../../functions/catalogue').Partner = {
+    id: 'nimbus',
     description: 'test partner',
     settings: {
-      schema: z.object({ ACME_API_URL: setting.optionalUrl(), ACME_SYNC_SCHEDULE: setting.text('rate(6 hours)', /^(cron|rate)\(.+\)$/) }),
-      deployDefaults: { ACME_API_URL: 'https://api.acme.example' },
+      schema: z.object({ NIMBUS_API_URL: setting.optionalUrl(), NIMBUS_SYNC_SCHEDULE: setting.text('rate(6 hours)', /^(cron|rate)\(.+\)$/) }),
+      deployDefaults: { NIMBUS_API_URL: 'https://api.nimbus.example' },
     },
     secret: { inbound: true, outbound: ['api_key'] },
     // A route keyed with the partner's API key: it may read the outbound secret too.
-    flows: [activation, { ...activation, id: 'acme-currents', path: '/acme/currents', auth: ['signature'] }],
+    flows: [activation, { ...activation, id: 'nimbus-currents', path: '/nimbus/currents', auth: ['signature'] }],
     queues: [
       {
-        id: 'acme-events',
-        destination: 'acme',
+        id: 'nimbus-events',
+        destination: 'nimbus',
         lane: 'realtime',
         description: 'test queue',
         rateLimit: 'test',
         limits: { itemsPerCall: 100, concurrency: 2 },
         drive: { kind: 'event-source', batchSize: 50, maxBatchingWindowSeconds: 1, maxConcurrency: 2 },
-        consumer: { entry: 'functions/braze/track-delivery.ts', flowId: 'acme-delivery', timeoutSeconds: 30, memoryMb: 256 },
+        consumer: { entry: 'functions/braze/track-delivery.ts', flowId: 'nimbus-delivery', timeoutSeconds: 30, memoryMb: 256 },
         maxReceiveCount: 7,
       },
     ],
     jobs: [
       {
-        id: 'acme-profile-import',
+        id: 'nimbus-profile-import',
         seed: '004',
         description: 'test job',
-        destination: 'acme',
+        destination: 'nimbus',
         entry: 'functions/lytics/csv-import.ts',
-        flowId: 'acme-profile-import',
-        trigger: { kind: 's3', prefix: 'acme/profiles/', suffix: '.json' },
+        flowId: 'nimbus-profile-import',
+        trigger: { kind: 's3', prefix: 'nimbus/profiles/', suffix: '.json' },
         timeoutSeconds: 300,
         memoryMb: 512,
       },
       {
-        id: 'acme-segment-sync',
+        id: 'nimbus-segment-sync',
         seed: '004',
         description: 'test scheduled job',
-        destination: 'acme',
+        destination: 'nimbus',
         // Reads Braze's settings and secret too, as a sync out of Braze would.
         alsoReads: ['braze'],
         entry: 'functions/lytics/csv-import.ts',
-        flowId: 'acme-segment-sync',
-        trigger: { kind: 'schedule', scheduleSetting: 'ACME_SYNC_SCHEDULE' },
+        flowId: 'nimbus-segment-sync',
+        trigger: { kind: 'schedule', scheduleSetting: 'NIMBUS_SYNC_SCHEDULE' },
         timeoutSeconds: 600,
         memoryMb: 256,
         maxRunHours: 5,
-        localScript: 'sync:acme',
+        localScript: 'sync:nimbus',
       },
     ],
   };
-  const partners = [...actual.partners, acme];
+  const partners = [...actual.partners, nimbus];
   const { catalogueIndex } = jest.requireActual('../../functions/core/catalogue-index') as typeof import('../../functions/core/catalogue-index');
   const catalogue = catalogueIndex(partners);
   return {
@@ -199,20 +199,20 @@ describe('what is deployed follows the configuration', () => {
 describe('a partner, its flows, queue and job added to the catalogue', () => {
   const config = parseBridgeConfig({
     ...minimalInput,
-    partners: { seen: { enabled: true }, lytics: { enabled: true }, acme: { enabled: true, settings: { ACME_API_URL: 'https://api.eu.acme.example' } } },
+    partners: { seen: { enabled: true }, lytics: { enabled: true }, nimbus: { enabled: true, settings: { NIMBUS_API_URL: 'https://api.eu.nimbus.example' } } },
   });
   const { stack, template } = synthStack(config);
   const envOf = (fn: Parameters<typeof idOf>[1]) => template.toJSON().Resources[idOf(stack, fn)].Properties.Environment.Variables;
 
   it('is off until its section enables it', () => {
-    expect(synthStack(minimalConfig()).stack.plan.owners).not.toContain('acme');
-    expect(stack.plan.owners).toContain('acme');
+    expect(synthStack(minimalConfig()).stack.plan.owners).not.toContain('nimbus');
+    expect(stack.plan.owners).toContain('nimbus');
   });
 
   it('gets its routes, throttled as the catalogue says', () => {
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /acme/activation' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /nimbus/activation' });
     template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
-      RouteSettings: Match.objectLike({ 'POST /acme/currents': { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40, DetailedMetricsEnabled: true } }),
+      RouteSettings: Match.objectLike({ 'POST /nimbus/currents': { ThrottlingRateLimit: 20, ThrottlingBurstLimit: 40, DetailedMetricsEnabled: true } }),
     });
   });
 
@@ -222,26 +222,33 @@ describe('a partner, its flows, queue and job added to the catalogue', () => {
   });
 
   it('gets its own secrets, passed to its functions with their settings', () => {
-    template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'BrazePartnerBridge/acme' });
-    template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'BrazePartnerBridge/acme/inbound' });
-    const outbound = { Ref: idOf(stack, stack.secrets.secretFor('acme')) };
-    const inbound = { Ref: idOf(stack, stack.secrets.inboundSecretFor('acme')) };
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'BrazePartnerBridge/nimbus' });
+    template.hasResourceProperties('AWS::SecretsManager::Secret', { Name: 'BrazePartnerBridge/nimbus/inbound' });
+    const outbound = { Ref: idOf(stack, stack.secrets.secretFor('nimbus')) };
+    const inbound = { Ref: idOf(stack, stack.secrets.inboundSecretFor('nimbus')) };
 
-    const activation = envOf(stack.ingressFunctions.get('acme-activation')!.function);
-    expect(activation).toMatchObject({ ACME_INBOUND_SECRET_ID: inbound, ACME_API_URL: 'https://api.eu.acme.example', BRIDGE_FLOW_ID: 'acme-activation' });
-    expect(activation).not.toHaveProperty('ACME_SECRET_ID');
-    expect(envOf(stack.queues.get('acme-events')!.consumer.function)).toMatchObject({
-      ACME_SECRET_ID: outbound,
-      ACME_API_URL: 'https://api.eu.acme.example',
-      BRIDGE_FLOW_ID: 'acme-delivery',
+    const activation = envOf(stack.ingressFunctions.get('nimbus-activation')!.function);
+    expect(activation).toMatchObject({
+      NIMBUS_INBOUND_SECRET_ID: inbound,
+      NIMBUS_API_URL: 'https://api.eu.nimbus.example',
+      BRIDGE_FLOW_ID: 'nimbus-activation',
     });
-    expect(envOf(stack.jobs.get('acme-profile-import')!.function.function)).toMatchObject({ ACME_SECRET_ID: outbound, BRIDGE_FLOW_ID: 'acme-profile-import' });
+    expect(activation).not.toHaveProperty('NIMBUS_SECRET_ID');
+    expect(envOf(stack.queues.get('nimbus-events')!.consumer.function)).toMatchObject({
+      NIMBUS_SECRET_ID: outbound,
+      NIMBUS_API_URL: 'https://api.eu.nimbus.example',
+      BRIDGE_FLOW_ID: 'nimbus-delivery',
+    });
+    expect(envOf(stack.jobs.get('nimbus-profile-import')!.function.function)).toMatchObject({
+      NIMBUS_SECRET_ID: outbound,
+      BRIDGE_FLOW_ID: 'nimbus-profile-import',
+    });
   });
 
   it('lets a route that checks a signature read the outbound secret its key is in, besides the inbound one', () => {
-    const currents = stack.ingressFunctions.get('acme-currents')!;
-    const outbound = { Ref: idOf(stack, stack.secrets.secretFor('acme')) };
-    const inbound = { Ref: idOf(stack, stack.secrets.inboundSecretFor('acme')) };
+    const currents = stack.ingressFunctions.get('nimbus-currents')!;
+    const outbound = { Ref: idOf(stack, stack.secrets.secretFor('nimbus')) };
+    const inbound = { Ref: idOf(stack, stack.secrets.inboundSecretFor('nimbus')) };
     const readable = (role: Parameters<typeof idOf>[1]) =>
       (
         Object.values(template.findResources('AWS::IAM::Policy')) as {
@@ -253,21 +260,21 @@ describe('a partner, its flows, queue and job added to the catalogue', () => {
         .filter((statement) => [statement.Action].flat().includes('secretsmanager:GetSecretValue'))
         .map((statement) => statement.Resource);
 
-    expect(envOf(currents.function)).toMatchObject({ ACME_SECRET_ID: outbound, ACME_INBOUND_SECRET_ID: inbound });
+    expect(envOf(currents.function)).toMatchObject({ NIMBUS_SECRET_ID: outbound, NIMBUS_INBOUND_SECRET_ID: inbound });
     expect(readable(currents.role)).toEqual(expect.arrayContaining([outbound, inbound]));
-    expect(readable(stack.ingressFunctions.get('acme-activation')!.role)).toEqual([inbound]);
+    expect(readable(stack.ingressFunctions.get('nimbus-activation')!.role)).toEqual([inbound]);
   });
 
   it('gets its alarms, under its consumer flow id', () => {
     for (const alarm of ['dlq-not-empty', 'oldest-message', 'consumer-errors', 'delivery-failures']) {
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `BrazePartnerBridge-acme-events-${alarm}` });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `BrazePartnerBridge-nimbus-events-${alarm}` });
     }
     template.hasResourceProperties('AWS::CloudWatch::Alarm', {
       MetricName: 'DeliveryFailures',
-      Dimensions: Match.arrayWith([{ Name: 'flow', Value: 'acme-delivery' }]),
+      Dimensions: Match.arrayWith([{ Name: 'flow', Value: 'nimbus-delivery' }]),
     });
     expect(stack.queues.size).toBe(stack.plan.queues.length);
-    expect([...stack.queues.keys()]).toContain('acme-events');
+    expect([...stack.queues.keys()]).toContain('nimbus-events');
   });
 
   it('gets its job in the one imports bucket, beside the existing jobs, each on its own prefix', () => {
@@ -280,57 +287,60 @@ describe('a partner, its flows, queue and job added to the catalogue', () => {
     }[];
 
     expect(configurations).toHaveLength(stack.plan.jobs.length);
-    expect(stack.plan.jobs.map((j) => j.id)).toEqual([...catalogue.uploadJobs.filter((j) => j.destination !== 'acme').map((j) => j.id), 'acme-profile-import']);
+    expect(stack.plan.jobs.map((j) => j.id)).toEqual([
+      ...catalogue.uploadJobs.filter((j) => j.destination !== 'nimbus').map((j) => j.id),
+      'nimbus-profile-import',
+    ]);
     expect(configurations.map((c) => c.Filter.Key.FilterRules)).toContainEqual(
       expect.arrayContaining([
-        { Name: 'prefix', Value: 'acme/profiles/' },
+        { Name: 'prefix', Value: 'nimbus/profiles/' },
         { Name: 'suffix', Value: '.json' },
       ]),
     );
-    template.hasOutput('ImportPrefixacmeprofileimport', { Value: { 'Fn::Join': ['', ['s3://', { Ref: Match.anyValue() }, '/acme/profiles/']] } });
-    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'BrazePartnerBridge-acme-profile-import-dlq-not-empty' });
+    template.hasOutput('ImportPrefixnimbusprofileimport', { Value: { 'Fn::Join': ['', ['s3://', { Ref: Match.anyValue() }, '/nimbus/profiles/']] } });
+    template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: 'BrazePartnerBridge-nimbus-profile-import-dlq-not-empty' });
   });
 });
 
 describe('a scheduled job added to the catalogue', () => {
   const config = parseBridgeConfig({
     ...minimalInput,
-    partners: { acme: { enabled: true, settings: { ACME_API_URL: 'https://api.eu.acme.example', ACME_SYNC_SCHEDULE: 'cron(30 4 ? * MON *)' } } },
+    partners: { nimbus: { enabled: true, settings: { NIMBUS_API_URL: 'https://api.eu.nimbus.example', NIMBUS_SYNC_SCHEDULE: 'cron(30 4 ? * MON *)' } } },
   });
   const { stack, template } = synthStack(config);
-  const job = stack.scheduledJobs.get('acme-segment-sync')!;
+  const job = stack.scheduledJobs.get('nimbus-segment-sync')!;
 
   it('is deployed from its catalogue entry: a step function, a state machine stopped after maxRunHours, its schedule, its DLQ', () => {
-    expect(stack.plan.scheduledJobs.map((j) => j.id)).toEqual(['acme-segment-sync']);
+    expect(stack.plan.scheduledJobs.map((j) => j.id)).toEqual(['nimbus-segment-sync']);
     expect(job).toBeDefined();
     template.hasResourceProperties('AWS::StepFunctions::StateMachine', { StateMachineType: 'STANDARD' });
     expect(stateMachineDefinition(stack, template, job.stateMachine).TimeoutSeconds).toBe(5 * 3600);
     template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'cron(30 4 ? * MON *)' });
-    template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^acme-segment-sync:'), Timeout: 600, MemorySize: 256 });
+    template.hasResourceProperties('AWS::Lambda::Function', { Description: Match.stringLikeRegexp('^nimbus-segment-sync:'), Timeout: 600, MemorySize: 256 });
   });
 
   it('gets the settings and secret ids of its partner and of Braze, and the job state table', () => {
     const env = template.toJSON().Resources[idOf(stack, job.function.function)].Properties.Environment.Variables;
 
     expect(env).toMatchObject({
-      ACME_API_URL: 'https://api.eu.acme.example',
-      ACME_SYNC_SCHEDULE: 'cron(30 4 ? * MON *)',
+      NIMBUS_API_URL: 'https://api.eu.nimbus.example',
+      NIMBUS_SYNC_SCHEDULE: 'cron(30 4 ? * MON *)',
       BRAZE_REST_ENDPOINT: 'https://rest.iad-01.braze.com',
-      ACME_SECRET_ID: { Ref: idOf(stack, stack.secrets.secretFor('acme')) },
+      NIMBUS_SECRET_ID: { Ref: idOf(stack, stack.secrets.secretFor('nimbus')) },
       BRAZE_SECRET_ID: { Ref: idOf(stack, stack.secrets.secretFor('braze')) },
       JOB_STATE_TABLE_NAME: { Ref: idOf(stack, stack.jobState!.table) },
-      BRIDGE_FLOW_ID: 'acme-segment-sync',
+      BRIDGE_FLOW_ID: 'nimbus-segment-sync',
     });
   });
 
   it('gets its three alarms', () => {
     for (const alarm of ['run-failed', 'run-unfinished', 'dlq-not-empty']) {
-      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `BrazePartnerBridge-acme-segment-sync-${alarm}` });
+      template.hasResourceProperties('AWS::CloudWatch::Alarm', { AlarmName: `BrazePartnerBridge-nimbus-segment-sync-${alarm}` });
     }
   });
 
   it('falls back on its schema default schedule', () => {
-    const defaults = synthStack(parseBridgeConfig({ ...minimalInput, partners: { acme: { enabled: true } } }));
+    const defaults = synthStack(parseBridgeConfig({ ...minimalInput, partners: { nimbus: { enabled: true } } }));
 
     defaults.template.hasResourceProperties('AWS::Events::Rule', { ScheduleExpression: 'rate(6 hours)' });
   });

@@ -362,42 +362,42 @@ describe('the OpenAPI document', () => {
         },
       });
       const flow: IngressFlow = {
-        id: 'acme-hooks',
+        id: 'nimbus-hooks',
         seed: '999',
-        description: 'Acme hooks -> Braze',
-        source: 'acme',
+        description: 'Nimbus hooks -> Braze',
+        source: 'nimbus',
         method: 'POST',
-        path: '/acme/{tenant}/hooks',
-        entry: 'functions/acme/hooks.ts',
+        path: '/nimbus/{tenant}/hooks',
+        entry: 'functions/nimbus/hooks.ts',
         queue: 'braze-track',
         auth: ['query', 'signature'],
         throttle: { rateLimit: 10, burstLimit: 20 },
         limits: { maxRecords: 100, recordsField: 'hooks', maxDepth: 16 },
-        caller: 'Acme: hook URL',
+        caller: 'Nimbus: hook URL',
       };
       const contract = contractOf(flow, {
         requestSchema: z.object({ hooks: z.array(z.unknown()).check(z.minLength(1)) }),
         recordSchema: z.object({ id: z.string(), tree: z.optional(node) }),
-        signatureHeader: { name: 'x-acme-signature', description: 'HMAC of the body' },
+        signatureHeader: { name: 'x-nimbus-signature', description: 'HMAC of the body' },
       });
       const made = buildOpenApi([contract], { title: 'made-up', version: '9.9.9', maxBodyBytes: 1234 });
       expect(validateOpenApi(made)).toMatchObject({ valid: true });
-      const operation = made.paths['/acme/{tenant}/hooks']!.post as Record<string, any>;
+      const operation = made.paths['/nimbus/{tenant}/hooks']!.post as Record<string, any>;
       expect(operation.parameters).toEqual([{ name: 'tenant', in: 'path', required: true, schema: { type: 'string' } }]);
       expect(operation.security).toEqual([{ query: [] }, { signature: [] }]);
       expect(made.components.securitySchemes).toEqual({
         query: expect.objectContaining({ type: 'apiKey', in: 'query', name: 'token' }),
-        signature: { type: 'apiKey', in: 'header', name: 'x-acme-signature', description: 'HMAC of the body' },
+        signature: { type: 'apiKey', in: 'header', name: 'x-nimbus-signature', description: 'HMAC of the body' },
       });
       expect(made.components.responses.PayloadTooLarge!.description).toContain('1234 bytes');
-      const check = schemaValidator(made)('acme-hooks.request');
+      const check = schemaValidator(made)('nimbus-hooks.request');
       expect(check({ hooks: [{ id: 'a', tree: { name: 'root', children: [{ name: 'leaf' }] } }] })).toBe(true);
       expect(check({ hooks: [{ id: 'a', tree: { name: 'root', children: [{ nom: 'leaf' }] } }] })).toBe(false);
       expect(check({ hooks: [{ tree: { name: 'root' } }] })).toBe(false);
     });
 
     it("documents a facade's own success answer (status, schema as a component, example) in place of the 202", () => {
-      const flow: IngressFlow = { ...ingressFlows[0]!, id: 'acme-facade', path: '/acme/facade', source: 'acme', auth: ['bearer'] };
+      const flow: IngressFlow = { ...ingressFlows[0]!, id: 'nimbus-facade', path: '/nimbus/facade', source: 'nimbus', auth: ['bearer'] };
       const successAnswer = {
         status: 201,
         description: 'As the stood-in API answers.',
@@ -408,11 +408,11 @@ describe('the OpenAPI document', () => {
       const made = buildOpenApi([contractOf(flow, { requestSchema: z.object({ a: z.string() }), successAnswer })], { title: 'made-up', version: '9.9.9' });
 
       expect(validateOpenApi(made)).toMatchObject({ valid: true });
-      const responses = (made.paths['/acme/facade']!.post as { responses: Record<string, unknown> }).responses;
+      const responses = (made.paths['/nimbus/facade']!.post as { responses: Record<string, unknown> }).responses;
       expect(Object.keys(responses)[0]).toBe('201');
       expect(responses['202']).toBeUndefined();
-      expect(schemaValidator(made)('acme-facade.success')({ ok: true })).toBe(true);
-      expect(schemaValidator(made)('acme-facade.success')({ ok: false })).toBe(false);
+      expect(schemaValidator(made)('nimbus-facade.success')({ ok: true })).toBe(true);
+      expect(schemaValidator(made)('nimbus-facade.success')({ ok: false })).toBe(false);
       expect(() => contractOf(flow, { requestSchema: z.object({}), successAnswer: { ...successAnswer, status: 302 } })).toThrow(/successAnswer/);
     });
 

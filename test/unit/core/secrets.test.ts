@@ -25,10 +25,10 @@ describe('EnvSecretStore', () => {
   });
 
   it('serves any field a partner declares, by its variable, though core names none (SEEN OAuth2, a new partner)', async () => {
-    const store = new EnvSecretStore({ SEEN_OAUTH_CLIENT_ID: 'client', SEEN_OAUTH_CLIENT_SECRET: 'shh', ACME_SIGNING_KEY: 'k', MOVABLE_INK_USERNAME: '' });
+    const store = new EnvSecretStore({ SEEN_OAUTH_CLIENT_ID: 'client', SEEN_OAUTH_CLIENT_SECRET: 'shh', NIMBUS_SIGNING_KEY: 'k', MOVABLE_INK_USERNAME: '' });
 
     await expect(store.get('seen')).resolves.toMatchObject({ oauth_client_id: 'client', oauth_client_secret: 'shh' });
-    await expect(store.get('acme')).resolves.toEqual({ signing_key: 'k' });
+    await expect(store.get('nimbus')).resolves.toEqual({ signing_key: 'k' });
     await expect(store.get('movable-ink')).resolves.toEqual({});
   });
 
