@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { pipeline, type Readable } from 'node:stream';
 import { CsvError, type Info, type Parser, parse } from 'csv-parse';
 import { BridgeError, ValidationError } from '../core/errors';
@@ -19,8 +20,8 @@ export interface CsvImportProgress {
   requests: number;
 }
 
-/** Delivers one chunk: the header row followed by `rows` data rows, as CSV. */
-type SendChunk = (csvChunk: string, rows: number, index: number) => Promise<void>;
+/** Delivers one chunk: the header row followed by `rows` data rows, as CSV text or its UTF-8 bytes. */
+type SendChunk<Csv> = (csvChunk: Csv, rows: number, index: number) => Promise<void>;
 
 export interface CsvScanOptions {
   /** Data rows per chunk (each chunk repeats the header). */
@@ -32,7 +33,14 @@ export interface CsvScanOptions {
 
 export interface CsvImportOptions extends CsvScanOptions {
   /** Awaited before more of the source is read, so at most one chunk is in memory and in flight. */
-  send: SendChunk;
+  send: SendChunk<string>;
+  /** Called after every delivered chunk, with running totals. */
+  onProgress?: (progress: CsvImportProgress) => void;
+}
+
+export interface PlannedSendOptions {
+  /** Gets each chunk as UTF-8 bytes, ready for a request body; awaited before the next is sent. */
+  send: SendChunk<Buffer>;
   /** Called after every delivered chunk, with running totals. */
   onProgress?: (progress: CsvImportProgress) => void;
 }
@@ -175,8 +183,12 @@ class ByteWindow {
     this.end += bytes.length;
   }
 
-  /** Chunk `index` of `plan` as text: the header row, then its rows. Its bytes must all have been appended. */
-  cut(plan: CsvPlan, index: number): string {
+  /**
+   * Chunk `index` of `plan` as UTF-8 text (the header row, then its rows): the file's own bytes,
+   * unless it is UTF-16 or holds bytes that are not UTF-8 (decoded as before, invalid bytes as
+   * U+FFFD). Its bytes must all have been appended.
+   */
+  cut(plan: CsvPlan, index: number): Buffer {
     const { header, skips } = plan;
     this.header ??= this.copy(header.start, header.end);
     const from = index === 0 ? header.end : (plan.ends[index - 1] ?? 0);
@@ -195,7 +207,8 @@ class ByteWindow {
     let written = this.header.copy(out, 0);
     for (const [a, b] of pieces) written += this.copyInto(a, b, out, written);
     this.release(to);
-    return out.toString(plan.encoding, 0, written);
+    const bytes = out.subarray(0, written);
+    return plan.encoding === 'utf8' && isUtf8(bytes) ? bytes : Buffer.from(bytes.toString(plan.encoding), 'utf8');
   }
 
   private copy(from: number, to: number): Buffer {
@@ -241,7 +254,9 @@ export async function importCsv(source: Readable, options: CsvImportOptions): Pr
     source,
     options,
     async (plan, index) => {
-      await sendChunk(window, plan, index, options, progress);
+      const rows = plan.rows[index] ?? 0;
+      await options.send(window.cut(plan, index).toString('utf8'), rows, index);
+      delivered(progress, rows, options.onProgress);
     },
     (bytes) => window.append(bytes),
   );
@@ -255,42 +270,45 @@ export function checkCsv(source: Readable, options: CsvScanOptions): Promise<Csv
 
 /**
  * Sends the chunks `plan` found in an earlier read of the same file (checkCsv), cutting them from
- * `source` without parsing it again; one chunk is read and held at a time. Fails if `source` ends
+ * `source` without parsing it again. One chunk is sent at a time; the next one's bytes are read
+ * from `source` while it is in flight, so at most two chunks are held. Fails if `source` ends
  * before the plan does (the file changed between the two reads).
  */
-export async function sendPlannedCsv(source: Readable, plan: CsvPlan, options: Pick<CsvImportOptions, 'send' | 'onProgress'>): Promise<CsvImportProgress> {
+export async function sendPlannedCsv(source: Readable, plan: CsvPlan, options: PlannedSendOptions): Promise<CsvImportProgress> {
   const window = new ByteWindow();
   const progress: CsvImportProgress = { rows: 0, requests: 0 };
   const reader = source[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const readThrough = async (index: number) => {
+    const needed = plan.ends[index] ?? 0;
+    while (window.end < needed) {
+      const next = await reader.next();
+      if (next.done) throw new BridgeError(`the file ended at byte ${window.end}, before the checked rows did (it changed after it was checked)`);
+      window.append(next.value);
+    }
+  };
   try {
+    let read = readThrough(0);
     for (let index = 0; index < plan.ends.length; index++) {
-      const needed = plan.ends[index] ?? 0;
-      while (window.end < needed) {
-        const next = await reader.next();
-        if (next.done) throw new BridgeError(`the file ended at byte ${window.end}, before the checked rows did (it changed after it was checked)`);
-        window.append(next.value);
-      }
-      await sendChunk(window, plan, index, options, progress);
+      await read;
+      const rows = plan.rows[index] ?? 0;
+      const sending = options.send(window.cut(plan, index), rows, index);
+      read = index + 1 < plan.ends.length ? readThrough(index + 1) : Promise.resolve();
+      // Awaited on the next turn; if the send fails first, the read's own failure is of no interest.
+      read.catch(() => undefined);
+      await sending;
+      delivered(progress, rows, options.onProgress);
     }
   } finally {
-    // Trailing blank lines are never read: let the connection go.
+    // Trailing blank lines are never read, nor the rest of the file after a failed send: let the connection go.
     source.destroy();
   }
   return progress;
 }
 
-async function sendChunk(
-  window: ByteWindow,
-  plan: CsvPlan,
-  index: number,
-  options: Pick<CsvImportOptions, 'send' | 'onProgress'>,
-  progress: CsvImportProgress,
-): Promise<void> {
-  const rows = plan.rows[index] ?? 0;
-  await options.send(window.cut(plan, index), rows, index);
+function delivered(progress: CsvImportProgress, rows: number, onProgress?: (progress: CsvImportProgress) => void): void {
   progress.rows += rows;
   progress.requests += 1;
-  options.onProgress?.({ ...progress });
+  onProgress?.({ ...progress });
 }
 
 function checkedHeader(record: string[], line: number, identityColumns: readonly string[]): string[] {
