@@ -8,6 +8,10 @@ export interface CsvImportFigure {
   rows: number;
   requests: number;
   seconds: number;
+  /** Of `seconds`, the first pass: reading and parsing the whole file (csv-parse) before sending anything. */
+  checkSeconds: number;
+  /** CPU time (user + system) of the job's process while the handler ran. */
+  cpuSeconds: number;
   rowsPerSecond: number;
   /** The job's process alone at its peak (VmHWM): the handler runs in a child process, the emulators stay in this one. */
   peakRssMb: number;
@@ -38,6 +42,8 @@ export async function benchCsvImport(rows: number, rowsPerRequest?: number): Pro
       rows: figures.rows,
       requests: figures.requests,
       seconds: figures.seconds,
+      checkSeconds: figures.checkSeconds ?? 0,
+      cpuSeconds: figures.cpuSeconds,
       rowsPerSecond: figures.rowsPerSecond,
       peakRssMb: figures.peakRssMb,
       rssBeforeMb: figures.rssBeforeMb,

@@ -103,6 +103,8 @@ if (!values.only || values.only === 'csv') {
   console.log(`Lytics CSV import (npm run import:lytics path) into the Lytics sandbox (${c.rows} rows, ${c.fileMb.toFixed(0)} MB file)`);
   console.log(`  bulk requests    ${c.requests}`);
   console.log(`  throughput       ${c.rowsPerSecond.toFixed(0)} rows/s end to end (${c.seconds.toFixed(1)} s: two reads of S3, one parse, the bulk requests)`);
+  console.log(`  phases           check ${c.checkSeconds.toFixed(1)} s (read and parse the whole file), send ${(c.seconds - c.checkSeconds).toFixed(1)} s`);
+  console.log(`  job CPU          ${c.cpuSeconds.toFixed(1)} s user+sys (${(c.rows / c.cpuSeconds).toFixed(0)} rows per CPU-second of the job's process)`);
   console.log(`  job peak RSS     ${c.peakRssMb.toFixed(0)} MB (VmHWM of the job's own process; ${c.rssBeforeMb.toFixed(0)} MB before the import started)`);
   console.log(`  emulators RSS    ${c.emulatorsPeakRssMb.toFixed(0)} MB (the other process: the embedded S3 holding the whole file, the sandbox)`);
 }

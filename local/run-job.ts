@@ -57,6 +57,8 @@ export interface JobInvocation {
 export interface JobRun {
   outcomes: JobOutcome[];
   seconds: number;
+  /** CPU time (user + system) of the handler's process while the handler ran. */
+  cpuSeconds: number;
   /** RSS just before the handler started. */
   rssBefore: number;
   peakRss: number;
@@ -73,6 +75,10 @@ export interface JobFigures {
   rejected: number;
   /** Time spent by the handler (download, parse, upload to Lytics), not the local S3 upload. */
   seconds: number;
+  /** Of `seconds`, the time spent checking the whole file before sending (jobs that do). */
+  checkSeconds?: number;
+  /** CPU time (user + system) of the handler's process while it ran: with `isolate`, the job's alone. */
+  cpuSeconds: number;
   rowsPerSecond: number;
   fileMb: number;
   /**
@@ -289,9 +295,12 @@ export async function invokeJob(
 
   const rssBefore = process.memoryUsage.rss();
   const sampler = options.memory === 'sampled' ? rssSampler() : undefined;
+  const cpuBefore = process.cpuUsage();
   const started = performance.now();
   const outcomes = await handler(event, lambdaContext(job.flowId, job.timeoutSeconds, job.memoryMb)).finally(() => sampler?.stop());
-  return { outcomes, seconds: (performance.now() - started) / 1000, rssBefore, peakRss: sampler?.stop() ?? peakRssSoFar() };
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  return { outcomes, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, rssBefore, peakRss: sampler?.stop() ?? peakRssSoFar() };
 }
 
 /** What the child process (local/job-process.ts) reports over IPC. */
@@ -331,6 +340,8 @@ function jobFigures(run: JobRun, about: { fileBytes: number; destination: string
     requests: run.outcomes.reduce((n, i) => n + i.requests, 0),
     rejected: run.outcomes.reduce((n, i) => n + i.rejected, 0),
     seconds: run.seconds,
+    ...(run.outcomes.some((o) => o.checkSeconds !== undefined) ? { checkSeconds: run.outcomes.reduce((n, o) => n + (o.checkSeconds ?? 0), 0) } : {}),
+    cpuSeconds: run.cpuSeconds,
     rowsPerSecond: run.seconds > 0 ? rows / run.seconds : rows,
     fileMb: about.fileBytes / MB,
     peakRssMb: run.peakRss / MB,

@@ -54,6 +54,8 @@ export interface ObjectImport extends CsvImportProgress {
   /** Rows Lytics said it rejected (from its answers' `rejected_count`). */
   rejected: number;
   seconds: number;
+  /** Of `seconds`, the first pass: reading and parsing the whole file before anything is sent. */
+  checkSeconds: number;
 }
 
 export interface CsvImportHooks {
@@ -111,7 +113,8 @@ export function build(deps: Deps, s3: S3Client = new S3Client({}), hooks: CsvImp
       });
       throw error;
     }
-    logger.info('csv import started', { bucket, key, bytes: checked.bytes, stream: settings.LYTICS_CSV_STREAM, rowsPerRequest });
+    const checkSeconds = (deps.clock.now() - started) / 1000;
+    logger.info('csv import started', { bucket, key, bytes: checked.bytes, stream: settings.LYTICS_CSV_STREAM, rowsPerRequest, checkSeconds });
 
     const sent = { rows: 0, requests: 0, rejected: 0 };
     try {
@@ -136,8 +139,8 @@ export function build(deps: Deps, s3: S3Client = new S3Client({}), hooks: CsvImp
         },
       });
       const seconds = (deps.clock.now() - started) / 1000;
-      logger.info('csv import finished', { bucket, key, ...result, rejected: sent.rejected, seconds });
-      return { bucket, key, ...result, rejected: sent.rejected, seconds };
+      logger.info('csv import finished', { bucket, key, ...result, rejected: sent.rejected, seconds, checkSeconds });
+      return { bucket, key, ...result, rejected: sent.rejected, seconds, checkSeconds };
     } catch (error) {
       metrics.addMetric(MetricName.DeliveryFailures, MetricUnit.Count, 1);
       logger.error('csv import failed', {
