@@ -32,7 +32,7 @@ export interface JobRunOptions {
   env?: Record<string, string | undefined>;
   /** Where the readable lines go. */
   log?: (line: string) => void;
-  /** Test knob: the HTTP client (e.g. a fast retry policy). */
+  /** Test knob: the HTTP client (e.g. a fast retry policy); in this process only, not with `isolate`. */
   http?: HttpClient;
   /**
    * Run the handler in a child process of its own (the bench does): peakRssMb is then the job's
@@ -271,9 +271,8 @@ function memoryLine(figures: JobFigures): string {
       `the emulators' at ${mb(figures.emulatorsPeakRssMb ?? 0)} (the embedded S3 holding the ${mb(figures.fileMb)} file, the sandbox)`
     );
   }
-  return (
-    `peak RSS ${mb(figures.peakRssMb)} (${mb(figures.rssBeforeMb)} before the import, ` + `of which ~${mb(figures.fileMb)} is the file held by the embedded S3)`
-  );
+  const held = `of which ~${mb(figures.fileMb)} is the file held by the embedded S3`;
+  return `peak RSS ${mb(figures.peakRssMb)} (${mb(figures.rssBeforeMb)} before the import, ${held})`;
 }
 
 /**
@@ -310,6 +309,8 @@ export type JobProcessMessage = { kind: 'progress'; progress: JobProgress } | { 
 function invokeJobInChild(invocation: JobInvocation, onProgress: (progress: JobProgress) => void): Promise<JobRun> {
   const child = fork(path.join(projectRoot, 'local/job-process.ts'), [], {
     execArgv: ['--import', import.meta.resolve('tsx')],
+    // This process's environment as runJob left it (POWERTOOLS_METRICS_DISABLED), given explicitly: a test runner may sandbox process.env.
+    env: { ...process.env },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
   return new Promise<JobRun>((resolve, reject) => {
