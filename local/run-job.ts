@@ -1,4 +1,5 @@
-import { createReadStream } from 'node:fs';
+import { fork } from 'node:child_process';
+import { createReadStream, readFileSync } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -31,8 +32,36 @@ export interface JobRunOptions {
   env?: Record<string, string | undefined>;
   /** Where the readable lines go. */
   log?: (line: string) => void;
-  /** Test knob: the HTTP client (e.g. a fast retry policy). */
+  /** Test knob: the HTTP client (e.g. a fast retry policy); in this process only, not with `isolate`. */
   http?: HttpClient;
+  /**
+   * Run the handler in a child process of its own (the bench does): peakRssMb is then the job's
+   * alone, the kernel's high-water mark for that process, and not the embedded S3's copy of the file.
+   */
+  isolate?: boolean;
+}
+
+/** Everything a process needs to invoke a job's handler on an uploaded object of the embedded S3. */
+export interface JobInvocation {
+  job: string;
+  bucket: string;
+  key: string;
+  fileBytes: number;
+  eTag?: string;
+  s3Endpoint: string;
+  /** The configuration (the sandbox's URLs and stand-in credentials filled in). */
+  env: Record<string, string | undefined>;
+}
+
+/** One invocation's outcome, time and memory (bytes) as the process that ran it saw them. */
+export interface JobRun {
+  outcomes: JobOutcome[];
+  seconds: number;
+  /** CPU time (user + system) of the handler's process while the handler ran. */
+  cpuSeconds: number;
+  /** RSS just before the handler started. */
+  rssBefore: number;
+  peakRss: number;
 }
 
 /** A job module: `build(deps, s3, hooks)` returns the Lambda handler (see functions/lytics/csv-import.ts). */
@@ -46,12 +75,24 @@ export interface JobFigures {
   rejected: number;
   /** Time spent by the handler (download, parse, upload to Lytics), not the local S3 upload. */
   seconds: number;
+  /** Of `seconds`, the time spent checking the whole file before sending (jobs that do). */
+  checkSeconds?: number;
+  /** CPU time (user + system) of the handler's process while it ran: with `isolate`, the job's alone. */
+  cpuSeconds: number;
   rowsPerSecond: number;
   fileMb: number;
-  /** Highest RSS sampled while the handler ran. The embedded S3 emulator holds the whole object in memory, so this includes about fileMb. */
+  /**
+   * The handler's process at its peak: in-process, the highest RSS sampled while the handler ran,
+   * which includes the embedded S3's copy of the whole file (about fileMb); with `isolate`, the
+   * child process's high-water mark (VmHWM), the job's memory alone.
+   */
   peakRssMb: number;
-  /** RSS just before the handler started (the emulator's copy of the file included). */
+  /** RSS of the handler's process just before the handler started. */
   rssBeforeMb: number;
+  /** With `isolate`: the highest RSS sampled in this process (the embedded S3 holding the file, the sandbox) while the job ran. */
+  emulatorsPeakRssMb?: number;
+  /** Whether the handler ran in a child process of its own. */
+  isolated: boolean;
   /** Where the rows went: `sandbox` or the destination's base URL. */
   destination: string;
 }
@@ -135,6 +176,17 @@ export async function uploadFile(local: EmbeddedS3, bucket: string, key: string,
   }
 }
 
+/** This process's peak RSS so far, as the kernel keeps it (VmHWM on Linux, ru_maxrss elsewhere), in bytes. */
+function peakRssSoFar(): number {
+  try {
+    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (match) return Number(match[1]) * 1024;
+  } catch {
+    // not Linux
+  }
+  return process.resourceUsage().maxRSS * 1024;
+}
+
 /** Samples RSS every few ms until stopped; returns the highest value seen. */
 export function rssSampler(intervalMs = 20) {
   let peak = process.memoryUsage.rss();
@@ -153,7 +205,8 @@ export function rssSampler(intervalMs = 20) {
 /**
  * `npm run job -- <job> <file>`, as a library: an embedded S3 (fauxqs), the file uploaded to it as a
  * stream under the job's prefix, then the job's Lambda handler invoked with the S3 event AWS would
- * send. The job's partner is the built-in sandbox unless its URL is set.
+ * send, in this process or (`isolate`) in a child of its own. The job's partner is the built-in
+ * sandbox unless its URL is set.
  */
 export async function runJob(options: JobRunOptions): Promise<JobFigures> {
   const job = catalogue.uploadJob(options.job);
@@ -169,7 +222,6 @@ export async function runJob(options: JobRunOptions): Promise<JobFigures> {
   try {
     const local = await startSandboxFor([partner], env, log);
     sandbox = local.sandbox;
-    const sandboxed = local.sandboxed.length > 0;
     const config = checkedConfig(env, [partner]); // a bad setting fails here, naming it
 
     embedded = await startEmbeddedS3();
@@ -178,40 +230,31 @@ export async function runJob(options: JobRunOptions): Promise<JobFigures> {
     log(`uploading ${path.basename(options.file)} (${(fileBytes / MB).toFixed(1)} MB) to the embedded S3 as s3://${LOCAL_BUCKET}/${key}`);
     const eTag = await uploadFile(embedded, LOCAL_BUCKET, key, options.file);
 
-    const destination = sandboxed ? 'sandbox' : (config.env[partner.sandbox?.urlSetting ?? ''] ?? partner.id);
-    log(`running ${job.id} into ${partner.id} (${destination})`);
+    const destination = local.sandboxed.length > 0 ? 'sandbox' : (config.env[partner.sandbox?.urlSetting ?? ''] ?? partner.id);
+    log(`running ${job.id} into ${partner.id} (${destination})${options.isolate ? ' in a child process' : ''}`);
     let sent: JobProgress = { rows: 0, requests: 0 };
-    const deps = createDeps(job.flowId, config, { secrets: EnvSecretStore.fromConfig(config), ...(options.http ? { http: options.http } : {}) });
-    const mod = (await import(path.join(projectRoot, job.entry))) as JobModule;
-    const handler = mod.build(deps, embedded.s3, {
-      onProgress: (p) => {
-        sent = p;
-        log(`  ${plural(p.rows, 'row')} sent (${plural(p.requests, 'request')})`);
-      },
-    });
-
-    const rssBefore = process.memoryUsage.rss();
-    const sampler = rssSampler();
-    const started = performance.now();
-    let peakRss = rssBefore;
-    const outcomes = await handler(
-      s3ObjectCreatedEvent(LOCAL_BUCKET, key, fileBytes, eTag, 'us-east-1', job.id),
-      lambdaContext(job.flowId, job.timeoutSeconds, job.memoryMb),
+    const onProgress = (p: JobProgress) => {
+      sent = p;
+      log(`  ${plural(p.rows, 'row')} sent (${plural(p.requests, 'request')})`);
+    };
+    const invocation: JobInvocation = { job: job.id, bucket: LOCAL_BUCKET, key, fileBytes, eTag, s3Endpoint: embedded.endpoint, env };
+    const emulators = rssSampler();
+    let emulatorsPeakRss = 0;
+    const run = await (options.isolate
+      ? invokeJobInChild(invocation, onProgress)
+      : invokeJob(invocation, { s3: embedded.s3, http: options.http, onProgress, memory: 'sampled' })
     )
       .catch((error: unknown) => {
         log(`stopped after ${plural(sent.rows, 'row')} sent in ${plural(sent.requests, 'request')}`);
         throw error;
       })
       .finally(() => {
-        peakRss = sampler.stop();
+        emulatorsPeakRss = emulators.stop();
       });
-    const seconds = (performance.now() - started) / 1000;
-    const figures = jobFigures(outcomes, { seconds, fileBytes, peakRss, rssBefore, destination });
+    const figures = jobFigures(run, { fileBytes, destination, ...(options.isolate ? { emulatorsPeakRss } : {}) });
     log(
       `imported ${plural(figures.rows, 'row')} in ${plural(figures.requests, 'request')} (${figures.rejected} rejected by ${partner.id}) ` +
-        `in ${seconds.toFixed(1)} s, ${Math.round(figures.rowsPerSecond).toLocaleString('en-US')} rows/s; ` +
-        `peak RSS ${figures.peakRssMb.toFixed(0)} MB (${figures.rssBeforeMb.toFixed(0)} MB before the import, ` +
-        `of which ~${figures.fileMb.toFixed(0)} MB is the file held by the embedded S3)`,
+        `in ${figures.seconds.toFixed(1)} s, ${Math.round(figures.rowsPerSecond).toLocaleString('en-US')} rows/s; ${memoryLine(figures)}`,
     );
     return figures;
   } finally {
@@ -220,22 +263,93 @@ export async function runJob(options: JobRunOptions): Promise<JobFigures> {
   }
 }
 
-/** A run's figures from the outcomes of the files it imported, its time, its file and its memory. */
-function jobFigures(
-  outcomes: readonly { rows: number; requests: number; rejected: number }[],
-  run: { seconds: number; fileBytes: number; peakRss: number; rssBefore: number; destination: string },
-): JobFigures {
-  const rows = outcomes.reduce((n, i) => n + i.rows, 0);
+function memoryLine(figures: JobFigures): string {
+  const mb = (value: number) => `${value.toFixed(0)} MB`;
+  if (figures.isolated) {
+    return (
+      `the job's process peaked at ${mb(figures.peakRssMb)} RSS (VmHWM; ${mb(figures.rssBeforeMb)} before the import), ` +
+      `the emulators' at ${mb(figures.emulatorsPeakRssMb ?? 0)} (the embedded S3 holding the ${mb(figures.fileMb)} file, the sandbox)`
+    );
+  }
+  const held = `of which ~${mb(figures.fileMb)} is the file held by the embedded S3`;
+  return `peak RSS ${mb(figures.peakRssMb)} (${mb(figures.rssBeforeMb)} before the import, ${held})`;
+}
+
+/**
+ * Builds the job's handler as Lambda would and invokes it once on the uploaded object. Memory is
+ * `sampled` (RSS every 20 ms, for a process that holds other things too) or the process's
+ * `high-water` mark (a process of its own, so its peak is the job's).
+ */
+export async function invokeJob(
+  invocation: JobInvocation,
+  options: { s3: S3Client; http?: HttpClient; onProgress: (progress: JobProgress) => void; memory: 'sampled' | 'high-water' },
+): Promise<JobRun> {
+  const job = catalogue.uploadJob(invocation.job);
+  const partner = catalogue.partner(job.destination);
+  const config = checkedConfig(invocation.env, [partner]);
+  const deps = createDeps(job.flowId, config, { secrets: EnvSecretStore.fromConfig(config), ...(options.http ? { http: options.http } : {}) });
+  const mod = (await import(path.join(projectRoot, job.entry))) as JobModule;
+  const handler = mod.build(deps, options.s3, { onProgress: options.onProgress });
+  const event = s3ObjectCreatedEvent(invocation.bucket, invocation.key, invocation.fileBytes, invocation.eTag, 'us-east-1', job.id);
+
+  const rssBefore = process.memoryUsage.rss();
+  const sampler = options.memory === 'sampled' ? rssSampler() : undefined;
+  const cpuBefore = process.cpuUsage();
+  const started = performance.now();
+  const outcomes = await handler(event, lambdaContext(job.flowId, job.timeoutSeconds, job.memoryMb)).finally(() => sampler?.stop());
+  const seconds = (performance.now() - started) / 1000;
+  const cpu = process.cpuUsage(cpuBefore);
+  return { outcomes, seconds, cpuSeconds: (cpu.user + cpu.system) / 1e6, rssBefore, peakRss: sampler?.stop() ?? peakRssSoFar() };
+}
+
+/** What the child process (local/job-process.ts) reports over IPC. */
+export type JobProcessMessage = { kind: 'progress'; progress: JobProgress } | { kind: 'done'; run: JobRun } | { kind: 'failed'; name: string; message: string };
+
+/** invokeJob in a child process of its own (Node with tsx, as `npm run` runs this), its progress and outcome over IPC. */
+function invokeJobInChild(invocation: JobInvocation, onProgress: (progress: JobProgress) => void): Promise<JobRun> {
+  const child = fork(path.join(projectRoot, 'local/job-process.ts'), [], {
+    execArgv: ['--import', import.meta.resolve('tsx')],
+    // This process's environment as runJob left it (POWERTOOLS_METRICS_DISABLED), given explicitly: a test runner may sandbox process.env.
+    env: { ...process.env },
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  return new Promise<JobRun>((resolve, reject) => {
+    let settled = false;
+    child.on('message', (message: JobProcessMessage) => {
+      if (message.kind === 'progress') onProgress(message.progress);
+      else if (message.kind === 'done') {
+        settled = true;
+        resolve(message.run);
+      } else {
+        settled = true;
+        reject(Object.assign(new Error(message.message), { name: message.name }));
+      }
+    });
+    child.on('error', reject);
+    child.on('exit', (code, signal) => {
+      if (!settled) reject(new Error(`the job's process ended (${signal ?? `exit code ${code}`}) before it reported`));
+    });
+    child.send(invocation);
+  });
+}
+
+/** A run's figures from the outcomes of the files it imported, its time and its memory. */
+function jobFigures(run: JobRun, about: { fileBytes: number; destination: string; emulatorsPeakRss?: number }): JobFigures {
+  const rows = run.outcomes.reduce((n, i) => n + i.rows, 0);
   return {
     rows,
-    requests: outcomes.reduce((n, i) => n + i.requests, 0),
-    rejected: outcomes.reduce((n, i) => n + i.rejected, 0),
+    requests: run.outcomes.reduce((n, i) => n + i.requests, 0),
+    rejected: run.outcomes.reduce((n, i) => n + i.rejected, 0),
     seconds: run.seconds,
+    ...(run.outcomes.some((o) => o.checkSeconds !== undefined) ? { checkSeconds: run.outcomes.reduce((n, o) => n + (o.checkSeconds ?? 0), 0) } : {}),
+    cpuSeconds: run.cpuSeconds,
     rowsPerSecond: run.seconds > 0 ? rows / run.seconds : rows,
-    fileMb: run.fileBytes / MB,
+    fileMb: about.fileBytes / MB,
     peakRssMb: run.peakRss / MB,
     rssBeforeMb: run.rssBefore / MB,
-    destination: run.destination,
+    ...(about.emulatorsPeakRss === undefined ? {} : { emulatorsPeakRssMb: about.emulatorsPeakRss / MB }),
+    isolated: about.emulatorsPeakRss !== undefined,
+    destination: about.destination,
   };
 }
 

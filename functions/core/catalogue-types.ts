@@ -238,6 +238,8 @@ export interface JobOutcome extends JobProgress {
   key: string;
   /** Rows the destination said it rejected. */
   rejected: number;
+  /** Seconds spent checking the whole file before sending anything, for a job that does. */
+  checkSeconds?: number;
 }
 
 /** A field of a partner's secret (one JSON secret per partner in AWS), e.g. `api_key`. Locally: `<PREFIX>_<FIELD>`. */

@@ -19,7 +19,8 @@ export interface HttpRequest {
   method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
   url: string;
   headers?: Record<string, string>;
-  body?: string;
+  /** Text, or bytes sent as they are (a CSV chunk cut from a file, never decoded and encoded again). */
+  body?: string | Uint8Array;
   /**
    * Whether the URL is fixed by the deployment (true, the default) or names something of the
    * records (SEEN's campaign slug in the path): a 404 on a fixed endpoint is a configuration fault,

@@ -16,6 +16,6 @@ export const lyticsSettings = z.object({
   LYTICS_MAX_EVENTS_PER_REQUEST: z._default(z.coerce.number().check(z.int(), z.positive(), z.maximum(10_000)), 500),
   /** Stream that Braze segment CSV exports are imported into. */
   LYTICS_CSV_STREAM: stream('braze_segment_export'),
-  /** Rows per bulk CSV request, held in memory one chunk at a time. */
+  /** Rows per bulk CSV request: one request at a time, at most two chunks held (the one in flight and the next, read meanwhile). */
   LYTICS_CSV_ROWS_PER_REQUEST: z._default(z.coerce.number().check(z.int(), z.positive(), z.maximum(500_000)), 50_000),
 });

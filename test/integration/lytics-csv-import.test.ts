@@ -10,7 +10,8 @@ import { createDeps } from '../../functions/core/deps';
 import { ConfigError, RetryableDeliveryError } from '../../functions/core/errors';
 import { HttpClient } from '../../functions/core/http';
 import { EnvSecretStore } from '../../functions/core/secrets';
-import { build, CsvFormatError, type ObjectImport } from '../../functions/lytics/csv-import';
+import { CsvFormatError } from '../../functions/lytics/csv-chunks';
+import { build, type ObjectImport } from '../../functions/lytics/csv-import';
 import { lambdaContext } from '../../local/lambda-context';
 import { type EmbeddedS3, runJob, s3ObjectCreatedEvent, startEmbeddedS3, uploadFile } from '../../local/run-job';
 import { LyticsBulkStub } from '../support/lytics-bulk-stub';
@@ -245,6 +246,24 @@ describe('lytics-csv-import: a Braze segment export in S3 streamed into the Lyti
       expect(lines).toContain('  2,000 rows sent (4 requests)');
       expect(lines.at(-1)).toMatch(/^imported 2,000 rows in 4 requests \(0 rejected by lytics\) in [\d.]+ s/);
       expect(lines.join('\n')).not.toContain('@example.com');
+    });
+
+    it('runs the handler in a child process of its own when asked (the bench), measuring its memory apart', async () => {
+      const lines: string[] = [];
+
+      const figures = await runJob({
+        job: 'lytics-csv-import',
+        file: path.join(dir, 'small.csv'),
+        env: { LYTICS_CSV_ROWS_PER_REQUEST: '500' },
+        log: (line) => lines.push(line),
+        isolate: true,
+      });
+
+      expect(figures).toMatchObject({ rows: SMALL_ROWS, requests: 4, rejected: 0, destination: 'sandbox', isolated: true });
+      expect(figures.peakRssMb).toBeGreaterThanOrEqual(figures.rssBeforeMb);
+      expect(figures.emulatorsPeakRssMb).toBeGreaterThan(0);
+      expect(lines).toContain('  2,000 rows sent (4 requests)');
+      expect(lines.at(-1)).toMatch(/^imported 2,000 rows in 4 requests \(0 rejected by lytics\) in [\d.]+ s, .* the job's process peaked at \d+ MB RSS/);
     });
 
     it('refuses a Lytics URL without a token before uploading anything', async () => {

@@ -59,7 +59,7 @@ export function scriptedFetch(...replies: Reply[]): { fetch: typeof fetch; reque
       url: input instanceof Request ? input.url : String(input),
       method: init?.method,
       headers: toRecord(init?.headers),
-      body: typeof init?.body === 'string' ? init.body : undefined,
+      body: typeof init?.body === 'string' ? init.body : init?.body instanceof Uint8Array ? Buffer.from(init.body).toString('utf8') : undefined,
     });
     const next = replies[Math.min(requests.length - 1, replies.length - 1)];
     if (!next) throw new Error('scriptedFetch: no reply scripted');

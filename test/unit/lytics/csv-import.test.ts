@@ -5,10 +5,11 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { parse } from 'csv-parse/sync';
 import { loadConfig } from '../../../functions/core/config';
 import { createDeps } from '../../../functions/core/deps';
-import { ConfigError, RetryableDeliveryError } from '../../../functions/core/errors';
+import { BridgeError, ConfigError, RetryableDeliveryError } from '../../../functions/core/errors';
 import { HttpClient } from '../../../functions/core/http';
 import { EnvSecretStore } from '../../../functions/core/secrets';
-import { build, CsvFormatError, type CsvImportOptions, decodeS3Key, importCsv } from '../../../functions/lytics/csv-import';
+import { CsvFormatError, type CsvImportOptions, checkCsv, importCsv, sendPlannedCsv } from '../../../functions/lytics/csv-chunks';
+import { build, decodeS3Key } from '../../../functions/lytics/csv-import';
 import { lambdaContext } from '../../../local/lambda-context';
 import { s3ObjectCreatedEvent } from '../../../local/run-job';
 import { FakeClock, rejectionOf, reply, scriptedFetch } from '../helpers';
@@ -157,6 +158,51 @@ describe('importCsv: what the fields hold survives', () => {
     const { result } = await importAll(`${csvLine(HEADER)}\n${csvLine(row(1))}\n\n${csvLine(row(2))}`);
 
     expect(result.rows).toBe(2);
+  });
+  it("sends the file's own rows (its quoting and line endings) after its header, without the byte order mark or blank lines", async () => {
+    const header = 'external_id,"first name",city\r\n';
+    const rows = ['"u-1",Ada,"Saint-Denis\r\nLa Réunion"\r\n', 'u-2,"Zoë ""Z""",Lyon\r\n', 'u-3,Eve,Paris'];
+
+    const { sent } = await importAll(`\uFEFF\r\n${header}${rows[0]}\r\n\r\n${rows[1]}${rows[2]}`, { rowsPerRequest: 2 });
+
+    expect(sent.map((chunk) => chunk.csv)).toEqual([header + rows[0] + rows[1], header + rows[2]]);
+  });
+});
+
+describe('checkCsv and sendPlannedCsv: the two passes of the job', () => {
+  const text = csvOf([row(1), row(2), row(3), row(4), row(5)]);
+
+  it('plan the chunks in a first read and cut the same chunks from a second, as UTF-8 bytes', async () => {
+    const plan = await checkCsv(streamOf(text), { rowsPerRequest: 2 });
+    const sent: string[] = [];
+
+    const result = await sendPlannedCsv(streamOf(text, 11), plan, { send: async (bytes) => void sent.push(bytes.toString('utf8')) });
+
+    expect(result).toEqual({ rows: 5, requests: 3 });
+    expect(sent).toEqual([csvOf([row(1), row(2)]), csvOf([row(3), row(4)]), csvOf([row(5)])]);
+  });
+
+  it('decodes a UTF-16 file (a UTF-16 byte order mark) to UTF-8, as it was read', async () => {
+    const bytes = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('external_id,city\nu-1,Réunion\n', 'utf16le')]);
+    const plan = await checkCsv(Readable.from([bytes]), { rowsPerRequest: 10 });
+    const sent: Buffer[] = [];
+
+    await sendPlannedCsv(Readable.from([bytes]), plan, { send: async (chunk) => void sent.push(chunk) });
+
+    expect(sent.map((chunk) => chunk.toString('utf8'))).toEqual(['external_id,city\nu-1,Réunion\n']);
+  });
+
+  it('fails, having sent only what it could cut, when the second read ends before the plan (the file changed)', async () => {
+    const plan = await checkCsv(streamOf(text), { rowsPerRequest: 2 });
+    const sent: number[] = [];
+
+    const error = await rejectionOf(
+      BridgeError,
+      sendPlannedCsv(streamOf(csvOf([row(1), row(2)])), plan, { send: async (_bytes, rows) => void sent.push(rows) }),
+    );
+
+    expect(error.message).toMatch(/^the file ended at byte \d+, before the checked rows did \(it changed after it was checked\)$/);
+    expect(sent).toEqual([2]);
   });
 });
 
@@ -341,6 +387,29 @@ describe('lytics-csv-import handler', () => {
     ]);
     expect(requests[0]?.headers).toEqual({ authorization: token, 'content-type': 'application/csv' });
     expect(requests.map((r) => r.body)).toEqual([csvOf([row(1), row(2)]), csvOf([row(3)])]);
+  });
+
+  it('reads the object a second time only as it was checked (If-Match its ETag), and parses it once', async () => {
+    const { handler, s3Mock } = setup({ LYTICS_BULK_API_URL: 'https://bulk.lytics.test' });
+    s3Mock.on(GetObjectCommand).callsFake(async () => ({ Body: sdkBody(fileText), ContentLength: fileText.length, ETag: '"e1"' }));
+
+    await handler(event, context);
+
+    expect(s3Mock.commandCalls(GetObjectCommand).map((call) => call.args[0].input)).toEqual([
+      { Bucket: bucket, Key: key },
+      { Bucket: bucket, Key: key, IfMatch: '"e1"' },
+    ]);
+  });
+
+  it('fails, sending nothing, when the object has another size at the second read', async () => {
+    const { handler, s3Mock, requests } = setup({ LYTICS_BULK_API_URL: 'https://bulk.lytics.test' });
+    const sizes = [fileText.length, fileText.length + 10];
+    s3Mock.on(GetObjectCommand).callsFake(async () => ({ Body: sdkBody(fileText), ContentLength: sizes.shift() }));
+
+    const error = await rejectionOf(BridgeError, handler(event, context));
+
+    expect(error.message).toBe(`s3://${bucket}/${key} changed after it was checked (${fileText.length} bytes, now ${fileText.length + 10})`);
+    expect(requests).toEqual([]);
   });
 
   it('falls back to LYTICS_API_URL and posts to the configured stream', async () => {
