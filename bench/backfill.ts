@@ -30,11 +30,11 @@ export function audienceBodies(records: number, perRequest = 1_000) {
 
 /**
  * A Lytics audience backfill of `records` records (one per user, `perRequest` per POST, 8 POSTs
- * in flight) through the local runner into the Braze sandbox: Braze calls made against the
+ * in flight) through the local runner (its queues in `dataDir`, `:memory:` for none) into the Braze sandbox: Braze calls made against the
  * minimum ceil(N / max objects), records per second end to end, and the process's peak RSS.
  */
-export async function benchBackfill(records: number, perRequest = 1_000): Promise<BackfillFigure> {
-  const runner = await startRunner({ env: { ...process.env, PORT: '0', LOG_LEVEL: 'SILENT', DATA_DIR: ':memory:' }, log: () => undefined });
+export async function benchBackfill(records: number, dataDir: string, perRequest = 1_000): Promise<BackfillFigure> {
+  const runner = await startRunner({ env: { ...process.env, PORT: '0', LOG_LEVEL: 'SILENT', DATA_DIR: dataDir }, log: () => undefined });
   let peakRss = process.memoryUsage().rss;
   const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 20);
   try {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LAMBDA_NODE_OPTIONS } from '../lib/constructs/bridge-function';
 import { benchBackfill } from './backfill';
@@ -7,7 +10,7 @@ import { benchCsvImport } from './csv-import';
 import { benchSegmentSync } from './segment-sync';
 
 /**
- * `npm run bench [-- --records 100000] [--only bundles|backfill|csv|sync|cost] [--analyze]`: the
+ * `npm run bench [-- --records 100000] [--only bundles|backfill|csv|sync|cost] [--analyze] [--data-dir DIR|:memory:]`: the
  * figures docs/benchmarks.md quotes. Speed and memory goals are checked here, never by timed tests. The
  * cost section takes `--callbacks`, `--callback-rate`, `--trickle`, `--braze-ms` and `--sqs-ms`.
  */
@@ -22,6 +25,7 @@ const { values } = parseArgs({
     'braze-ms': { type: 'string', default: '200' },
     'sqs-ms': { type: 'string', default: '10' },
     only: { type: 'string' },
+    'data-dir': { type: 'string' },
     analyze: { type: 'boolean', default: false },
   },
 });
@@ -89,8 +93,11 @@ if (!values.only || values.only === 'bundles') {
 }
 
 if (!values.only || values.only === 'backfill') {
-  const b = await benchBackfill(records);
-  console.log(`Lytics audience backfill through the local runner into the Braze sandbox (${b.records} records, ${b.requests} requests)`);
+  // DATA_DIR on disk by default, as a team running `npm start` for real has it; `--data-dir :memory:` for none.
+  const dataDir = values['data-dir'] ?? mkdtempSync(path.join(tmpdir(), 'bench-data-'));
+  const b = await benchBackfill(records, dataDir);
+  if (!values['data-dir']) rmSync(dataDir, { recursive: true, force: true });
+  console.log(`Lytics audience backfill through the local runner into the Braze sandbox (${b.records} records, ${b.requests} requests, DATA_DIR ${dataDir})`);
   console.log(`  Braze calls      ${b.brazeCalls} (minimum ceil(N / max) = ${b.minimumCalls}; ${b.averageObjectsPerCall.toFixed(1)} objects per call)`);
   console.log(`  throughput       ${b.recordsPerSecond.toFixed(0)} records/s (${b.seconds.toFixed(1)} s end to end)`);
   console.log(`  peak RSS         ${b.peakRssMb.toFixed(0)} MB (runner, fauxqs, sandbox and load generator in one process)`);
