@@ -1,18 +1,17 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { LAMBDA_NODE_OPTIONS } from '../lib/constructs/bridge-function';
-import { benchBackfill } from './backfill';
+import { printBackfill } from './backfill';
 import { type BundleFigure, groupsOf, measureAllBundles } from './bundles';
 import { benchCost, printCost } from './cost';
 import { benchCsvImport } from './csv-import';
+import { printQueue } from './queue';
 import { benchSegmentSync } from './segment-sync';
 
 /**
- * `npm run bench [-- --records 100000] [--only bundles|backfill|csv|sync|cost] [--analyze] [--data-dir DIR|:memory:]`: the
+ * `npm run bench [-- --records 100000] [--only bundles|queue|backfill|csv|sync|cost] [--analyze] [--data-dir DIR|:memory:]`: the
  * figures docs/benchmarks.md quotes. Speed and memory goals are checked here, never by timed tests. The
- * cost section takes `--callbacks`, `--callback-rate`, `--trickle`, `--braze-ms` and `--sqs-ms`.
+ * cost section takes `--callbacks`, `--callback-rate`, `--trickle`, `--braze-ms` and `--sqs-ms`; the backfill `--profile DIR` (a CPU
+ * profile of the bridge process) and `--no-lane` (no realtime-lane figure).
  */
 const { values } = parseArgs({
   options: {
@@ -27,7 +26,10 @@ const { values } = parseArgs({
     only: { type: 'string' },
     'data-dir': { type: 'string' },
     analyze: { type: 'boolean', default: false },
+    profile: { type: 'string' },
+    lane: { type: 'boolean', default: true },
   },
+  allowNegative: true,
 });
 const records = Number(values.records);
 const rows = Number(values.rows);
@@ -92,16 +94,11 @@ if (!values.only || values.only === 'bundles') {
   console.log();
 }
 
+if (!values.only || values.only === 'queue') await printQueue(records);
+
 if (!values.only || values.only === 'backfill') {
-  // DATA_DIR on disk by default, as a team running `npm start` for real has it; `--data-dir :memory:` for none.
-  const dataDir = values['data-dir'] ?? mkdtempSync(path.join(tmpdir(), 'bench-data-'));
-  const b = await benchBackfill(records, dataDir);
-  if (!values['data-dir']) rmSync(dataDir, { recursive: true, force: true });
-  console.log(`Lytics audience backfill through the local runner into the Braze sandbox (${b.records} records, ${b.requests} requests, DATA_DIR ${dataDir})`);
-  console.log(`  Braze calls      ${b.brazeCalls} (minimum ceil(N / max) = ${b.minimumCalls}; ${b.averageObjectsPerCall.toFixed(1)} objects per call)`);
-  console.log(`  throughput       ${b.recordsPerSecond.toFixed(0)} records/s (${b.seconds.toFixed(1)} s end to end)`);
-  console.log(`  peak RSS         ${b.peakRssMb.toFixed(0)} MB (runner, fauxqs, sandbox and load generator in one process)`);
-  console.log();
+  // npm start as a process of its own, DATA_DIR on disk by default (as a team running it for real has it); `--data-dir :memory:` for none.
+  await printBackfill(records, { dataDir: values['data-dir'], profileDir: values.profile, lane: values.lane });
 }
 
 if (!values.only || values.only === 'csv') {
