@@ -2,13 +2,14 @@ import { parseArgs } from 'node:util';
 import { LAMBDA_NODE_OPTIONS } from '../lib/constructs/bridge-function';
 import { printBackfill } from './backfill';
 import { type BundleFigure, groupsOf, measureAllBundles } from './bundles';
+import { printCorePath } from './core-path';
 import { benchCost, printCost } from './cost';
 import { benchCsvImport } from './csv-import';
 import { printQueue } from './queue';
 import { benchSegmentSync } from './segment-sync';
 
 /**
- * `npm run bench [-- --records 100000] [--only bundles|queue|backfill|csv|sync|cost] [--analyze] [--data-dir DIR|:memory:]`: the
+ * `npm run bench [-- --records 100000] [--only bundles|core|queue|backfill|csv|sync|cost] [--analyze] [--data-dir DIR|:memory:]`: the
  * figures docs/benchmarks.md quotes. Speed and memory goals are checked here, never by timed tests. The
  * cost section takes `--callbacks`, `--callback-rate`, `--trickle`, `--braze-ms` and `--sqs-ms`; the backfill `--profile DIR` (a CPU
  * profile of the bridge process) and `--no-lane` (no realtime-lane figure).
@@ -94,6 +95,7 @@ if (!values.only || values.only === 'bundles') {
   console.log();
 }
 
+if (!values.only || values.only === 'core') await printCorePath(records);
 if (!values.only || values.only === 'queue') await printQueue(records);
 
 if (!values.only || values.only === 'backfill') {
