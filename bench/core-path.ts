@@ -57,7 +57,9 @@ function memoryQueue(received: SQSRecord[]): SQSClient {
  * messages (5 at once, as its event source runs it) and the Braze client against a loopback
  * stand-in. Records/s from the first body to the last Braze call.
  */
-async function benchCorePath(records: number): Promise<{ seconds: number; recordsPerSecond: number; brazeCalls: number; cpuSeconds: number }> {
+async function benchCorePath(
+  records: number,
+): Promise<{ seconds: number; ingressSeconds: number; recordsPerSecond: number; brazeCalls: number; cpuSeconds: number }> {
   const braze = new BrazeStandIn();
   const env = {
     LOG_LEVEL: 'SILENT',
@@ -87,6 +89,7 @@ async function benchCorePath(records: number): Promise<{ seconds: number; record
       );
       if (answer.statusCode !== 202) throw new Error(`ingress answered ${answer.statusCode}: ${answer.body}`);
     }
+    const ingressSeconds = (performance.now() - started) / 1000;
     const batches = Array.from({ length: Math.ceil(queued.length / 100) }, (_, i) => queued.slice(i * 100, i * 100 + 100));
     await mapWithConcurrency(batches, 5, async (batch) => {
       const result = await delivery({ Records: batch }, lambdaContext(bulk.consumer.flowId, bulk.consumer.timeoutSeconds));
@@ -95,7 +98,7 @@ async function benchCorePath(records: number): Promise<{ seconds: number; record
     await braze.waitForObjects(records, 60_000);
     const seconds = (braze.lastCallAt - started) / 1000;
     const used = process.cpuUsage(cpu);
-    return { seconds, recordsPerSecond: records / seconds, brazeCalls: braze.calls, cpuSeconds: (used.user + used.system) / 1e6 };
+    return { seconds, ingressSeconds, recordsPerSecond: records / seconds, brazeCalls: braze.calls, cpuSeconds: (used.user + used.system) / 1e6 };
   } finally {
     await braze.stop();
   }
@@ -107,6 +110,10 @@ export async function printCorePath(records: number): Promise<void> {
   console.log(`Core path in one process (ingress handler, in-memory queue, bulk delivery handler, Braze client -> loopback stand-in), ${records} records`);
   console.log(
     `  throughput       ${c.recordsPerSecond.toFixed(0)} records/s (${c.seconds.toFixed(1)} s, first body to last call; ${c.brazeCalls} Braze calls)`,
+  );
+  const us = (seconds: number) => ((seconds / records) * 1e6).toFixed(1);
+  console.log(
+    `  stages           ingress handler ${us(c.ingressSeconds)} us a record; delivery handler and Braze client ${us(c.seconds - c.ingressSeconds)} us a record`,
   );
   console.log(
     `  CPU              ${c.cpuSeconds.toFixed(1)} s user+system, the stand-in included (${((c.cpuSeconds / records) * 1e6).toFixed(0)} us a record)`,
