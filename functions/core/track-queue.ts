@@ -4,8 +4,7 @@ import { type OutgoingMessage, packIntoMessages } from './queue';
 
 /**
  * What an into-Braze ingress puts on the shared `braze-track` queue: whole /users/track objects,
- * at most BRAZE_MAX_OBJECTS_PER_REQUEST per message so that a message always fits one call, except
- * messages of attribute updates only (`encodeAttributeMessages`), which the consumer splits over calls.
+ * at most BRAZE_MAX_OBJECTS_PER_REQUEST per message so that a message always fits one call.
  */
 export const trackMessageSchema = z.object({
   v: z.literal(1),
@@ -29,26 +28,6 @@ export function encodeTrackMessages(flow: string, requestId: string, items: read
   return packIntoMessages(items, maxObjects, (slice) =>
     JSON.stringify({ v: 1, flow, requestId, ...(dedupe ? { dedupe } : {}), items: slice } satisfies TrackMessage),
   ).map((body) => ({ body, attributes: { flow } }));
-}
-
-/**
- * Calls' worth of objects a message of attribute updates holds: the consumer splits such a message
- * over calls (attribute updates are idempotent), made `concurrency` (4) at a time by an invocation of
- * either Braze lane, so a message is one round of calls. Four times fewer messages than one per call
- * is four times fewer sends, receives and deletes, and, with DATA_DIR, four times fewer SQLite writes
- * in the embedded queue; a batch of 100 such messages (30,000 objects, 400 calls) still ends well
- * within the consumer's 60 s, and a backfill of 100,000 records still spreads over four batches.
- */
-export const ATTRIBUTE_CALLS_PER_MESSAGE = 4;
-
-/**
- * `encodeTrackMessages` for attribute updates only (an audience export, an activation): up to
- * ATTRIBUTE_CALLS_PER_MESSAGE calls' worth of objects per message (and at most 200 KB).
- */
-export function encodeAttributeMessages(flow: string, requestId: string, items: readonly TrackItem[], maxObjects: number): OutgoingMessage[] {
-  const other = items.find((item) => item.kind !== 'attributes');
-  if (other) throw new Error(`encodeAttributeMessages: ${other.kind} must not be split over calls (use encodeTrackMessages)`);
-  return encodeTrackMessages(flow, requestId, items, maxObjects * ATTRIBUTE_CALLS_PER_MESSAGE);
 }
 
 /**

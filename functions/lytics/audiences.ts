@@ -3,7 +3,7 @@ import type { IngressFlow } from '../core/catalogue-types';
 import { type Deps, lazyHandler, settingsOf } from '../core/deps';
 import { PayloadTooLargeError, ValidationError } from '../core/errors';
 import { createQueuedIngress } from '../core/ingress';
-import { encodeAttributeMessages } from '../core/track-queue';
+import { encodeTrackMessages } from '../core/track-queue';
 import { lyticsFlows } from './catalogue';
 import { audiencePayloadSchema } from './schemas';
 import { mergeAudienceRecords, splitAudienceBody } from './transform';
@@ -35,7 +35,7 @@ export function build(deps: Deps, flow: IngressFlow) {
             rejected.flatMap((r) => r.issues),
           );
         const items = mergeAudienceRecords(valid);
-        return { accepted: valid.length, rejected, messages: encodeAttributeMessages(flow.id, requestId, items, maxObjects) };
+        return { accepted: valid.length, rejected, messages: encodeTrackMessages(flow.id, requestId, items, maxObjects) };
       },
     },
     deps,

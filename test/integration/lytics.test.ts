@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { eventually, StubServer } from '../../bench/support/stub-server';
-import { ATTRIBUTE_CALLS_PER_MESSAGE } from '../../functions/core/track-queue';
 import type { Runner } from '../../local/runner';
 import { peekDlq, post, queueDepth, startTestRunner } from '../support/runner-helpers';
 import { stopAll } from '../support/teardown';
@@ -132,9 +131,7 @@ describe('a Lytics backfill already queued when delivery starts, through the loc
 
     const responses = await Promise.all(requests.map((body) => post(runner, '/lytics/audiences', body)));
     expect(responses.every((r) => r.status === 202 && r.body.accepted === 500)).toBe(true);
-    // All of it waits, however fast this machine is: every message the 20 requests made (was `> 100` when a message held one
-    // call's worth, 75 objects; attribute updates are now packed ATTRIBUTE_CALLS_PER_MESSAGE calls' worth a message: 2 a request).
-    expect(await queueDepth(runner, 'braze-track-bulk')).toBe(20 * Math.ceil(500 / (ATTRIBUTE_CALLS_PER_MESSAGE * 75)));
+    expect(await queueDepth(runner, 'braze-track-bulk')).toBeGreaterThan(100); // all of it waits, however fast this machine is
 
     runner.startConsumers();
 

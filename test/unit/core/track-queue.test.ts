@@ -1,6 +1,6 @@
 import type { TrackItem } from '../../../functions/core/braze';
 import { byteLength } from '../../../functions/core/queue';
-import { ATTRIBUTE_CALLS_PER_MESSAGE, encodeAttributeMessages, encodeTrackMessages, trackMessageSchema } from '../../../functions/core/track-queue';
+import { encodeTrackMessages, trackMessageSchema } from '../../../functions/core/track-queue';
 import { validate } from '../../../functions/core/validation';
 
 const attribute = (i: number): TrackItem => ({ kind: 'attributes', object: { braze_id: String(i), _update_existing_only: true } });
@@ -48,22 +48,5 @@ describe('encodeTrackMessages', () => {
   it('makes no message for no objects, since an empty message would not parse', () => {
     expect(encodeTrackMessages('seen-callback', 'req-5', [], 75)).toEqual([]);
     expect(() => validate(trackMessageSchema, { v: 1, flow: 'seen-callback', requestId: 'r', items: [] })).toThrow('items');
-  });
-});
-
-describe('encodeAttributeMessages', () => {
-  it('puts up to ATTRIBUTE_CALLS_PER_MESSAGE calls worth of attribute objects in a message, in order', () => {
-    const items = Array.from({ length: 1_000 }, (_, i) => attribute(i));
-
-    const messages = encodeAttributeMessages('lytics-audiences', 'req-6', items, 75);
-
-    const sizes = messages.map((message) => validate(trackMessageSchema, JSON.parse(message.body)).items.length);
-    expect(sizes).toEqual([300, 300, 300, 100]);
-    expect(ATTRIBUTE_CALLS_PER_MESSAGE * 75).toBe(300);
-    expect(messages.flatMap((message) => validate(trackMessageSchema, JSON.parse(message.body)).items)).toEqual(items);
-  });
-
-  it('refuses events and purchases, which must never be split over calls', () => {
-    expect(() => encodeAttributeMessages('lytics-audiences', 'req-7', [attribute(1), event(2)], 75)).toThrow('events must not be split');
   });
 });
