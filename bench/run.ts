@@ -1,15 +1,18 @@
 import { parseArgs } from 'node:util';
 import { LAMBDA_NODE_OPTIONS } from '../lib/constructs/bridge-function';
-import { benchBackfill } from './backfill';
+import { printBackfill } from './backfill';
 import { type BundleFigure, groupsOf, measureAllBundles } from './bundles';
+import { printCorePath } from './core-path';
 import { benchCost, printCost } from './cost';
 import { benchCsvImport } from './csv-import';
+import { printQueue } from './queue';
 import { benchSegmentSync } from './segment-sync';
 
 /**
- * `npm run bench [-- --records 100000] [--only bundles|backfill|csv|sync|cost] [--analyze]`: the
+ * `npm run bench [-- --records 100000] [--only bundles|core|queue|backfill|csv|sync|cost] [--analyze] [--data-dir DIR|:memory:]`: the
  * figures docs/benchmarks.md quotes. Speed and memory goals are checked here, never by timed tests. The
- * cost section takes `--callbacks`, `--callback-rate`, `--trickle`, `--braze-ms` and `--sqs-ms`.
+ * cost section takes `--callbacks`, `--callback-rate`, `--trickle`, `--braze-ms` and `--sqs-ms`; the backfill `--profile DIR` (a CPU
+ * profile of the bridge process) and `--no-lane` (no realtime-lane figure).
  */
 const { values } = parseArgs({
   options: {
@@ -22,8 +25,12 @@ const { values } = parseArgs({
     'braze-ms': { type: 'string', default: '200' },
     'sqs-ms': { type: 'string', default: '10' },
     only: { type: 'string' },
+    'data-dir': { type: 'string' },
     analyze: { type: 'boolean', default: false },
+    profile: { type: 'string' },
+    lane: { type: 'boolean', default: true },
   },
+  allowNegative: true,
 });
 const records = Number(values.records);
 // The CSV import's size: --rows, or --records when it is the only section run (500,000 when neither is given).
@@ -89,13 +96,12 @@ if (!values.only || values.only === 'bundles') {
   console.log();
 }
 
+if (!values.only || values.only === 'core') await printCorePath(records);
+if (!values.only || values.only === 'queue') await printQueue(records);
+
 if (!values.only || values.only === 'backfill') {
-  const b = await benchBackfill(records);
-  console.log(`Lytics audience backfill through the local runner into the Braze sandbox (${b.records} records, ${b.requests} requests)`);
-  console.log(`  Braze calls      ${b.brazeCalls} (minimum ceil(N / max) = ${b.minimumCalls}; ${b.averageObjectsPerCall.toFixed(1)} objects per call)`);
-  console.log(`  throughput       ${b.recordsPerSecond.toFixed(0)} records/s (${b.seconds.toFixed(1)} s end to end)`);
-  console.log(`  peak RSS         ${b.peakRssMb.toFixed(0)} MB (runner, fauxqs, sandbox and load generator in one process)`);
-  console.log();
+  // npm start as a process of its own, DATA_DIR on disk by default (as a team running it for real has it); `--data-dir :memory:` for none.
+  await printBackfill(records, { dataDir: values['data-dir'], profileDir: values.profile, lane: values.lane });
 }
 
 if (!values.only || values.only === 'csv') {

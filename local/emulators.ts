@@ -2,17 +2,17 @@
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { startFauxqs } from 'fauxqs';
 import type { DedupeStore } from '../functions/core/dedupe';
 import { lockDataDir } from './data-dir-lock';
 import { startEmbeddedDynamo } from './embedded-dynamodb';
+import { type FauxqsThread, startFauxqsThread } from './fauxqs-thread';
 
 /** Where `npm start` keeps its queues unless DATA_DIR says otherwise (git-ignored). */
 const DEFAULT_DATA_DIR = '.bridge-data';
 
-export type Fauxqs = Awaited<ReturnType<typeof startFauxqs>>;
+export type Fauxqs = FauxqsThread;
 
-/** What stands in for AWS locally: fauxqs as SQS (and its client), dynalite as the dedupe table's DynamoDB. */
+/** What stands in for AWS locally: fauxqs as SQS (on a worker thread, and its client), dynalite as the dedupe table's DynamoDB. */
 export interface Emulators {
   /** The DATA_DIR folder they keep their data in; undefined for `:memory:`. */
   dataPath?: string;
@@ -34,15 +34,17 @@ export async function startEmulators(dataDir: string | undefined, stack: AsyncDi
     const lock = lockDataDir(dataPath);
     stack.defer(() => lock.release());
   }
-  const fauxqs = await startFauxqs({
+  // On a thread of its own: its SQLite transactions (fsync'd with a DATA_DIR) leave the runner's event loop.
+  const fauxqs = await startFauxqsThread({
     port: 0,
     logger: false,
     host: '127.0.0.1',
     ...(dataPath ? { dataDir: path.join(dataPath, 'sqs') } : {}),
-  } as Parameters<typeof startFauxqs>[0]);
+  });
   stack.defer(() => fauxqs.stop());
   const sqsEndpoint = `http://127.0.0.1:${fauxqs.port}`;
-  const sqs = new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+  // md5: false: on loopback the body checksums the SDK computes on each send and receive only cost CPU.
+  const sqs = new SQSClient({ endpoint: sqsEndpoint, region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' }, md5: false });
   stack.defer(() => sqs.destroy());
   // What was delivered, for the queues that dedupe on an id: the Lambdas' DynamoDB code path.
   const dynamo = await startEmbeddedDynamo(dataPath ? path.join(dataPath, 'dedupe') : undefined);

@@ -4,6 +4,9 @@ import type { ConsumerFunction, EventSourceDrive } from '../functions/core/catal
 import { deleteMessages } from '../functions/core/queue';
 import { lambdaContext } from './lambda-context';
 
+/** Receives at once while a queue has a backlog (an uncapped number starved the other lanes' pollers). */
+const MAX_PARALLEL_RECEIVES = 10;
+
 export type SqsHandler = (event: SQSEvent, context: Context) => Promise<SQSBatchResponse | undefined>;
 
 export interface PollerOptions {
@@ -63,29 +66,45 @@ export class EventSourcePoller {
     }
   }
 
+  /**
+   * Gathers one batch. While the last receive came back full (10 messages: a backlog), the rest of
+   * the batch is asked for by up to 10 receives at once, as Lambda's pollers do; after a short or
+   * empty answer it is one receive at a time again, so an idle queue costs one long poll.
+   */
   private async gather(): Promise<Message[]> {
     const { batchSize, maxBatchingWindowSeconds } = this.options.drive;
     const batch: Message[] = [];
     let windowEnds: number | undefined;
+    let parallel = 1;
     while (this.running && batch.length < batchSize) {
       const waitMs = windowEnds === undefined ? 1000 : windowEnds - Date.now();
       if (waitMs <= 0) break;
-      const received = await this.sqs.send(
-        new ReceiveMessageCommand({
-          QueueUrl: this.options.queueUrl,
-          MaxNumberOfMessages: Math.min(10, batchSize - batch.length),
-          WaitTimeSeconds: Math.min(1, Math.floor(waitMs / 1000)),
-          MessageSystemAttributeNames: ['All'],
-          MessageAttributeNames: ['All'],
-        }),
+      const wanted = batchSize - batch.length;
+      const calls = Math.min(parallel, Math.ceil(wanted / 10), MAX_PARALLEL_RECEIVES);
+      const answers = await Promise.all(
+        Array.from({ length: calls }, (_, i) => this.receive(Math.min(10, wanted - i * 10), Math.min(1, Math.floor(waitMs / 1000)))),
       );
-      const messages = received.Messages ?? [];
+      const messages = answers.flat();
+      parallel = answers.every((a) => a.length === 10) ? MAX_PARALLEL_RECEIVES : 1;
       if (messages.length === 0 && windowEnds === undefined) continue;
       batch.push(...messages);
       windowEnds ??= Date.now() + maxBatchingWindowSeconds * 1000;
       if (messages.length === 0 && maxBatchingWindowSeconds === 0) break;
     }
     return batch;
+  }
+
+  private async receive(max: number, waitSeconds: number): Promise<Message[]> {
+    const received = await this.sqs.send(
+      new ReceiveMessageCommand({
+        QueueUrl: this.options.queueUrl,
+        MaxNumberOfMessages: max,
+        WaitTimeSeconds: waitSeconds,
+        MessageSystemAttributeNames: ['All'],
+        MessageAttributeNames: ['All'],
+      }),
+    );
+    return received.Messages ?? [];
   }
 
   private async invoke(batch: Message[]): Promise<void> {

@@ -41,10 +41,10 @@ const FOURTEEN_DAYS = String(14 * 24 * 3600);
 export async function openQueues(fauxqs: Fauxqs, sqs: SQSClient, overrides: QueueOverrides = {}): Promise<Queues> {
   const restored: string[] = [];
   const updates: Promise<unknown>[] = [];
-  const ensure = (name: string, attributes: Record<string, string>) => {
-    const existing = fauxqs.inspectQueue(name);
+  const ensure = async (name: string, attributes: Record<string, string>) => {
+    const existing = await fauxqs.inspectQueue(name);
     if (!existing) {
-      const created = fauxqs.createQueue(name, { attributes });
+      const created = await fauxqs.createQueue(name, { attributes });
       return { url: created.queueUrl, arn: created.queueArn };
     }
     restored.push(name);
@@ -54,8 +54,8 @@ export async function openQueues(fauxqs: Fauxqs, sqs: SQSClient, overrides: Queu
   const queues = new Map<string, RunningQueue>();
   for (const definition of deliveryQueues) {
     const name = `bpb-${definition.id}`;
-    const dlq = ensure(`${name}-dlq`, { MessageRetentionPeriod: FOURTEEN_DAYS });
-    const queue = ensure(name, queueAttributes(definition, dlq.arn, overrides));
+    const dlq = await ensure(`${name}-dlq`, { MessageRetentionPeriod: FOURTEEN_DAYS });
+    const queue = await ensure(name, queueAttributes(definition, dlq.arn, overrides));
     queues.set(definition.id, { definition, url: queue.url, arn: queue.arn, dlqUrl: dlq.url, dlqName: `${name}-dlq` });
   }
   await Promise.all(updates);
@@ -84,7 +84,7 @@ function queueAttributes(definition: DeliveryQueue, dlqArn: string, overrides: Q
 async function resumeInFlight(fauxqs: Fauxqs, sqs: SQSClient, names: readonly string[]): Promise<number> {
   let resumed = 0;
   for (const name of names) {
-    const held = fauxqs.inspectQueue(name);
+    const held = await fauxqs.inspectQueue(name);
     for (const batch of chunk(held?.messages.inflight ?? [], 10)) {
       const result = await sqs.send(
         new ChangeMessageVisibilityBatchCommand({

@@ -94,7 +94,7 @@ export async function startRunner(options: RunnerOptions = {}, hooks: RunnerHook
 }
 
 async function compose(options: RunnerOptions, hooks: RunnerHooks, stack: AsyncDisposableStack): Promise<Runner> {
-  const log = options.log ?? ((line: string) => console.log(line));
+  const log = options.log ?? stdoutLines(stack);
   const { env, config, sandbox, sandboxed } = await localSettings(options.env ?? process.env, log, stack);
   const emulators = await startEmulators(env.DATA_DIR, stack);
   const queues = await openQueues(emulators.fauxqs, emulators.sqs, hooks.queueOverrides);
@@ -132,6 +132,31 @@ async function compose(options: RunnerOptions, hooks: RunnerHooks, stack: AsyncD
     intervalSeconds: (queueId) => intervalSeconds(queueOf(queues.queues, queueId).definition, config),
     startConsumers: () => consumers.startPollers(),
     stop: () => owned.disposeAsync(),
+  };
+}
+
+/**
+ * The default `log`: each line on stdout, as console.log would print it, but written once per turn
+ * of the event loop (a backfill prints a line per request and per Braze call; each write to a
+ * terminal or a pipe is synchronous). Lines still pending are written when the runner stops or the
+ * process exits.
+ */
+function stdoutLines(stack: AsyncDisposableStack): (line: string) => void {
+  let pending: string[] = [];
+  const flush = () => {
+    if (pending.length === 0) return;
+    const text = `${pending.join('\n')}\n`;
+    pending = [];
+    process.stdout.write(text);
+  };
+  process.on('exit', flush);
+  stack.defer(() => {
+    flush();
+    process.off('exit', flush);
+  });
+  return (line) => {
+    if (pending.length === 0) setImmediate(flush);
+    pending.push(line);
   };
 }
 

@@ -107,7 +107,9 @@ export function createDeliveryConsumer<S extends z.ZodMiniType>(spec: DeliverySp
       planCalls(records, {
         capacity,
         weight: (record) => spec.weight(record.body),
-        bytes: (record) => byteLength(JSON.stringify(record.body)),
+        // The message as received, already JSON: never serialised again to be measured. A part of a
+        // split message is counted at its whole message's size, an upper bound, so no call is over.
+        bytes: (record) => byteLength(record.message.body),
         bytesPerCall: limits.bytesPerCall,
         group: spec.group ? (record) => spec.group!(record.body) : undefined,
         split: spec.split
