@@ -9,6 +9,19 @@ import { BRAZE_MAX_OBJECTS_PER_TRACK, BRAZE_MAX_RECIPIENTS_PER_TRIGGER } from '.
  * backfill's backlog never delays a realtime record; their concurrencies together stay far below
  * Braze's 3,000 calls per 3 s.
  */
+/**
+ * Calls' worth of attribute objects one message of the bulk lane carries (4 x 75 = 300). A backfill
+ * costs per message (three writes in the queue, the SDK's and JSON's work on each side), so fuller
+ * messages move more records for the same work (docs/benchmarks.md, "Backfill through npm start").
+ * The lane's batch holds 100 / 4 = 25 such messages: the same 100 calls' worth (7,500 objects) an
+ * invocation had with one call a message, so a backfill is still shared by as many invocations at
+ * once. Only attribute objects are packed so (the consumer may split them across calls: an update
+ * sent twice is harmless); a message with an event or a purchase always fits one call. The cost:
+ * sparse traffic of one-record messages on this lane fills a batch with 25 records, not 100.
+ */
+export const BULK_CALLS_PER_MESSAGE = 4;
+const CALLS_PER_BATCH = 100;
+
 const trackLane = (id: string, lane: 'realtime' | 'bulk', drive: { window: number; concurrency: number }): DeliveryQueue => ({
   id,
   destination: 'braze',
@@ -24,7 +37,12 @@ const trackLane = (id: string, lane: 'realtime' | 'bulk', drive: { window: numbe
     bytesPerCall: 4 * 1024 * 1024,
     concurrency: drive.concurrency,
   },
-  drive: { kind: 'event-source', batchSize: 100, maxBatchingWindowSeconds: drive.window, maxConcurrency: 5 },
+  drive: {
+    kind: 'event-source',
+    batchSize: lane === 'bulk' ? CALLS_PER_BATCH / BULK_CALLS_PER_MESSAGE : CALLS_PER_BATCH,
+    maxBatchingWindowSeconds: drive.window,
+    maxConcurrency: 5,
+  },
   consumer: {
     entry: 'functions/braze/track-delivery.ts',
     flowId: `${id}-delivery`,

@@ -23,9 +23,22 @@ export const trackMessageSchema = z.object({
 });
 export type TrackMessage = z.infer<typeof trackMessageSchema>;
 
-/** `dedupe`: the id of records that must reach Braze once (give it one record's items only). */
-export function encodeTrackMessages(flow: string, requestId: string, items: readonly TrackItem[], maxObjects: number, dedupe?: string): OutgoingMessage[] {
-  return packIntoMessages(items, maxObjects, (slice) =>
+/**
+ * `dedupe`: the id of records that must reach Braze once (give it one record's items only).
+ * `callsPerMessage`: how many calls' worth (of `maxObjects`) a message may carry when every item is an
+ * attribute object, which the consumer may split across calls (a lane's choice: the bulk lane's
+ * BULK_CALLS_PER_MESSAGE); a message with an event or a purchase always fits one call.
+ */
+export function encodeTrackMessages(
+  flow: string,
+  requestId: string,
+  items: readonly TrackItem[],
+  maxObjects: number,
+  dedupe?: string,
+  callsPerMessage = 1,
+): OutgoingMessage[] {
+  const perMessage = callsPerMessage > 1 && items.every((item) => item.kind === 'attributes') ? maxObjects * callsPerMessage : maxObjects;
+  return packIntoMessages(items, perMessage, (slice) =>
     JSON.stringify({ v: 1, flow, requestId, ...(dedupe ? { dedupe } : {}), items: slice } satisfies TrackMessage),
   ).map((body) => ({ body, attributes: { flow } }));
 }

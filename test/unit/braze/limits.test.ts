@@ -1,3 +1,4 @@
+import { BULK_CALLS_PER_MESSAGE } from '../../../functions/braze/catalogue';
 import { BRAZE_MAX_OBJECTS_PER_TRACK, BRAZE_MAX_RECIPIENTS_PER_TRIGGER } from '../../../functions/braze/limits';
 import { brazeSettings } from '../../../functions/braze/settings';
 import { catalogue } from '../../../functions/catalogue';
@@ -17,5 +18,16 @@ describe("Braze's limits, declared once in functions/braze/limits.ts", () => {
       /BRAZE_MAX_OBJECTS_PER_REQUEST/,
     );
     expect(catalogue.flow('sendbird-braze-callback').limits.maxRecords).toBe(BRAZE_MAX_OBJECTS_PER_TRACK);
+  });
+
+  it('give both /users/track lanes batches of the same 100 calls worth: the bulk lane packs several calls a message in smaller batches', () => {
+    const objectsPerBatch = (id: string, callsPerMessage: number) => {
+      const { drive, limits } = catalogue.queue(id);
+      if (drive.kind !== 'event-source') throw new Error(`${id} is not drained by an event source`);
+      return drive.batchSize * callsPerMessage * limits.itemsPerCall;
+    };
+    expect(BULK_CALLS_PER_MESSAGE).toBeGreaterThan(1);
+    expect(objectsPerBatch('braze-track', 1)).toBe(100 * BRAZE_MAX_OBJECTS_PER_TRACK);
+    expect(objectsPerBatch('braze-track-bulk', BULK_CALLS_PER_MESSAGE)).toBe(100 * BRAZE_MAX_OBJECTS_PER_TRACK);
   });
 });

@@ -45,6 +45,18 @@ describe('encodeTrackMessages', () => {
     expect(messages.flatMap((message) => validate(trackMessageSchema, JSON.parse(message.body)).items)).toEqual(items);
   });
 
+  it('packs several calls worth of attribute objects a message when asked, but never a message holding an event', () => {
+    const attributes = Array.from({ length: 1_000 }, (_, i) => attribute(i));
+    const packed = encodeTrackMessages('lytics-audiences', 'req-6', attributes, 75, undefined, 4);
+    expect(packed.map((message) => validate(trackMessageSchema, JSON.parse(message.body)).items.length)).toEqual([300, 300, 300, 100]);
+
+    const mixed = [...attributes.slice(0, 200), event(1)];
+    const sizes = encodeTrackMessages('lytics-audiences', 'req-7', mixed, 75, undefined, 4).map(
+      (message) => validate(trackMessageSchema, JSON.parse(message.body)).items.length,
+    );
+    expect(sizes).toEqual([75, 75, 51]);
+  });
+
   it('makes no message for no objects, since an empty message would not parse', () => {
     expect(encodeTrackMessages('seen-callback', 'req-5', [], 75)).toEqual([]);
     expect(() => validate(trackMessageSchema, { v: 1, flow: 'seen-callback', requestId: 'r', items: [] })).toThrow('items');
