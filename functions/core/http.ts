@@ -1,5 +1,6 @@
 import { type Clock, systemClock } from './clock';
 import { DestinationConfigError, PermanentDeliveryError, RetryableDeliveryError, TooLargeDeliveryError } from './errors';
+import { fetchTransport, nodeTransport, type Transport } from './http-transport';
 
 export interface RetryPolicy {
   /** Retries after the first attempt. */
@@ -47,6 +48,7 @@ export interface AttemptInfo {
 export interface HttpClientOptions {
   policy?: RetryPolicy;
   clock?: Clock;
+  /** Calls through this `fetch` instead of `node:http` (tests stand a fake in for the network). */
   fetch?: typeof fetch;
   random?: () => number;
   /** Called after every attempt (the local runner prints one line per call; Lambdas log it). */
@@ -122,7 +124,7 @@ export function backoffDelay(attempt: number, policy: RetryPolicy, random: () =>
 export class HttpClient {
   private readonly policy: RetryPolicy;
   private readonly clock: Clock;
-  private readonly fetchImpl: typeof fetch;
+  private readonly transport: Transport;
   private readonly random: () => number;
   private readonly onAttempt?: (info: AttemptInfo) => void;
   private readonly timeoutSignal: (ms: number) => AbortSignal;
@@ -130,7 +132,7 @@ export class HttpClient {
   constructor(private readonly options: HttpClientOptions = {}) {
     this.policy = options.policy ?? defaultRetryPolicy;
     this.clock = options.clock ?? systemClock;
-    this.fetchImpl = options.fetch ?? fetch;
+    this.transport = options.fetch ? fetchTransport(options.fetch) : nodeTransport;
     this.random = options.random ?? Math.random;
     this.onAttempt = options.onAttempt;
     this.timeoutSignal = options.timeoutSignal ?? ((ms) => AbortSignal.timeout(ms));
@@ -168,14 +170,13 @@ export class HttpClient {
       }
       let requestedDelay: number | undefined;
       try {
-        const response = await this.fetchImpl(request.url, {
+        const response = await this.transport(request.url, {
           method: request.method,
           headers: request.headers,
           body: request.body,
           signal: this.timeoutSignal(Math.min(policy.timeoutMs, left)),
-          redirect: 'manual',
         });
-        const text = await response.text();
+        const { text } = response;
         this.onAttempt?.({ label: options.label, attempt, status: response.status, durationMs: this.clock.now() - started });
         const answer = classifyAnswer(response.status, request.fixedEndpoint ?? true);
         const said = `${options.label} answered ${response.status}`;
