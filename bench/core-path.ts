@@ -53,8 +53,8 @@ function memoryQueue(received: SQSRecord[]): SQSClient {
 /**
  * The core path in one process, no HTTP ingress and no queue server: each Lytics audience body (1,000
  * records) through the ingress handler itself (authentication, parse, validation, transform, message
- * encoding) onto an in-memory queue, then the bulk lane's delivery handler over batches of 100
- * messages (5 at once, as its event source runs it) and the Braze client against a loopback
+ * encoding) onto an in-memory queue, then the bulk lane's delivery handler over batches of the
+ * catalogue's size (25 messages of 300 objects, 5 at once, as its event source runs it) and the Braze client against a loopback
  * stand-in. Records/s from the first body to the last Braze call.
  */
 async function benchCorePath(
@@ -90,8 +90,10 @@ async function benchCorePath(
       if (answer.statusCode !== 202) throw new Error(`ingress answered ${answer.statusCode}: ${answer.body}`);
     }
     const ingressSeconds = (performance.now() - started) / 1000;
-    const batches = Array.from({ length: Math.ceil(queued.length / 100) }, (_, i) => queued.slice(i * 100, i * 100 + 100));
-    await mapWithConcurrency(batches, 5, async (batch) => {
+    // Batches as the lane's event source makes them (its batch size and concurrency in the catalogue).
+    const { batchSize, maxConcurrency } = bulk.drive.kind === 'event-source' ? bulk.drive : { batchSize: 100, maxConcurrency: 5 };
+    const batches = Array.from({ length: Math.ceil(queued.length / batchSize) }, (_, i) => queued.slice(i * batchSize, (i + 1) * batchSize));
+    await mapWithConcurrency(batches, maxConcurrency, async (batch) => {
       const result = await delivery({ Records: batch }, lambdaContext(bulk.consumer.flowId, bulk.consumer.timeoutSeconds));
       if ('batchItemFailures' in result && result.batchItemFailures.length > 0) throw new Error(`${result.batchItemFailures.length} message(s) failed`);
     });

@@ -3,6 +3,15 @@ import type { TrackItem } from './braze';
 import { type OutgoingMessage, packIntoMessages } from './queue';
 
 /**
+ * A Braze object as a message holds it: any JSON object. A message body is JSON our own ingress
+ * wrote (its keys are strings), so this checks the shape without copying each object key by key
+ * as `z.record(z.string(), z.unknown())` did: the consumer checks the message, the ingress checked the record.
+ */
+const jsonObject = z.custom<Record<string, unknown>>((value) => value !== null && typeof value === 'object' && !Array.isArray(value), {
+  error: 'expected an object',
+});
+
+/**
  * What an into-Braze ingress puts on the shared `braze-track` queue: whole /users/track objects,
  * at most BRAZE_MAX_OBJECTS_PER_REQUEST per message so that a message always fits one call.
  */
@@ -16,7 +25,7 @@ export const trackMessageSchema = z.object({
     .array(
       z.object({
         kind: z.enum(['attributes', 'events', 'purchases']),
-        object: z.record(z.string(), z.unknown()),
+        object: jsonObject,
       }),
     )
     .check(z.minLength(1)),

@@ -57,6 +57,12 @@ describe('encodeTrackMessages', () => {
     expect(sizes).toEqual([75, 75, 51]);
   });
 
+  it('refuses a message whose object is not a JSON object, naming where', () => {
+    for (const object of [null, [], 'text', 3]) {
+      expect(() => validate(trackMessageSchema, { v: 1, flow: 'f', requestId: 'r', items: [{ kind: 'attributes', object }] })).toThrow('items[0].object');
+    }
+  });
+
   it('makes no message for no objects, since an empty message would not parse', () => {
     expect(encodeTrackMessages('seen-callback', 'req-5', [], 75)).toEqual([]);
     expect(() => validate(trackMessageSchema, { v: 1, flow: 'seen-callback', requestId: 'r', items: [] })).toThrow('items');
