@@ -46,27 +46,33 @@ export function fetchTransport(fetchImpl: typeof fetch): Transport {
  * (gzip, deflate, br) is decoded as `fetch` would, and an abort rejects with the signal's reason
  * (a timeout is a `TimeoutError`, as with `fetch`).
  */
-export const nodeTransport: Transport = async (url, request) => {
-  const target = new URL(url);
-  if (target.protocol !== 'http:' && target.protocol !== 'https:') throw new TypeError(`only http and https URLs are called, not ${target.protocol}`);
-  const body = typeof request.body === 'string' ? Buffer.from(request.body, 'utf8') : request.body;
-  const headers: Record<string, string> = { accept: '*/*', ...request.headers };
-  if (body !== undefined) headers['content-length'] = String(body.byteLength);
-  const { signal } = request;
-  try {
-    const response = await new Promise<IncomingMessage>((resolve, reject) => {
-      const client = target.protocol === 'https:' ? https : http;
-      const outgoing = client.request(target, { method: request.method, headers, signal }, resolve);
-      outgoing.on('error', reject);
-      outgoing.end(body);
+export const nodeTransport: Transport = (url, request) =>
+  new Promise<TransportAnswer>((resolve, reject) => {
+    const secure = url.startsWith('https:');
+    if (!secure && !url.startsWith('http:')) {
+      reject(new TypeError(`only http and https URLs are called, not ${url.slice(0, url.indexOf(':') + 1)}`));
+      return;
+    }
+    const body = typeof request.body === 'string' ? Buffer.from(request.body, 'utf8') : request.body;
+    const headers: Record<string, string> = { accept: '*/*', ...request.headers };
+    if (body !== undefined) headers['content-length'] = String(body.byteLength);
+    const { signal } = request;
+    const fail = (error: unknown) => reject(signal.aborted ? signal.reason : error);
+    const outgoing = (secure ? https : http).request(url, { method: request.method, headers, signal }, (response) => {
+      const chunks: Buffer[] = [];
+      const answer = decoded(response);
+      answer.on('data', (chunk: Buffer) => chunks.push(chunk));
+      answer.on('error', fail);
+      // An answer cut before its end (the socket closed early) fails; only a whole one resolves.
+      response.on('aborted', () => fail(new Error('the answer was cut before its end')));
+      answer.on('end', () => {
+        if (!response.complete) fail(new Error('the answer was cut before its end'));
+        else resolve({ status: response.statusCode ?? 0, headers: toHeaders(response.headers), text: Buffer.concat(chunks).toString('utf8') });
+      });
     });
-    const chunks: Buffer[] = [];
-    for await (const chunk of decoded(response)) chunks.push(chunk as Buffer);
-    return { status: response.statusCode ?? 0, headers: toHeaders(response.headers), text: Buffer.concat(chunks).toString('utf8') };
-  } catch (error) {
-    throw signal.aborted ? signal.reason : error;
-  }
-};
+    outgoing.on('error', fail);
+    outgoing.end(body);
+  });
 
 /** The answer's body, decoded by its `content-encoding` (what `fetch` decodes). */
 function decoded(response: IncomingMessage): Readable {
