@@ -56,6 +56,8 @@ const trackResponseSchema = z.looseObject({
 
 /** Maps Braze's `errors: [{type, input_array, index}]` back to the items of the call. */
 export function objectErrorsFromResponse(text: string, origin: Record<TrackKind, number[]>): ObjectError[] {
+  // Most answers are `{"message":"success"}`: without an `errors` key there is nothing to read.
+  if (!text.includes('"errors"')) return [];
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -82,7 +84,11 @@ export interface BrazeClientOptions {
 
 /** Braze REST client: one /users/track call per `track`, bearer key fetched from the secret store. */
 export class BrazeClient {
-  constructor(private readonly options: BrazeClientOptions) {}
+  private readonly trackUrl: string;
+
+  constructor(private readonly options: BrazeClientOptions) {
+    this.trackUrl = joinUrl(options.endpoint, 'users/track');
+  }
 
   get maxObjectsPerRequest(): number {
     return this.options.maxObjectsPerRequest;
@@ -103,7 +109,7 @@ export class BrazeClient {
     const response = await (options.http ?? this.options.http).send(
       {
         method: 'POST',
-        url: joinUrl(this.options.endpoint, 'users/track'),
+        url: this.trackUrl,
         headers: {
           'content-type': 'application/json',
           authorization: `Bearer ${await this.options.apiKey()}`,
