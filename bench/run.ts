@@ -5,14 +5,16 @@ import { type BundleFigure, groupsOf, measureAllBundles } from './bundles';
 import { printCorePath } from './core-path';
 import { benchCost, printCost } from './cost';
 import { benchCsvImport } from './csv-import';
+import { printImporter } from './importer';
 import { printQueue } from './queue';
 import { benchSegmentSync } from './segment-sync';
 
 /**
- * `npm run bench [-- --records 100000] [--only bundles|core|queue|backfill|csv|sync|cost] [--analyze] [--data-dir DIR|:memory:]`: the
+ * `npm run bench [-- --records 100000] [--only bundles|core|importer|queue|backfill|csv|sync|cost] [--analyze] [--data-dir DIR|:memory:]`: the
  * figures docs/benchmarks.md quotes. Speed and memory goals are checked here, never by timed tests. The
  * cost section takes `--callbacks`, `--callback-rate`, `--trickle`, `--braze-ms` and `--sqs-ms`; the backfill `--profile DIR` (a CPU
- * profile of the bridge process) and `--no-lane` (no realtime-lane figure).
+ * profile of the bridge process) and `--no-lane` (no realtime-lane figure); Braze's own importer `--importer-dir DIR` (its checkout)
+ * and `--python` (an interpreter with requests, boto3 and tenacity).
  */
 const { values } = parseArgs({
   options: {
@@ -29,6 +31,8 @@ const { values } = parseArgs({
     analyze: { type: 'boolean', default: false },
     profile: { type: 'string' },
     lane: { type: 'boolean', default: true },
+    'importer-dir': { type: 'string' },
+    python: { type: 'string', default: 'python3' },
   },
   allowNegative: true,
 });
@@ -97,6 +101,7 @@ if (!values.only || values.only === 'bundles') {
 }
 
 if (!values.only || values.only === 'core') await printCorePath(records);
+if (!values.only || values.only === 'importer') await printImporter(records, values['importer-dir'] ?? process.env.IMPORTER_DIR, values.python);
 if (!values.only || values.only === 'queue') await printQueue(records);
 
 if (!values.only || values.only === 'backfill') {
