@@ -1,7 +1,25 @@
-import http, { type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
-import https from 'node:https';
-import { pipeline, type Readable } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate } from 'node:zlib';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Readable } from 'node:stream';
+
+interface Builtins {
+  request: typeof import('node:http')['request'];
+  requestTls: typeof import('node:https')['request'];
+  pipeline: typeof import('node:stream')['pipeline'];
+  zlib: Pick<typeof import('node:zlib'), 'createGunzip' | 'createInflate' | 'createBrotliDecompress'>;
+}
+let builtins: Promise<Builtins> | undefined;
+
+/**
+ * Node's HTTP, stream and zlib modules, loaded at the first call: every ingress bundles this client
+ * and never calls it, and loading them when the bundle is imported cost each ingress's cold start
+ * about a fifth (import 0.69-0.73x the old bundle against 0.53-0.59x; docs/benchmarks.md).
+ */
+function loadBuiltins(): Promise<Builtins> {
+  builtins ??= Promise.all([import('node:http'), import('node:https'), import('node:stream'), import('node:zlib')]).then(
+    ([http, https, stream, zlib]): Builtins => ({ request: http.request, requestTls: https.request, pipeline: stream.pipeline, zlib }),
+  );
+  return builtins;
+}
 
 /** One attempt as the client hands it to the network: redirects are never followed. */
 interface TransportRequest {
@@ -46,21 +64,19 @@ export function fetchTransport(fetchImpl: typeof fetch): Transport {
  * (gzip, deflate, br) is decoded as `fetch` would, and an abort rejects with the signal's reason
  * (a timeout is a `TimeoutError`, as with `fetch`).
  */
-export const nodeTransport: Transport = (url, request) =>
-  new Promise<TransportAnswer>((resolve, reject) => {
-    const secure = url.startsWith('https:');
-    if (!secure && !url.startsWith('http:')) {
-      reject(new TypeError(`only http and https URLs are called, not ${url.slice(0, url.indexOf(':') + 1)}`));
-      return;
-    }
+export const nodeTransport: Transport = async (url, request) => {
+  const secure = url.startsWith('https:');
+  if (!secure && !url.startsWith('http:')) throw new TypeError(`only http and https URLs are called, not ${url.slice(0, url.indexOf(':') + 1)}`);
+  const node = await loadBuiltins();
+  return new Promise<TransportAnswer>((resolve, reject) => {
     const body = typeof request.body === 'string' ? Buffer.from(request.body, 'utf8') : request.body;
     const headers: Record<string, string> = { accept: '*/*', ...request.headers };
     if (body !== undefined) headers['content-length'] = String(body.byteLength);
     const { signal } = request;
     const fail = (error: unknown) => reject(signal.aborted ? signal.reason : error);
-    const outgoing = (secure ? https : http).request(url, { method: request.method, headers, signal }, (response) => {
+    const outgoing = (secure ? node.requestTls : node.request)(url, { method: request.method, headers, signal }, (response) => {
       const chunks: Buffer[] = [];
-      const answer = decoded(response);
+      const answer = decoded(response, node);
       answer.on('data', (chunk: Buffer) => chunks.push(chunk));
       answer.on('error', fail);
       // An answer cut before its end (the socket closed early) fails; only a whole one resolves.
@@ -73,19 +89,20 @@ export const nodeTransport: Transport = (url, request) =>
     outgoing.on('error', fail);
     outgoing.end(body);
   });
+};
 
 /** The answer's body, decoded by its `content-encoding` (what `fetch` decodes). */
-function decoded(response: IncomingMessage): Readable {
+function decoded(response: IncomingMessage, { pipeline, zlib }: Builtins): Readable {
   const encoding = String(response.headers['content-encoding'] ?? '')
     .trim()
     .toLowerCase();
   const decoder =
     encoding === 'gzip' || encoding === 'x-gzip'
-      ? createGunzip()
+      ? zlib.createGunzip()
       : encoding === 'deflate'
-        ? createInflate()
+        ? zlib.createInflate()
         : encoding === 'br'
-          ? createBrotliDecompress()
+          ? zlib.createBrotliDecompress()
           : undefined;
   // pipeline: a failure of either stream (a cut answer, a corrupt one) fails the read.
   return decoder ? pipeline(response, decoder, () => {}) : response;
