@@ -3,13 +3,6 @@ import { DELIVERY_MAX_RECEIVE_COUNT } from '../core/delivery/backoff';
 import { BRAZE_MAX_OBJECTS_PER_TRACK, BRAZE_MAX_RECIPIENTS_PER_TRIGGER } from './limits';
 
 /**
- * Braze's delivery lanes for /users/track. Every into-Braze flow feeds one of them: `braze-track`
- * for realtime flows (a callback, a status, an activation), `braze-track-bulk` for backfills
- * (audience exports of thousands of records). Each lane is its own queue and consumer, so a
- * backfill's backlog never delays a realtime record; their concurrencies together stay far below
- * Braze's 3,000 calls per 3 s.
- */
-/**
  * Calls' worth of attribute objects one message of the bulk lane carries (4 x 75 = 300). A backfill
  * costs per message (three writes in the queue, the SDK's and JSON's work on each side), so fuller
  * messages move more records for the same work (docs/benchmarks.md, "Backfill through npm start").
@@ -22,6 +15,13 @@ import { BRAZE_MAX_OBJECTS_PER_TRACK, BRAZE_MAX_RECIPIENTS_PER_TRIGGER } from '.
 export const BULK_CALLS_PER_MESSAGE = 4;
 const CALLS_PER_BATCH = 100;
 
+/**
+ * Braze's delivery lanes for /users/track. Every into-Braze flow feeds one of them: `braze-track`
+ * for realtime flows (a callback, a status, an activation), `braze-track-bulk` for backfills
+ * (audience exports of thousands of records). Each lane is its own queue and consumer, so a
+ * backfill's backlog never delays a realtime record; their concurrencies together stay far below
+ * Braze's 3,000 calls per 3 s.
+ */
 const trackLane = (id: string, lane: 'realtime' | 'bulk', drive: { window: number; concurrency: number }): DeliveryQueue => ({
   id,
   destination: 'braze',
@@ -71,3 +71,8 @@ export const brazeQueues: readonly DeliveryQueue[] = [
     maxReceiveCount: DELIVERY_MAX_RECEIVE_COUNT,
   },
 ];
+
+/** Calls' worth of attribute objects a message for this Braze queue carries: BULK_CALLS_PER_MESSAGE on the bulk lane, else 1. */
+export function callsPerMessage(queueId: string): number {
+  return brazeQueues.find((queue) => queue.id === queueId)?.lane === 'bulk' ? BULK_CALLS_PER_MESSAGE : 1;
+}

@@ -1,4 +1,4 @@
-import { BULK_CALLS_PER_MESSAGE } from '../braze/catalogue';
+import { callsPerMessage } from '../braze/catalogue';
 import { brazeSettings } from '../braze/settings';
 import type { IngressFlow } from '../core/catalogue-types';
 import { type Deps, lazyHandler, settingsOf } from '../core/deps';
@@ -20,8 +20,8 @@ export { audienceItemSchema as recordSchema, audiencePayloadSchema as requestSch
  */
 export function build(deps: Deps, flow: IngressFlow) {
   const maxObjects = settingsOf(deps, brazeSettings).BRAZE_MAX_OBJECTS_PER_REQUEST;
-  // Attribute objects only, on the bulk lane: several calls' worth a message (functions/braze/catalogue.ts).
-  const callsPerMessage = flow.queue === 'braze-track-bulk' ? BULK_CALLS_PER_MESSAGE : 1;
+  // Attribute objects only: on the bulk lane, several calls' worth a message (functions/braze/catalogue.ts).
+  const perMessage = callsPerMessage(flow.queue);
   return createQueuedIngress(
     {
       flow,
@@ -38,7 +38,7 @@ export function build(deps: Deps, flow: IngressFlow) {
             rejected.flatMap((r) => r.issues),
           );
         const items = mergeAudienceRecords(valid);
-        return { accepted: valid.length, rejected, messages: encodeTrackMessages(flow.id, requestId, items, maxObjects, undefined, callsPerMessage) };
+        return { accepted: valid.length, rejected, messages: encodeTrackMessages(flow.id, requestId, items, maxObjects, undefined, perMessage) };
       },
     },
     deps,

@@ -1,4 +1,4 @@
-import { BULK_CALLS_PER_MESSAGE } from '../../../functions/braze/catalogue';
+import { BULK_CALLS_PER_MESSAGE, callsPerMessage } from '../../../functions/braze/catalogue';
 import { BRAZE_MAX_OBJECTS_PER_TRACK, BRAZE_MAX_RECIPIENTS_PER_TRIGGER } from '../../../functions/braze/limits';
 import { brazeSettings } from '../../../functions/braze/settings';
 import { catalogue } from '../../../functions/catalogue';
@@ -29,5 +29,8 @@ describe("Braze's limits, declared once in functions/braze/limits.ts", () => {
     expect(BULK_CALLS_PER_MESSAGE).toBeGreaterThan(1);
     expect(objectsPerBatch('braze-track', 1)).toBe(100 * BRAZE_MAX_OBJECTS_PER_TRACK);
     expect(objectsPerBatch('braze-track-bulk', BULK_CALLS_PER_MESSAGE)).toBe(100 * BRAZE_MAX_OBJECTS_PER_TRACK);
+    // What the ingress packs by follows each queue's lane.
+    expect(callsPerMessage('braze-track-bulk')).toBe(BULK_CALLS_PER_MESSAGE);
+    expect(callsPerMessage('braze-track')).toBe(1);
   });
 });
