@@ -91,7 +91,8 @@ async function benchCorePath(
     }
     const ingressSeconds = (performance.now() - started) / 1000;
     // Batches as the lane's event source makes them (its batch size and concurrency in the catalogue).
-    const { batchSize, maxConcurrency } = bulk.drive.kind === 'event-source' ? bulk.drive : { batchSize: 100, maxConcurrency: 5 };
+    if (bulk.drive.kind !== 'event-source') throw new Error('braze-track-bulk is not drained by an event source');
+    const { batchSize, maxConcurrency } = bulk.drive;
     const batches = Array.from({ length: Math.ceil(queued.length / batchSize) }, (_, i) => queued.slice(i * batchSize, (i + 1) * batchSize));
     await mapWithConcurrency(batches, maxConcurrency, async (batch) => {
       const result = await delivery({ Records: batch }, lambdaContext(bulk.consumer.flowId, bulk.consumer.timeoutSeconds));
