@@ -54,6 +54,47 @@ export const audienceRecordSchema = z
   );
 export type AudienceRecord = z.infer<typeof audienceRecordSchema>;
 
+/** A string `text` / `segmentName` keeps as it is: not empty, no whitespace at either end (z.trim would change it), at most `max` long. */
+const keptText = (value: unknown, max: number): value is string =>
+  typeof value === 'string' && value.length > 0 && value.length <= max && value.trim() === value;
+const isPlainObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
+const keptSegments = (value: unknown): value is string[] => {
+  if (!Array.isArray(value) || value.length > MAX_SEGMENTS_PER_LIST) return false;
+  for (const name of value) if (!keptText(name, 255)) return false;
+  return true;
+};
+
+/**
+ * True when `audienceRecordSchema` would accept `record` and return it unchanged (the same keys and
+ * values): one string identifier (external_id, braze_id, email or phone) already trimmed, and
+ * `lytics_segments` with `add` and/or `remove` lists of trimmed names, at least one name, no other
+ * key. What a backfill sends, record after record; such a record is taken as it is, and anything
+ * else (a number id, an alias, whitespace, an unknown key, a refusal) goes through the schema, which
+ * stays the contract. Checking this shape is about a tenth of the schema's cost on a cold process
+ * (docs/benchmarks.md); test/unit/lytics/schemas.test.ts checks, on generated records, that it never
+ * accepts what the schema refuses or would change.
+ */
+export function isKeptAudienceRecord(record: unknown): record is AudienceRecord {
+  if (!isPlainObject(record)) return false;
+  let identifiers = 0;
+  let segments: unknown;
+  for (const key in record) {
+    const value = record[key];
+    if (key === 'lytics_segments') segments = value;
+    else if ((key === 'external_id' || key === 'braze_id' || key === 'email' || key === 'phone') && keptText(value, Number.POSITIVE_INFINITY)) identifiers++;
+    else return false;
+  }
+  if (identifiers !== 1 || !isPlainObject(segments)) return false;
+  let names = 0;
+  for (const key in segments) {
+    const list = segments[key];
+    if ((key !== 'add' && key !== 'remove') || !keptSegments(list)) return false;
+    names += list.length;
+  }
+  return names > 0;
+}
+
 export const AUDIENCE_FIELD = 'lytics_to_braze_audience';
 /** The seed's envelope: `{"lytics_to_braze_audience": [record, ...]}`, its records checked one by one. */
 const audienceEnvelopeSchema = z.object({

@@ -2,7 +2,15 @@ import * as z from 'zod/mini';
 import type { TrackItem } from '../core/braze';
 import type { FieldIssue } from '../core/errors';
 import { formatPath } from '../core/validation';
-import { AUDIENCE_FIELD, AUDIENCE_IDENTIFIERS, type AudienceIdentifier, type AudienceRecord, audienceRecordSchema, type BrazeProfile } from './schemas';
+import {
+  AUDIENCE_FIELD,
+  AUDIENCE_IDENTIFIERS,
+  type AudienceIdentifier,
+  type AudienceRecord,
+  audienceRecordSchema,
+  type BrazeProfile,
+  isKeptAudienceRecord,
+} from './schemas';
 
 export interface RejectedRecord {
   index: number;
@@ -26,22 +34,29 @@ export function splitAudienceBody(body: unknown): { valid: AudienceRecord[]; rej
   const valid: AudienceRecord[] = [];
   const rejected: RejectedRecord[] = [];
   let index = 0;
-  const check = (record: unknown, path: PropertyKey[]) => {
+  // `path()` is where the record stands, built only for a refused record (a backfill's 1,000 valid ones need none).
+  const check = (record: unknown, path: () => PropertyKey[]) => {
+    if (isKeptAudienceRecord(record)) {
+      valid.push(record);
+      index++;
+      return;
+    }
     const result = z.safeParse(audienceRecordSchema, record);
     if (result.success) valid.push(result.data);
-    else rejected.push({ index, issues: result.error.issues.map((issue) => ({ path: formatPath([...path, ...issue.path]), message: issue.message })) });
+    else {
+      const at = path();
+      rejected.push({ index, issues: result.error.issues.map((issue) => ({ path: formatPath([...at, ...issue.path]), message: issue.message })) });
+    }
     index++;
   };
   const item = (value: unknown, path: PropertyKey[]) => {
-    if (!isEnvelope(value)) return check(value, path);
+    if (!isEnvelope(value)) return check(value, () => path);
     const records = value[AUDIENCE_FIELD];
     if (!Array.isArray(records) || records.length === 0) {
       rejected.push({ index: index++, issues: [{ path: formatPath([...path, AUDIENCE_FIELD]), message: 'expected a non-empty array of records' }] });
       return;
     }
-    records.forEach((record, i) => {
-      check(record, [...path, AUDIENCE_FIELD, i]);
-    });
+    for (let i = 0; i < records.length; i++) check(records[i], () => [...path, AUDIENCE_FIELD, i]);
   };
   if (Array.isArray(body))
     body.forEach((value, i) => {
@@ -75,28 +90,58 @@ function userKey(record: AudienceRecord): string {
  * Braze's array add/remove syntax.
  */
 export function mergeAudienceRecords(records: readonly AudienceRecord[]): TrackItem[] {
-  const users = new Map<string, { identifier: ReturnType<typeof identifierOf>; segments: Map<string, 'add' | 'remove'> }>();
+  // A user's first record is kept as it came; the segment states are worked out for a user named
+  // again or a record of more than one segment (a backfill sends one record a user, often of one segment).
+  const users = new Map<string, { record: AudienceRecord; segments?: Map<string, 'add' | 'remove'> }>();
   for (const record of records) {
     const key = userKey(record);
-    const user = users.get(key) ?? { identifier: identifierOf(record), segments: new Map<string, 'add' | 'remove'>() };
-    users.set(key, user);
-    for (const segment of record.lytics_segments.add ?? []) {
-      user.segments.delete(segment); // re-inserted so the array order follows the latest change
-      user.segments.set(segment, 'add');
-    }
-    for (const segment of record.lytics_segments.remove ?? []) {
-      user.segments.delete(segment);
-      user.segments.set(segment, 'remove');
+    const user = users.get(key);
+    if (!user) users.set(key, { record });
+    else {
+      user.segments ??= segmentStates(user.record);
+      applySegments(user.segments, record);
     }
   }
-  return [...users.values()].map(({ identifier, segments }) => {
-    const add = [...segments].filter(([, state]) => state === 'add').map(([name]) => name);
-    const remove = [...segments].filter(([, state]) => state === 'remove').map(([name]) => name);
-    return {
-      kind: 'attributes' as const,
-      object: { [identifier.key]: identifier.value, lytics_segments: { ...(add.length ? { add } : {}), ...(remove.length ? { remove } : {}) } },
-    };
-  });
+  const items: TrackItem[] = [];
+  for (const { record, segments } of users.values()) {
+    const identifier = identifierOf(record);
+    const lists = segments ? segmentLists(segments) : (oneSegment(record) ?? segmentLists(segmentStates(record)));
+    items.push({ kind: 'attributes', object: { [identifier.key]: identifier.value, lytics_segments: lists } });
+  }
+  return items;
+}
+
+/** The lists of a record that names one segment, as they are; undefined otherwise. */
+function oneSegment({ lytics_segments: { add, remove } }: AudienceRecord): { add: string[] } | { remove: string[] } | undefined {
+  const adds = add?.length ?? 0;
+  const removes = remove?.length ?? 0;
+  if (adds + removes !== 1) return undefined;
+  return adds ? { add: add as string[] } : { remove: remove as string[] };
+}
+
+/** The segment states one record sets: its adds, then its removes, each moved to the end on a change. */
+function segmentStates(record: AudienceRecord): Map<string, 'add' | 'remove'> {
+  return applySegments(new Map(), record);
+}
+
+function applySegments(segments: Map<string, 'add' | 'remove'>, record: AudienceRecord): Map<string, 'add' | 'remove'> {
+  for (const segment of record.lytics_segments.add ?? []) {
+    segments.delete(segment); // re-inserted so the array order follows the latest change
+    segments.set(segment, 'add');
+  }
+  for (const segment of record.lytics_segments.remove ?? []) {
+    segments.delete(segment);
+    segments.set(segment, 'remove');
+  }
+  return segments;
+}
+
+/** Braze's array add/remove syntax for the final states: `{add?: [...], remove?: [...]}`, empty lists left out. */
+function segmentLists(segments: ReadonlyMap<string, 'add' | 'remove'>): { add?: string[]; remove?: string[] } {
+  const add: string[] = [];
+  const remove: string[] = [];
+  for (const [name, state] of segments) (state === 'add' ? add : remove).push(name);
+  return { ...(add.length ? { add } : {}), ...(remove.length ? { remove } : {}) };
 }
 
 /**
