@@ -63,6 +63,23 @@ describe('encodeTrackMessages', () => {
     }
   });
 
+  it('refuses an item of another kind, or not an object, naming where, and takes the items as they are', () => {
+    const item = (kind: unknown) => ({
+      v: 1,
+      flow: 'f',
+      requestId: 'r',
+      items: [
+        { kind: 'events', object: { name: 'e' } },
+        { kind, object: { external_id: 'u' } },
+      ],
+    });
+    expect(() => validate(trackMessageSchema, item('attribute'))).toThrow('items[1].kind');
+    expect(() => validate(trackMessageSchema, { v: 1, flow: 'f', requestId: 'r', items: [{ kind: 'attributes', object: {} }, 'x'] })).toThrow('items[1]');
+    expect(() => validate(trackMessageSchema, { v: 1, flow: 'f', requestId: 'r', items: {} })).toThrow('items');
+    const body = item('purchases');
+    expect(validate(trackMessageSchema, body).items).toBe(body.items);
+  });
+
   it('makes no message for no objects, since an empty message would not parse', () => {
     expect(encodeTrackMessages('seen-callback', 'req-5', [], 75)).toEqual([]);
     expect(() => validate(trackMessageSchema, { v: 1, flow: 'seen-callback', requestId: 'r', items: [] })).toThrow('items');
