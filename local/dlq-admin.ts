@@ -15,7 +15,7 @@
  *     200 {"queue", "destination", "waiting", "parked", "sampled", "reasons",
  *          "messages": [{"messageId", "reason", "receiveCount", "sentAt", "body"?}]}
  *     a peek at up to N DLQ messages (default 10, at most 1,000); `body` only with `bodies=1`
- *     (bodies hold user data). The messages stay in the DLQ (received briefly, then made visible
+ *     (bodies hold user data; a gzipped body is shown as its JSON). The messages stay in the DLQ (received briefly, then made visible
  *     again; each peek counts as a receive, which a DLQ without a redrive policy does not mind).
  *     404 {"error", "queues": [...ids]} for a queue the catalogue does not have.
  *
@@ -42,6 +42,7 @@ import {
   SendMessageBatchCommand,
   type SQSClient,
 } from '@aws-sdk/client-sqs';
+import { decodeMessageBody } from '../functions/core/message-body';
 import { chunk } from '../functions/core/pack';
 import { sqsBatches } from '../functions/core/queue';
 import type { LocalRoute } from './gateway';
@@ -119,9 +120,18 @@ export async function peekQueue(sqs: SQSClient, queueUrl: string, options: PeekO
       reason: m.MessageAttributes?.[PARKED_REASON_ATTRIBUTE]?.StringValue ?? MAX_RECEIVES_REASON,
       receiveCount: Number(m.Attributes?.ApproximateReceiveCount ?? 1),
       ...(Number.isFinite(sent) && sent > 0 ? { sentAt: new Date(sent).toISOString() } : {}),
-      ...(options.bodies ? { body: m.Body ?? '' } : {}),
+      ...(options.bodies ? { body: readableBody(m.Body ?? '') } : {}),
     };
   });
+}
+
+/** A parked body as JSON, decoded when it travelled gzipped (functions/core/message-body.ts); as it is when it does not decode. */
+function readableBody(body: string): string {
+  try {
+    return decodeMessageBody(body).json;
+  } catch {
+    return body;
+  }
 }
 
 async function makeVisible(sqs: SQSClient, queueUrl: string, messages: readonly Message[]): Promise<void> {

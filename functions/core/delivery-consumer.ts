@@ -13,7 +13,6 @@ import { eventSourceDrive } from './delivery/event-source';
 import { itemsPerCall, planCalls } from './delivery/plan';
 import { type DrainEvent, type DrainResult, scheduleDrive } from './delivery/schedule';
 import type { Deps } from './deps';
-import { byteLength } from './queue';
 import { createPacer } from './rate-limit';
 import type { ParsedRecord } from './sqs-batch';
 
@@ -107,9 +106,9 @@ export function createDeliveryConsumer<S extends z.ZodMiniType>(spec: DeliverySp
       planCalls(records, {
         capacity,
         weight: (record) => spec.weight(record.body),
-        // The message as received, already JSON: never serialised again to be measured. A part of a
+        // The message's JSON as received (decoded, never serialised again to be measured). A part of a
         // split message is counted at its whole message's size, an upper bound, so no call is over.
-        bytes: (record) => byteLength(record.message.body),
+        bytes: (record) => record.message.bytes,
         bytesPerCall: limits.bytesPerCall,
         group: spec.group ? (record) => spec.group!(record.body) : undefined,
         split: spec.split

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DeleteMessageBatchCommand, GetQueueAttributesCommand, type Message, SendMessageBatchCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { PayloadTooLargeError, RetryableDeliveryError } from './errors';
+import { encodeMessageBody } from './message-body';
 
 /** SQS caps a message, and a batch request, at 256 KiB here (kept at the classic limit on purpose). */
 export const MAX_SQS_BATCH_BYTES = 256 * 1024;
@@ -67,14 +68,15 @@ export class QueueSender {
 
   private async sendBatch(queueUrl: string, batch: readonly OutgoingMessage[]): Promise<string[]> {
     const ids = new Array<string>(batch.length);
-    let pending = batch.map((message, index) => ({ message, index }));
+    // Large bodies travel gzipped (message-body.ts); sizes above were counted on the JSON, an upper bound.
+    let pending = batch.map((message, index) => ({ message, index, body: encodeMessageBody(message.body) }));
     for (let attempt = 0; attempt < this.attempts && pending.length > 0; attempt++) {
       const result = await this.sqs.send(
         new SendMessageBatchCommand({
           QueueUrl: queueUrl,
-          Entries: pending.map(({ message, index }) => ({
+          Entries: pending.map(({ message, index, body }) => ({
             Id: String(index),
-            MessageBody: message.body,
+            MessageBody: body,
             ...(message.delaySeconds ? { DelaySeconds: Math.min(900, Math.max(0, Math.round(message.delaySeconds))) } : {}),
             MessageAttributes: message.attributes
               ? Object.fromEntries(Object.entries(message.attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]))

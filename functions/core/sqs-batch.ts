@@ -1,5 +1,6 @@
 import type { SQSBatchItemFailure, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
+import { decodeMessageBody } from './message-body';
 import { MESSAGE_ID_ATTRIBUTE, type QueueSender } from './queue';
 
 export interface ParsedRecord<T> {
@@ -15,7 +16,10 @@ export interface ParsedRecord<T> {
 /** What the consumer keeps of a received SQS message, whichever drive received it. */
 export interface ReceivedMessage {
   receiptHandle: string;
+  /** As SQS carried it (maybe gzipped: message-body.ts): what a copy or a wait sends again. */
   body: string;
+  /** Bytes of its JSON, decoded: what a call's byte cap counts. */
+  bytes: number;
   /** Its string message attributes (the ingress's `message_id` among them). */
   attributes: Record<string, string>;
 }
@@ -28,14 +32,15 @@ export function parseRecords<S extends z.ZodMiniType>(records: readonly SQSRecor
   const valid: ParsedRecord<z.infer<S>>[] = [];
   const invalid: SQSRecord[] = [];
   for (const record of records) {
-    const body = parseMessageBody(schema, record.body);
-    if (body === undefined) invalid.push(record);
+    const parsed = parseMessageBody(schema, record.body);
+    if (parsed === undefined) invalid.push(record);
     else {
       const attributes = stringAttributes(Object.entries(record.messageAttributes ?? {}).map(([name, value]) => [name, value.stringValue]));
       valid.push(
-        parsedRecord(record.messageId, body, record.attributes?.ApproximateReceiveCount, {
+        parsedRecord(record.messageId, parsed.value, record.attributes?.ApproximateReceiveCount, {
           receiptHandle: record.receiptHandle,
           body: record.body,
+          bytes: parsed.bytes,
           attributes,
         }),
       );
@@ -56,16 +61,22 @@ export function parsedRecord<T>(messageId: string, body: T, receiveCount: string
   return { messageId, body, receiveCount: Number(receiveCount ?? 1), dedupeId: message.attributes[MESSAGE_ID_ATTRIBUTE], message };
 }
 
-/** A message body as the schema's type, or undefined when it is not JSON or not of that shape. */
-export function parseMessageBody<S extends z.ZodMiniType>(schema: S, body: string | undefined): z.infer<S> | undefined {
+/**
+ * A message body (plain or gzipped JSON: message-body.ts) as the schema's type, with its JSON's
+ * size in bytes, or undefined when it is not JSON or not of that shape.
+ */
+export function parseMessageBody<S extends z.ZodMiniType>(schema: S, body: string | undefined): { value: z.infer<S>; bytes: number } | undefined {
   let json: unknown;
+  let bytes: number;
   try {
-    json = JSON.parse(body ?? '');
+    const decoded = decodeMessageBody(body ?? '');
+    json = JSON.parse(decoded.json);
+    bytes = decoded.bytes;
   } catch {
     return undefined;
   }
   const result = z.safeParse(schema, json);
-  return result.success ? result.data : undefined;
+  return result.success ? { value: result.data, bytes } : undefined;
 }
 
 /** Records whose processing failed: SQS makes them visible again, and the DLQ takes them after maxReceiveCount. */

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import { eventually, StubServer } from '../../bench/support/stub-server';
 import { BULK_CALLS_PER_MESSAGE } from '../../functions/braze/catalogue';
+import { decodeMessageBody, encodeMessageBody } from '../../functions/core/message-body';
 import type { Runner } from '../../local/runner';
 import { peekDlq, post, queueDepth, startTestRunner } from '../support/runner-helpers';
 import { stopAll } from '../support/teardown';
@@ -134,6 +136,14 @@ describe('a Lytics backfill already queued when delivery starts, through the loc
     expect(responses.every((r) => r.status === 202 && r.body.accepted === 500)).toBe(true);
     // All of it waits, however fast this machine is: each body in messages of BULK_CALLS_PER_MESSAGE calls' worth.
     expect(await queueDepth(runner, 'braze-track-bulk')).toBe(requests.length * Math.ceil(500 / (75 * BULK_CALLS_PER_MESSAGE)));
+    // Each travels gzipped through the embedded queue (functions/core/message-body.ts), about a twentieth of its JSON.
+    const { Messages: [queued] = [] } = await runner.sqs.send(
+      new ReceiveMessageCommand({ QueueUrl: runner.queues.get('braze-track-bulk')!.url, MaxNumberOfMessages: 1, VisibilityTimeout: 0 }),
+    );
+    const json = decodeMessageBody(queued?.Body ?? '').json;
+    expect(queued?.Body?.startsWith('H4sI')).toBe(true);
+    expect(queued?.Body?.length).toBeLessThan(json.length / 10);
+    expect((JSON.parse(json) as { items: unknown[] }).items.length).toBeGreaterThanOrEqual(75);
 
     runner.startConsumers();
 
@@ -152,6 +162,21 @@ describe('a Lytics backfill already queued when delivery starts, through the loc
     const average = users / perCall.length;
     expect(average).toBeGreaterThanOrEqual(0.95 * 75);
     expect(perCall.length).toBeGreaterThanOrEqual(Math.ceil(users / 75));
+  });
+
+  it('shows a gzipped message parked in the DLQ as its JSON when the operator asks for bodies', async () => {
+    const json = JSON.stringify({
+      v: 1,
+      flow: 'lytics-audiences',
+      requestId: 'parked-1',
+      items: Array.from({ length: 300 }, (_, i) => ({ kind: 'attributes', object: { external_id: `parked-${i}` } })),
+    });
+    const dlqUrl = runner.queues.get('braze-track-bulk')!.dlqUrl;
+    await runner.sqs.send(new SendMessageCommand({ QueueUrl: dlqUrl, MessageBody: encodeMessageBody(json) }));
+
+    const peek = (await (await fetch(`${runner.url}/_dlq/braze-track-bulk?bodies=1`)).json()) as { messages: { body: string }[] };
+
+    expect(peek.messages.map((m) => m.body)).toContain(json);
   });
 });
 

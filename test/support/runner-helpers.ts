@@ -1,4 +1,5 @@
 import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
+import { decodeMessageBody } from '../../functions/core/message-body';
 import { operatorRoutes } from '../../local/operator-routes';
 import { type Runner, type RunnerHooks, startRunner } from '../../local/runner';
 
@@ -7,7 +8,7 @@ export function queueDepth(runner: Runner, queueId: string, which: 'queue' | 'dl
   return runner.depth(queueId, which);
 }
 
-/** Reads (without deleting) what sits in a queue's DLQ. */
+/** Reads (without deleting) what sits in a queue's DLQ, each body as its JSON (decoded when it travelled gzipped). */
 export async function peekDlq(runner: Runner, queueId: string): Promise<{ body: string; attributes: Record<string, string | undefined> }[]> {
   const q = runner.queues.get(queueId);
   if (!q) throw new Error(`no queue ${queueId}`);
@@ -15,7 +16,7 @@ export async function peekDlq(runner: Runner, queueId: string): Promise<{ body: 
     new ReceiveMessageCommand({ QueueUrl: q.dlqUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0, MessageAttributeNames: ['All'] }),
   );
   return (result.Messages ?? []).map((m) => ({
-    body: m.Body ?? '',
+    body: decodeMessageBody(m.Body ?? '').json,
     attributes: Object.fromEntries(Object.entries(m.MessageAttributes ?? {}).map(([k, v]) => [k, v.StringValue])),
   }));
 }

@@ -106,17 +106,18 @@ export function scheduleDrive<S extends z.ZodMiniType>(
       if (messages.length === 0) break;
       const malformed: Message[] = [];
       for (const message of messages) {
-        const body = parseMessageBody(schema, message.Body);
-        if (body === undefined || !message.MessageId) {
+        const parsed = parseMessageBody(schema, message.Body);
+        if (parsed === undefined || !message.MessageId) {
           malformed.push(message);
           continue;
         }
         held.set(message.MessageId, message);
         const attributes = stringAttributes(Object.entries(message.MessageAttributes ?? {}).map(([name, value]) => [name, value.StringValue]));
         records.push(
-          parsedRecord(message.MessageId, body, message.Attributes?.ApproximateReceiveCount, {
+          parsedRecord(message.MessageId, parsed.value, message.Attributes?.ApproximateReceiveCount, {
             receiptHandle: message.ReceiptHandle ?? '',
             body: message.Body ?? '',
+            bytes: parsed.bytes,
             attributes,
           }),
         );

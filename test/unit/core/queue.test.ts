@@ -1,6 +1,7 @@
 import { SendMessageBatchCommand, type SendMessageBatchCommandInput, type SendMessageBatchResult, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
 import { PayloadTooLargeError, RetryableDeliveryError } from '../../../functions/core/errors';
+import { decodeMessageBody } from '../../../functions/core/message-body';
 import { byteLength, MAX_SQS_BATCH_BYTES, messageId, type OutgoingMessage, packIntoMessages, QueueSender, queuedBytes } from '../../../functions/core/queue';
 import { rejectionOf } from '../helpers';
 
@@ -118,6 +119,18 @@ describe('QueueSender.sendAll', () => {
       const bytes = (batch.Entries ?? []).reduce((sum, entry) => sum + byteLength(entry.MessageBody ?? ''), 0);
       expect(bytes).toBeLessThanOrEqual(MAX_SQS_BATCH_BYTES);
     }
+  });
+
+  it('sends a large body gzipped (what the consumer decodes) and a small one as it is', async () => {
+    sqsMock.on(SendMessageBatchCommand).callsFake(acceptAll);
+    const large = JSON.stringify({ items: Array.from({ length: 600 }, (_, i) => ({ external_id: `u-${i}` })) });
+
+    await new QueueSender(sqs).sendAll(queueUrl, [{ body: large }, { body: '{"small":true}' }]);
+
+    const [gzipped, plain] = sentBatches()[0]?.Entries ?? [];
+    expect(gzipped?.MessageBody?.startsWith('H4sI')).toBe(true);
+    expect(decodeMessageBody(gzipped?.MessageBody ?? '').json).toBe(large);
+    expect(plain?.MessageBody).toBe('{"small":true}');
   });
 
   it('sends attributes as String message attributes', async () => {

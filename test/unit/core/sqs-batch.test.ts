@@ -1,5 +1,6 @@
 import { SendMessageBatchCommand, type SendMessageBatchCommandInput, SQSClient } from '@aws-sdk/client-sqs';
 import { mockClient } from 'aws-sdk-client-mock';
+import { encodeMessageBody } from '../../../functions/core/message-body';
 import { QueueSender } from '../../../functions/core/queue';
 import { batchItemFailures, park, parseRecords } from '../../../functions/core/sqs-batch';
 import { trackMessageSchema } from '../../../functions/core/track-queue';
@@ -14,8 +15,26 @@ describe('parseRecords', () => {
 
     expect(invalid).toEqual([]);
     expect(valid).toEqual([
-      { messageId: 'm1', receiveCount: 3, body: validMessage, message: { receiptHandle: 'receipt-m1', body: validBody, attributes: {} } },
+      {
+        messageId: 'm1',
+        receiveCount: 3,
+        body: validMessage,
+        message: { receiptHandle: 'receipt-m1', body: validBody, bytes: Buffer.byteLength(validBody), attributes: {} },
+      },
     ]);
+  });
+
+  it('reads a body that travelled gzipped as its JSON, its bytes those of the JSON, and keeps the body as it came', () => {
+    const items = Array.from({ length: 300 }, (_, i) => ({ kind: 'attributes', object: { external_id: `u-${i}` } }));
+    const json = JSON.stringify({ ...validMessage, items });
+    const sent = encodeMessageBody(json);
+
+    const { valid, invalid } = parseRecords([sqsRecord('big', sent), sqsRecord('broken', 'H4sIbroken')], trackMessageSchema);
+
+    expect(sent).not.toBe(json);
+    expect(valid[0]?.body.items).toEqual(items);
+    expect(valid[0]?.message).toMatchObject({ body: sent, bytes: Buffer.byteLength(json) });
+    expect(invalid.map((record) => record.messageId)).toEqual(['broken']);
   });
 
   it('sets apart records that are not JSON or have the wrong shape, keeping the good ones in order', () => {
