@@ -146,9 +146,13 @@ export class BridgeStack extends Stack {
         },
       });
       queue.queue.grantSendMessages(ingress.function);
+      // A queue's consumer is updated before the functions that feed it: it reads every body they
+      // may send (a gzipped one: functions/core/message-body.ts), so none reaches an older consumer.
+      ingress.function.node.addDependency(queue.consumer.function);
       for (const lane of flow.alsoFeeds ?? []) {
         const other = this.queues.get(lane)!;
         other.queue.grantSendMessages(ingress.function);
+        ingress.function.node.addDependency(other.consumer.function);
         ingress.function.addEnvironment(laneQueueVariable(lane), other.queue.queueUrl);
       }
       // The inbound token only; the outbound credentials too where the route accepts a signature

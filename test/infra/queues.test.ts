@@ -43,6 +43,17 @@ describe.each(configurations)('delivery queues (%s configuration)', (_name, conf
     }
   });
 
+  it("updates each queue's consumer before the ingress functions that feed it, so none sends a body an older consumer cannot read", () => {
+    const resources = template.toJSON().Resources as Record<string, { DependsOn?: string[] }>;
+    expect(stack.ingressFunctions.size).toBeGreaterThan(0);
+    for (const flow of stack.plan.flows) {
+      const ingress = resources[idOf(stack, stack.ingressFunctions.get(flow.id)!.function)];
+      for (const fed of [flow.queue, ...(flow.alsoFeeds ?? [])]) {
+        expect(ingress?.DependsOn).toContain(idOf(stack, stack.queues.get(fed)!.consumer.function));
+      }
+    }
+  });
+
   it('keeps queued messages 14 days (1209600 s, the SQS maximum), so a stuck consumer loses nothing before its alarm is acted on', () => {
     expect(FOURTEEN_DAYS).toBe(1209600);
     expect(stack.queues.size).toBeGreaterThan(0);
