@@ -5,6 +5,7 @@ import { BRAZE_MAX_OBJECTS_PER_TRACK } from '../functions/braze/limits';
 import { catalogue } from '../functions/catalogue';
 import { BrazeStandIn } from './support/braze-stand-in';
 import { type BridgeProcess, startBridgeProcess } from './support/bridge-process';
+import { printProfileAreas } from './support/profile-areas';
 
 /** The Braze bulk lane, which Lytics audience backfills feed. */
 const BULK_QUEUE = catalogue.queue('braze-track-bulk').id;
@@ -188,6 +189,10 @@ export async function printBackfill(records: number, options: { dataDir?: string
   }
   line('delivered', `${b.deliveredByConsole} (RecordsDelivered of braze-track-bulk in the bridge's console state)`);
   line('peak RSS', `${b.peakRssMb?.toFixed(0) ?? '?'} MB (the bridge process alone: VmHWM; DATA_DIR ${options.dataDir ?? 'a temporary folder'})`);
+  if (options.profileDir) {
+    console.log(`  where the time went (CPU profiles in ${options.profileDir}, seconds by area):`);
+    printProfileAreas(options.profileDir);
+  }
   if (options.lane !== false && !options.profileDir) {
     const laneDir = folder();
     const lane = await benchLaneLatency(40_000, laneDir);
