@@ -9,6 +9,9 @@ import { formatPath, pathsInMessage } from './validation';
  * records than the route takes.
  */
 
+/** A JSON object (not null, not an array): what a body, a message or a field must be to be read by key. */
+export const isJsonObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
+
 /** `{` `[` `}` `]` `"` `\` */
 const OPEN_OBJECT = 0x7b;
 const OPEN_ARRAY = 0x5b;

@@ -1,9 +1,9 @@
 import * as z from 'zod/mini';
 import type { TrackItem, TrackKind } from './braze';
+import { isJsonObject } from './json-input';
 import { type OutgoingMessage, packIntoMessages } from './queue';
 
 const TRACK_KINDS: ReadonlySet<unknown> = new Set<TrackKind>(['attributes', 'events', 'purchases']);
-const isJsonObject = (value: unknown): value is Record<string, unknown> => value !== null && typeof value === 'object' && !Array.isArray(value);
 
 /**
  * A message's items, `{kind, object}` each, checked where they stand rather than copied: a message

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { isJsonObject } from '../core/json-input';
 
 const text = z.string().check(z.trim(), z.minLength(1));
 const segmentName = z.string().check(z.trim(), z.minLength(1), z.maxLength(255));
@@ -57,8 +58,7 @@ export type AudienceRecord = z.infer<typeof audienceRecordSchema>;
 /** A string `text` / `segmentName` keeps as it is: not empty, no whitespace at either end (z.trim would change it), at most `max` long. */
 const keptText = (value: unknown, max: number): value is string =>
   typeof value === 'string' && value.length > 0 && value.length <= max && value.trim() === value;
-const isPlainObject = (value: unknown): value is Record<string, unknown> =>
-  value !== null && typeof value === 'object' && !Array.isArray(value) && Object.getPrototypeOf(value) === Object.prototype;
+const isPlainObject = (value: unknown): value is Record<string, unknown> => isJsonObject(value) && Object.getPrototypeOf(value) === Object.prototype;
 const keptSegments = (value: unknown): value is string[] => {
   if (!Array.isArray(value) || value.length > MAX_SEGMENTS_PER_LIST) return false;
   for (const name of value) if (!keptText(name, 255)) return false;

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import type { TrackItem } from '../core/braze';
 import type { FieldIssue } from '../core/errors';
+import { isJsonObject } from '../core/json-input';
 import { formatPath } from '../core/validation';
 import {
   AUDIENCE_FIELD,
@@ -22,8 +23,7 @@ export function splitAudienceRecords(records: readonly unknown[]): { valid: Audi
   return splitAudienceBody({ [AUDIENCE_FIELD]: records });
 }
 
-const isEnvelope = (item: unknown): item is Record<string, unknown> =>
-  item !== null && typeof item === 'object' && !Array.isArray(item) && AUDIENCE_FIELD in item;
+const isEnvelope = (item: unknown): item is Record<string, unknown> => isJsonObject(item) && AUDIENCE_FIELD in item;
 
 /**
  * The records of a body (the envelope, one record, or an array of records or envelopes), each

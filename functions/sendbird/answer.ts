@@ -1,5 +1,6 @@
 import type { Refusal } from '../core/delivery-consumer';
 import { DestinationConfigError, PermanentDeliveryError, RetryableDeliveryError } from '../core/errors';
+import { isJsonObject } from '../core/json-input';
 import type { NotificationMessage } from './schemas';
 
 /**
@@ -84,7 +85,7 @@ export function readSendbirdAnswer(status: number, text: string, targets: readon
   } catch {
     body = undefined;
   }
-  const fields = body !== null && typeof body === 'object' && !Array.isArray(body) ? (body as Record<string, unknown>) : {};
+  const fields = isJsonObject(body) ? body : {};
   const flagged = fields.error === true;
   if (!flagged && status !== 207) return { kind: 'delivered' };
   const given = typeof fields.code === 'number' ? fields.code : undefined;
