@@ -75,9 +75,10 @@ function identifierOf(record: AudienceRecord): { key: AudienceIdentifier; value:
   throw new RangeError('a record without an identifier passed validation');
 }
 
-/** The user a record is about, as a map key: identifiers of different kinds never collide. */
-function userKey(record: AudienceRecord): string {
-  const { key, value } = identifierOf(record);
+type Identifier = ReturnType<typeof identifierOf>;
+
+/** The user an identifier names, as a map key: identifiers of different kinds never collide. */
+function userKey({ key, value }: Identifier): string {
   return typeof value === 'string' ? `${key}\u0000${value}` : `${key}\u0000${value.alias_label}\u0000${value.alias_name}`;
 }
 
@@ -92,19 +93,19 @@ function userKey(record: AudienceRecord): string {
 export function mergeAudienceRecords(records: readonly AudienceRecord[]): TrackItem[] {
   // A user's first record is kept as it came; the segment states are worked out for a user named
   // again or a record of more than one segment (a backfill sends one record a user, often of one segment).
-  const users = new Map<string, { record: AudienceRecord; segments?: Map<string, 'add' | 'remove'> }>();
+  const users = new Map<string, { identifier: Identifier; record: AudienceRecord; segments?: Map<string, 'add' | 'remove'> }>();
   for (const record of records) {
-    const key = userKey(record);
+    const identifier = identifierOf(record);
+    const key = userKey(identifier);
     const user = users.get(key);
-    if (!user) users.set(key, { record });
+    if (!user) users.set(key, { identifier, record });
     else {
       user.segments ??= segmentStates(user.record);
       applySegments(user.segments, record);
     }
   }
   const items: TrackItem[] = [];
-  for (const { record, segments } of users.values()) {
-    const identifier = identifierOf(record);
+  for (const { identifier, record, segments } of users.values()) {
     const lists = segments ? segmentLists(segments) : (oneSegment(record) ?? segmentLists(segmentStates(record)));
     items.push({ kind: 'attributes', object: { [identifier.key]: identifier.value, lytics_segments: lists } });
   }
