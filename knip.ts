@@ -11,6 +11,8 @@ const config: KnipConfig = {
     ...handlerEntries,
     // bench/bundles.ts bundles it by path: the size and import time of a handler that does nothing.
     'bench/empty-handler.ts',
+    // Started as a worker thread by bench/support/braze-stand-in-thread.ts, by path.
+    'bench/support/braze-stand-in-worker.ts',
     // Forked by local/run-job.ts (runJob's `isolate`, which the bench uses) by path.
     'local/job-process.ts',
     // Served to the browser by local/console.ts as a static file.

@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
+import path from 'node:path';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import type { SQSRecord } from 'aws-lambda';
 import { build as buildTrackDelivery } from '../functions/braze/track-delivery';
@@ -11,7 +14,8 @@ import { EnvSecretStore } from '../functions/core/secrets';
 import { build as buildAudiences } from '../functions/lytics/audiences';
 import { lambdaContext } from '../local/lambda-context';
 import { audienceBodies } from './backfill';
-import { BrazeStandIn } from './support/braze-stand-in';
+import { ThreadedBrazeStandIn } from './support/braze-stand-in-thread';
+import { printProfileAreas } from './support/profile-areas';
 
 const TOKEN = 'bench-inbound-token';
 
@@ -59,8 +63,10 @@ function memoryQueue(received: SQSRecord[]): SQSClient {
  */
 async function benchCorePath(
   records: number,
+  profileDir?: string,
 ): Promise<{ seconds: number; ingressSeconds: number; recordsPerSecond: number; brazeCalls: number; cpuSeconds: number }> {
-  const braze = new BrazeStandIn();
+  // Braze's side in a thread of its own, as the importer's and `npm start`'s are in another process.
+  const braze = new ThreadedBrazeStandIn();
   const env = {
     LOG_LEVEL: 'SILENT',
     INBOUND_TOKEN: TOKEN,
@@ -78,6 +84,7 @@ async function benchCorePath(
   const delivery = buildTrackDelivery(createDeps(bulk.consumer.flowId, config, { secrets, sqs: memoryQueue([]), dedupe: noDedupe }), bulk);
   try {
     const bodies = audienceBodies(records).map((body) => JSON.stringify(body));
+    const profiler = profileDir ? await startProfile() : undefined;
     const cpu = process.cpuUsage();
     const started = performance.now();
     for (const body of bodies) {
@@ -101,15 +108,33 @@ async function benchCorePath(
     await braze.waitForObjects(records, 60_000);
     const seconds = (braze.lastCallAt - started) / 1000;
     const used = process.cpuUsage(cpu);
+    if (profiler && profileDir) await stopProfile(profiler, profileDir);
     return { seconds, ingressSeconds, recordsPerSecond: records / seconds, brazeCalls: braze.calls, cpuSeconds: (used.user + used.system) / 1e6 };
   } finally {
     await braze.stop();
   }
 }
 
-/** The core-path section of `npm run bench`. */
-export async function printCorePath(records: number): Promise<void> {
-  const c = await benchCorePath(records);
+/** A CPU profile of this thread from now, for the timed window alone (the start-up and the bodies' making left out). */
+async function startProfile(): Promise<Session> {
+  const session = new Session();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 100 });
+  await session.post('Profiler.start');
+  return session;
+}
+
+async function stopProfile(session: Session, dir: string): Promise<void> {
+  const { profile } = await session.post('Profiler.stop');
+  session.disconnect();
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(path.join(dir, `core-path-${Date.now()}.cpuprofile`), JSON.stringify(profile));
+}
+
+/** The core-path section of `npm run bench`; `profileDir`: a CPU profile of the timed window is written there and summed by area. */
+export async function printCorePath(records: number, profileDir?: string): Promise<void> {
+  const c = await benchCorePath(records, profileDir);
   console.log(`Core path in one process (ingress handler, in-memory queue, bulk delivery handler, Braze client -> loopback stand-in), ${records} records`);
   console.log(
     `  throughput       ${c.recordsPerSecond.toFixed(0)} records/s (${c.seconds.toFixed(1)} s, first body to last call; ${c.brazeCalls} Braze calls)`,
@@ -121,5 +146,9 @@ export async function printCorePath(records: number): Promise<void> {
   console.log(
     `  CPU              ${c.cpuSeconds.toFixed(1)} s user+system, the stand-in included (${((c.cpuSeconds / records) * 1e6).toFixed(0)} us a record)`,
   );
+  if (profileDir) {
+    console.log(`  where the time went (CPU profile of the timed window in ${profileDir}, seconds by area):`);
+    printProfileAreas(profileDir);
+  }
   console.log();
 }

@@ -12,9 +12,10 @@ import { benchSegmentSync } from './segment-sync';
 /**
  * `npm run bench [-- --records 100000] [--only bundles|core|importer|queue|backfill|csv|sync|cost] [--analyze] [--data-dir DIR|:memory:]`: the
  * figures docs/benchmarks.md quotes. Speed and memory goals are checked here, never by timed tests. The
- * cost section takes `--callbacks`, `--callback-rate`, `--trickle`, `--braze-ms` and `--sqs-ms`; the backfill `--profile DIR` (a CPU
- * profile of the bridge process) and `--no-lane` (no realtime-lane figure); Braze's own importer `--importer-dir DIR` (its checkout)
- * and `--python` (an interpreter with requests, boto3 and tenacity).
+ * cost section takes `--callbacks`, `--callback-rate`, `--trickle`, `--braze-ms` and `--sqs-ms`; the backfill and
+ * the core path `--profile DIR` (a CPU profile of the bridge process; of the core path's timed window) and the
+ * backfill `--no-lane` (no realtime-lane figure); Braze's own importer `--importer-dir DIR` (its checkout) and
+ * `--python` (an interpreter with requests, boto3 and tenacity).
  */
 const { values } = parseArgs({
   options: {
@@ -100,7 +101,7 @@ if (!values.only || values.only === 'bundles') {
   console.log();
 }
 
-if (!values.only || values.only === 'core') await printCorePath(records);
+if (!values.only || values.only === 'core') await printCorePath(records, values.profile);
 if (!values.only || values.only === 'importer') await printImporter(records, values['importer-dir'] ?? process.env.IMPORTER_DIR, values.python);
 if (!values.only || values.only === 'queue') await printQueue(records);
 

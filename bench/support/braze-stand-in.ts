@@ -20,7 +20,11 @@ export class BrazeStandIn {
   private server?: Server;
   private readonly watched = new Map<string, (at: number) => void>();
 
-  constructor(private readonly delayMs = 0) {}
+  /** `onCall`: told after each call is counted (the threaded stand-in shares its counts from there). */
+  constructor(
+    private readonly delayMs = 0,
+    private readonly onCall?: (standIn: BrazeStandIn) => void,
+  ) {}
 
   async start(): Promise<string> {
     this.server = createServer(async (req, res) => {
@@ -32,6 +36,7 @@ export class BrazeStandIn {
       this.objects += (body.attributes?.length ?? 0) + (body.events?.length ?? 0) + (body.purchases?.length ?? 0);
       this.firstCallAt ||= at;
       this.lastCallAt = at;
+      this.onCall?.(this);
       if (this.watched.size > 0) {
         for (const attribute of body.attributes ?? []) {
           const resolve = attribute.braze_id === undefined ? undefined : this.watched.get(attribute.braze_id);

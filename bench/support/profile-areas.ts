@@ -18,6 +18,7 @@ const AREAS: readonly [string, RegExp][] = [
   ['ingress parse, validation, transform', /functions\/lytics|json-input|functions\/core\/ingress/],
   ['packing and delivery, Braze client', /functions\/core\/delivery|functions\/braze|functions\/core\/braze|functions\/core\/http/],
   ['consumer parse, message encoding, runner, polling', /functions\/|local\//],
+  ["the profiler itself (the core path's --profile)", /node:inspector/],
   ['HTTP: sockets, parser, streams, the event loop', /^node:|undici/],
 ];
 const HTTP = AREAS.at(-1)![0];
