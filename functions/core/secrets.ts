@@ -173,6 +173,9 @@ export class SecretsManagerStore implements SecretStore {
  * try a rotation) serves every partner.
  */
 export class EnvSecretStore implements SecretStore {
+  /** Each owner's values as last read: a Braze call asks for them each time, and reading means a pass over every variable. */
+  private readonly read = new Map<SecretOwner, SecretValues>();
+
   constructor(private readonly env: Readonly<Record<string, string | undefined>>) {}
 
   static fromConfig(config: Pick<Config, 'env'>): EnvSecretStore {
@@ -180,11 +183,14 @@ export class EnvSecretStore implements SecretStore {
   }
 
   async get(owner: SecretOwner): Promise<SecretValues> {
+    const known = this.read.get(owner);
+    if (known) return known;
     const prefix = `${envPrefix(owner)}_`;
     const values: Record<string, string> = {};
     for (const [name, value] of Object.entries(this.env)) {
       if (value && name.startsWith(prefix)) values[name.slice(prefix.length).toLowerCase()] = value;
     }
+    this.read.set(owner, values);
     return values;
   }
 
@@ -193,8 +199,10 @@ export class EnvSecretStore implements SecretStore {
     return tokens(this.env.INBOUND_TOKEN || undefined, this.env.INBOUND_TOKEN_PREVIOUS || undefined);
   }
 
-  /** The environment is read on every `get`: nothing is cached. */
-  async refresh(_owner: SecretOwner): Promise<void> {}
+  /** The next `get` reads the environment again (a key changed in it is then used). */
+  async refresh(owner: SecretOwner): Promise<void> {
+    this.read.delete(owner);
+  }
 }
 
 /** Secrets Manager wherever a secret id is configured (AWS), the environment otherwise (local). */

@@ -32,6 +32,17 @@ describe('EnvSecretStore', () => {
     await expect(store.get('movable-ink')).resolves.toEqual({});
   });
 
+  it('reads an owner once, and again after refresh (a destination refused the key, which may have changed)', async () => {
+    const env: Record<string, string> = { BRAZE_API_KEY: 'first-key' };
+    const store = new EnvSecretStore(env);
+
+    await expect(store.get('braze')).resolves.toEqual({ api_key: 'first-key' });
+    env.BRAZE_API_KEY = 'rotated-key';
+    await expect(store.get('braze')).resolves.toEqual({ api_key: 'first-key' });
+    await store.refresh('braze');
+    await expect(store.get('braze')).resolves.toEqual({ api_key: 'rotated-key' });
+  });
+
   it('serves the one INBOUND_TOKEN for every owner, and never as an outbound credential', async () => {
     const store: SecretStore = new EnvSecretStore({ INBOUND_TOKEN: 'inbound', SEEN_API_TOKEN: 'seen-token' });
 
