@@ -133,6 +133,36 @@ describe('QueueSender.sendAll', () => {
     expect(plain?.MessageBody).toBe('{"small":true}');
   });
 
+  it('keeps each gzipped body with its own entry and in order across batches', async () => {
+    sqsMock.on(SendMessageBatchCommand).callsFake(acceptAll);
+    const large = (n: number) => JSON.stringify({ n, items: Array.from({ length: 600 }, (_, i) => ({ external_id: `u-${n}-${i}` })) });
+    const bodies = Array.from({ length: 23 }, (_, n) => large(n));
+
+    await new QueueSender(sqs).sendAll(
+      queueUrl,
+      bodies.map((body) => ({ body })),
+    );
+
+    const batches = sentBatches();
+    expect(batches.map((batch) => batch.Entries?.length)).toEqual([10, 10, 3]);
+    const sent = batches.flatMap((batch) => batch.Entries ?? []).map((entry) => decodeMessageBody(entry.MessageBody ?? '').json);
+    expect(sent).toEqual(bodies);
+  });
+
+  it('sends no later batch once a batch is refused outright, and says so', async () => {
+    sqsMock.on(SendMessageBatchCommand).rejectsOnce(new Error('throttled')).callsFake(acceptAll);
+    const bodies = Array.from({ length: 12 }, (_, n) => JSON.stringify({ n, pad: 'x'.repeat(10_000) }));
+
+    await expect(
+      new QueueSender(sqs).sendAll(
+        queueUrl,
+        bodies.map((body) => ({ body })),
+      ),
+    ).rejects.toThrow('throttled');
+
+    expect(sentBatches()).toHaveLength(1);
+  });
+
   it('sends attributes as String message attributes', async () => {
     sqsMock.on(SendMessageBatchCommand).callsFake(acceptAll);
 
