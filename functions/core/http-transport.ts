@@ -26,8 +26,8 @@ interface TransportRequest {
   method: string;
   headers?: Record<string, string>;
   body?: string | Uint8Array;
-  /** Aborts the attempt (its timeout): the attempt rejects with the signal's reason. */
-  signal: AbortSignal;
+  /** The attempt's timeout: past it the attempt is abandoned and rejects with a `TimeoutError`, as `fetch` does. */
+  timeoutMs: number;
 }
 
 /** The whole answer, its body read to the end and decoded as UTF-8. */
@@ -40,14 +40,17 @@ interface TransportAnswer {
 /** Sends one request and reads its whole answer. */
 export type Transport = (url: string, request: TransportRequest) => Promise<TransportAnswer>;
 
-/** A transport over a `fetch` (what tests inject): `redirect: 'manual'`, the body read as text. */
-export function fetchTransport(fetchImpl: typeof fetch): Transport {
+/**
+ * A transport over a `fetch` (what tests inject): `redirect: 'manual'`, the body read as text, the
+ * timeout a signal from `timeoutSignal` (AbortSignal.timeout; tests record the ms).
+ */
+export function fetchTransport(fetchImpl: typeof fetch, timeoutSignal: (ms: number) => AbortSignal = (ms) => AbortSignal.timeout(ms)): Transport {
   return async (url, request) => {
     const response = await fetchImpl(url, {
       method: request.method,
       headers: request.headers,
       body: request.body,
-      signal: request.signal,
+      signal: timeoutSignal(request.timeoutMs),
       redirect: 'manual',
     });
     return { status: response.status, headers: response.headers, text: await response.text() };
@@ -61,20 +64,27 @@ export function fetchTransport(fetchImpl: typeof fetch): Transport {
  * what `fetch` did for us at about a third of the CPU a call (1,339 calls of 75 objects: 450 ms with
  * `fetch`, 156 ms with this, Node 24 on the bench machine; docs/benchmarks.md): no redirect is followed
  * (a 3xx is an answer, as `redirect: 'manual'`), the body is sent with its length, an encoded answer
- * (gzip, deflate, br) is decoded as `fetch` would, and an abort rejects with the signal's reason
- * (a timeout is a `TimeoutError`, as with `fetch`).
+ * (gzip, deflate, br) is decoded as `fetch` would, and an attempt past its timeout is abandoned (its
+ * socket destroyed) and rejects with a `TimeoutError`, as `fetch` with `AbortSignal.timeout` does.
+ * The timeout is a plain timer, not an AbortSignal: `AbortSignal.timeout` and the listener `node:http`
+ * hangs on a signal cost 10-20% of a Braze call's HTTP work on the client (a loopback bench of 1,336
+ * calls; docs/benchmarks.md). A text body is written as it is, its length counted, not copied first.
  */
 export const nodeTransport: Transport = async (url, request) => {
   const secure = url.startsWith('https:');
   if (!secure && !url.startsWith('http:')) throw new TypeError(`only http and https URLs are called, not ${url.slice(0, url.indexOf(':') + 1)}`);
   const node = await loadBuiltins();
   return new Promise<TransportAnswer>((resolve, reject) => {
-    const body = typeof request.body === 'string' ? Buffer.from(request.body, 'utf8') : request.body;
+    const { body } = request;
     const headers: Record<string, string> = { accept: '*/*', ...request.headers };
-    if (body !== undefined) headers['content-length'] = String(body.byteLength);
-    const { signal } = request;
-    const fail = (error: unknown) => reject(signal.aborted ? signal.reason : error);
-    const outgoing = (secure ? node.requestTls : node.request)(url, { method: request.method, headers, signal }, (response) => {
+    if (body !== undefined) headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.byteLength);
+    let timedOut: Error | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const fail = (error: unknown) => {
+      clearTimeout(timer);
+      reject(timedOut ?? error);
+    };
+    const outgoing = (secure ? node.requestTls : node.request)(url, { method: request.method, headers }, (response) => {
       const chunks: Buffer[] = [];
       const answer = decoded(response, node);
       answer.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -82,10 +92,15 @@ export const nodeTransport: Transport = async (url, request) => {
       // An answer cut before its end (the socket closed early) fails; only a whole one resolves.
       response.on('aborted', () => fail(new Error('the answer was cut before its end')));
       answer.on('end', () => {
-        if (!response.complete) fail(new Error('the answer was cut before its end'));
-        else resolve({ status: response.statusCode ?? 0, headers: toHeaders(response.headers), text: Buffer.concat(chunks).toString('utf8') });
+        if (!response.complete) return fail(new Error('the answer was cut before its end'));
+        clearTimeout(timer);
+        resolve({ status: response.statusCode ?? 0, headers: toHeaders(response.headers), text: Buffer.concat(chunks).toString('utf8') });
       });
     });
+    timer = setTimeout(() => {
+      timedOut = new DOMException(`no answer within ${request.timeoutMs} ms`, 'TimeoutError');
+      outgoing.destroy(timedOut);
+    }, request.timeoutMs);
     outgoing.on('error', fail);
     outgoing.end(body);
   });

@@ -53,7 +53,7 @@ export interface HttpClientOptions {
   random?: () => number;
   /** Called after every attempt (the local runner prints one line per call; Lambdas log it). */
   onAttempt?: (info: AttemptInfo) => void;
-  /** Builds the signal that aborts an attempt after `ms` (AbortSignal.timeout; tests record the ms). */
+  /** With `fetch`: builds the signal that aborts an attempt after `ms` (AbortSignal.timeout; tests record the ms). */
   timeoutSignal?: (ms: number) => AbortSignal;
 }
 
@@ -127,15 +127,13 @@ export class HttpClient {
   private readonly transport: Transport;
   private readonly random: () => number;
   private readonly onAttempt?: (info: AttemptInfo) => void;
-  private readonly timeoutSignal: (ms: number) => AbortSignal;
 
   constructor(private readonly options: HttpClientOptions = {}) {
     this.policy = options.policy ?? defaultRetryPolicy;
     this.clock = options.clock ?? systemClock;
-    this.transport = options.fetch ? fetchTransport(options.fetch) : nodeTransport;
+    this.transport = options.fetch ? fetchTransport(options.fetch, options.timeoutSignal) : nodeTransport;
     this.random = options.random ?? Math.random;
     this.onAttempt = options.onAttempt;
-    this.timeoutSignal = options.timeoutSignal ?? ((ms) => AbortSignal.timeout(ms));
   }
 
   /** The same client (clock, fetch, attempt reporting) with another retry policy: what a consumer hands `send`. */
@@ -174,7 +172,7 @@ export class HttpClient {
           method: request.method,
           headers: request.headers,
           body: request.body,
-          signal: this.timeoutSignal(Math.min(policy.timeoutMs, left)),
+          timeoutMs: Math.min(policy.timeoutMs, left),
         });
         const { text } = response;
         this.onAttempt?.({ label: options.label, attempt, status: response.status, durationMs: this.clock.now() - started });

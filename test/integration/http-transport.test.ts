@@ -30,7 +30,7 @@ function serve(answer: (request: IncomingMessage, body: Buffer, response: Server
   };
 }
 
-const signal = () => AbortSignal.timeout(5_000);
+const timeoutMs = 5_000;
 
 describe('nodeTransport: what the HTTP client sends through node:http, on loopback', () => {
   const elsewhere = serve((_request, _body, response) => response.writeHead(200).end('{}'));
@@ -65,7 +65,7 @@ describe('nodeTransport: what the HTTP client sends through node:http, on loopba
       method: 'POST',
       headers: { authorization: 'Bearer k', 'content-type': 'application/json' },
       body: '{"name":"Zoë"}',
-      signal: signal(),
+      timeoutMs,
     });
 
     expect(answer.status).toBe(429);
@@ -80,30 +80,40 @@ describe('nodeTransport: what the HTTP client sends through node:http, on loopba
 
   it('sends bytes as they are', async () => {
     const bytes = new Uint8Array([0xef, 0xbb, 0xbf, 0x61, 0x2c, 0x62, 0x0a]);
-    await nodeTransport(`${partnerUrl}/bytes`, { method: 'POST', body: bytes, signal: signal() });
+    await nodeTransport(`${partnerUrl}/bytes`, { method: 'POST', body: bytes, timeoutMs });
     expect([...partner.received.at(-1)!.body]).toEqual([...bytes]);
   });
 
   it('never follows a redirect: the 302 is the answer and the other host receives nothing', async () => {
-    const answer = await nodeTransport(`${partnerUrl}/moved`, { method: 'POST', headers: { authorization: 'Bearer k' }, body: '{}', signal: signal() });
+    const answer = await nodeTransport(`${partnerUrl}/moved`, { method: 'POST', headers: { authorization: 'Bearer k' }, body: '{}', timeoutMs });
     expect(answer.status).toBe(302);
     expect(elsewhere.received).toHaveLength(0);
   });
 
   it('decodes a gzip answer as fetch would', async () => {
-    const answer = await nodeTransport(`${partnerUrl}/gzip`, { method: 'GET', signal: signal() });
+    const answer = await nodeTransport(`${partnerUrl}/gzip`, { method: 'GET', timeoutMs });
     expect(answer.text).toBe('{"message":"success"}');
   });
 
-  it('rejects with the signal reason when the attempt times out (a TimeoutError, as with fetch)', async () => {
-    await expect(nodeTransport(`${partnerUrl}/slow`, { method: 'GET', signal: AbortSignal.timeout(100) })).rejects.toMatchObject({ name: 'TimeoutError' });
+  it('abandons an attempt past its timeout with a TimeoutError, as fetch does', async () => {
+    await expect(nodeTransport(`${partnerUrl}/slow`, { method: 'GET', timeoutMs: 100 })).rejects.toMatchObject({ name: 'TimeoutError' });
+  });
+
+  it('leaves no timer behind once answered, so nothing holds the process for the timeout', async () => {
+    const timers = () => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const before = timers();
+
+    await Promise.all(Array.from({ length: 5 }, () => nodeTransport(`${partnerUrl}/gzip`, { method: 'GET', timeoutMs: 60_000 })));
+    await expect(nodeTransport(`${partnerUrl}/cut`, { method: 'GET', timeoutMs: 60_000 })).rejects.toThrow();
+
+    expect(timers()).toBe(before);
   });
 
   it('fails an answer cut before its end rather than returning part of it', async () => {
-    await expect(nodeTransport(`${partnerUrl}/cut`, { method: 'GET', signal: signal() })).rejects.toThrow();
+    await expect(nodeTransport(`${partnerUrl}/cut`, { method: 'GET', timeoutMs })).rejects.toThrow();
   });
 
   it('refuses a URL that is not http or https', async () => {
-    await expect(nodeTransport('file:///etc/passwd', { method: 'GET', signal: signal() })).rejects.toThrow(/only http and https/);
+    await expect(nodeTransport('file:///etc/passwd', { method: 'GET', timeoutMs })).rejects.toThrow(/only http and https/);
   });
 });
