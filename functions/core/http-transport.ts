@@ -66,9 +66,10 @@ export function fetchTransport(fetchImpl: typeof fetch, timeoutSignal: (ms: numb
  * (a 3xx is an answer, as `redirect: 'manual'`), the body is sent with its length, an encoded answer
  * (gzip, deflate, br) is decoded as `fetch` would, and an attempt past its timeout is abandoned (its
  * socket destroyed) and rejects with a `TimeoutError`, as `fetch` with `AbortSignal.timeout` does.
- * The timeout is a plain timer, not an AbortSignal: `AbortSignal.timeout` and the listener `node:http`
- * hangs on a signal cost 10-20% of a Braze call's HTTP work on the client (a loopback bench of 1,336
- * calls; docs/benchmarks.md). A text body is written as it is, its length counted, not copied first.
+ * The timeout is a plain timer, not an AbortSignal: with `AbortSignal.timeout` and the listener
+ * `node:http` hangs on a signal, 1,336 calls on loopback took 8-18% longer, and the core path's
+ * delivery stage 17% longer (docs/benchmarks.md, fourth round). A text body is written as it is, its
+ * length counted, not copied into a Buffer first.
  */
 export const nodeTransport: Transport = async (url, request) => {
   const secure = url.startsWith('https:');
