@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import { Worker } from 'node:worker_threads';
+import { waitForObjects } from './braze-stand-in';
 
 /** Counts of a stand-in in another thread: calls and objects (Int32), first and last call's time (Float64, ms since the epoch). */
 export interface SharedCounts {
@@ -51,12 +52,8 @@ export class ThreadedBrazeStandIn {
   }
 
   /** Resolves once `objects` objects have arrived; rejects after `timeoutMs`. */
-  async waitForObjects(objects: number, timeoutMs: number): Promise<void> {
-    const started = performance.now();
-    while (this.objects < objects) {
-      if (performance.now() - started > timeoutMs) throw new Error(`only ${this.objects} of ${objects} objects reached Braze after ${timeoutMs / 1000} s`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+  waitForObjects(objects: number, timeoutMs: number): Promise<void> {
+    return waitForObjects(this, objects, timeoutMs);
   }
 
   async stop(): Promise<void> {

@@ -58,16 +58,21 @@ export class BrazeStandIn {
   }
 
   /** Resolves once `objects` objects have arrived; rejects after `timeoutMs`. */
-  async waitForObjects(objects: number, timeoutMs: number): Promise<void> {
-    const started = performance.now();
-    while (this.objects < objects) {
-      if (performance.now() - started > timeoutMs) throw new Error(`only ${this.objects} of ${objects} objects reached Braze after ${timeoutMs / 1000} s`);
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+  waitForObjects(objects: number, timeoutMs: number): Promise<void> {
+    return waitForObjects(this, objects, timeoutMs);
   }
 
   async stop(): Promise<void> {
     this.server?.closeAllConnections();
     await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()));
+  }
+}
+
+/** Resolves once `standIn` has counted `objects` objects (checked every 10 ms); rejects after `timeoutMs`. */
+export async function waitForObjects(standIn: { readonly objects: number }, objects: number, timeoutMs: number): Promise<void> {
+  const started = performance.now();
+  while (standIn.objects < objects) {
+    if (performance.now() - started > timeoutMs) throw new Error(`only ${standIn.objects} of ${objects} objects reached Braze after ${timeoutMs / 1000} s`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
