@@ -78,7 +78,7 @@ export const nodeTransport: Transport = async (url, request) => {
   return new Promise<TransportAnswer>((resolve, reject) => {
     const { body } = request;
     const headers: Record<string, string> = { accept: '*/*', ...request.headers };
-    if (body !== undefined) headers['content-length'] = String(typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.byteLength);
+    if (body !== undefined) headers['content-length'] = String(Buffer.byteLength(body));
     let timedOut: Error | undefined;
     let timer: ReturnType<typeof setTimeout> | undefined;
     const fail = (error: unknown) => {
